@@ -1,0 +1,121 @@
+// Plain data shared by the Raft core, its drivers (server/, sim/) and the wire codec (proto/).
+// These mirror the Raft messages of proto/raftlab.proto field for field; the codec converts.
+// Indexes and terms are plain numbers (safe up to 2^53).
+
+export type NodeId = string;
+
+export type EntryType = 'normal' | 'noop' | 'config';
+
+export interface Entry {
+  readonly term: number;
+  readonly index: number;
+  readonly type: EntryType;
+  readonly data: Uint8Array;
+}
+
+/** What must be durable before a node votes, acknowledges, or counts itself (DEVELOPERS.md rule 7). */
+export interface HardState {
+  readonly term: number;
+  readonly vote: NodeId | ''; // '' = voted for nobody in `term`
+  readonly commit: number;
+}
+
+export type Role = 'follower' | 'pre-candidate' | 'candidate' | 'leader';
+
+interface MessageBase {
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly term: number;
+}
+
+export interface AppendMessage extends MessageBase {
+  readonly type: 'append';
+  readonly prevLogIndex: number;
+  readonly prevLogTerm: number;
+  readonly entries: readonly Entry[];
+  readonly commit: number;
+}
+
+export interface AppendResponseMessage extends MessageBase {
+  readonly type: 'append-response';
+  readonly success: boolean;
+  readonly matchIndex: number;
+  readonly rejectIndex: number;
+  readonly hintIndex: number;
+  readonly hintTerm: number;
+}
+
+export interface VoteMessage extends MessageBase {
+  readonly type: 'vote';
+  readonly preVote: boolean;
+  readonly lastLogIndex: number;
+  readonly lastLogTerm: number;
+}
+
+export interface VoteResponseMessage extends MessageBase {
+  readonly type: 'vote-response';
+  readonly preVote: boolean;
+  readonly granted: boolean;
+}
+
+export interface HeartbeatMessage extends MessageBase {
+  readonly type: 'heartbeat';
+  readonly commit: number;
+  readonly context: Uint8Array;
+}
+
+export interface HeartbeatResponseMessage extends MessageBase {
+  readonly type: 'heartbeat-response';
+  readonly context: Uint8Array;
+}
+
+/** One discriminated union for every message that travels between peers. */
+export type Message =
+  | AppendMessage
+  | AppendResponseMessage
+  | VoteMessage
+  | VoteResponseMessage
+  | HeartbeatMessage
+  | HeartbeatResponseMessage;
+
+export type MessageType = Message['type'];
+
+/** A linearizable read that may be served once the state machine has applied `index`. */
+export interface ReadState {
+  readonly requestId: number;
+  readonly index: number;
+}
+
+export interface SoftState {
+  readonly leader: NodeId | '';
+  readonly role: Role;
+}
+
+/**
+ * What the driver must do next, in order:
+ *  1. persist `entries` (appending; an entry whose index already exists replaces it and every
+ *     entry after it) and `hardState` (when present), and fsync if `mustSync`;
+ *  2. send `messages` (only after step 1: they may promise what step 1 makes durable);
+ *  3. apply `committedEntries` to the state machine, in order;
+ *  4. serve each of `readStates` once the applied index reaches its `index`;
+ *  5. call `advance()`.
+ */
+export interface Ready {
+  readonly softState: SoftState | undefined; // present when role or leader changed
+  readonly hardState: HardState | undefined; // present when it changed
+  readonly entries: readonly Entry[];
+  readonly messages: readonly Message[];
+  readonly committedEntries: readonly Entry[];
+  readonly readStates: readonly ReadState[];
+  /** Reads refused since the last Ready (this node is not leader, or lost leadership). */
+  readonly droppedReads: readonly number[];
+  readonly mustSync: boolean;
+  /** Reserved for InstallSnapshot / log compaction (not built yet). Always undefined. */
+  readonly snapshot: undefined;
+}
+
+/** A seeded pseudo-random source; the core never touches Math.random. */
+export interface Rng {
+  /** A uniform integer in [min, max], inclusive. */
+  int(min: number, max: number): number;
+}
