@@ -1,0 +1,60 @@
+// The shape of results.json in each run folder (histories/<name>/<timestamp>/), written by `lab run`
+// and `lab analyze`, read by the reports, `lab serve` and `lab show`.
+import type { OpName } from '../checker/history-types.js';
+
+export type RunVerdict = 'valid' | 'invalid' | 'unknown' | 'incomplete';
+
+export interface OutcomeCounts {
+  ok: number;
+  fail: number;
+  info: number;
+}
+
+export interface LatencyQuantilesMs {
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  count: number;
+}
+
+export interface KeyVerdict {
+  key: string;
+  verdict: 'ok' | 'illegal' | 'unknown';
+  operations: number;
+  /** Path of the counterexample view, relative to the run folder, for an illegal key. */
+  view?: string;
+}
+
+export interface FaultRecord {
+  fault: string;
+  detail: string;
+  nodes: string[];
+  /** Nanoseconds since the run's start, as in the history. */
+  startTime: number;
+  stopTime: number | null;
+}
+
+export interface RunResults {
+  name: string;
+  /** ISO time the run started. */
+  startedAt: string;
+  finishedAt: string | null;
+  verdict: RunVerdict;
+  /** The command that replays this run (same options and seed). */
+  replayCommand: string;
+  seed: number;
+  runtime: 'docker' | 'local';
+  options: Record<string, unknown>;
+  nodes: string[];
+  nemesis: string[];
+  counts: { total: OutcomeCounts; byOperation: Partial<Record<OpName, OutcomeCounts>> };
+  latencyMs: Partial<Record<OpName, LatencyQuantilesMs>>;
+  /** Share of operations that completed ok, during faults and outside them. */
+  availability: { duringFaults: number | null; outsideFaults: number | null; overall: number | null };
+  faults: FaultRecord[];
+  checker: { verdict: 'ok' | 'illegal' | 'unknown'; elapsedMs: number; keys: KeyVerdict[] };
+  /** Relative paths of the node logs in the run folder. */
+  nodeLogs: Record<string, string>;
+  error?: string;
+}
