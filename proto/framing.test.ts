@@ -1,0 +1,149 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { encodeFrame, encodeFrameHeader, FrameDecoder, FrameError } from './framing.js';
+
+function stream(payloads: readonly Uint8Array[]): Uint8Array {
+  return Buffer.concat(payloads.map((p) => encodeFrame(p)));
+}
+
+function decodeAll(decoder: FrameDecoder, chunks: readonly Uint8Array[]): Uint8Array[] {
+  return chunks.flatMap((chunk) => decoder.push(chunk)).map((f) => Uint8Array.from(f));
+}
+
+const payloads = [
+  Uint8Array.of(1),
+  Uint8Array.from(Buffer.from('hello, raft')),
+  new Uint8Array(300).map((_, i) => i & 0xff),
+  Uint8Array.of(0, 0, 0, 0),
+  Uint8Array.of(0xff, 0xfe),
+];
+
+describe('FrameDecoder', () => {
+  it('yields the same frames for every split point of a valid stream (nats.js byte-by-byte test)', () => {
+    const bytes = stream(payloads);
+    for (let split = 0; split <= bytes.length; split++) {
+      const frames = decodeAll(new FrameDecoder(1024), [bytes.subarray(0, split), bytes.subarray(split)]);
+      expect(frames).toEqual(payloads);
+    }
+  });
+
+  it('yields the same frames when fed one byte at a time', () => {
+    const bytes = stream(payloads);
+    const decoder = new FrameDecoder(1024);
+    const frames = decodeAll(
+      decoder,
+      Array.from(bytes, (b) => Uint8Array.of(b)),
+    );
+    expect(frames).toEqual(payloads);
+    expect(decoder.pendingBytes).toBe(0);
+  });
+
+  it('yields the same frames for any chunking (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ minLength: 1, maxLength: 200 }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.integer({ min: 0, max: 2000 }), { maxLength: 12 }),
+        (frames, cuts) => {
+          const bytes = stream(frames);
+          const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+          const chunks: Uint8Array[] = [];
+          let from = 0;
+          for (const p of [...points, bytes.length]) {
+            chunks.push(bytes.subarray(from, p));
+            from = p;
+          }
+          expect(decodeAll(new FrameDecoder(256), chunks)).toEqual(frames);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('keeps a partial frame pending until its last byte arrives', () => {
+    const decoder = new FrameDecoder(64);
+    const bytes = encodeFrame(Uint8Array.of(7, 8, 9));
+    expect(decoder.push(bytes.subarray(0, 6))).toEqual([]);
+    expect(decoder.pendingBytes).toBe(2);
+    expect(decoder.push(bytes.subarray(6)).map((f) => Array.from(f))).toEqual([[7, 8, 9]]);
+  });
+
+  it('accepts a frame of exactly frameSizeBytesMax', () => {
+    const decoder = new FrameDecoder(16);
+    expect(decoder.push(encodeFrame(new Uint8Array(16)))).toHaveLength(1);
+  });
+
+  it('rejects an oversized length as soon as the header is complete, before the body arrives', () => {
+    const decoder = new FrameDecoder(16);
+    const header = encodeFrameHeader(17);
+    expect(decoder.push(header.subarray(0, 3))).toEqual([]);
+    let error: unknown;
+    try {
+      decoder.push(header.subarray(3));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(FrameError);
+    expect((error as FrameError).code).toBe('FRAME_TOO_LARGE');
+    expect((error as FrameError).reason).toMatch(/17 bytes exceeds frameSizeBytesMax 16/);
+    expect(decoder.pendingBytes).toBe(0);
+  });
+
+  it('rejects an oversized length even when the body bytes come in the same chunk', () => {
+    const decoder = new FrameDecoder(4);
+    expect(() => decoder.push(encodeFrame(new Uint8Array(5)))).toThrow(FrameError);
+  });
+
+  it('rejects a zero-length frame', () => {
+    const decoder = new FrameDecoder(16);
+    expect(() => decoder.push(Uint8Array.of(0, 0, 0, 0))).toThrow(/FRAME_EMPTY/);
+  });
+
+  it('stays failed after an error (the stream has lost its frame boundaries)', () => {
+    const decoder = new FrameDecoder(16);
+    expect(() => decoder.push(Uint8Array.of(0, 0, 0, 0))).toThrow(FrameError);
+    expect(() => decoder.push(encodeFrame(Uint8Array.of(1)))).toThrow(
+      /DECODER_FAILED: decoder already failed/,
+    );
+  });
+
+  it('rejects an HTTP request sent to the port (its first four bytes are a huge length)', () => {
+    const decoder = new FrameDecoder(1 << 20);
+    expect(() => decoder.push(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'))).toThrow(
+      /frame length 1195725856 bytes exceeds/,
+    );
+  });
+
+  it('on garbage either returns frames within the limit or throws FrameError, nothing else', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 10 }), (chunks) => {
+        const decoder = new FrameDecoder(32);
+        try {
+          for (const frame of decodeAll(decoder, chunks)) {
+            expect(frame.length).toBeGreaterThan(0);
+            expect(frame.length).toBeLessThanOrEqual(32);
+          }
+        } catch (e) {
+          expect(e).toBeInstanceOf(FrameError);
+        }
+        expect(decoder.pendingBytes).toBeLessThanOrEqual(4 + 32);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses a maximum that a 4-byte header cannot express', () => {
+    expect(() => new FrameDecoder(0)).toThrow(RangeError);
+    expect(() => new FrameDecoder(2 ** 32)).toThrow(RangeError);
+  });
+});
+
+describe('encodeFrame', () => {
+  it('writes a big-endian length then the payload', () => {
+    expect(Array.from(encodeFrame(Uint8Array.of(0xaa, 0xbb)))).toEqual([0, 0, 0, 2, 0xaa, 0xbb]);
+    expect(Array.from(encodeFrameHeader(0x01020304))).toEqual([1, 2, 3, 4]);
+  });
+
+  it('refuses an empty payload (the decoder would reject it)', () => {
+    expect(() => encodeFrame(new Uint8Array(0))).toThrow(RangeError);
+  });
+});
