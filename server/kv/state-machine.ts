@@ -1,0 +1,183 @@
+// The replicated key-value state machine: keys and values are bytes; get, put, delete, cas, append.
+// apply() is deterministic: the same entries in the same order give the same state and results on
+// every replica, including which client sessions exist (see session.ts).
+
+import type { ErrorCodeName, ErrorInfo } from '../../proto/errors.js';
+import { DEFINITE_BY_DEFAULT } from '../../proto/errors.js';
+import type { KvOp } from './command.js';
+import { decodeCommand, KvCommandError } from './command.js';
+import { SessionTable } from './session.js';
+
+export type KvResult =
+  { ok: true; found?: boolean; value?: Uint8Array; existed?: boolean } | { ok: false; error: ErrorInfo };
+
+export interface KvLimits {
+  keyBytesMax: number;
+  valueBytesMax: number;
+  sessionsMax: number;
+  sessionIdleEntriesMax: number;
+}
+
+export const DEFAULT_KV_LIMITS: Readonly<KvLimits> = {
+  keyBytesMax: 1024,
+  valueBytesMax: 1024 * 1024,
+  sessionsMax: 10_000,
+  sessionIdleEntriesMax: 1_000_000,
+};
+
+function kvError(code: ErrorCodeName, message: string): { ok: false; error: ErrorInfo } {
+  return { ok: false, error: { code, message, definite: DEFINITE_BY_DEFAULT[code] } };
+}
+
+/** Keys are compared as bytes; latin1 maps each byte to one UTF-16 unit, so it is a lossless map key. */
+function keyString(key: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < key.length; i++) s += String.fromCharCode(key[i] ?? 0);
+  return s;
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export class KvStateMachine {
+  private readonly data = new Map<string, Uint8Array>();
+  private readonly sessions: SessionTable;
+  private readonly limits: KvLimits;
+  private readonly dedup: boolean;
+  private applied = 0;
+
+  constructor(
+    limits: Partial<KvLimits> = {},
+    unsafe: ReadonlySet<string> = new Set() /* UnsafeVariant names (server/raft/unsafe.ts) */,
+  ) {
+    this.limits = { ...DEFAULT_KV_LIMITS, ...limits };
+    this.sessions = new SessionTable(this.limits.sessionsMax, this.limits.sessionIdleEntriesMax);
+    // Unsafe variant for testing the testers: a retried write applies again.
+    this.dedup = !unsafe.has('no-session-dedup');
+  }
+
+  get appliedIndex(): number {
+    return this.applied;
+  }
+
+  /** Number of keys present (for status and tests). */
+  get size(): number {
+    return this.data.size;
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Applies the command committed at `index`; indexes must increase (gaps are entries of other types). */
+  apply(index: number, bytes: Uint8Array): KvResult {
+    if (!(index > this.applied))
+      throw new Error(`invariant: apply(${index}) after applied index ${this.applied}`);
+    this.applied = index;
+    this.sessions.expireIdle(index);
+    let command;
+    try {
+      command = decodeCommand(bytes);
+    } catch (error) {
+      if (error instanceof KvCommandError) return kvError('BAD_REQUEST', error.message);
+      throw error;
+    }
+    const { clientId, sequence, ackedSequence, op } = command;
+    if (!this.dedup || clientId === 0 || sequence === 0) return this.execute(op);
+    const lookup = this.sessions.lookup(index, clientId, sequence, ackedSequence);
+    if (lookup.kind === 'duplicate') return lookup.result;
+    if (lookup.kind === 'expired') {
+      return kvError(
+        'SESSION_EXPIRED',
+        `client ${clientId} sequence ${sequence}: its session result was discarded`,
+      );
+    }
+    const result = this.execute(op);
+    this.sessions.record(clientId, sequence, result);
+    return result;
+  }
+
+  /** A local read; linearizable only when the driver calls it after a ReadIndex was applied. */
+  read(key: Uint8Array): KvResult {
+    const value = this.data.get(keyString(key));
+    return value === undefined ? { ok: true, found: false } : { ok: true, found: true, value };
+  }
+
+  /** Checks an op against the limits before it is proposed: TOO_LARGE or BAD_REQUEST. */
+  validate(op: KvOp): ErrorInfo | undefined {
+    if (op.key.length === 0) return kvError('BAD_REQUEST', 'empty key').error;
+    if (op.key.length > this.limits.keyBytesMax) {
+      return kvError(
+        'TOO_LARGE',
+        `key of ${op.key.length} bytes exceeds keyBytesMax ${this.limits.keyBytesMax}`,
+      ).error;
+    }
+    const values =
+      op.type === 'cas'
+        ? [op.value, op.expected]
+        : op.type === 'put' || op.type === 'append'
+          ? [op.value]
+          : [];
+    for (const value of values) {
+      if (value !== null && value.length > this.limits.valueBytesMax) {
+        return kvError(
+          'TOO_LARGE',
+          `value of ${value.length} bytes exceeds valueBytesMax ${this.limits.valueBytesMax}`,
+        ).error;
+      }
+    }
+    return undefined;
+  }
+
+  private execute(op: KvOp): KvResult {
+    const invalid = this.validate(op);
+    if (invalid !== undefined) return { ok: false, error: invalid };
+    const key = keyString(op.key);
+    const current = this.data.get(key);
+    switch (op.type) {
+      case 'get':
+        return current === undefined ? { ok: true, found: false } : { ok: true, found: true, value: current };
+      case 'put':
+        this.data.set(key, op.value.slice());
+        return { ok: true, existed: current !== undefined };
+      case 'delete':
+        this.data.delete(key);
+        return { ok: true, existed: current !== undefined };
+      case 'cas':
+        return this.cas(key, current, op.expected, op.value);
+      case 'append':
+        return this.append(key, current, op.value);
+    }
+  }
+
+  private cas(
+    key: string,
+    current: Uint8Array | undefined,
+    expected: Uint8Array | null,
+    value: Uint8Array,
+  ): KvResult {
+    const matches =
+      expected === null ? current === undefined : current !== undefined && bytesEqual(current, expected);
+    if (!matches) return kvError('CAS_MISMATCH', 'the current value is not the expected one');
+    this.data.set(key, value.slice());
+    return { ok: true, existed: current !== undefined };
+  }
+
+  private append(key: string, current: Uint8Array | undefined, suffix: Uint8Array): KvResult {
+    const length = (current?.length ?? 0) + suffix.length;
+    if (length > this.limits.valueBytesMax) {
+      return kvError(
+        'TOO_LARGE',
+        `append would make a value of ${length} bytes (valueBytesMax ${this.limits.valueBytesMax})`,
+      );
+    }
+    const next = new Uint8Array(length);
+    if (current !== undefined) next.set(current);
+    next.set(suffix, current?.length ?? 0);
+    this.data.set(key, next);
+    return { ok: true, existed: current !== undefined, value: next };
+  }
+}
