@@ -1,0 +1,505 @@
+// The wire codec: plain TypeScript data <-> protobuf bytes, through the static code generated from
+// proto/raftlab.proto (no runtime reflection on the hot path). Decoding validates what the rest of
+// the server relies on (a known kind, a body, known enum values, indexes below 2^53) and throws
+// CodecError otherwise, so bad input closes one connection instead of reaching the core.
+import { raftlab } from './generated/raftlab.js';
+import type { ErrorCodeName, ErrorInfo } from './errors.js';
+import type { Entry, EntryType, Message, NodeId, Role } from '../server/raft/types.js';
+
+// ---------------------------------------------------------------- plain types (mirror the proto)
+
+export type ClientOp =
+  | { readonly type: 'get'; readonly key: Uint8Array }
+  | { readonly type: 'put'; readonly key: Uint8Array; readonly value: Uint8Array }
+  | { readonly type: 'delete'; readonly key: Uint8Array }
+  /** `expected: null` means "succeed only if the key is absent" (expected_absent on the wire). */
+  | {
+      readonly type: 'cas';
+      readonly key: Uint8Array;
+      readonly expected: Uint8Array | null;
+      readonly value: Uint8Array;
+    }
+  | { readonly type: 'append'; readonly key: Uint8Array; readonly value: Uint8Array }
+  | { readonly type: 'status' };
+
+export type ClientOpType = ClientOp['type'];
+
+export interface ClientRequest {
+  readonly requestId: number;
+  readonly clientId: number;
+  readonly sequence: number;
+  readonly ackedSequence: number;
+  readonly op: ClientOp;
+}
+
+export interface Member {
+  readonly id: NodeId;
+  readonly clientAddress: string;
+  readonly peerAddress: string;
+}
+
+export interface StatusResult {
+  readonly nodeId: NodeId;
+  readonly role: Role;
+  readonly term: number;
+  readonly leaderId: NodeId | '';
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly lastIndex: number;
+  readonly members: readonly Member[];
+}
+
+export type ClientResult =
+  | { readonly type: 'get'; readonly found: boolean; readonly value: Uint8Array }
+  | { readonly type: 'put' }
+  | { readonly type: 'delete'; readonly existed: boolean }
+  | { readonly type: 'cas' }
+  | { readonly type: 'append'; readonly value: Uint8Array }
+  | { readonly type: 'status'; readonly status: StatusResult };
+
+/** A response carries a result, an error, or both is never sent; at least one is always present. */
+export interface ClientResponse {
+  readonly requestId: number;
+  readonly error?: ErrorInfo;
+  readonly result?: ClientResult;
+}
+
+export interface PeerHello {
+  readonly from: NodeId;
+  readonly clusterId: string;
+}
+
+export type Envelope =
+  | { readonly kind: 'client-request'; readonly request: ClientRequest }
+  | { readonly kind: 'client-response'; readonly response: ClientResponse }
+  | { readonly kind: 'peer-hello'; readonly hello: PeerHello }
+  | { readonly kind: 'raft'; readonly message: Message }
+  | { readonly kind: 'connection-error'; readonly error: ErrorInfo };
+
+export type EnvelopeKind = Envelope['kind'];
+
+export type CodecErrorCode = 'MALFORMED' | 'UNKNOWN_KIND' | 'INVALID_FIELD';
+
+/** Bytes that are not a valid envelope; the connection that sent them is closed with `reason`. */
+export class CodecError extends Error {
+  readonly code: CodecErrorCode;
+  readonly reason: string;
+  constructor(code: CodecErrorCode, reason: string, options?: { cause?: unknown }) {
+    super(`${code}: ${reason}`, options);
+    this.name = 'CodecError';
+    this.code = code;
+    this.reason = reason;
+  }
+}
+
+// ---------------------------------------------------------------- enums
+
+const ERROR_CODES: Readonly<Record<ErrorCodeName, raftlab.ErrorCode>> = {
+  NOT_LEADER: raftlab.ErrorCode.NOT_LEADER,
+  UNAVAILABLE: raftlab.ErrorCode.UNAVAILABLE,
+  TIMEOUT: raftlab.ErrorCode.TIMEOUT,
+  KEY_NOT_FOUND: raftlab.ErrorCode.KEY_NOT_FOUND,
+  CAS_MISMATCH: raftlab.ErrorCode.CAS_MISMATCH,
+  TOO_LARGE: raftlab.ErrorCode.TOO_LARGE,
+  BAD_REQUEST: raftlab.ErrorCode.BAD_REQUEST,
+  SESSION_EXPIRED: raftlab.ErrorCode.SESSION_EXPIRED,
+  OVERLOADED: raftlab.ErrorCode.OVERLOADED,
+  CONNECTION_LOST: raftlab.ErrorCode.CONNECTION_LOST,
+  SHUTTING_DOWN: raftlab.ErrorCode.SHUTTING_DOWN,
+  INTERNAL: raftlab.ErrorCode.INTERNAL,
+};
+const ERROR_NAMES = new Map<number, ErrorCodeName>(
+  Object.entries(ERROR_CODES).map(([name, code]) => [code, name as ErrorCodeName]),
+);
+
+export function errorCodeToProto(name: ErrorCodeName): raftlab.ErrorCode {
+  return ERROR_CODES[name];
+}
+
+/** The name of a wire error code, or undefined for 0 (unspecified) and codes this build does not know. */
+export function errorCodeFromProto(code: number): ErrorCodeName | undefined {
+  return ERROR_NAMES.get(code);
+}
+
+const ENTRY_TYPES: Readonly<Record<EntryType, raftlab.EntryType>> = {
+  normal: raftlab.EntryType.ENTRY_NORMAL,
+  noop: raftlab.EntryType.ENTRY_NOOP,
+  config: raftlab.EntryType.ENTRY_CONFIG,
+};
+const ENTRY_TYPE_NAMES: readonly EntryType[] = ['normal', 'noop', 'config'];
+const ROLES: ReadonlySet<string> = new Set<Role>(['follower', 'pre-candidate', 'candidate', 'leader']);
+
+// ---------------------------------------------------------------- scalar helpers
+
+/** Largest `high` word of a uint64 that still fits in a safe integer (2^53 - 1). */
+const SAFE_HIGH_MAX = 0x1f_ffff;
+
+/**
+ * protobufjs decodes uint64 as a Long when the `long` package is installed (it is, and
+ * `--force-number` does not change the static decoder), so convert here and refuse values that a
+ * JavaScript number cannot hold exactly.
+ */
+function u64(value: unknown, field: string): number {
+  if (typeof value === 'number') return value;
+  if (value === null || value === undefined) return 0;
+  const long = value as { high: number; toNumber(): number };
+  if (long.high > SAFE_HIGH_MAX || long.high < 0) {
+    throw new CodecError('INVALID_FIELD', `${field} is above 2^53 and cannot be represented exactly`);
+  }
+  return long.toNumber();
+}
+
+/** A decoded `bytes` field as a plain Uint8Array view (no copy) of the frame. */
+function bytes(value: Uint8Array | null | undefined): Uint8Array {
+  if (value === null || value === undefined) return new Uint8Array(0);
+  return value.constructor === Uint8Array
+    ? value
+    : new Uint8Array(value.buffer, value.byteOffset, value.length);
+}
+
+function invalid(reason: string): never {
+  throw new CodecError('INVALID_FIELD', reason);
+}
+
+// ---------------------------------------------------------------- errors
+
+function errorToProto(e: ErrorInfo): raftlab.Error.$Properties {
+  return {
+    code: ERROR_CODES[e.code],
+    message: e.message,
+    definite: e.definite,
+    leaderHint: e.leaderHint ?? '',
+    leaderAddress: e.leaderAddress ?? '',
+  };
+}
+
+function errorFromProto(p: raftlab.Error.$Properties): ErrorInfo {
+  const code = errorCodeFromProto(p.code ?? 0);
+  if (code === undefined) invalid(`unknown error code ${p.code ?? 0}`);
+  return {
+    code,
+    message: p.message ?? '',
+    definite: p.definite ?? false,
+    ...(p.leaderHint ? { leaderHint: p.leaderHint } : {}),
+    ...(p.leaderAddress ? { leaderAddress: p.leaderAddress } : {}),
+  };
+}
+
+// ---------------------------------------------------------------- client requests
+
+function opToProto(op: ClientOp): raftlab.ClientRequest.$Properties {
+  switch (op.type) {
+    case 'get':
+      return { get: { key: op.key } };
+    case 'put':
+      return { put: { key: op.key, value: op.value } };
+    case 'delete':
+      return { delete: { key: op.key } };
+    case 'cas':
+      return op.expected === null
+        ? { cas: { key: op.key, expectedAbsent: true, value: op.value } }
+        : { cas: { key: op.key, expected: op.expected, value: op.value } };
+    case 'append':
+      return { append: { key: op.key, value: op.value } };
+    case 'status':
+      return { status: {} };
+  }
+}
+
+function requestToProto(r: ClientRequest): raftlab.ClientRequest.$Properties {
+  return {
+    requestId: r.requestId,
+    clientId: r.clientId,
+    sequence: r.sequence,
+    ackedSequence: r.ackedSequence,
+    ...opToProto(r.op),
+  };
+}
+
+function opFromProto(p: raftlab.ClientRequest): ClientOp {
+  switch (p.op) {
+    case 'get':
+      return { type: 'get', key: bytes(p.get?.key) };
+    case 'put':
+      return { type: 'put', key: bytes(p.put?.key), value: bytes(p.put?.value) };
+    case 'delete':
+      return { type: 'delete', key: bytes(p.delete?.key) };
+    case 'cas': {
+      const cas = p.cas!;
+      const expected = cas.expectedAbsent ? null : bytes(cas.expected);
+      return { type: 'cas', key: bytes(cas.key), expected, value: bytes(cas.value) };
+    }
+    case 'append':
+      return { type: 'append', key: bytes(p.append?.key), value: bytes(p.append?.value) };
+    case 'status':
+      return { type: 'status' };
+    default:
+      return invalid('client request has no known op');
+  }
+}
+
+function requestFromProto(p: raftlab.ClientRequest): ClientRequest {
+  return {
+    requestId: u64(p.requestId, 'requestId'),
+    clientId: u64(p.clientId, 'clientId'),
+    sequence: u64(p.sequence, 'sequence'),
+    ackedSequence: u64(p.ackedSequence, 'ackedSequence'),
+    op: opFromProto(p),
+  };
+}
+
+// ---------------------------------------------------------------- client responses
+
+function statusToProto(s: StatusResult): raftlab.StatusResult.$Properties {
+  return {
+    nodeId: s.nodeId,
+    role: s.role,
+    term: s.term,
+    leaderId: s.leaderId,
+    commitIndex: s.commitIndex,
+    appliedIndex: s.appliedIndex,
+    lastIndex: s.lastIndex,
+    members: s.members.map((m) => ({ id: m.id, clientAddress: m.clientAddress, peerAddress: m.peerAddress })),
+  };
+}
+
+function statusFromProto(p: raftlab.StatusResult.$Properties): StatusResult {
+  const role = p.role ?? '';
+  if (!ROLES.has(role)) invalid(`status has unknown role "${role}"`);
+  return {
+    nodeId: p.nodeId ?? '',
+    role: role as Role,
+    term: u64(p.term, 'status.term'),
+    leaderId: p.leaderId ?? '',
+    commitIndex: u64(p.commitIndex, 'status.commitIndex'),
+    appliedIndex: u64(p.appliedIndex, 'status.appliedIndex'),
+    lastIndex: u64(p.lastIndex, 'status.lastIndex'),
+    members: (p.members ?? []).map((m) => ({
+      id: m.id ?? '',
+      clientAddress: m.clientAddress ?? '',
+      peerAddress: m.peerAddress ?? '',
+    })),
+  };
+}
+
+function resultToProto(r: ClientResult): raftlab.ClientResponse.$Properties {
+  switch (r.type) {
+    case 'get':
+      return { get: { found: r.found, value: r.value } };
+    case 'put':
+      return { put: {} };
+    case 'delete':
+      return { delete: { existed: r.existed } };
+    case 'cas':
+      return { cas: {} };
+    case 'append':
+      return { append: { value: r.value } };
+    case 'status':
+      return { status: statusToProto(r.status) };
+  }
+}
+
+function resultFromProto(p: raftlab.ClientResponse): ClientResult | undefined {
+  switch (p.result) {
+    case 'get':
+      return { type: 'get', found: p.get?.found ?? false, value: bytes(p.get?.value) };
+    case 'put':
+      return { type: 'put' };
+    case 'delete':
+      return { type: 'delete', existed: p.delete?.existed ?? false };
+    case 'cas':
+      return { type: 'cas' };
+    case 'append':
+      return { type: 'append', value: bytes(p.append?.value) };
+    case 'status':
+      return { type: 'status', status: statusFromProto(p.status!) };
+    default:
+      return undefined;
+  }
+}
+
+function responseToProto(r: ClientResponse): raftlab.ClientResponse.$Properties {
+  return {
+    requestId: r.requestId,
+    ...(r.error !== undefined ? { error: errorToProto(r.error) } : {}),
+    ...(r.result !== undefined ? resultToProto(r.result) : {}),
+  };
+}
+
+function responseFromProto(p: raftlab.ClientResponse): ClientResponse {
+  const requestId = u64(p.requestId, 'requestId');
+  const result = resultFromProto(p);
+  const error = p.error ? errorFromProto(p.error) : undefined;
+  if (result === undefined && error === undefined)
+    invalid('client response has neither a result nor an error');
+  return {
+    requestId,
+    ...(error !== undefined ? { error } : {}),
+    ...(result !== undefined ? { result } : {}),
+  };
+}
+
+// ---------------------------------------------------------------- raft messages
+
+function entryToProto(e: Entry): raftlab.Entry.$Properties {
+  return { term: e.term, index: e.index, type: ENTRY_TYPES[e.type], data: e.data };
+}
+
+function entryFromProto(p: raftlab.Entry.$Properties): Entry {
+  const type = ENTRY_TYPE_NAMES[p.type ?? 0];
+  if (type === undefined) invalid(`unknown entry type ${p.type}`);
+  return { term: u64(p.term, 'entry.term'), index: u64(p.index, 'entry.index'), type, data: bytes(p.data) };
+}
+
+/** A Raft message from the core as the wire's RaftMessage. */
+export function raftMessageToProto(m: Message): raftlab.RaftMessage.$Properties {
+  const base = { from: m.from, to: m.to, term: m.term };
+  switch (m.type) {
+    case 'append':
+      return {
+        ...base,
+        append: {
+          prevLogIndex: m.prevLogIndex,
+          prevLogTerm: m.prevLogTerm,
+          entries: m.entries.map(entryToProto),
+          commit: m.commit,
+        },
+      };
+    case 'append-response': {
+      const { success, matchIndex, rejectIndex, hintIndex, hintTerm } = m;
+      return { ...base, appendResponse: { success, matchIndex, rejectIndex, hintIndex, hintTerm } };
+    }
+    case 'vote':
+      return {
+        ...base,
+        vote: { preVote: m.preVote, lastLogIndex: m.lastLogIndex, lastLogTerm: m.lastLogTerm },
+      };
+    case 'vote-response':
+      return { ...base, voteResponse: { preVote: m.preVote, granted: m.granted } };
+    case 'heartbeat':
+      return { ...base, heartbeat: { commit: m.commit, context: m.context } };
+    case 'heartbeat-response':
+      return { ...base, heartbeatResponse: { context: m.context } };
+  }
+}
+
+/** A wire RaftMessage as the core's Message; throws CodecError when it has no body or bad fields. */
+export function raftMessageFromProto(p: raftlab.RaftMessage): Message {
+  const from = p.from ?? '';
+  const to = p.to ?? '';
+  if (from === '' || to === '') invalid('raft message without from/to');
+  const base = { from, to, term: u64(p.term, 'term') };
+  switch (p.body) {
+    case 'append': {
+      const a = p.append!;
+      return {
+        ...base,
+        type: 'append',
+        prevLogIndex: u64(a.prevLogIndex, 'prevLogIndex'),
+        prevLogTerm: u64(a.prevLogTerm, 'prevLogTerm'),
+        entries: (a.entries ?? []).map(entryFromProto),
+        commit: u64(a.commit, 'commit'),
+      };
+    }
+    case 'appendResponse': {
+      const r = p.appendResponse!;
+      return {
+        ...base,
+        type: 'append-response',
+        success: r.success ?? false,
+        matchIndex: u64(r.matchIndex, 'matchIndex'),
+        rejectIndex: u64(r.rejectIndex, 'rejectIndex'),
+        hintIndex: u64(r.hintIndex, 'hintIndex'),
+        hintTerm: u64(r.hintTerm, 'hintTerm'),
+      };
+    }
+    case 'vote': {
+      const v = p.vote!;
+      const lastLogIndex = u64(v.lastLogIndex, 'lastLogIndex');
+      return {
+        ...base,
+        type: 'vote',
+        preVote: v.preVote ?? false,
+        lastLogIndex,
+        lastLogTerm: u64(v.lastLogTerm, 'lastLogTerm'),
+      };
+    }
+    case 'voteResponse':
+      return {
+        ...base,
+        type: 'vote-response',
+        preVote: p.voteResponse?.preVote ?? false,
+        granted: p.voteResponse?.granted ?? false,
+      };
+    case 'heartbeat':
+      return {
+        ...base,
+        type: 'heartbeat',
+        commit: u64(p.heartbeat?.commit, 'commit'),
+        context: bytes(p.heartbeat?.context),
+      };
+    case 'heartbeatResponse':
+      return { ...base, type: 'heartbeat-response', context: bytes(p.heartbeatResponse?.context) };
+    default:
+      return invalid('raft message has no known body');
+  }
+}
+
+// ---------------------------------------------------------------- envelopes
+
+function envelopeToProto(e: Envelope): raftlab.Envelope.$Properties {
+  switch (e.kind) {
+    case 'client-request':
+      return { clientRequest: requestToProto(e.request) };
+    case 'client-response':
+      return { clientResponse: responseToProto(e.response) };
+    case 'peer-hello':
+      return { peerHello: { from: e.hello.from, clusterId: e.hello.clusterId } };
+    case 'raft':
+      return { raft: raftMessageToProto(e.message) };
+    case 'connection-error':
+      return { connectionError: { error: errorToProto(e.error) } };
+  }
+}
+
+export function encodeEnvelope(e: Envelope): Uint8Array {
+  return raftlab.Envelope.encode(envelopeToProto(e)).finish();
+}
+
+function envelopeFromProto(p: raftlab.Envelope): Envelope {
+  switch (p.kind) {
+    case 'clientRequest':
+      return { kind: 'client-request', request: requestFromProto(p.clientRequest as raftlab.ClientRequest) };
+    case 'clientResponse':
+      return {
+        kind: 'client-response',
+        response: responseFromProto(p.clientResponse as raftlab.ClientResponse),
+      };
+    case 'peerHello': {
+      const from = p.peerHello?.from ?? '';
+      if (from === '') invalid('peer hello without from');
+      return { kind: 'peer-hello', hello: { from, clusterId: p.peerHello?.clusterId ?? '' } };
+    }
+    case 'raft':
+      return { kind: 'raft', message: raftMessageFromProto(p.raft as raftlab.RaftMessage) };
+    case 'connectionError': {
+      const error = p.connectionError?.error;
+      if (!error) invalid('connection error without an error');
+      return { kind: 'connection-error', error: errorFromProto(error) };
+    }
+    default:
+      throw new CodecError('UNKNOWN_KIND', 'envelope has no known kind');
+  }
+}
+
+/** Decodes one frame's payload; throws CodecError for garbage, an unknown kind or invalid fields. */
+export function decodeEnvelope(b: Uint8Array): Envelope {
+  let p: raftlab.Envelope;
+  try {
+    p = raftlab.Envelope.decode(b);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new CodecError('MALFORMED', `not a protobuf Envelope (${detail})`, { cause: error });
+  }
+  return envelopeFromProto(p);
+}
