@@ -1,0 +1,704 @@
+// The Raft core: a pure, synchronous, deterministic state machine (rule 1). Inputs are tick(),
+// step(message), propose(), readIndex(); outputs leave through ready() and advance(). Role
+// transitions and message handling live here; the log, follower progress, majority arithmetic and
+// the ReadIndex queue are in their own files.
+import { RaftlabError } from '../../proto/errors.js';
+import { validateConfig, type RaftConfig } from './config.js';
+import { invariant } from './invariant.js';
+import { RaftLog } from './log.js';
+import { Progress } from './progress.js';
+import { quorumSize, quorumValue, voteResult } from './quorum.js';
+import { ReadOnlyQueue } from './read-only.js';
+import { decodeRound, encodeRound, RoundClock } from './rounds.js';
+import type {
+  AppendMessage,
+  AppendResponseMessage,
+  Entry,
+  HardState,
+  HeartbeatMessage,
+  HeartbeatResponseMessage,
+  Message,
+  NodeId,
+  ReadState,
+  Ready,
+  Role,
+  SoftState,
+  VoteMessage,
+  VoteResponseMessage,
+} from './types.js';
+
+export type { RaftConfig, ReadMode } from './config.js';
+export { InvariantError } from './invariant.js';
+
+export type ProposeResult = { ok: true; index: number; term: number } | { ok: false; error: RaftlabError };
+
+export interface RaftStatus {
+  id: NodeId;
+  role: Role;
+  term: number;
+  leader: NodeId | '';
+  commit: number;
+  applied: number;
+  lastIndex: number;
+  vote: NodeId | '';
+}
+
+const NO_ENTRIES: readonly Entry[] = [];
+
+export class RaftNode {
+  private readonly cfg: RaftConfig;
+  private readonly id: NodeId;
+  private readonly peers: readonly NodeId[];
+  private readonly log: RaftLog;
+  private readonly reads: ReadOnlyQueue;
+  private readonly rounds = new RoundClock();
+  private readonly strict: boolean;
+  private term = 0;
+  private vote: NodeId | '' = '';
+  private role: Role = 'follower';
+  private leader: NodeId | '' = '';
+  private now = 0;
+  private electionElapsed = 0;
+  private heartbeatElapsed = 0;
+  private randomizedElectionTimeout = 0;
+  private progress = new Map<NodeId, Progress>();
+  private readonly votes = new Map<NodeId, boolean>();
+  private appendsPending = false;
+  private msgs: Message[] = [];
+  private readStates: ReadState[] = [];
+  private droppedReads: number[] = [];
+  private prevHard: HardState;
+  private prevSoft: SoftState;
+  private readyOutstanding = false;
+  private readonly scratch: number[];
+
+  constructor(config: RaftConfig) {
+    validateConfig(config);
+    this.cfg = config;
+    this.id = config.id;
+    this.peers = config.voters.filter((v) => v !== config.id);
+    this.scratch = new Array<number>(config.voters.length).fill(0);
+    this.strict = [...config.unsafe].every((u) => u === 'no-session-dedup');
+    const hs = config.initial?.hardState ?? { term: 0, vote: '', commit: 0 };
+    this.log = new RaftLog(config.initial?.entries ?? [], hs.commit, config.applied ?? 0);
+    this.term = hs.term;
+    this.vote = hs.vote;
+    invariant(
+      this.log.lastTerm() <= this.term,
+      `restored log term ${this.log.lastTerm()} beyond term ${this.term}`,
+    );
+    this.reads = new ReadOnlyQueue(config.readsPendingMax);
+    this.prevHard = { term: hs.term, vote: hs.vote, commit: hs.commit };
+    this.prevSoft = { leader: '', role: 'follower' };
+    this.resetTimers();
+  }
+
+  // ---- inputs -------------------------------------------------------------------------------
+
+  tick(): void {
+    this.now++;
+    if (this.role === 'leader') this.tickLeader();
+    else this.tickElection();
+  }
+
+  step(m: Message): void {
+    if (m.to !== this.id || m.from === this.id) return; // misrouted: the network may do anything
+    if (m.term > this.term) {
+      if (!this.stepHigherTerm(m)) return;
+    } else if (m.term < this.term) {
+      this.stepLowerTerm(m);
+      return;
+    }
+    if (m.type === 'vote') this.handleVote(m);
+    else if (this.role === 'leader') this.stepLeader(m);
+    else if (this.role === 'follower') this.stepFollower(m);
+    else this.stepCandidate(m);
+  }
+
+  propose(data: Uint8Array): ProposeResult {
+    if (this.role !== 'leader') return { ok: false, error: this.notLeader() };
+    if (this.log.lastIndex() - this.log.committed >= this.cfg.proposalsPendingMax) {
+      const error = new RaftlabError(
+        'OVERLOADED',
+        `${this.log.lastIndex() - this.log.committed} proposals not yet committed (proposalsPendingMax ${this.cfg.proposalsPendingMax})`,
+      );
+      return { ok: false, error };
+    }
+    const entry: Entry = { term: this.term, index: this.log.lastIndex() + 1, type: 'normal', data };
+    this.log.appendAsLeader(entry);
+    this.appendsPending = true; // sent at the next ready(), so proposals between Readies batch
+    return { ok: true, index: entry.index, term: entry.term };
+  }
+
+  /**
+   * Queues a linearizable read. Each read is answered exactly once: by the returned error (refused
+   * at once), or later in Ready.readStates (serve once applied >= index) or Ready.droppedReads.
+   */
+  readIndex(requestId: number): RaftlabError | undefined {
+    if (this.role !== 'leader') return this.notLeader();
+    if (this.cfg.unsafe.has('stale-leader-read')) {
+      this.readStates.push({ requestId, index: this.log.committed }); // UNSAFE: no confirmation
+      return undefined;
+    }
+    if (this.reads.full()) {
+      return new RaftlabError(
+        'OVERLOADED',
+        `${this.reads.size()} reads pending (readsPendingMax ${this.cfg.readsPendingMax})`,
+      );
+    }
+    if (this.cfg.readMode === 'lease' && this.committedInTerm() && this.leaseValid()) {
+      this.readStates.push({ requestId, index: this.log.committed });
+      return undefined;
+    }
+    this.reads.enqueue(requestId);
+    return undefined;
+  }
+
+  /** Starts an election now (pre-vote first when enabled), as if the election timeout fired. */
+  campaign(): void {
+    this.hup();
+  }
+
+  // ---- outputs ------------------------------------------------------------------------------
+
+  hasReady(): boolean {
+    if (this.role === 'leader' && (this.appendsPending || this.readRoundDue())) return true;
+    return (
+      this.msgs.length > 0 ||
+      this.log.hasUnstable() ||
+      this.log.hasCommittedToApply() ||
+      this.readStates.length > 0 ||
+      this.droppedReads.length > 0 ||
+      this.softChanged() ||
+      this.hardChanged()
+    );
+  }
+
+  /** See the Ready type for the order in which the driver must act; call advance() after each. */
+  ready(): Ready {
+    if (this.readyOutstanding) throw new Error('raft: ready() called again before advance()');
+    if (this.role === 'leader') this.flushLeader();
+    const hardState = this.hardChanged() ? this.hardState() : undefined;
+    const softState = this.softChanged() ? { leader: this.leader, role: this.role } : undefined;
+    const entries = this.log.hasUnstable() ? this.log.takeUnstable() : NO_ENTRIES;
+    const rd: Ready = {
+      softState,
+      hardState,
+      entries,
+      messages: this.msgs,
+      committedEntries: this.log.hasCommittedToApply() ? this.log.takeCommitted() : NO_ENTRIES,
+      readStates: this.readStates,
+      droppedReads: this.droppedReads,
+      mustSync: entries.length > 0 || (hardState !== undefined && this.termOrVoteChanged(hardState)),
+      snapshot: undefined,
+    };
+    if (hardState) this.prevHard = hardState;
+    if (softState) this.prevSoft = softState;
+    if (this.msgs.length > 0) this.msgs = [];
+    if (this.readStates.length > 0) this.readStates = [];
+    if (this.droppedReads.length > 0) this.droppedReads = [];
+    this.readyOutstanding = true;
+    return rd;
+  }
+
+  /** The driver persisted, sent and applied the last Ready. */
+  advance(): void {
+    if (!this.readyOutstanding) throw new Error('raft: advance() called without a Ready');
+    this.readyOutstanding = false;
+    this.log.acceptPersisted();
+    this.log.acceptApplied();
+    if (this.role !== 'leader') return;
+    // Rule 7: the leader counts itself only for what is durable.
+    const self = this.progress.get(this.id);
+    if (self && self.maybeUpdate(this.log.stableIndex) && this.maybeCommit()) this.bcastAppend();
+  }
+
+  status(): RaftStatus {
+    return {
+      id: this.id,
+      role: this.role,
+      term: this.term,
+      leader: this.leader,
+      commit: this.log.committed,
+      applied: this.log.applied,
+      lastIndex: this.log.lastIndex(),
+      vote: this.vote,
+    };
+  }
+
+  /** The entry at `index` in this node's log (for simulators checking log matching). */
+  entryAt(index: number): Entry | undefined {
+    return this.log.entry(index);
+  }
+
+  // ---- timers -------------------------------------------------------------------------------
+
+  private tickElection(): void {
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.randomizedElectionTimeout) {
+      this.electionElapsed = 0;
+      this.hup();
+    }
+  }
+
+  private tickLeader(): void {
+    this.heartbeatElapsed++;
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.cfg.electionTimeoutTicksMin) {
+      this.electionElapsed = 0;
+      if (this.cfg.checkQuorum && !this.quorumActive()) {
+        this.becomeFollower(this.term, ''); // check-quorum: a leader cut off from a majority steps down
+        return;
+      }
+    }
+    if (this.heartbeatElapsed >= this.cfg.heartbeatIntervalTicks) {
+      this.heartbeatElapsed = 0;
+      this.bcastHeartbeat();
+    }
+  }
+
+  private resetTimers(): void {
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    this.randomizedElectionTimeout = this.cfg.rng.int(
+      this.cfg.electionTimeoutTicksMin,
+      this.cfg.electionTimeoutTicksMax,
+    );
+  }
+
+  // ---- role transitions ---------------------------------------------------------------------
+
+  private setTerm(term: number): void {
+    invariant(term >= this.term, () => `term decreases from ${this.term} to ${term}`);
+    if (term !== this.term) {
+      this.term = term;
+      this.vote = '';
+    }
+  }
+
+  private setVote(candidate: NodeId): void {
+    invariant(
+      this.vote === '' || this.vote === candidate || this.cfg.unsafe.has('vote-twice'),
+      () => `${this.id} votes for ${candidate} in term ${this.term} after voting for ${this.vote}`,
+    );
+    this.vote = candidate;
+  }
+
+  private becomeFollower(term: number, leader: NodeId | ''): void {
+    if (this.role === 'leader') this.stepDownLeader();
+    this.setTerm(term);
+    this.role = 'follower';
+    this.leader = leader;
+    this.votes.clear();
+    this.resetTimers();
+  }
+
+  private stepDownLeader(): void {
+    this.reads.dropAll(this.droppedReads);
+    this.progress = new Map();
+    this.appendsPending = false;
+  }
+
+  private becomePreCandidate(): void {
+    this.role = 'pre-candidate';
+    this.leader = '';
+    this.votes.clear();
+    this.resetTimers();
+  }
+
+  private becomeCandidate(): void {
+    this.setTerm(this.term + 1);
+    this.setVote(this.id);
+    this.role = 'candidate';
+    this.leader = '';
+    this.votes.clear();
+    this.resetTimers();
+  }
+
+  private becomeLeader(): void {
+    invariant(this.role === 'candidate', `${this.id} becomes leader from ${this.role}`);
+    this.role = 'leader';
+    this.leader = this.id;
+    this.resetTimers();
+    const next = this.log.lastIndex() + 1;
+    this.progress = new Map();
+    for (const v of this.cfg.voters) {
+      const pr = new Progress(next, this.cfg.inflightAppendsMax);
+      pr.recentActive = true; // give every follower a full check-quorum period
+      this.progress.set(v, pr);
+    }
+    const self = this.progress.get(this.id) as Progress;
+    self.match = this.log.stableIndex;
+    self.ackedRound = this.rounds.current;
+    // §8: a no-op of the new term lets the leader learn the commit index and serve reads. The unsafe
+    // Figure 8 variant leaves it out, since the no-op would mask the bug in most schedules.
+    if (!this.cfg.unsafe.has('commit-previous-term')) {
+      this.log.appendAsLeader({ term: this.term, index: next, type: 'noop', data: new Uint8Array(0) });
+    }
+    this.bcastAppend();
+  }
+
+  private hup(): void {
+    if (this.role === 'leader') return;
+    if (this.cfg.preVote) this.startElection(true);
+    else this.startElection(false);
+  }
+
+  private startElection(pre: boolean): void {
+    if (pre) this.becomePreCandidate();
+    else this.becomeCandidate();
+    this.votes.set(this.id, true);
+    if (this.tallyVotes(pre)) return; // a single-node cluster wins at once
+    const voteTerm = pre ? this.term + 1 : this.term;
+    for (const to of this.peers) {
+      const m: VoteMessage = {
+        type: 'vote',
+        from: this.id,
+        to,
+        term: voteTerm,
+        preVote: pre,
+        lastLogIndex: this.log.lastIndex(),
+        lastLogTerm: this.log.lastTerm(),
+      };
+      this.msgs.push(m);
+    }
+  }
+
+  /** Acts on the votes so far; returns true when the election is decided. */
+  private tallyVotes(pre: boolean): boolean {
+    let granted = 0;
+    let rejected = 0;
+    for (const g of this.votes.values()) {
+      if (g) granted++;
+      else rejected++;
+    }
+    const result = voteResult(granted, rejected, this.cfg.voters.length);
+    if (result === 'won') {
+      if (pre) this.startElection(false);
+      else this.becomeLeader();
+    } else if (result === 'lost') {
+      this.becomeFollower(this.term, '');
+    }
+    return result !== 'pending';
+  }
+
+  // ---- message handling by term -------------------------------------------------------------
+
+  /** Returns false when the message must be ignored. */
+  private stepHigherTerm(m: Message): boolean {
+    if (m.type === 'vote' && this.inLease()) return false; // leader stickiness (thesis §4.2.3)
+    if (m.type === 'vote' && m.preVote) return true; // a pre-vote never changes our term
+    if (m.type === 'vote-response' && m.preVote && m.granted) return true; // granted for our future term
+    const fromLeader = m.type === 'append' || m.type === 'heartbeat';
+    this.becomeFollower(m.term, fromLeader ? m.from : '');
+    return true;
+  }
+
+  private stepLowerTerm(m: Message): void {
+    if ((m.type === 'append' || m.type === 'heartbeat') && (this.cfg.checkQuorum || this.cfg.preVote)) {
+      // A deposed leader that cannot learn our term would never step down once pre-vote or
+      // leader stickiness keeps us from voting it out: tell it.
+      this.send(this.appendResponse(m.from, false, 0, 0, 0, 0));
+    } else if (m.type === 'vote' && m.preVote) {
+      this.send(this.voteResponse(m.from, this.term, true, false));
+    }
+  }
+
+  /** Heard from a live leader within the minimum election timeout: refuse to help depose it. */
+  private inLease(): boolean {
+    if (this.cfg.readMode === 'lease' && this.now < this.cfg.electionTimeoutTicksMin) return true;
+    return (
+      this.cfg.checkQuorum && this.leader !== '' && this.electionElapsed < this.cfg.electionTimeoutTicksMin
+    );
+  }
+
+  private handleVote(m: VoteMessage): void {
+    const canVote =
+      this.vote === m.from ||
+      (this.vote === '' && this.leader === '') ||
+      (m.preVote && m.term > this.term) ||
+      (!m.preVote && this.cfg.unsafe.has('vote-twice')); // UNSAFE: ignores an earlier vote
+    const upToDate =
+      this.cfg.unsafe.has('no-log-check-on-vote') || this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm);
+    if (canVote && upToDate) {
+      // Rule 7: the grant leaves in the same Ready as the hard state recording the vote.
+      this.send(this.voteResponse(m.from, m.term, m.preVote, true));
+      if (!m.preVote) {
+        this.electionElapsed = 0;
+        this.setVote(m.from);
+      }
+    } else {
+      this.send(this.voteResponse(m.from, this.term, m.preVote, false));
+    }
+  }
+
+  private stepFollower(m: Message): void {
+    if (m.type === 'append') {
+      this.electionElapsed = 0;
+      this.leader = m.from;
+      this.handleAppend(m);
+    } else if (m.type === 'heartbeat') {
+      this.electionElapsed = 0;
+      this.leader = m.from;
+      this.handleHeartbeat(m);
+    }
+  }
+
+  private stepCandidate(m: Message): void {
+    if (m.type === 'append' || m.type === 'heartbeat') {
+      this.becomeFollower(m.term, m.from); // someone won this term
+      this.stepFollower(m);
+    } else if (m.type === 'vote-response') {
+      const pre = this.role === 'pre-candidate';
+      if (m.preVote !== pre || this.votes.has(m.from)) return;
+      this.votes.set(m.from, m.granted);
+      this.tallyVotes(pre);
+    }
+  }
+
+  private stepLeader(m: Message): void {
+    if (m.type === 'append' || m.type === 'heartbeat') {
+      invariant(
+        false,
+        `${this.id} is leader of term ${this.term} and got ${m.type} from leader ${m.from} of the same term`,
+      );
+    }
+    const pr = this.progress.get(m.from);
+    if (!pr) return;
+    if (m.type === 'append-response') this.handleAppendResponse(m, pr);
+    else if (m.type === 'heartbeat-response') this.handleHeartbeatResponse(m, pr);
+  }
+
+  // ---- follower side of replication ---------------------------------------------------------
+
+  private handleAppend(m: AppendMessage): void {
+    if (this.log.matchTerm(m.prevLogIndex, m.prevLogTerm)) {
+      const lastNew = this.log.appendAfter(m.prevLogIndex, m.entries);
+      this.log.commitTo(Math.min(m.commit, lastNew));
+      // Rule 7: this answer leaves in the Ready that carries the appended entries.
+      this.send(this.appendResponse(m.from, true, lastNew, 0, 0, 0));
+      return;
+    }
+    // Fast backtracking: point the leader past every entry of ours that cannot match.
+    const hintIndex = this.log.findConflictByTerm(
+      Math.min(m.prevLogIndex, this.log.lastIndex()),
+      m.prevLogTerm,
+    );
+    const hintTerm = this.log.term(hintIndex) ?? 0;
+    this.send(this.appendResponse(m.from, false, 0, m.prevLogIndex, hintIndex, hintTerm));
+  }
+
+  private handleHeartbeat(m: HeartbeatMessage): void {
+    // The leader sends min(commit, our match), so this never commits an entry we do not share.
+    this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
+    const r: HeartbeatResponseMessage = {
+      type: 'heartbeat-response',
+      from: this.id,
+      to: m.from,
+      term: this.term,
+      context: m.context,
+    };
+    this.send(r);
+  }
+
+  // ---- leader side of replication -----------------------------------------------------------
+
+  private handleAppendResponse(m: AppendResponseMessage, pr: Progress): void {
+    pr.recentActive = true;
+    if (!m.success) {
+      const nextProbe = m.hintTerm > 0 ? this.log.findConflictByTerm(m.hintIndex, m.hintTerm) : m.hintIndex;
+      if (pr.maybeDecrTo(m.rejectIndex, nextProbe + 1)) this.sendAppend(m.from, pr, true);
+      return;
+    }
+    if (!pr.maybeUpdate(m.matchIndex)) return; // stale or duplicate
+    if (pr.state === 'probe') pr.becomeReplicate();
+    if (this.maybeCommit()) this.bcastAppend();
+    else this.sendAppendsTo(m.from, pr);
+  }
+
+  private handleHeartbeatResponse(m: HeartbeatResponseMessage, pr: Progress): void {
+    pr.recentActive = true;
+    pr.probeSent = false; // the follower is reachable: let a lost probe be retried
+    const round = decodeRound(m.context);
+    if (round > pr.ackedRound) {
+      pr.ackedRound = round;
+      const sentTick = this.rounds.sentTick(round);
+      if (sentTick !== undefined && sentTick > pr.ackedTick) pr.ackedTick = sentTick;
+    }
+    if (pr.match < this.log.lastIndex()) this.sendAppend(m.from, pr, true);
+    this.confirmReads();
+  }
+
+  /** Commits the highest index a majority has persisted, if it is of this term (§5.4.2). */
+  private maybeCommit(): boolean {
+    let i = 0;
+    for (const pr of this.progress.values()) this.scratch[i++] = pr.match;
+    const index = quorumValue(this.scratch, i);
+    if (index <= this.log.committed) return false;
+    // Figure 8: counting replicas is only safe for entries of the leader's own term.
+    if (this.log.term(index) !== this.term && !this.cfg.unsafe.has('commit-previous-term')) return false;
+    return this.log.commitTo(index);
+  }
+
+  private committedInTerm(): boolean {
+    return this.log.term(this.log.committed) === this.term;
+  }
+
+  private bcastAppend(): void {
+    for (const to of this.peers) {
+      const pr = this.progress.get(to);
+      if (pr) this.sendAppendsTo(to, pr, true);
+    }
+    this.appendsPending = false;
+  }
+
+  /** Sends as many appends as the follower's state allows (one in probe, a window in replicate). */
+  private sendAppendsTo(to: NodeId, pr: Progress, sendIfEmpty = false): void {
+    let first = true;
+    while (this.sendAppend(to, pr, sendIfEmpty && first)) first = false;
+  }
+
+  /** Sends one append; returns true when it carried entries and more may follow. */
+  private sendAppend(to: NodeId, pr: Progress, sendIfEmpty: boolean): boolean {
+    if (pr.isPaused()) return false;
+    const prevLogIndex = pr.next - 1;
+    const prevLogTerm = this.log.term(prevLogIndex);
+    invariant(prevLogTerm !== undefined, `${to} next ${pr.next} beyond leader log ${this.log.lastIndex()}`);
+    const entries =
+      pr.next <= this.log.lastIndex()
+        ? this.log.slice(pr.next, this.cfg.appendEntriesMax, this.cfg.appendBytesMax)
+        : NO_ENTRIES;
+    if (entries.length === 0 && !sendIfEmpty) return false;
+    const m: AppendMessage = {
+      type: 'append',
+      from: this.id,
+      to,
+      term: this.term,
+      prevLogIndex,
+      prevLogTerm,
+      entries,
+      commit: this.log.committed,
+    };
+    this.msgs.push(m);
+    pr.sentEntries(prevLogIndex + entries.length, entries.length);
+    return entries.length > 0 && pr.state === 'replicate';
+  }
+
+  private bcastHeartbeat(): void {
+    const round = this.rounds.start(this.now);
+    const context = encodeRound(round);
+    const self = this.progress.get(this.id);
+    if (self) {
+      self.ackedRound = round;
+      self.ackedTick = this.now;
+    }
+    for (const to of this.peers) {
+      const pr = this.progress.get(to);
+      const m: HeartbeatMessage = {
+        type: 'heartbeat',
+        from: this.id,
+        to,
+        term: this.term,
+        commit: Math.min(pr?.match ?? 0, this.log.committed),
+        context,
+      };
+      this.msgs.push(m);
+    }
+  }
+
+  private quorumActive(): boolean {
+    let active = 0;
+    for (const [id, pr] of this.progress) {
+      if (id === this.id || pr.recentActive) active++;
+      if (id !== this.id) pr.recentActive = false;
+    }
+    return active >= quorumSize(this.cfg.voters.length);
+  }
+
+  // ---- reads --------------------------------------------------------------------------------
+
+  private readRoundDue(): boolean {
+    return this.reads.hasUnbatched() && this.committedInTerm();
+  }
+
+  /** Sends batched appends and starts a ReadIndex round for the reads queued since the last Ready. */
+  private flushLeader(): void {
+    if (this.appendsPending) this.bcastAppend();
+    if (!this.readRoundDue()) return;
+    this.bcastHeartbeat();
+    this.reads.startRound(this.rounds.current, this.log.committed);
+    this.confirmReads(); // a single-node cluster confirms at once
+  }
+
+  private confirmReads(): void {
+    if (this.reads.size() === 0) return;
+    let i = 0;
+    for (const [id, pr] of this.progress)
+      this.scratch[i++] = id === this.id ? this.rounds.current : pr.ackedRound;
+    this.reads.confirm(quorumValue(this.scratch, i), this.readStates);
+  }
+
+  /**
+   * Lease: a majority acknowledged a heartbeat sent at tick t, and each of them ignores votes until
+   * electionTimeoutTicksMin after receiving it, so no other leader exists before t + that minimum,
+   * provided clocks tick at the same rate (bounded drift; see docs/raft-core.md).
+   */
+  private leaseValid(): boolean {
+    let i = 0;
+    for (const [id, pr] of this.progress) this.scratch[i++] = id === this.id ? this.now : pr.ackedTick;
+    return this.now < quorumValue(this.scratch, i) + this.cfg.electionTimeoutTicksMin;
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private notLeader(): RaftlabError {
+    const hint = this.leader !== '' && this.leader !== this.id ? { leaderHint: this.leader } : {};
+    return new RaftlabError('NOT_LEADER', `${this.id} is ${this.role} in term ${this.term}`, hint);
+  }
+
+  private send(m: Message): void {
+    this.msgs.push(m);
+  }
+
+  private appendResponse(
+    to: NodeId,
+    success: boolean,
+    matchIndex: number,
+    rejectIndex: number,
+    hintIndex: number,
+    hintTerm: number,
+  ): AppendResponseMessage {
+    return {
+      type: 'append-response',
+      from: this.id,
+      to,
+      term: this.term,
+      success,
+      matchIndex,
+      rejectIndex,
+      hintIndex,
+      hintTerm,
+    };
+  }
+
+  private voteResponse(to: NodeId, term: number, preVote: boolean, granted: boolean): VoteResponseMessage {
+    return { type: 'vote-response', from: this.id, to, term, preVote, granted };
+  }
+
+  private hardState(): HardState {
+    return { term: this.term, vote: this.vote, commit: this.log.committed };
+  }
+
+  private hardChanged(): boolean {
+    const p = this.prevHard;
+    return p.term !== this.term || p.vote !== this.vote || p.commit !== this.log.committed;
+  }
+
+  private termOrVoteChanged(hs: HardState): boolean {
+    return hs.term !== this.prevHard.term || hs.vote !== this.prevHard.vote;
+  }
+
+  private softChanged(): boolean {
+    return this.prevSoft.role !== this.role || this.prevSoft.leader !== this.leader;
+  }
+}

@@ -1,0 +1,115 @@
+// What a leader knows about one follower (etcd's tracker.Progress). In `probe` state the leader
+// sends one append at a time until it finds where the logs match; in `replicate` state it streams
+// appends optimistically, with at most `inflightAppendsMax` unacknowledged ones (rule 4: a limit
+// on everything).
+
+export type ProgressState = 'probe' | 'replicate';
+
+/** A ring of the last indexes of unacknowledged appends. */
+export class Inflights {
+  private readonly ring: Float64Array;
+  private start = 0;
+  count = 0;
+
+  constructor(readonly capacity: number) {
+    this.ring = new Float64Array(capacity);
+  }
+
+  full(): boolean {
+    return this.count >= this.capacity;
+  }
+
+  add(lastIndex: number): void {
+    this.ring[(this.start + this.count) % this.capacity] = lastIndex;
+    this.count++;
+  }
+
+  /** Frees every append whose last index is <= `index` (they are acknowledged). */
+  freeTo(index: number): void {
+    while (this.count > 0 && (this.ring[this.start] ?? 0) <= index) {
+      this.start = (this.start + 1) % this.capacity;
+      this.count--;
+    }
+  }
+
+  reset(): void {
+    this.start = 0;
+    this.count = 0;
+  }
+}
+
+export class Progress {
+  match = 0;
+  next: number;
+  state: ProgressState = 'probe';
+  /** Probe state: an append is outstanding, wait for its answer (or a heartbeat answer). */
+  probeSent = false;
+  /** Heard from since the last check-quorum round. */
+  recentActive = false;
+  /** Highest heartbeat round this follower acknowledged (ReadIndex and lease). */
+  ackedRound = 0;
+  /** Send tick of that round, for the lease (-Infinity: none acknowledged under this leader). */
+  ackedTick = Number.NEGATIVE_INFINITY;
+  readonly inflights: Inflights;
+
+  constructor(next: number, inflightAppendsMax: number) {
+    this.next = next;
+    this.inflights = new Inflights(inflightAppendsMax);
+  }
+
+  isPaused(): boolean {
+    return this.state === 'probe' ? this.probeSent : this.inflights.full();
+  }
+
+  becomeProbe(): void {
+    this.state = 'probe';
+    this.next = this.match + 1;
+    this.probeSent = false;
+    this.inflights.reset();
+  }
+
+  becomeReplicate(): void {
+    this.state = 'replicate';
+    this.next = this.match + 1;
+    this.inflights.reset();
+  }
+
+  /** An append up to `lastIndex` was sent. */
+  sentEntries(lastIndex: number, count: number): void {
+    if (this.state === 'replicate') {
+      if (count > 0) {
+        this.next = lastIndex + 1;
+        this.inflights.add(lastIndex);
+      }
+    } else {
+      this.probeSent = true;
+    }
+  }
+
+  /** A success up to `index` arrived; returns false when it tells nothing new (stale or duplicate). */
+  maybeUpdate(index: number): boolean {
+    this.probeSent = false;
+    if (index <= this.match) return false;
+    this.match = index;
+    if (this.next <= index) this.next = index + 1;
+    this.inflights.freeTo(index);
+    return true;
+  }
+
+  /**
+   * A rejection of the append after `rejected`; `nextProbe` is where the hints say to try next.
+   * Returns false for a stale rejection (one about an append we have moved past).
+   */
+  maybeDecrTo(rejected: number, nextProbe: number): boolean {
+    if (this.state === 'replicate') {
+      if (rejected <= this.match) return false;
+      this.becomeProbe();
+      this.next = Math.max(this.match + 1, Math.min(rejected, nextProbe));
+      return true;
+    }
+    if (this.next - 1 !== rejected) return false;
+    this.next = Math.max(this.match + 1, Math.min(rejected, nextProbe));
+    this.probeSent = false;
+    return true;
+  }
+}

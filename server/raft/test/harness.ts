@@ -1,0 +1,282 @@
+// A tiny deterministic cluster for scripted tests: real RaftNodes, an explicit message queue
+// (deliver, drop, cut links), an in-memory "disk" per node, and a trace with one line per event.
+import { RaftNode, type RaftConfig } from '../node.js';
+import { createRng } from '../rng.js';
+import type { Entry, HardState, Message, NodeId, Ready } from '../types.js';
+
+export interface Disk {
+  hardState: HardState;
+  entries: Entry[];
+}
+
+const text = new TextDecoder();
+const bytes = new TextEncoder();
+
+export function describeEntries(entries: readonly Entry[]): string {
+  return `[${entries.map((e) => `${e.index}/${e.term}${e.type === 'noop' ? '' : e.type === 'normal' ? `:${text.decode(e.data)}` : ':config'}`).join(' ')}]`;
+}
+
+function describeContext(c: Uint8Array): string {
+  if (c.length !== 8) return '-';
+  const v = new DataView(c.buffer, c.byteOffset, 8);
+  return String(v.getUint32(0) * 0x1_0000_0000 + v.getUint32(4));
+}
+
+export function describeMessage(m: Message): string {
+  const head = `${m.from}->${m.to} ${m.type} term=${m.term}`;
+  switch (m.type) {
+    case 'append':
+      return `${head} prev=${m.prevLogIndex}/${m.prevLogTerm} entries=${describeEntries(m.entries)} commit=${m.commit}`;
+    case 'append-response':
+      return m.success
+        ? `${head} ok match=${m.matchIndex}`
+        : `${head} reject=${m.rejectIndex} hint=${m.hintIndex}/${m.hintTerm}`;
+    case 'vote':
+      return `${head}${m.preVote ? ' pre' : ''} last=${m.lastLogIndex}/${m.lastLogTerm}`;
+    case 'vote-response':
+      return `${head}${m.preVote ? ' pre' : ''} ${m.granted ? 'granted' : 'rejected'}`;
+    case 'heartbeat':
+      return `${head} commit=${m.commit} round=${describeContext(m.context)}`;
+    case 'heartbeat-response':
+      return `${head} round=${describeContext(m.context)}`;
+  }
+}
+
+export const BASE_CONFIG: Omit<RaftConfig, 'id' | 'voters' | 'rng'> = {
+  electionTimeoutTicksMin: 10,
+  electionTimeoutTicksMax: 20,
+  heartbeatIntervalTicks: 3,
+  appendEntriesMax: 64,
+  appendBytesMax: 1 << 20,
+  inflightAppendsMax: 4,
+  proposalsPendingMax: 256,
+  readsPendingMax: 64,
+  preVote: false,
+  checkQuorum: false,
+  readMode: 'read-index',
+  unsafe: new Set(),
+};
+
+export type ConfigOverrides = Partial<Omit<RaftConfig, 'id' | 'voters'>>;
+
+export class Cluster {
+  readonly nodes = new Map<NodeId, RaftNode>();
+  readonly disks = new Map<NodeId, Disk>();
+  readonly applied = new Map<NodeId, Entry[]>();
+  readonly readsServed = new Map<NodeId, { requestId: number; index: number }[]>();
+  queue: Message[] = [];
+  readonly trace: string[] = [];
+  private readonly cut = new Set<string>();
+  /** When false, ready() output is held back (the driver has not persisted yet). */
+  private readonly halted = new Set<NodeId>();
+
+  constructor(
+    readonly ids: readonly NodeId[],
+    private readonly overrides: ConfigOverrides = {},
+    private readonly seed = 1,
+    perNode: Record<NodeId, ConfigOverrides> = {},
+  ) {
+    for (const id of ids) {
+      this.disks.set(id, { hardState: { term: 0, vote: '', commit: 0 }, entries: [] });
+      this.applied.set(id, []);
+      this.readsServed.set(id, []);
+      this.nodes.set(id, new RaftNode(this.config(id, perNode[id] ?? {})));
+    }
+  }
+
+  private config(id: NodeId, extra: ConfigOverrides): RaftConfig {
+    const index = this.ids.indexOf(id);
+    return {
+      ...BASE_CONFIG,
+      id,
+      voters: this.ids,
+      rng: createRng(this.seed * 1000 + index),
+      ...this.overrides,
+      ...extra,
+    };
+  }
+
+  node(id: NodeId): RaftNode {
+    const n = this.nodes.get(id);
+    if (!n) throw new Error(`no node ${id}`);
+    return n;
+  }
+
+  log(line: string): void {
+    this.trace.push(line);
+  }
+
+  text(): string {
+    return this.trace.join('\n') + '\n';
+  }
+
+  /** Handles every pending Ready of every node (or of `only`), like a driver would. */
+  flush(only?: NodeId): void {
+    for (const [id, n] of this.nodes) {
+      if (only !== undefined && id !== only) continue;
+      if (this.halted.has(id)) continue;
+      while (n.hasReady()) this.handleReady(id, n.ready());
+    }
+  }
+
+  private handleReady(id: NodeId, rd: Ready): void {
+    const node = this.node(id);
+    if (rd.softState) {
+      const st = node.status();
+      this.log(
+        `${id} became ${rd.softState.role} term ${st.term}${rd.softState.leader ? ` leader=${rd.softState.leader}` : ''}`,
+      );
+    }
+    this.persist(id, rd);
+    for (const m of rd.messages) this.queue.push(m);
+    for (const e of rd.committedEntries) {
+      (this.applied.get(id) as Entry[]).push(e);
+      this.log(`${id} apply ${describeEntries([e])}`);
+    }
+    for (const r of rd.readStates) {
+      (this.readsServed.get(id) as { requestId: number; index: number }[]).push(r);
+      this.log(`${id} read ${r.requestId} ready at index ${r.index}`);
+    }
+    for (const r of rd.droppedReads) this.log(`${id} read ${r} dropped`);
+    node.advance();
+  }
+
+  private persist(id: NodeId, rd: Ready): void {
+    const disk = this.disks.get(id) as Disk;
+    if (rd.entries.length > 0) {
+      const first = (rd.entries[0] as Entry).index;
+      disk.entries.length = Math.min(disk.entries.length, first - 1);
+      disk.entries.push(...rd.entries);
+      this.log(`${id} persist entries=${describeEntries(rd.entries)}`);
+    }
+    if (rd.hardState) {
+      const before = disk.hardState;
+      disk.hardState = rd.hardState;
+      if (before.term !== rd.hardState.term || before.vote !== rd.hardState.vote) {
+        this.log(`${id} persist term=${rd.hardState.term} vote=${rd.hardState.vote || '-'}`);
+      }
+    }
+  }
+
+  /** Delivers the messages queued now (not the ones they cause), then flushes. Returns how many. */
+  deliver(filter: (m: Message) => boolean = () => true): number {
+    const batch = this.queue.filter(filter);
+    this.queue = this.queue.filter((m) => !filter(m));
+    for (const m of batch) {
+      if (this.cut.has(`${m.from}|${m.to}`) || !this.nodes.has(m.to)) {
+        this.log(`drop ${describeMessage(m)}`);
+        continue;
+      }
+      this.log(describeMessage(m));
+      this.node(m.to).step(m);
+      this.flush(m.to);
+    }
+    return batch.length;
+  }
+
+  /** Drops queued messages matching `filter`, tracing each. */
+  drop(filter: (m: Message) => boolean): void {
+    for (const m of this.queue.filter(filter)) this.log(`drop ${describeMessage(m)}`);
+    this.queue = this.queue.filter((m) => !filter(m));
+  }
+
+  stabilize(roundsMax = 100): void {
+    this.flush();
+    for (let i = 0; i < roundsMax; i++) {
+      if (this.deliver() === 0) return;
+    }
+    throw new Error('cluster did not stabilize');
+  }
+
+  tick(id: NodeId, count = 1): void {
+    for (let i = 0; i < count; i++) {
+      this.node(id).tick();
+      this.flush(id);
+    }
+  }
+
+  tickAll(count = 1): void {
+    for (let i = 0; i < count; i++) for (const id of this.ids) if (this.nodes.has(id)) this.tick(id);
+  }
+
+  campaign(id: NodeId): void {
+    this.log(`${id} campaigns`);
+    this.node(id).campaign();
+    this.flush(id);
+  }
+
+  propose(id: NodeId, data: string): ReturnType<RaftNode['propose']> {
+    const r = this.node(id).propose(bytes.encode(data));
+    this.log(`${id} propose ${data}: ${r.ok ? `index ${r.index}` : r.error.code}`);
+    this.flush(id);
+    return r;
+  }
+
+  read(id: NodeId, requestId: number): void {
+    const err = this.node(id).readIndex(requestId);
+    this.log(
+      `${id} read ${requestId} requested${err ? `: ${err.code}${err.leaderHint ? ` leader=${err.leaderHint}` : ''}` : ''}`,
+    );
+    this.flush(id);
+  }
+
+  /** Cuts both directions between each node of `a` and each node of `b`. */
+  partition(a: readonly NodeId[], b: readonly NodeId[]): void {
+    this.log(`partition [${a.join(' ')}] | [${b.join(' ')}]`);
+    for (const x of a) for (const y of b) this.cut.add(`${x}|${y}`).add(`${y}|${x}`);
+  }
+
+  isolate(id: NodeId): void {
+    this.partition(
+      [id],
+      this.ids.filter((x) => x !== id),
+    );
+  }
+
+  heal(): void {
+    this.log('heal');
+    this.cut.clear();
+  }
+
+  /** The driver holds this node's Ready output (it has not persisted yet). */
+  halt(id: NodeId): void {
+    this.halted.add(id);
+  }
+
+  resume(id: NodeId): void {
+    this.halted.delete(id);
+    this.flush(id);
+  }
+
+  /** Crash (lose everything not on disk) and restart from the disk. */
+  restart(id: NodeId, extra: ConfigOverrides = {}): void {
+    const disk = this.disks.get(id) as Disk;
+    this.queue = this.queue.filter((m) => m.to !== id && m.from !== id);
+    this.applied.set(id, []);
+    this.log(
+      `${id} restarts from term=${disk.hardState.term} vote=${disk.hardState.vote || '-'} commit=${disk.hardState.commit} entries=${describeEntries(disk.entries)}`,
+    );
+    this.nodes.set(
+      id,
+      new RaftNode({
+        ...this.config(id, extra),
+        initial: { hardState: disk.hardState, entries: [...disk.entries] },
+      }),
+    );
+    this.flush(id);
+  }
+
+  /** Drives everything until `id` leads: campaign, then deliver. */
+  elect(id: NodeId): void {
+    this.campaign(id);
+    this.stabilize();
+  }
+
+  leaders(): NodeId[] {
+    return [...this.nodes].filter(([, n]) => n.status().role === 'leader').map(([id]) => id);
+  }
+
+  appliedData(id: NodeId): string[] {
+    return (this.applied.get(id) ?? []).filter((e) => e.type === 'normal').map((e) => text.decode(e.data));
+  }
+}
