@@ -1,0 +1,106 @@
+// Notable lines of the node logs (elections, step-downs, restarts, refusals, crashes), placed on the
+// run's time axis. Servers log wall-clock ISO times (server/log.ts: "TIME LEVEL message (k=v)" or
+// JSON with `time` and `msg`); the history's axis is seconds since results.startedAt, so we map
+// each line by subtracting that. Lines without a time, or not notable, are skipped and counted.
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+
+export type NotableKind = 'leader' | 'step-down' | 'restart' | 'refused' | 'crash';
+
+export interface NotableLine {
+  node: string;
+  kind: NotableKind;
+  /** Seconds since the run's start. */
+  timeS: number;
+  text: string;
+}
+
+export interface NodeLogSummary {
+  lines: NotableLine[];
+  unparseable: number;
+  missing: string[];
+}
+
+// Order matters: the first match names the line.
+const KINDS: readonly [NotableKind, RegExp][] = [
+  ['crash', /\bcrash|\bfatal\b|\bpanic|uncaught|assertion|invariant violated/i],
+  ['leader', /became leader|elected leader|\bis (now )?leader\b/i],
+  ['step-down', /step(ped|s|ping)?[ -]down|became follower|lost leadership|lost quorum/i],
+  ['restart', /restart|starting server|server start|recover(ed|ing)|replay(ed)? (the )?wal|wal replay/i],
+  ['refused', /refus/i],
+];
+
+const ISO_TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})/;
+
+export function classify(message: string): NotableKind | undefined {
+  return KINDS.find(([, pattern]) => pattern.test(message))?.[0];
+}
+
+/** Parse one log line into (wall time ms, message), or undefined when it carries no time. */
+export function parseLogLine(line: string): { wallMs: number; message: string } | undefined {
+  const trimmed = line.trim();
+  if (trimmed.startsWith('{')) {
+    try {
+      const record = JSON.parse(trimmed) as Record<string, unknown>;
+      const time = record.time ?? record.ts ?? record.timestamp;
+      const wallMs = typeof time === 'number' ? time : Date.parse(String(time));
+      const message = String(record.msg ?? record.message ?? trimmed);
+      return Number.isFinite(wallMs) ? { wallMs, message } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  const match = ISO_TIME.exec(trimmed);
+  if (match === null) return undefined;
+  const wallMs = Date.parse(match[0]);
+  if (!Number.isFinite(wallMs)) return undefined;
+  const message = trimmed.slice(match.index + match[0].length).trim();
+  return { wallMs, message };
+}
+
+export function notableLines(node: string, text: string, startedAtMs: number): NodeLogSummary {
+  const lines: NotableLine[] = [];
+  let unparseable = 0;
+  for (const raw of text.split('\n')) {
+    if (raw.trim() === '') continue;
+    const parsed = parseLogLine(raw);
+    if (parsed === undefined) {
+      unparseable += 1;
+      continue;
+    }
+    const kind = classify(parsed.message);
+    if (kind === undefined) continue;
+    const message = parsed.message.replace(/^(DEBUG|INFO|WARN|ERROR)\s+/, '');
+    lines.push({ node, kind, timeS: (parsed.wallMs - startedAtMs) / 1000, text: message.slice(0, 200) });
+  }
+  return { lines, unparseable, missing: [] };
+}
+
+/** Read every node log named in results.nodeLogs (paths relative to the run folder, kept inside it). */
+export async function readNodeLogs(
+  runDir: string,
+  nodeLogs: Readonly<Record<string, string>>,
+  startedAtMs: number,
+): Promise<NodeLogSummary> {
+  const summary: NodeLogSummary = { lines: [], unparseable: 0, missing: [] };
+  for (const [node, path] of Object.entries(nodeLogs).sort((a, b) => a[0].localeCompare(b[0]))) {
+    const full = resolve(runDir, path);
+    const rel = relative(resolve(runDir), full);
+    if (rel.startsWith('..') || isAbsolute(rel)) {
+      summary.missing.push(path);
+      continue;
+    }
+    let text: string;
+    try {
+      text = await readFile(join(runDir, rel), 'utf8');
+    } catch {
+      summary.missing.push(path);
+      continue;
+    }
+    const one = notableLines(node, text, startedAtMs);
+    summary.lines.push(...one.lines);
+    summary.unparseable += one.unparseable;
+  }
+  summary.lines.sort((a, b) => a.timeS - b.timeS || a.node.localeCompare(b.node));
+  return summary;
+}

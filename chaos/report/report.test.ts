@@ -1,0 +1,109 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderReport, writeReport } from './index.js';
+import { notableLines } from './node-logs.js';
+import { markItems } from './svg-marks.js';
+import { writeSyntheticRun, type SyntheticRun } from './synthetic-run.js';
+
+let store: string;
+let failing: SyntheticRun;
+let html: string;
+
+function plotSvg(page: string, id: string): string {
+  const start = page.indexOf(`id="${id}"`);
+  expect(start).toBeGreaterThan(0);
+  return page.slice(start, page.indexOf('</div>', start));
+}
+
+beforeAll(async () => {
+  store = await mkdtemp(join(tmpdir(), 'raftlab-report-'));
+  failing = await writeSyntheticRun(store, { failing: true, durationS: 20 });
+  html = await readFile(await writeReport(failing.dir), 'utf8');
+});
+afterAll(async () => rm(store, { recursive: true, force: true }));
+
+describe('report.html of a failing run', () => {
+  it('plots one point per completed operation', () => {
+    expect(markItems(plotSvg(html, 'latency-plot'), 'ops_marks')).toHaveLength(failing.completedOps);
+    expect(html).toContain(`All ${failing.completedOps} completed operations plotted`);
+  });
+
+  it('draws one labelled band per fault period in the latency, throughput and log plots', () => {
+    for (const id of ['latency-plot', 'throughput-plot', 'log-plot']) {
+      const svg = plotSvg(html, id);
+      expect(markItems(svg, 'faults_marks')).toHaveLength(failing.faults.length);
+      const labels = markItems(svg, 'fault_labels_marks', 'text').map((t) => t.replace(/<[^>]+>/g, ''));
+      expect(labels).toEqual(failing.faults.map((f) => f.fault));
+    }
+  });
+
+  it('shows the verdict, the replay command and a link to the counterexample view', () => {
+    expect(html).toMatch(/class="verdict verdict-invalid"/);
+    expect(html).toContain('lab run --nodes 5 --nemesis partition,kill,pause --time-limit 20 --seed 42');
+    expect(html).toContain(`href="counterexamples/${failing.failingKey}.html"`);
+  });
+
+  it('shows the violation window ending at the stale read, highlighted', () => {
+    const section = html.slice(html.indexOf('<table class="window">'));
+    const rows = section.slice(0, section.indexOf('</table>')).split('<tr').slice(2);
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    const last = rows[rows.length - 1] ?? '';
+    expect(last).toContain('class="failing"');
+    expect(last).toMatch(/<td>ok<\/td><td>get<\/td>/);
+    expect(html).not.toContain('could not be pinned down');
+  });
+
+  it('places notable node log lines on the time axis and counts the unreadable ones', () => {
+    expect(markItems(plotSvg(html, 'log-plot'), 'log_marks')).toHaveLength(6);
+    expect(html).toContain('1 log lines had no readable time');
+  });
+
+  it('is self-contained: no scripts and no external resources', () => {
+    expect(html).not.toMatch(/<script|<link |src="http|@import/);
+  });
+});
+
+describe('long and unfinished runs', () => {
+  it('caps plotted points, keeps every fail and info point, and says so', async () => {
+    const page = await renderReport(failing.dir, { pointsMax: 300 });
+    const points = markItems(plotSvg(page, 'latency-plot'), 'ops_marks');
+    expect(points).toHaveLength(300);
+    const history = await readFile(join(failing.dir, 'history.jsonl'), 'utf8');
+    const rare = history.split('\n').filter((l) => /"type":"(fail|info)"/.test(l)).length;
+    expect(points.filter((p) => !p.includes('fill="#3b75af"'))).toHaveLength(rare);
+    expect(page).toContain(`Plotted 300 of ${failing.completedOps} operations (capped`);
+  });
+
+  it('renders a run in progress with a torn last history line as incomplete', async () => {
+    const run = await writeSyntheticRun(store, { name: 'live', incomplete: true, durationS: 5 });
+    await writeFile(join(run.dir, 'history.jsonl'), '{"type":"invoke","process":1', { flag: 'a' });
+    const page = await renderReport(run.dir);
+    expect(page).toMatch(/class="verdict verdict-incomplete"/);
+    expect(page).toContain('still running');
+  });
+
+  it('renders a folder with no results.json and no history', async () => {
+    const page = await renderReport(join(store, 'nothing-here'));
+    expect(page).toContain('no results.json');
+  });
+});
+
+describe('node log lines', () => {
+  const start = Date.parse('2026-11-22T04:00:00.000Z');
+  it('reads text and JSON lines and maps wall-clock times to seconds since the start', () => {
+    const text = [
+      '2026-11-22T04:00:02.500Z INFO  n1 became leader for term 3',
+      '{"time":"2026-11-22T04:00:04.000Z","level":"info","node":"n1","msg":"stepped down: higher term"}',
+      '2026-11-22T04:00:05.000Z INFO  applied entry (index=4)',
+      'no time here: crash',
+    ].join('\n');
+    const summary = notableLines('n1', text, start);
+    expect(summary.lines.map((l) => [l.kind, l.timeS])).toEqual([
+      ['leader', 2.5],
+      ['step-down', 4],
+    ]);
+    expect(summary.unparseable).toBe(1);
+  });
+});
