@@ -1,11 +1,189 @@
-import type { Command } from 'commander';
-import { notBuiltYet } from '../not-built.js';
+// `lab kv`: talk to a raftlab cluster from the shell. Human output by default, --json for scripts.
+// Exit codes: 0 ok, 3 key not found (get, delete), 4 cas mismatch, 5 indeterminate (the operation
+// may have happened), 1 any other failure (definitely did not happen), 254 bad arguments.
+import { Command } from 'commander';
+import { createClient, RaftlabError, type RaftlabClient } from '../../client/index.js';
+import type { NodeStatusReport } from '../../client/index.js';
+import { EXIT_BAD_ARGUMENTS } from '../exit-codes.js';
+
+export const EXIT_KV_FAILED = 1;
+export const EXIT_KV_NOT_FOUND = 3;
+export const EXIT_KV_CAS_MISMATCH = 4;
+export const EXIT_KV_INDETERMINATE = 5;
+
+interface KvFlags {
+  endpoints: string;
+  json?: boolean;
+  timeoutMs: string;
+}
+
+type Output = { human: string; json: Record<string, unknown>; exitCode: number };
 
 export function register(program: Command): void {
-  program
+  const kv = program
     .command('kv')
     .description('talk to a raftlab cluster: get, put, delete, cas, append, status')
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action(() => notBuiltYet('kv', 3));
+    .requiredOption('--endpoints <list>', 'client addresses host:port,host:port,...')
+    .option('--json', 'print one JSON object instead of human text')
+    .option('--timeout-ms <ms>', 'give up after this long (retries included)', '10000');
+  const run = (fn: (c: RaftlabClient) => Promise<Output>) => async () => runWith(kv.opts<KvFlags>(), fn);
+  kv.command('get <key>')
+    .description('linearizable read')
+    .action((key: string) => run((c) => get(c, key))());
+  kv.command('put <key> <value>').action((key: string, value: string) => run((c) => put(c, key, value))());
+  kv.command('delete <key>').action((key: string) => run((c) => del(c, key))());
+  kv.command('append <key> <value>')
+    .description('append to the value; prints the value after the append')
+    .action((key: string, value: string) => run((c) => append(c, key, value))());
+  kv.command('cas <key> <values...>')
+    .usage('[--expect-absent] <key> <old> <new> | --expect-absent <key> <new>')
+    .description('set NEW if the value is OLD (or, with --expect-absent, if the key does not exist)')
+    .option('--expect-absent', 'succeed only if the key is absent (omit OLD)')
+    .action((key: string, values: string[], opts: { expectAbsent?: boolean }) =>
+      run((c) => cas(c, key, values, opts.expectAbsent === true))(),
+    );
+  kv.command('status')
+    .description("each node's role, term, commit and applied index, and the leader")
+    .action(() => run(status)());
+}
+
+function ok(human: string, json: Record<string, unknown>): Output {
+  return { human, json: { ok: true, ...json }, exitCode: 0 };
+}
+
+async function get(c: RaftlabClient, key: string): Promise<Output> {
+  const value = await c.get(key);
+  if (value === null)
+    return { human: `(not found)`, json: { ok: true, key, found: false }, exitCode: EXIT_KV_NOT_FOUND };
+  return ok(value, { key, found: true, value });
+}
+
+async function put(c: RaftlabClient, key: string, value: string): Promise<Output> {
+  await c.put(key, value);
+  return ok('OK', { key, value });
+}
+
+async function del(c: RaftlabClient, key: string): Promise<Output> {
+  const existed = await c.delete(key);
+  if (!existed)
+    return { human: '(not found)', json: { ok: true, key, existed }, exitCode: EXIT_KV_NOT_FOUND };
+  return ok('deleted', { key, existed });
+}
+
+async function append(c: RaftlabClient, key: string, value: string): Promise<Output> {
+  const after = await c.append(key, value);
+  return ok(after, { key, value: after });
+}
+
+async function cas(c: RaftlabClient, key: string, values: string[], expectAbsent: boolean): Promise<Output> {
+  if (values.length !== (expectAbsent ? 1 : 2)) {
+    process.stderr.write('lab kv cas: give KEY OLD NEW, or --expect-absent KEY NEW\n');
+    process.exit(EXIT_BAD_ARGUMENTS);
+  }
+  const expected = expectAbsent ? null : values[0]!;
+  const value = values[values.length - 1]!;
+  await c.cas(key, expected, value);
+  return ok('OK', { key, expected, value });
+}
+
+async function status(c: RaftlabClient): Promise<Output> {
+  const reports = await c.clusterStatus();
+  const reachable = reports.filter((r) => r.status);
+  const leaders = [
+    ...new Set(reachable.filter((r) => r.status!.role === 'leader').map((r) => r.status!.nodeId)),
+  ];
+  const human = `${statusTable(reports)}\nleader: ${leaders.join(', ') || '(none)'}`;
+  const json = {
+    leader: leaders[0] ?? null,
+    nodes: reports.map((r) =>
+      r.status ? { endpoint: r.endpoint, ...r.status } : { endpoint: r.endpoint, error: r.error?.message },
+    ),
+  };
+  return {
+    human,
+    json: { ok: reachable.length > 0, ...json },
+    exitCode: reachable.length > 0 ? 0 : EXIT_KV_FAILED,
+  };
+}
+
+function statusTable(reports: readonly NodeStatusReport[]): string {
+  const header = ['NODE', 'ENDPOINT', 'ROLE', 'TERM', 'LEADER', 'COMMIT', 'APPLIED', 'LAST'];
+  const rows = reports.map((r) => {
+    const s = r.status;
+    if (!s) return ['?', r.endpoint, `unreachable: ${r.error?.code ?? ''}`, '', '', '', '', ''];
+    return [
+      s.nodeId,
+      r.endpoint,
+      s.role,
+      s.term,
+      s.leaderId || '-',
+      s.commitIndex,
+      s.appliedIndex,
+      s.lastIndex,
+    ].map(String);
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  return [header, ...rows]
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function errorOutput(error: RaftlabError): Output {
+  const exitCode =
+    error.code === 'CAS_MISMATCH'
+      ? EXIT_KV_CAS_MISMATCH
+      : error.code === 'KEY_NOT_FOUND'
+        ? EXIT_KV_NOT_FOUND
+        : error.definite
+          ? EXIT_KV_FAILED
+          : EXIT_KV_INDETERMINATE;
+  const verdict = error.definite ? 'definitely failed' : 'MAY HAVE HAPPENED (indeterminate)';
+  return {
+    human: `error ${error.message} [${verdict}]`,
+    json: { ok: false, code: error.code, message: error.message, definite: error.definite },
+    exitCode,
+  };
+}
+
+async function runWith(flags: KvFlags, fn: (c: RaftlabClient) => Promise<Output>): Promise<void> {
+  const endpoints = flags.endpoints
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e.length > 0);
+  const timeoutMs = Number(flags.timeoutMs);
+  if (endpoints.length === 0 || !(timeoutMs > 0)) {
+    process.stderr.write(
+      'lab kv: --endpoints needs host:port[,host:port...] and --timeout-ms a positive number\n',
+    );
+    process.exit(EXIT_BAD_ARGUMENTS);
+  }
+  let client: RaftlabClient;
+  try {
+    client = createClient({
+      endpoints,
+      operationTimeoutMs: timeoutMs,
+      requestTimeoutMs: Math.min(2000, timeoutMs),
+    });
+  } catch (error) {
+    process.stderr.write(`lab kv: ${(error as Error).message}\n`);
+    process.exit(EXIT_BAD_ARGUMENTS);
+  }
+  let out: Output;
+  try {
+    out = await fn(client);
+  } catch (error) {
+    out = errorOutput(error instanceof RaftlabError ? error : new RaftlabError('INTERNAL', String(error)));
+  } finally {
+    client.close();
+  }
+  const text = flags.json ? JSON.stringify(out.json) : out.human;
+  (out.exitCode === 0 || out.exitCode === EXIT_KV_NOT_FOUND ? process.stdout : process.stderr).write(
+    `${text}\n`,
+  );
+  process.exit(out.exitCode);
 }

@@ -1,11 +1,121 @@
-import type { Command } from 'commander';
-import { notBuiltYet } from '../not-built.js';
+// `lab server`: one raftlab node in the foreground. Parses flags and calls startServer.
+import { Command, Option } from 'commander';
+import { startServer } from '../../server/server.js';
+import {
+  DEFAULT_ELECTION_TIMEOUT_MS,
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
+  DEFAULT_TICK_MS,
+  loadClusterFile,
+  parseClusterSpec,
+  type MemberAddress,
+} from '../../server/config.js';
+import { parseLogFormat, parseLogLevel } from '../../server/log.js';
+import { EXIT_BAD_ARGUMENTS, EXIT_LAB_FAILED } from '../exit-codes.js';
+
+interface ServerFlags {
+  id: string;
+  cluster?: string;
+  config?: string;
+  dataDir: string;
+  tickMs: string;
+  heartbeatIntervalMs: string;
+  electionTimeoutMs: string;
+  unsafe: string;
+  seed?: string;
+  listenHost?: string;
+  logLevel: string;
+  logFormat: string;
+}
 
 export function register(program: Command): void {
   program
     .command('server')
-    .description('run one raftlab server node in the foreground')
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action(() => notBuiltYet('server', 3));
+    .description('run one raftlab server node in the foreground (logs to stderr; SIGTERM stops it cleanly)')
+    .requiredOption('--id <id>', 'this node id, one of the cluster members')
+    .option('--cluster <spec>', 'members as ID=HOST:CLIENTPORT/PEERPORT,... (e.g. n1=127.0.0.1:7001/7101)')
+    .option('--config <file>', 'cluster file: {"members":[{"id":"n1","client":"h:p","peer":"h:p"}]}')
+    .requiredOption('--data-dir <dir>', 'directory for the write-ahead log (locked while running)')
+    .option('--tick-ms <ms>', 'milliseconds per Raft tick', String(DEFAULT_TICK_MS))
+    .option(
+      '--heartbeat-interval-ms <ms>',
+      'leader heartbeat interval',
+      String(DEFAULT_HEARTBEAT_INTERVAL_MS),
+    )
+    .option(
+      '--election-timeout-ms <ms>',
+      'election timeout T (randomized in [T, 2T])',
+      String(DEFAULT_ELECTION_TIMEOUT_MS),
+    )
+    .option('--unsafe <names>', 'comma-separated UNSAFE variants for testing the testers', '')
+    .option('--seed <n>', 'seed of the Raft core Rng (default: random, logged)')
+    .option(
+      '--listen-host <host>',
+      'bind both ports on this address instead of the member host (e.g. 0.0.0.0)',
+    )
+    .addOption(new Option('--log-level <level>', 'info or debug').default('info'))
+    .addOption(new Option('--log-format <format>', 'text or json').default('text'))
+    .action(async (flags: ServerFlags) => runServer(flags));
+}
+
+function parseFlags(flags: ServerFlags): Parameters<typeof startServer>[0] {
+  if ((flags.cluster === undefined) === (flags.config === undefined))
+    throw new Error('give exactly one of --cluster and --config');
+  const members: MemberAddress[] = flags.cluster
+    ? parseClusterSpec(flags.cluster)
+    : loadClusterFile(flags.config!);
+  const number = (name: string, text: string): number => {
+    const n = Number(text);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number (got "${text}")`);
+    return n;
+  };
+  return {
+    id: flags.id,
+    members,
+    dataDir: flags.dataDir,
+    tickMs: number('tick-ms', flags.tickMs),
+    heartbeatIntervalMs: number('heartbeat-interval-ms', flags.heartbeatIntervalMs),
+    electionTimeoutMs: number('election-timeout-ms', flags.electionTimeoutMs),
+    unsafe: flags.unsafe,
+    logLevel: parseLogLevel(flags.logLevel),
+    logFormat: parseLogFormat(flags.logFormat),
+    ...(flags.seed !== undefined ? { seed: Math.trunc(number('seed', flags.seed)) } : {}),
+    ...(flags.listenHost !== undefined ? { listenHost: flags.listenHost } : {}),
+  };
+}
+
+async function runServer(flags: ServerFlags): Promise<void> {
+  let options;
+  try {
+    options = parseFlags(flags);
+  } catch (error) {
+    process.stderr.write(`lab server: ${(error as Error).message}\n`);
+    process.exit(EXIT_BAD_ARGUMENTS);
+  }
+  let server;
+  try {
+    server = await startServer(options);
+  } catch (error) {
+    process.stderr.write(`lab server: cannot start: ${(error as Error).message}\n`);
+    process.exit(EXIT_LAB_FAILED);
+  }
+  const running = server;
+  const shutdown = (signal: string): void => {
+    process.stderr.write(`lab server: ${signal} received, shutting down\n`);
+    running.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`lab server: shutdown failed: ${(error as Error).message}\n`);
+        process.exit(EXIT_LAB_FAILED);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  try {
+    await running.stopped;
+  } catch (error) {
+    process.stderr.write(`lab server: stopped on a fatal error: ${(error as Error).message}\n`);
+    await running.close().catch(() => undefined);
+    process.exit(EXIT_LAB_FAILED);
+  }
 }

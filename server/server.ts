@@ -1,0 +1,188 @@
+// A raftlab server node: the WAL, the Raft core, the KV state machine, the driver that runs them,
+// and the two listeners (client port and peer port, as etcd). `startServer` resolves once both
+// ports are listening; `close()` shuts down cleanly (stop accepting, fail what is waiting with
+// SHUTTING_DOWN, stop the driver, close the WAL).
+import { randomInt } from 'node:crypto';
+import type { StatusResult } from '../proto/codec.js';
+import { RaftNode } from './raft/node.js';
+import { createRng } from './raft/rng.js';
+import { parseUnsafe } from './raft/unsafe.js';
+import { KvStateMachine } from './kv/state-machine.js';
+import { openWal, type Wal } from './storage/index.js';
+import { clientAddress, DEFAULT_LIMITS, peerAddress, ticksFromMs, type ServerOptions } from './config.js';
+import { createLogger, type Logger } from './log.js';
+import { Driver } from './driver/driver.js';
+import { PeerTransport } from './transport/peer-transport.js';
+import { ClientListener } from './transport/client-listener.js';
+import { handleClientRequest } from './requests.js';
+
+export interface RunningServer {
+  readonly id: string;
+  readonly clientAddress: string;
+  readonly peerAddress: string;
+  readonly seed: number;
+  status(): StatusResult;
+  /** Rejects when the node had to stop on its own (a failed fsync, a violated invariant). */
+  readonly stopped: Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const logger = createLogger({
+    level: options.logLevel,
+    format: options.logFormat,
+    nodeId: options.id,
+    ...(options.logWrite ? { write: options.logWrite } : {}),
+  });
+  const self = options.members.find((m) => m.id === options.id);
+  if (!self)
+    throw new Error(
+      `--id ${options.id} is not in the cluster (${options.members.map((m) => m.id).join(', ')})`,
+    );
+  const unsafe = parseUnsafe(options.unsafe);
+  if (unsafe.size > 0) logger.warn(`UNSAFE variants enabled: ${[...unsafe].join(', ')}`);
+  const seed = options.seed ?? randomInt(2 ** 31);
+  const wal = await openWal(options.dataDir);
+  for (const warning of wal.warnings) logger.warn(`${options.id} repaired its WAL: ${warning}`);
+  try {
+    return await startOnWal(options, logger, wal, seed, unsafe);
+  } catch (error) {
+    await wal.close();
+    throw error;
+  }
+}
+
+async function startOnWal(
+  options: ServerOptions,
+  logger: Logger,
+  wal: Wal,
+  seed: number,
+  unsafe: ReturnType<typeof parseUnsafe>,
+): Promise<RunningServer> {
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const self = options.members.find((m) => m.id === options.id)!;
+  const { hardState, entries } = wal.state;
+  if (entries.length > 0 || hardState.term > 0)
+    logger.info(
+      `${options.id} restarted: replayed ${entries.length} entries, term ${hardState.term}, commit ${hardState.commit}`,
+    );
+  logger.info(`${options.id} starting`, { seed, tickMs: options.tickMs, dataDir: options.dataDir });
+  const node = new RaftNode({
+    id: options.id,
+    voters: options.members.map((m) => m.id),
+    ...ticksFromMs(options.tickMs, options.heartbeatIntervalMs, options.electionTimeoutMs),
+    appendEntriesMax: 512,
+    appendBytesMax: 1024 * 1024,
+    inflightAppendsMax: 256,
+    proposalsPendingMax: 8192,
+    readsPendingMax: 8192,
+    preVote: true,
+    checkQuorum: true,
+    readMode: 'read-index',
+    unsafe,
+    rng: createRng(seed),
+    initial: { hardState, entries },
+    applied: 0,
+  });
+  const kv = new KvStateMachine({}, unsafe);
+  const byId = new Map(options.members.map((m) => [m.id, m]));
+  const peers: { transport?: PeerTransport } = {};
+  const driver = new Driver({
+    node,
+    kv,
+    wal,
+    send: (messages) => peers.transport?.send(messages),
+    logger,
+    tickMs: options.tickMs,
+    inboxMessagesMax: limits.inboxMessagesMax,
+    clientAddressOf: (id) => {
+      const m = byId.get(id);
+      return m ? clientAddress(m) : undefined;
+    },
+    applied: 0,
+  });
+  const transport = new PeerTransport({
+    selfId: options.id,
+    members: options.members,
+    clusterId: options.members
+      .map((m) => m.id)
+      .sort()
+      .join(','),
+    listenHost: options.listenHost ?? self.peerHost,
+    listenPort: self.peerPort,
+    frameSizeBytesMax: limits.frameSizeBytesMax,
+    sendQueueMessagesMax: limits.sendQueueMessagesMax,
+    sendQueueBytesMax: limits.sendQueueBytesMax,
+    logger,
+    deliver: (message) => {
+      driver.stepMessage(message);
+      return !driver.inbox.full;
+    },
+    whenRoom: (resume) => driver.inbox.whenRoom(resume),
+  });
+  peers.transport = transport;
+  const status = (): StatusResult => {
+    const s = driver.status();
+    return {
+      nodeId: s.id,
+      role: s.role,
+      term: s.term,
+      leaderId: s.leader,
+      commitIndex: s.commit,
+      appliedIndex: s.applied,
+      lastIndex: s.lastIndex,
+      members: options.members.map((m) => ({
+        id: m.id,
+        clientAddress: clientAddress(m),
+        peerAddress: peerAddress(m),
+      })),
+    };
+  };
+  const clients = new ClientListener({
+    listenHost: options.listenHost ?? self.clientHost,
+    listenPort: self.clientPort,
+    frameSizeBytesMax: limits.frameSizeBytesMax,
+    requestsInFlightPerConnectionMax: limits.requestsInFlightPerConnectionMax,
+    clientConnectionsMax: limits.clientConnectionsMax,
+    logger,
+    handle: (request, reply) => handleClientRequest(driver, status, request, reply),
+    busy: () => driver.inbox.full,
+    whenRoom: (resume) => driver.inbox.whenRoom(resume),
+  });
+  await transport.listen();
+  try {
+    await clients.listen();
+  } catch (error) {
+    await transport.close();
+    throw error;
+  }
+  let fail: (error: Error) => void = () => undefined;
+  const stopped = new Promise<void>((_, reject) => (fail = reject));
+  stopped.catch(() => undefined);
+  driver.start((error) => fail(error));
+  logger.info(`${options.id} serving clients on ${clientAddress(self)}, peers on ${peerAddress(self)}`, {
+    members: options.members.length,
+  });
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      logger.info(`${options.id} shutting down`);
+      // net.Server.close() resolves once every connection is gone, so await it after closing them.
+      const listenerClosed = clients.stopAccepting();
+      await driver.stop();
+      clients.closeConnections();
+      await listenerClosed;
+      await transport.close();
+      await wal.close();
+      logger.info(`${options.id} stopped`, { droppedPeerMessages: transport.droppedMessages() });
+    })());
+  return {
+    id: options.id,
+    clientAddress: clientAddress(self),
+    peerAddress: peerAddress(self),
+    seed,
+    status,
+    stopped,
+    close,
+  };
+}
