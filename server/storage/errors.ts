@@ -1,0 +1,90 @@
+// Typed storage errors. Each has a constant `code` (undici style) so callers can branch without
+// matching messages. Corruption and a held lock stop a server from starting; the save errors are
+// operating errors the driver must handle (too large, overloaded) or die on (failed).
+
+export type WalErrorCode =
+  'WAL_CORRUPT' | 'DATA_DIR_LOCKED' | 'WAL_SAVE_TOO_LARGE' | 'WAL_OVERLOADED' | 'WAL_CLOSED' | 'WAL_FAILED';
+
+export class WalError extends Error {
+  readonly code: WalErrorCode;
+  constructor(code: WalErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'WalError';
+    this.code = code;
+  }
+}
+
+/** A record that is damaged somewhere other than the torn tail: refusing to start loses nothing. */
+export class WalCorruptError extends WalError {
+  readonly file: string;
+  readonly offset: number;
+  readonly reason: string;
+  constructor(file: string, offset: number, reason: string) {
+    super(
+      'WAL_CORRUPT',
+      `write-ahead log is corrupt in ${file} at byte offset ${offset}: ${reason}; refusing to start ` +
+        '(the records after it were acknowledged and must not be dropped; restore this node from a peer)',
+    );
+    this.name = 'WalCorruptError';
+    this.file = file;
+    this.offset = offset;
+    this.reason = reason;
+  }
+}
+
+export class DataDirLockedError extends WalError {
+  readonly dir: string;
+  readonly pid: number;
+  constructor(dir: string, pid: number, lockFile: string) {
+    super(
+      'DATA_DIR_LOCKED',
+      `data directory ${dir} is in use by process ${pid} (lock file ${lockFile}); ` +
+        'two servers must never share a data directory',
+    );
+    this.name = 'DataDirLockedError';
+    this.dir = dir;
+    this.pid = pid;
+  }
+}
+
+export class WalSaveTooLargeError extends WalError {
+  readonly bytes: number;
+  readonly saveBytesMax: number;
+  constructor(bytes: number, saveBytesMax: number) {
+    super(
+      'WAL_SAVE_TOO_LARGE',
+      `save of ${bytes} bytes exceeds saveBytesMax ${saveBytesMax}; nothing was written`,
+    );
+    this.name = 'WalSaveTooLargeError';
+    this.bytes = bytes;
+    this.saveBytesMax = saveBytesMax;
+  }
+}
+
+/** The save queue is full (saveQueueSavesMax / saveQueueBytesMax); nothing was written. */
+export class WalOverloadedError extends WalError {
+  constructor(message: string) {
+    super('WAL_OVERLOADED', message);
+    this.name = 'WalOverloadedError';
+  }
+}
+
+export class WalClosedError extends WalError {
+  constructor() {
+    super('WAL_CLOSED', 'write-ahead log is closed');
+    this.name = 'WalClosedError';
+  }
+}
+
+/**
+ * A write or fdatasync failed. After a failed fsync the kernel may have dropped the dirty pages
+ * (PostgreSQL's "fsyncgate"), so retrying proves nothing: every later save fails too, and the
+ * process should exit and replay from disk.
+ */
+export class WalFailedError extends WalError {
+  constructor(cause: unknown) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super('WAL_FAILED', `write-ahead log I/O failed, the log can no longer be trusted: ${detail}`, { cause });
+    this.name = 'WalFailedError';
+  }
+}

@@ -1,0 +1,326 @@
+// The write-ahead log: entries and hard state in one append-only series of segment files, so ONE
+// fdatasync makes a whole Ready durable (a separate hard-state file would cost a second sync, plus
+// a rename and a directory sync, on every vote and every commit-index change).
+//
+// Group commit: saves are queued in call order; one flush loop writes everything queued, syncs
+// once, and resolves all of those saves. Saves that arrive while a sync is in flight wait for the
+// next round and share its single sync.
+import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Entry, HardState } from '../raft/types.js';
+import { WalClosedError, WalFailedError, WalOverloadedError, WalSaveTooLargeError } from './errors.js';
+import { lockDataDir, type DataDirLock } from './lock.js';
+import { encodedSaveBytes, encodeSave } from './record.js';
+import { LogReplay, type WalState } from './replay.js';
+import { listSegments, scanSegment, segmentName } from './segment.js';
+
+export interface WalOptions {
+  /** A new segment file is started before a write would take the current one past this. */
+  segmentSizeBytesMax?: number;
+  /** The largest single save (all its records); larger saves are rejected with WalSaveTooLargeError. */
+  saveBytesMax?: number;
+  /** Saves waiting for the next write+sync round; more are rejected with WalOverloadedError. */
+  saveQueueSavesMax?: number;
+  /** Bytes waiting for the next write+sync round; more are rejected with WalOverloadedError. */
+  saveQueueBytesMax?: number;
+}
+
+export const WAL_DEFAULTS: Readonly<Required<WalOptions>> = {
+  segmentSizeBytesMax: 64 * 2 ** 20,
+  saveBytesMax: 64 * 2 ** 20,
+  saveQueueSavesMax: 4096,
+  saveQueueBytesMax: 256 * 2 ** 20,
+};
+
+export interface WalStats {
+  /** save() calls accepted. */
+  saves: number;
+  /** fdatasync calls on segment files. */
+  syncs: number;
+  /** Most saves one sync has covered (group commit at work when > 1). */
+  savesPerSyncMax: number;
+  bytesWritten: number;
+  /** Sequence number of the segment being written. */
+  segment: number;
+}
+
+interface PendingSave {
+  readonly bytes: Buffer;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+export const WAL_DIR_NAME = 'wal';
+
+function resolveOptions(options: WalOptions): Required<WalOptions> {
+  const resolved = { ...WAL_DEFAULTS, ...options };
+  for (const [name, value] of Object.entries(resolved)) {
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw new RangeError(`WAL option ${name} must be a positive integer, got ${value}`);
+  }
+  return resolved;
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+interface Replayed {
+  readonly state: WalState;
+  readonly warnings: string[];
+  readonly segment: number;
+  readonly segmentBytes: number;
+}
+
+/** Reads every segment in order; a torn tail of the last one is cut off (and the cut synced). */
+async function replay(walDir: string): Promise<Replayed> {
+  const seqs = await listSegments(walDir);
+  const log = new LogReplay();
+  const warnings: string[] = [];
+  let segmentBytes = 0;
+  for (const [i, seq] of seqs.entries()) {
+    const file = join(walDir, segmentName(seq));
+    const buf = await readFile(file);
+    const scan = scanSegment(buf, file, i === seqs.length - 1, (record, offset) =>
+      log.apply(record, file, offset),
+    );
+    segmentBytes = scan.validBytes;
+    if (scan.torn !== undefined) {
+      await truncateFile(file, scan.validBytes);
+      const dropped = buf.length - scan.validBytes;
+      warnings.push(
+        `truncated torn tail of ${file}: ${scan.torn} (${dropped} bytes dropped; never acknowledged)`,
+      );
+    }
+  }
+  return { state: log.state(), warnings, segment: seqs.at(-1) ?? 0, segmentBytes };
+}
+
+async function truncateFile(file: string, bytes: number): Promise<void> {
+  const handle = await open(file, 'r+');
+  try {
+    await handle.truncate(bytes);
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Opens (creating if needed) the WAL in `dir/wal`, locking `dir`. Rejects with DataDirLockedError
+ * when another live process holds the directory and WalCorruptError (file, offset) when a record
+ * other than a torn tail is damaged. Torn tails are repaired and reported in `wal.warnings`.
+ */
+export async function openWal(dir: string, options: WalOptions = {}): Promise<Wal> {
+  const resolved = resolveOptions(options);
+  await mkdir(dir, { recursive: true });
+  const lock = await lockDataDir(dir);
+  try {
+    const walDir = join(dir, WAL_DIR_NAME);
+    await mkdir(walDir, { recursive: true });
+    await syncDir(dir);
+    const replayed = await replay(walDir);
+    let { segment, segmentBytes } = replayed;
+    if (segment === 0) {
+      segment = 1;
+      segmentBytes = 0;
+      await (await open(join(walDir, segmentName(segment)), 'ax')).close();
+      await syncDir(walDir);
+    }
+    const handle = await open(join(walDir, segmentName(segment)), 'a');
+    const size = (await handle.stat()).size;
+    if (size !== segmentBytes) throw new Error(`segment size ${size} != replayed ${segmentBytes}`);
+    return new Wal(dir, walDir, resolved, replayed, lock, handle, segment);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+}
+
+export class Wal {
+  readonly dir: string;
+  readonly options: Readonly<Required<WalOptions>>;
+  /** The log as replayed at open (entries after overwrites applied); not updated by later saves. */
+  readonly state: WalState;
+  /** Repairs made while opening (a torn tail cut off); the caller logs them. */
+  readonly warnings: readonly string[];
+  private readonly walDir: string;
+  private readonly lock: DataDirLock;
+  private handle: FileHandle;
+  private segmentBytes: number;
+  private queue: PendingSave[] = [];
+  private queuedBytes = 0;
+  private flushing: Promise<void> | undefined;
+  private closed = false;
+  private failure: WalFailedError | undefined;
+  private lastIndexSaved: number;
+  private readonly counters: WalStats;
+
+  /** Use openWal. */
+  constructor(
+    dir: string,
+    walDir: string,
+    options: Required<WalOptions>,
+    replayed: Replayed,
+    lock: DataDirLock,
+    handle: FileHandle,
+    segment: number,
+  ) {
+    this.dir = dir;
+    this.walDir = walDir;
+    this.options = options;
+    this.state = replayed.state;
+    this.warnings = replayed.warnings;
+    this.lock = lock;
+    this.handle = handle;
+    this.segmentBytes = replayed.segmentBytes;
+    this.lastIndexSaved = replayed.state.entries.at(-1)?.index ?? 0;
+    this.counters = { saves: 0, syncs: 0, savesPerSyncMax: 0, bytesWritten: 0, segment };
+  }
+
+  get stats(): Readonly<WalStats> {
+    return { ...this.counters };
+  }
+
+  /** Index of the last entry written (or being written); 0 when the log is empty. */
+  get lastIndex(): number {
+    return this.lastIndexSaved;
+  }
+
+  /**
+   * Appends entries (an index already present overwrites from there on, as in Raft) and the hard
+   * state; resolves once they are on disk (fdatasync). Rejects with WalSaveTooLargeError,
+   * WalOverloadedError, WalClosedError or WalFailedError. Entries that do not continue the log
+   * (a gap, or not consecutive) are a caller bug and throw at once.
+   */
+  save(hardState: HardState | undefined, entries: readonly Entry[]): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new WalClosedError());
+    this.checkContinues(entries);
+    const size = encodedSaveBytes(hardState, entries);
+    if (size > this.options.saveBytesMax)
+      return Promise.reject(new WalSaveTooLargeError(size, this.options.saveBytesMax));
+    const refusal = this.queueRefusal(size);
+    if (refusal !== undefined) return Promise.reject(refusal);
+    const bytes = encodeSave(hardState, entries, size);
+    const last = entries.at(-1);
+    if (last !== undefined) this.lastIndexSaved = last.index;
+    this.counters.saves++;
+    if (size === 0 && this.flushing === undefined) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ bytes, resolve, reject });
+      this.queuedBytes += size;
+      this.flushing ??= this.flushLoop();
+    });
+  }
+
+  private checkContinues(entries: readonly Entry[]): void {
+    const first = entries[0];
+    if (first === undefined) return;
+    if (first.index < 1 || first.index > this.lastIndexSaved + 1) {
+      throw new Error(
+        `WAL invariant: entries start at ${first.index} but the log ends at ${this.lastIndexSaved}`,
+      );
+    }
+    for (let i = 1; i < entries.length; i++) {
+      if (entries[i]!.index !== first.index + i)
+        throw new Error(`WAL invariant: entries not consecutive at ${entries[i]!.index}`);
+    }
+  }
+
+  private queueRefusal(size: number): WalOverloadedError | undefined {
+    const { saveQueueSavesMax, saveQueueBytesMax } = this.options;
+    if (this.queue.length >= saveQueueSavesMax) {
+      return new WalOverloadedError(
+        `WAL save queue is full (saveQueueSavesMax ${saveQueueSavesMax}); nothing was written`,
+      );
+    }
+    if (this.queuedBytes + size > saveQueueBytesMax) {
+      return new WalOverloadedError(
+        `WAL save queue is full (saveQueueBytesMax ${saveQueueBytesMax}); nothing was written`,
+      );
+    }
+    return undefined;
+  }
+
+  /** One round per iteration: take everything queued, write it, sync once, resolve it all. */
+  private async flushLoop(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue;
+      this.queue = [];
+      this.queuedBytes = 0;
+      try {
+        await this.writeBatch(batch.map((p) => p.bytes));
+        await this.handle.datasync();
+      } catch (error) {
+        this.fail(error, batch);
+        break;
+      }
+      this.counters.syncs++;
+      this.counters.savesPerSyncMax = Math.max(this.counters.savesPerSyncMax, batch.length);
+      for (const pending of batch) pending.resolve();
+    }
+    this.flushing = undefined;
+  }
+
+  private fail(error: unknown, batch: readonly PendingSave[]): void {
+    this.failure = new WalFailedError(error);
+    for (const pending of [...batch, ...this.queue]) pending.reject(this.failure);
+    this.queue = [];
+    this.queuedBytes = 0;
+  }
+
+  private async writeBatch(buffers: Buffer[]): Promise<void> {
+    const total = buffers.reduce((n, b) => n + b.length, 0);
+    if (total === 0) return;
+    if (this.segmentBytes > 0 && this.segmentBytes + total > this.options.segmentSizeBytesMax)
+      await this.roll();
+    let pending = buffers.filter((b) => b.length > 0);
+    while (pending.length > 0) {
+      const { bytesWritten } = await this.handle.writev(pending);
+      pending = dropWritten(pending, bytesWritten);
+    }
+    this.segmentBytes += total;
+    this.counters.bytesWritten += total;
+  }
+
+  /** Starts the next segment; the current one was fully synced by the previous round. */
+  private async roll(): Promise<void> {
+    const next = this.counters.segment + 1;
+    const handle = await open(join(this.walDir, segmentName(next)), 'ax');
+    await syncDir(this.walDir); // the new file's name must survive a crash before its records count
+    await this.handle.close();
+    this.handle = handle;
+    this.counters.segment = next;
+    this.segmentBytes = 0;
+  }
+
+  /** Waits for queued saves to be synced, then closes the segment and releases the lock. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.flushing;
+    await this.handle.close();
+    await this.lock.release();
+  }
+}
+
+/** The buffers still to write after a (possibly partial) writev of `written` bytes. */
+function dropWritten(buffers: Buffer[], written: number): Buffer[] {
+  let skip = written;
+  const rest: Buffer[] = [];
+  for (const b of buffers) {
+    if (skip >= b.length) {
+      skip -= b.length;
+      continue;
+    }
+    rest.push(skip > 0 ? b.subarray(skip) : b);
+    skip = 0;
+  }
+  return rest;
+}
