@@ -1,0 +1,185 @@
+// Runs the planned fault schedule against a runtime, records every fault's start and stop in the
+// history, and always ends with a heal (TigerBeetle's supervisor shape: seeded actions, then heal).
+import type { Runtime } from '../runtime/types.js';
+import type { Recorder } from '../recorder.js';
+import { sleep } from '../sleep.js';
+import type { FaultKind, FaultStep } from './schedule.js';
+import { isolate, type Grudge } from './shapes.js';
+
+export type NemesisRuntime = Pick<
+  Runtime,
+  'kill' | 'restart' | 'pause' | 'resume' | 'partition' | 'packetLoss' | 'heal'
+>;
+
+export interface NemesisDeps {
+  runtime: NemesisRuntime;
+  nodes: readonly string[];
+  recorder: Recorder;
+  /** The current leader, or null when none answers (leader-targeted faults then pick a node at random). */
+  findLeader: () => Promise<string | null>;
+  log: (message: string) => void;
+}
+
+/** A fault in force, as the progress line and the final heal see it. */
+export interface ActiveFault {
+  kind: FaultKind;
+  detail: string;
+  nodes: string[];
+}
+
+export function toRuntimeGrudge(grudge: Grudge): ReadonlyMap<string, ReadonlySet<string>> {
+  return new Map(Object.entries(grudge).map(([node, dropped]) => [node, new Set(dropped)]));
+}
+
+export class Nemesis {
+  private readonly active = new Map<FaultStep, ActiveFault>();
+  private readonly paused = new Set<string>();
+  private readonly killed = new Set<string>();
+  faultsStarted = 0;
+
+  constructor(private readonly deps: NemesisDeps) {}
+
+  /** The faults in force now. */
+  inForce(): ActiveFault[] {
+    return [...this.active.values()];
+  }
+
+  /**
+   * Runs every step at its offset from `originMs` (performance.now() time) until the signal aborts.
+   * Faults in force at the abort stay in force for healAll().
+   */
+  async run(steps: readonly FaultStep[], originMs: number, signal: AbortSignal): Promise<void> {
+    await Promise.all(
+      steps.map(async (step) => {
+        await sleep(originMs + step.atMs - performance.now(), signal);
+        if (signal.aborted) return;
+        await this.start(step);
+        await sleep(originMs + step.atMs + step.durationMs - performance.now(), signal);
+        if (signal.aborted) return;
+        await this.stop(step);
+      }),
+    );
+  }
+
+  /** Ends every fault: heals the network, resumes paused and restarts killed nodes, records it all. */
+  async healAll(): Promise<void> {
+    const { runtime, recorder, nodes } = this.deps;
+    recorder.record({
+      type: 'nemesis',
+      phase: 'start',
+      fault: 'heal-all',
+      detail: 'heal everything',
+      nodes: [...nodes],
+      time: recorder.now(),
+    });
+    await runtime.heal();
+    for (const node of [...this.paused].sort()) await runtime.resume(node);
+    for (const node of [...this.killed].sort()) await runtime.restart(node);
+    this.paused.clear();
+    this.killed.clear();
+    for (const fault of this.active.values()) this.recordPhase('stop', fault);
+    this.active.clear();
+    recorder.record({
+      type: 'nemesis',
+      phase: 'stop',
+      fault: 'heal-all',
+      detail: 'healed everything',
+      nodes: [...nodes],
+      time: recorder.now(),
+    });
+  }
+
+  private async start(step: FaultStep): Promise<void> {
+    const fault = await this.resolve(step);
+    const { runtime } = this.deps;
+    switch (step.kind) {
+      case 'partition':
+        await runtime.partition(toRuntimeGrudge(fault.grudge ?? {}));
+        break;
+      case 'kill':
+        for (const node of fault.nodes) this.killed.add(node);
+        for (const node of fault.nodes) await runtime.kill(node);
+        break;
+      case 'pause':
+        for (const node of fault.nodes) this.paused.add(node);
+        for (const node of fault.nodes) await runtime.pause(node);
+        break;
+      case 'packet':
+        await runtime.packetLoss(fault.nodes, step.lossFraction);
+        break;
+    }
+    const record: ActiveFault = { kind: step.kind, detail: fault.detail, nodes: fault.nodes };
+    this.active.set(step, record);
+    this.faultsStarted += 1;
+    this.recordPhase('start', record);
+    this.deps.log(`nemesis: start ${step.kind}: ${fault.detail}`);
+  }
+
+  private async stop(step: FaultStep): Promise<void> {
+    const fault = this.active.get(step);
+    if (fault === undefined) return;
+    const { runtime } = this.deps;
+    switch (step.kind) {
+      case 'partition':
+        await runtime.partition(new Map());
+        break;
+      case 'kill':
+        for (const node of fault.nodes) await runtime.restart(node);
+        for (const node of fault.nodes) this.killed.delete(node);
+        break;
+      case 'pause':
+        for (const node of fault.nodes) await runtime.resume(node);
+        for (const node of fault.nodes) this.paused.delete(node);
+        break;
+      case 'packet':
+        await runtime.packetLoss([], 0);
+        break;
+    }
+    this.active.delete(step);
+    this.recordPhase('stop', fault);
+    this.deps.log(`nemesis: stop ${step.kind}: ${fault.detail}`);
+  }
+
+  /** Fills in the leader for leader-targeted steps. */
+  private async resolve(step: FaultStep): Promise<{ detail: string; nodes: string[]; grudge?: Grudge }> {
+    switch (step.kind) {
+      case 'partition': {
+        const partition = step.partition ?? isolate(this.deps.nodes, await this.leaderOrAny());
+        const detail = step.partition === null ? `${partition.detail} (the leader)` : partition.detail;
+        return { detail, nodes: partition.nodes, grudge: partition.grudge };
+      }
+      case 'kill':
+      case 'pause': {
+        const nodes = step.nodes ?? [await this.leaderOrAny()];
+        const who =
+          step.nodes === null ? `${nodes.join(',')} (the leader)` : `${nodes.join(',')} (${step.target})`;
+        return { detail: `${step.kind} ${who}`, nodes };
+      }
+      case 'packet':
+        return {
+          detail: `lose ${Math.round(step.lossFraction * 100)}% of packets on ${step.nodes.join(',')}`,
+          nodes: [...step.nodes],
+        };
+    }
+  }
+
+  private async leaderOrAny(): Promise<string> {
+    const leader = await this.deps.findLeader().catch(() => null);
+    if (leader !== null && this.deps.nodes.includes(leader)) return leader;
+    // No leader answered: the fault still happens, on the first node (deterministic, and logged).
+    this.deps.log('nemesis: no leader answered; targeting the first node instead');
+    return this.deps.nodes[0] as string;
+  }
+
+  private recordPhase(phase: 'start' | 'stop', fault: ActiveFault): void {
+    const { recorder } = this.deps;
+    recorder.record({
+      type: 'nemesis',
+      phase,
+      fault: fault.kind,
+      detail: fault.detail,
+      nodes: [...fault.nodes],
+      time: recorder.now(),
+    });
+  }
+}

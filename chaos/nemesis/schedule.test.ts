@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { Random } from '../random.js';
+import { describeStep, planSchedule, slotOf, type ScheduleOptions } from './schedule.js';
+import { PARTITION_SHAPES } from './shapes.js';
+
+const options: ScheduleOptions = {
+  nodes: ['n1', 'n2', 'n3', 'n4', 'n5'],
+  kinds: ['partition', 'kill', 'pause', 'packet'],
+  intervalMs: 2_000,
+  timeLimitMs: 60_000,
+  shapes: PARTITION_SHAPES,
+  targets: ['one', 'leader', 'minority', 'majority'],
+};
+
+describe('the fault schedule', () => {
+  it('is the same for the same seed and differs for another', () => {
+    const a = planSchedule(options, new Random(42)).map(describeStep);
+    const b = planSchedule(options, new Random(42)).map(describeStep);
+    const c = planSchedule(options, new Random(43)).map(describeStep);
+    expect(a).toEqual(b);
+    expect(a.length).toBeGreaterThan(5);
+    expect(c).not.toEqual(a);
+  });
+
+  it('keeps at most one fault per slot in force and ends every fault by the time limit', () => {
+    for (let seed = 0; seed < 30; seed++) {
+      const steps = planSchedule(options, new Random(seed));
+      for (const [i, step] of steps.entries()) {
+        expect(step.atMs + step.durationMs).toBeLessThanOrEqual(options.timeLimitMs + 1e-6);
+        for (const other of steps.slice(i + 1)) {
+          if (slotOf(other.kind) !== slotOf(step.kind)) continue;
+          expect(other.atMs).toBeGreaterThanOrEqual(step.atMs + step.durationMs);
+        }
+      }
+    }
+  });
+
+  it('draws gaps from [0, 2 x interval], so faults average one per interval', () => {
+    const steps = planSchedule({ ...options, kinds: ['partition'], timeLimitMs: 2_000_000 }, new Random(7));
+    // One slot: each gap is drawn after the previous fault ends or is skipped; the mean stays near the interval.
+    const perSecond = steps.length / 2_000;
+    expect(perSecond).toBeGreaterThan(0.2);
+    expect(perSecond).toBeLessThan(0.5);
+  });
+
+  it('uses only the enabled kinds and plans nothing for none', () => {
+    const steps = planSchedule({ ...options, kinds: ['kill'] }, new Random(1));
+    expect(new Set(steps.map((step) => step.kind))).toEqual(new Set(['kill']));
+    expect(planSchedule({ ...options, kinds: [] }, new Random(1))).toEqual([]);
+  });
+
+  it('sizes kill and pause targets as one node, a minority or a majority, and leaves the leader open', () => {
+    const steps = planSchedule({ ...options, kinds: ['kill', 'pause'], timeLimitMs: 600_000 }, new Random(3));
+    const sizes = { one: 1, minority: 2, majority: 3 } as const;
+    for (const step of steps) {
+      if (step.kind !== 'kill' && step.kind !== 'pause') continue;
+      if (step.target === 'leader') expect(step.nodes).toBeNull();
+      else expect(step.nodes).toHaveLength(sizes[step.target]);
+    }
+  });
+});

@@ -1,0 +1,146 @@
+// The fault schedule: a pure function of the seed and options, computed before the run, so the
+// same --seed replays the same faults at the same offsets. Only the leader is found at run time.
+import type { Random } from '../random.js';
+import {
+  bridge,
+  halves,
+  isolate,
+  majoritiesRing,
+  majority,
+  type Partition,
+  type PartitionShape,
+} from './shapes.js';
+
+export type FaultKind = 'partition' | 'pause' | 'kill' | 'packet';
+export const FAULT_KINDS: readonly FaultKind[] = ['partition', 'pause', 'kill', 'packet'];
+
+/** Which nodes a kill or pause hits. */
+export type TargetMode = 'one' | 'leader' | 'minority' | 'majority';
+export const TARGET_MODES: readonly TargetMode[] = ['one', 'leader', 'minority', 'majority'];
+
+interface StepBase {
+  /** Offset from the start of the workload. */
+  atMs: number;
+  durationMs: number;
+}
+export type FaultStep = StepBase &
+  (
+    | {
+        kind: 'partition';
+        shape: PartitionShape;
+        partition: Partition | null; /* null: isolate the leader, found at run time */
+      }
+    | { kind: 'kill' | 'pause'; target: TargetMode; nodes: string[] | null /* null: the leader */ }
+    | { kind: 'packet'; nodes: string[]; lossFraction: number }
+  );
+
+export interface ScheduleOptions {
+  nodes: readonly string[];
+  kinds: readonly FaultKind[];
+  intervalMs: number;
+  timeLimitMs: number;
+  shapes: readonly PartitionShape[];
+  targets: readonly TargetMode[];
+}
+
+/**
+ * Kill and pause share one slot (a paused node is never also killed); partitions and packet loss
+ * have a slot each. A step only starts a kind whose slot is free, so at most one fault per slot
+ * is in force, and every fault ends by the time limit.
+ */
+export function slotOf(kind: FaultKind): 'process' | 'partition' | 'packet' {
+  return kind === 'kill' || kind === 'pause' ? 'process' : kind;
+}
+
+export function planSchedule(options: ScheduleOptions, random: Random): FaultStep[] {
+  const steps: FaultStep[] = [];
+  const busyUntilMs = new Map<string, number>();
+  if (options.kinds.length === 0) return steps;
+  let atMs = 0;
+  for (;;) {
+    atMs += random.between(0, 2 * options.intervalMs);
+    if (atMs >= options.timeLimitMs) return steps;
+    const free = options.kinds.filter((kind) => (busyUntilMs.get(slotOf(kind)) ?? 0) <= atMs);
+    if (free.length === 0) continue;
+    const kind = random.pick(free);
+    const durationMs = Math.min(
+      random.between(0.5 * options.intervalMs, 1.5 * options.intervalMs),
+      options.timeLimitMs - atMs,
+    );
+    busyUntilMs.set(slotOf(kind), atMs + durationMs);
+    steps.push(planStep(kind, { atMs, durationMs }, options, random));
+  }
+}
+
+function planStep(kind: FaultKind, base: StepBase, options: ScheduleOptions, random: Random): FaultStep {
+  const nodes = options.nodes;
+  switch (kind) {
+    case 'partition': {
+      const shape = random.pick(options.shapes);
+      return { ...base, kind, shape, partition: planPartition(shape, nodes, random) };
+    }
+    case 'kill':
+    case 'pause': {
+      const target = random.pick(options.targets);
+      return {
+        ...base,
+        kind,
+        target,
+        nodes: target === 'leader' ? null : pickTargets(target, nodes, random),
+      };
+    }
+    case 'packet': {
+      // Loss on a minority, or on every node: the first slows a few links, the second all of them.
+      const everyone = random.next() < 0.5;
+      const hit = everyone ? [...nodes] : pickTargets('minority', nodes, random);
+      return { ...base, kind, nodes: hit, lossFraction: round2(random.between(0.1, 0.5)) };
+    }
+  }
+}
+
+export function planPartition(
+  shape: PartitionShape,
+  nodes: readonly string[],
+  random: Random,
+): Partition | null {
+  switch (shape) {
+    case 'isolate-one':
+      return isolate(nodes, random.pick(nodes));
+    case 'halves':
+      return halves(nodes, random);
+    case 'majorities-ring':
+      return majoritiesRing(nodes, random);
+    case 'bridge':
+      return bridge(nodes, random);
+    case 'isolate-leader':
+      return null;
+  }
+}
+
+export function pickTargets(
+  mode: Exclude<TargetMode, 'leader'>,
+  nodes: readonly string[],
+  random: Random,
+): string[] {
+  const count =
+    mode === 'one' ? 1 : mode === 'majority' ? majority(nodes.length) : nodes.length - majority(nodes.length);
+  return random.shuffle(nodes).slice(0, Math.max(1, count)).sort();
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+/** One line per step, for lab.log and the schedule tests. */
+export function describeStep(step: FaultStep): string {
+  const at = `${(step.atMs / 1000).toFixed(1)}s+${(step.durationMs / 1000).toFixed(1)}s`;
+  switch (step.kind) {
+    case 'partition':
+      return `${at} partition ${step.partition?.detail ?? 'isolate the leader'}`;
+    case 'kill':
+    case 'pause':
+      return `${at} ${step.kind} ${step.nodes?.join(',') ?? 'the leader'} (${step.target})`;
+    case 'packet':
+      return `${at} packet loss ${Math.round(step.lossFraction * 100)}% on ${step.nodes.join(',')}`;
+  }
+}

@@ -1,0 +1,89 @@
+// From a finished history to results.json's verdict: check it, write the counterexample views
+// of failing keys, and fill in the figures. Shared by `lab run` and `lab analyze`.
+import { mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { CheckResult } from '../checker/check.js';
+import type { HistoryEvent } from '../checker/history-types.js';
+import type { LabDeps } from './lab-deps.js';
+import type { LabLog } from './lab-log.js';
+import type { KeyVerdict, RunResults, RunVerdict } from './results-types.js';
+import { historyFigures } from './results.js';
+import { COUNTEREXAMPLE_DIR } from './store.js';
+
+export function runVerdictOf(verdict: CheckResult['verdict']): RunVerdict {
+  return verdict === 'ok' ? 'valid' : verdict === 'illegal' ? 'invalid' : 'unknown';
+}
+
+export async function finishResults(
+  results: RunResults,
+  events: readonly HistoryEvent[],
+  runDir: string,
+  deps: Pick<LabDeps, 'check' | 'writeCounterexampleViews'>,
+  log: LabLog,
+  checkTimeLimitMs: number,
+): Promise<void> {
+  Object.assign(results, historyFigures(events));
+  log.say(`checking ${events.length} events for linearizability...`);
+  const check = await deps.check(events, { timeLimitMs: checkTimeLimitMs });
+  const viewDir = join(runDir, COUNTEREXAMPLE_DIR);
+  if (check.verdict !== 'ok') mkdirSync(viewDir, { recursive: true });
+  const views = check.verdict === 'ok' ? [] : deps.writeCounterexampleViews(events, check, viewDir);
+  results.checker = {
+    verdict: check.verdict,
+    elapsedMs: Math.round(check.elapsedMs),
+    keys: keyVerdicts(check, views),
+  };
+  results.verdict = runVerdictOf(check.verdict);
+  results.finishedAt = new Date().toISOString();
+  delete results.error;
+}
+
+/** Each illegal key's view is the file whose name carries the key. */
+export function keyVerdicts(check: CheckResult, views: readonly string[]): KeyVerdict[] {
+  return check.keys.map((key) => {
+    const verdict: KeyVerdict = { key: key.key, verdict: key.verdict, operations: key.operations };
+    if (key.verdict === 'ok') return verdict;
+    const view = views.find((path) => viewMatchesKey(basename(path), key.key));
+    if (view !== undefined) verdict.view = `${COUNTEREXAMPLE_DIR}/${basename(view)}`;
+    return verdict;
+  });
+}
+
+function viewMatchesKey(file: string, key: string): boolean {
+  const stem = file.replace(/\.html$/, '');
+  const safeKey = key.replace(/[^A-Za-z0-9._-]+/g, '_');
+  return (
+    stem === key ||
+    stem === safeKey ||
+    stem.endsWith(`-${safeKey}`) ||
+    stem.endsWith(`_${safeKey}`) ||
+    stem.includes(`key-${safeKey}`)
+  );
+}
+
+export function summaryLines(results: RunResults, runDir: string): string[] {
+  const { ok, fail, info } = results.counts.total;
+  const percent = (share: number | null) => (share === null ? 'n/a' : `${(share * 100).toFixed(1)}%`);
+  const kinds = new Map<string, number>();
+  for (const fault of results.faults) kinds.set(fault.fault, (kinds.get(fault.fault) ?? 0) + 1);
+  const illegal = results.checker.keys.filter((key) => key.verdict === 'illegal');
+  const lines = [
+    `operations: ok ${ok}, fail ${fail}, info ${info}; answered ${percent(results.availability.outsideFaults)} outside faults, ${percent(results.availability.duringFaults)} during`,
+    `faults: ${results.faults.length}${kinds.size > 0 ? ` (${[...kinds].map(([kind, n]) => `${kind} ×${n}`).join(', ')})` : ''}`,
+  ];
+  if (results.verdict === 'incomplete') {
+    lines.push(`verdict: incomplete${results.error !== undefined ? ` (${results.error})` : ''}`);
+  } else {
+    const unknown = results.checker.keys.filter((key) => key.verdict === 'unknown').length;
+    lines.push(
+      `checker: ${results.checker.keys.length} keys in ${(results.checker.elapsedMs / 1000).toFixed(1)}s; ${illegal.length} illegal, ${unknown} unknown`,
+    );
+    for (const key of illegal.slice(0, 5))
+      lines.push(
+        `  key ${key.key} is not linearizable${key.view !== undefined ? `: ${join(runDir, key.view)}` : ''}`,
+      );
+    lines.push(`verdict: ${results.verdict.toUpperCase()}`);
+  }
+  lines.push(`seed: ${results.seed}`, `run folder: ${runDir}`);
+  return lines;
+}

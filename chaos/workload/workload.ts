@@ -1,0 +1,156 @@
+// The workload: `concurrency` logical clients as concurrent async tasks, each issuing one
+// operation at a time at a share of the total rate. An indeterminate outcome (`info`) retires the
+// process: the checker needs every process to be sequential, and an info op may still be running.
+import type { ClientEvent } from '../../checker/history-types.js';
+import type { Random } from '../random.js';
+import type { Recorder } from '../recorder.js';
+import { sleep, withDeadline } from '../sleep.js';
+import { classifyError, type ClientFactory, type LabClient } from './client.js';
+import { OpGenerator, type WorkloadOp } from './generator.js';
+import { KeyPool } from './keys.js';
+
+export interface WorkloadOptions {
+  concurrency: number;
+  rateOpsPerSec: number;
+  opsPerKey: number;
+  /** Keys in play at once; fewer keys means more reads racing writes on the same key. */
+  keysActive: number;
+  /** A guard over the client's own timeout: an op that never settles becomes `info`. */
+  opDeadlineMs: number;
+}
+
+export interface WorkloadCounters {
+  invoked: number;
+  ok: number;
+  fail: number;
+  info: number;
+  /** Time of the first operation's invocation (history nanoseconds), once there is one. */
+  firstInvokeNs: number | null;
+}
+
+export class Workload {
+  readonly keys: KeyPool;
+  readonly counters: WorkloadCounters = { invoked: 0, ok: 0, fail: 0, info: 0, firstInvokeNs: null };
+  private readonly generator: OpGenerator;
+  private nextProcess: number;
+
+  constructor(
+    private readonly options: WorkloadOptions,
+    private readonly clients: ClientFactory,
+    private readonly recorder: Recorder,
+    private readonly random: Random,
+  ) {
+    this.keys = new KeyPool(options.keysActive, options.opsPerKey);
+    this.generator = new OpGenerator(random);
+    this.nextProcess = options.concurrency;
+  }
+
+  /** Runs until the signal aborts; resolves once every worker's operation in flight has settled. */
+  async run(signal: AbortSignal): Promise<void> {
+    const workers = Array.from({ length: this.options.concurrency }, (_, i) => this.worker(i, signal));
+    await Promise.all(workers);
+  }
+
+  /** A process id never used before (for retired processes and the final reads). */
+  freshProcess(): number {
+    return this.nextProcess++;
+  }
+
+  private async worker(firstProcess: number, signal: AbortSignal): Promise<void> {
+    let process = firstProcess;
+    let client = this.clients(process);
+    const meanGapMs = (1000 * this.options.concurrency) / this.options.rateOpsPerSec;
+    let nextStartMs = performance.now() + this.random.between(0, 2 * meanGapMs);
+    try {
+      while (!signal.aborted) {
+        await sleep(nextStartMs - performance.now(), signal);
+        if (signal.aborted) break;
+        nextStartMs =
+          Math.max(nextStartMs, performance.now() - meanGapMs) + this.random.between(0, 2 * meanGapMs);
+        const op = this.generator.next(this.keys.take(this.random), process);
+        const outcome = await this.invoke(client, process, op);
+        if (outcome === 'info') {
+          await closeQuietly(client);
+          process = this.freshProcess();
+          client = this.clients(process);
+        }
+      }
+    } finally {
+      await closeQuietly(client);
+    }
+  }
+
+  /** Issues one operation and records its invocation and completion. */
+  async invoke(client: LabClient, process: number, op: WorkloadOp): Promise<'ok' | 'fail' | 'info'> {
+    const invokeTime = this.recorder.now();
+    this.counters.firstInvokeNs ??= invokeTime;
+    this.counters.invoked += 1;
+    this.recorder.record({
+      type: 'invoke',
+      process,
+      f: op.f,
+      key: op.key,
+      value: op.value,
+      time: invokeTime,
+    });
+    try {
+      const call = perform(client, op);
+      const result = await withDeadline(
+        call,
+        this.options.opDeadlineMs,
+        () => new Error('operation deadline'),
+      );
+      this.complete({ type: 'ok', process, ...withResult(op, result) });
+      this.generator.saw(op.key, observed(op, result));
+      return 'ok';
+    } catch (error) {
+      const { type, code } = classifyError(error);
+      this.complete({ type, process, f: op.f, key: op.key, value: op.value, error: code });
+      return type;
+    }
+  }
+
+  private complete(event: Omit<ClientEvent, 'time'>): void {
+    this.counters[event.type as 'ok' | 'fail' | 'info'] += 1;
+    this.recorder.record({ ...event, time: this.recorder.now() } as ClientEvent);
+  }
+}
+
+function perform(client: LabClient, op: WorkloadOp): Promise<string | null | void> {
+  switch (op.f) {
+    case 'get':
+      return client.get(op.key);
+    case 'put':
+      return client.put(op.key, op.value);
+    case 'cas':
+      return client.cas(op.key, op.value.expected, op.value.new);
+    case 'append':
+      return client.append(op.key, op.value);
+  }
+}
+
+/** The completion's value fields: a read's value is what it read; an append may report the whole value. */
+function withResult(
+  op: WorkloadOp,
+  result: string | null | void,
+): Pick<ClientEvent, 'f' | 'key' | 'value' | 'result'> {
+  if (op.f === 'get') return { f: op.f, key: op.key, value: result ?? null };
+  if (op.f === 'append' && typeof result === 'string')
+    return { f: op.f, key: op.key, value: op.value, result };
+  return { f: op.f, key: op.key, value: op.value };
+}
+
+function observed(op: WorkloadOp, result: string | null | void): string | null {
+  if (op.f === 'get') return result ?? null;
+  if (op.f === 'put') return op.value;
+  if (op.f === 'cas') return op.value.new;
+  return typeof result === 'string' ? result : null;
+}
+
+export async function closeQuietly(client: LabClient): Promise<void> {
+  try {
+    await client.close();
+  } catch {
+    // A client that fails to close has nothing left to lose; the run goes on.
+  }
+}
