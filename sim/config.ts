@@ -1,0 +1,96 @@
+// Options of one simulated run, the fault names of --faults, and the defaults.
+import type { UnsafeVariant } from '../server/raft/unsafe.js';
+
+export type FaultName = 'partition' | 'pause' | 'crash' | 'drop' | 'duplicate' | 'reorder';
+export const FAULT_NAMES: readonly FaultName[] = [
+  'partition',
+  'pause',
+  'crash',
+  'drop',
+  'duplicate',
+  'reorder',
+];
+
+export interface SimOptions {
+  seed: number;
+  nodes: number;
+  /** Client operations to issue in this run. */
+  ops: number;
+  /** Concurrent client processes (each runs one operation at a time). */
+  clients: number;
+  /** Keys the workload touches; few keys mean more contention, so more to check. */
+  keys: number;
+  faults: ReadonlySet<FaultName>;
+  unsafe: ReadonlySet<UnsafeVariant>;
+  /** Record a full trace (every event). Off in sweeps; a failing seed is re-run with it on. */
+  trace: boolean;
+  /** Check the client history for linearizability at the end (needs checker/). */
+  checkLinearizability: boolean;
+}
+
+export const NS_PER_MS = 1_000_000;
+
+/** Timing of the simulated world (all simulated nanoseconds or ticks). */
+export const SIM_TIMING = {
+  tickNs: 10 * NS_PER_MS,
+  electionTimeoutTicksMin: 10,
+  electionTimeoutTicksMax: 20,
+  heartbeatIntervalTicks: 2,
+  /** Per-node clock rate error, as a fraction (a node's tick is tickNs * (1 +- drift)). */
+  clockDriftMax: 0.01,
+  networkDelayNsMin: 200_000,
+  networkDelayNsMean: 1 * NS_PER_MS,
+  networkDelayNsMax: 40 * NS_PER_MS,
+  /** With reorder on, this share of messages gets an extra delay up to reorderDelayNsMax. */
+  reorderProbability: 0.1,
+  reorderDelayNsMax: 30 * NS_PER_MS,
+  dropProbability: 0.03,
+  duplicateProbability: 0.03,
+  clientAttemptTimeoutNs: 150 * NS_PER_MS,
+  clientOpDeadlineNs: 1500 * NS_PER_MS,
+  clientRetryBackoffNs: 20 * NS_PER_MS,
+  nemesisQuietNsMin: 100 * NS_PER_MS,
+  nemesisQuietNsMax: 500 * NS_PER_MS,
+  nemesisFaultNsMin: 150 * NS_PER_MS,
+  nemesisFaultNsMax: 1200 * NS_PER_MS,
+  /** After the last operation and the final heal: the cluster must commit again within this. */
+  livenessAfterHealNs: 20_000 * NS_PER_MS,
+} as const;
+
+export function parseFaults(list: string): ReadonlySet<FaultName> {
+  const out = new Set<FaultName>();
+  for (const raw of list.split(',')) {
+    const name = raw.trim();
+    if (name === '' || name === 'none') continue;
+    if (name === 'all') {
+      for (const f of FAULT_NAMES) out.add(f);
+      continue;
+    }
+    if (!(FAULT_NAMES as readonly string[]).includes(name)) {
+      throw new Error(`unknown fault "${name}"; valid: ${FAULT_NAMES.join(', ')}, all, none`);
+    }
+    out.add(name as FaultName);
+  }
+  return out;
+}
+
+export function formatFaults(faults: ReadonlySet<FaultName>): string {
+  if (faults.size === 0) return 'none';
+  if (FAULT_NAMES.every((f) => faults.has(f))) return 'all';
+  return FAULT_NAMES.filter((f) => faults.has(f)).join(',');
+}
+
+export function defaultSimOptions(overrides: Partial<SimOptions> = {}): SimOptions {
+  return {
+    seed: 1,
+    nodes: 5,
+    ops: 2000,
+    clients: 5,
+    keys: 4,
+    faults: new Set(FAULT_NAMES),
+    unsafe: new Set(),
+    trace: false,
+    checkLinearizability: true,
+    ...overrides,
+  };
+}

@@ -1,0 +1,209 @@
+// One simulated server: the real Raft core and the real KV state machine, driven the way the real
+// driver drives them. For each Ready: persist (simulated disk, fsync when mustSync), only then send
+// its messages, apply committed entries, serve reads, advance(). A crash may be injected in the
+// middle of a Ready: after a torn write and before anything is sent.
+import { RaftNode } from '../server/raft/node.js';
+import type { Entry, Ready } from '../server/raft/types.js';
+import type { UnsafeVariant } from '../server/raft/unsafe.js';
+import { encodeCommand } from '../server/kv/command.js';
+import { KvStateMachine } from '../server/kv/state-machine.js';
+import type { KvResult } from '../server/kv/state-machine.js';
+import { SIM_TIMING } from './config.js';
+import { SimDisk } from './disk.js';
+import type { ClientRequest } from './packets.js';
+import { refusal } from './packets.js';
+import type { SimRng } from './rng.js';
+
+/** What the host needs from the simulation around it. */
+export interface HostEnv {
+  sendRaft(ready: Ready, from: string): void;
+  reply(request: ClientRequest, result: KvResult): void;
+  /** Called for each committed entry a state machine applies (the safety checker listens). */
+  applied(node: string, entry: Entry): void;
+  /** Called after each Ready is persisted, with the node's durable log. */
+  persisted(node: string, ready: Ready, disk: SimDisk): void;
+  trace(text: () => string): void;
+}
+
+export type HostState = 'up' | 'paused' | 'crashed';
+
+interface PendingWrite {
+  readonly request: ClientRequest;
+  readonly term: number;
+}
+
+export class SimHost {
+  raft!: RaftNode;
+  kv!: KvStateMachine;
+  readonly disk = new SimDisk();
+  state: HostState = 'up';
+  /** Bumped on every restart, so timers of an earlier life are ignored. */
+  incarnation = 0;
+  /** Set by the nemesis: the next Ready that writes something crashes this node mid-write. */
+  crashAtNextWrite = false;
+  private pendingWrites = new Map<number, PendingWrite>();
+  private pendingReads = new Map<number, ClientRequest>();
+  /** Confirmed reads waiting for the state machine to reach their index. */
+  private readyReads: { index: number; request: ClientRequest }[] = [];
+  private nextReadId = 1;
+  /** Index of the last committed entry applied (of any type; the KV sees only 'normal' ones). */
+  appliedIndex = 0;
+
+  constructor(
+    readonly id: string,
+    private readonly voters: readonly string[],
+    private readonly unsafe: ReadonlySet<UnsafeVariant>,
+    private readonly rng: SimRng,
+    private readonly env: HostEnv,
+  ) {
+    this.start();
+  }
+
+  /** Starts (or restarts) from the disk: a new core from the durable state, a new state machine replaying it. */
+  start(): void {
+    const durable = this.disk.read();
+    this.kv = new KvStateMachine({ sessionsMax: 1000, sessionIdleEntriesMax: 100_000 }, this.unsafe);
+    this.appliedIndex = 0;
+    for (const entry of durable.entries.slice(0, durable.hardState.commit)) this.applyEntry(entry);
+    this.raft = new RaftNode({
+      id: this.id,
+      voters: this.voters,
+      electionTimeoutTicksMin: SIM_TIMING.electionTimeoutTicksMin,
+      electionTimeoutTicksMax: SIM_TIMING.electionTimeoutTicksMax,
+      heartbeatIntervalTicks: SIM_TIMING.heartbeatIntervalTicks,
+      appendEntriesMax: 64,
+      appendBytesMax: 64 * 1024,
+      inflightAppendsMax: 16,
+      proposalsPendingMax: 1000,
+      readsPendingMax: 1000,
+      preVote: true,
+      checkQuorum: true,
+      readMode: 'read-index',
+      unsafe: this.unsafe,
+      rng: this.rng.fork(`raft-${this.incarnation}`),
+      ...(durable.entries.length > 0 || durable.hardState.term > 0 ? { initial: durable } : {}),
+      applied: durable.hardState.commit,
+    });
+    this.pendingWrites = new Map();
+    this.pendingReads = new Map();
+    this.readyReads = [];
+    this.state = 'up';
+  }
+
+  crash(): void {
+    this.disk.crash();
+    this.state = 'crashed';
+    this.crashAtNextWrite = false;
+    this.incarnation++;
+  }
+
+  tick(): void {
+    this.raft.tick();
+    this.drain();
+  }
+
+  step(message: Parameters<RaftNode['step']>[0]): void {
+    this.raft.step(message);
+    this.drain();
+  }
+
+  handleRequest(request: ClientRequest): void {
+    if (request.op.type === 'get') this.handleRead(request);
+    else this.handleWrite(request);
+    this.drain();
+  }
+
+  private handleRead(request: ClientRequest): void {
+    const readId = this.nextReadId++;
+    const error = this.raft.readIndex(readId);
+    if (error !== undefined) {
+      this.env.reply(request, { ok: false, error: error.toInfo() });
+      return;
+    }
+    this.pendingReads.set(readId, request);
+  }
+
+  private handleWrite(request: ClientRequest): void {
+    const invalid = this.kv.validate(request.op);
+    if (invalid !== undefined) {
+      this.env.reply(request, { ok: false, error: invalid });
+      return;
+    }
+    const { clientId, sequence, ackedSequence, op } = request;
+    const proposed = this.raft.propose(encodeCommand({ clientId, sequence, ackedSequence, op }));
+    if (!proposed.ok) {
+      this.env.reply(request, { ok: false, error: proposed.error.toInfo() });
+      return;
+    }
+    this.pendingWrites.set(proposed.index, { request, term: proposed.term });
+  }
+
+  /** Processes Ready values until the core has nothing more; stops early if a crash is injected. */
+  private drain(): void {
+    while (this.state === 'up' && this.raft.hasReady()) {
+      const ready = this.raft.ready();
+      if (this.crashAtNextWrite && (ready.entries.length > 0 || ready.hardState !== undefined)) {
+        const what = this.disk.crashDuringWrite(ready.hardState, ready.entries, this.rng);
+        this.env.trace(
+          () => `${this.id} CRASH mid-write: ${what}; ${ready.messages.length} messages never sent`,
+        );
+        this.crash();
+        return;
+      }
+      this.disk.write(ready.hardState, ready.entries, ready.mustSync);
+      this.env.persisted(this.id, ready, this.disk);
+      this.env.sendRaft(ready, this.id);
+      for (const entry of ready.committedEntries) this.applyEntry(entry);
+      this.serveReads(ready);
+      this.raft.advance();
+    }
+  }
+
+  private applyEntry(entry: Entry): void {
+    if (entry.index !== this.appliedIndex + 1) {
+      throw new Error(`invariant: ${this.id} applies index ${entry.index} after ${this.appliedIndex}`);
+    }
+    this.appliedIndex = entry.index;
+    const result = entry.type === 'normal' ? this.kv.apply(entry.index, entry.data) : undefined;
+    this.env.applied(this.id, entry);
+    const pending = this.pendingWrites.get(entry.index);
+    if (pending === undefined) return;
+    this.pendingWrites.delete(entry.index);
+    if (pending.term === entry.term && result !== undefined) {
+      this.env.reply(pending.request, result);
+    } else {
+      // Another entry took this index: our proposal can never commit (log matching). The client
+      // retries; a retry of a write that did apply elsewhere is deduplicated by its session.
+      this.env.reply(
+        pending.request,
+        refusal('NOT_LEADER', 'proposal superseded by a new leader', true, this.raft.status().leader),
+      );
+    }
+  }
+
+  private serveReads(ready: Ready): void {
+    for (const readId of ready.droppedReads) {
+      const request = this.pendingReads.get(readId);
+      if (request === undefined) continue;
+      this.pendingReads.delete(readId);
+      this.env.reply(
+        request,
+        refusal('NOT_LEADER', 'read dropped: leadership lost', true, this.raft.status().leader),
+      );
+    }
+    for (const rs of ready.readStates) {
+      const request = this.pendingReads.get(rs.requestId);
+      if (request === undefined) continue;
+      this.pendingReads.delete(rs.requestId);
+      this.readyReads.push({ index: rs.index, request });
+    }
+    if (this.readyReads.length === 0) return;
+    const applied = this.appliedIndex;
+    const waiting: { index: number; request: ClientRequest }[] = [];
+    for (const r of this.readyReads) {
+      if (r.index <= applied) this.env.reply(r.request, this.kv.read(r.request.op.key));
+      else waiting.push(r);
+    }
+    this.readyReads = waiting;
+  }
+}

@@ -1,0 +1,74 @@
+// The simulated network: every packet gets a delay from a distribution, and with the matching
+// faults switched on may be dropped, duplicated or reordered (an extra delay). Partitions are a
+// "grudge": for each node, the set of nodes whose packets it drops (both directions are listed).
+// Client packets travel the same network but are not partitioned (clients sit next to every node,
+// as in Jepsen), only delayed, dropped and duplicated.
+import type { FaultName } from './config.js';
+import { SIM_TIMING } from './config.js';
+import type { SimRng } from './rng.js';
+
+export interface NetworkStats {
+  sent: number;
+  delivered: number;
+  dropped: number;
+  duplicated: number;
+  partitioned: number;
+}
+
+export class SimNetwork {
+  private grudge = new Map<string, ReadonlySet<string>>();
+  /** Extra loss during a "packet" nemesis fault, on top of the background drop rate. */
+  extraDropProbability = 0;
+  readonly stats: NetworkStats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, partitioned: 0 };
+
+  constructor(
+    private readonly rng: SimRng,
+    private readonly faults: ReadonlySet<FaultName>,
+  ) {}
+
+  /** Replaces the partition: `blocked[a]` = nodes a cannot exchange packets with. */
+  setGrudge(grudge: Map<string, ReadonlySet<string>>): void {
+    this.grudge = grudge;
+  }
+
+  heal(): void {
+    this.grudge = new Map();
+    this.extraDropProbability = 0;
+  }
+
+  isPartitioned(a: string, b: string): boolean {
+    return this.grudge.get(a)?.has(b) === true || this.grudge.get(b)?.has(a) === true;
+  }
+
+  /**
+   * The delivery delays (ns) of one packet: [] when it is lost, two when it is duplicated.
+   * `peer` is true for node-to-node packets (which partitions cut).
+   */
+  deliveries(from: string, to: string, peer: boolean): number[] {
+    this.stats.sent++;
+    if (peer && this.isPartitioned(from, to)) {
+      this.stats.partitioned++;
+      return [];
+    }
+    const dropProbability =
+      (this.faults.has('drop') ? SIM_TIMING.dropProbability : 0) + this.extraDropProbability;
+    if (this.rng.chance(dropProbability)) {
+      this.stats.dropped++;
+      return [];
+    }
+    const first = this.delay();
+    if (this.faults.has('duplicate') && this.rng.chance(SIM_TIMING.duplicateProbability)) {
+      this.stats.duplicated++;
+      return [first, this.delay()];
+    }
+    return [first];
+  }
+
+  private delay(): number {
+    let d = SIM_TIMING.networkDelayNsMin + this.rng.exponential(SIM_TIMING.networkDelayNsMean);
+    if (this.faults.has('reorder') && this.rng.chance(SIM_TIMING.reorderProbability)) {
+      d += this.rng.next() * SIM_TIMING.reorderDelayNsMax;
+    }
+    return Math.round(Math.min(d, SIM_TIMING.networkDelayNsMax));
+  }
+}

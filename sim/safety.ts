@@ -1,0 +1,155 @@
+// Raft's safety properties, checked incrementally after every simulated step (Raft paper §5.2-5.4,
+// Figure 3). The first violation stops the run; it names the property and what broke it.
+import type { Entry, Ready } from '../server/raft/types.js';
+import type { SimDisk } from './disk.js';
+
+export type SafetyProperty =
+  | 'election safety'
+  | 'log matching'
+  | 'leader completeness'
+  | 'state machine safety'
+  | 'monotonic commit'
+  | 'applied within commit'
+  | 'committed entries durable on a majority'
+  | 'no duplicate appends'
+  | 'linearizability'
+  | 'liveness after heal'
+  | 'internal error';
+
+export interface Violation {
+  readonly property: SafetyProperty;
+  readonly detail: string;
+  readonly timeNs: number;
+}
+
+interface LogSlot {
+  readonly prevTerm: number;
+  readonly entry: Entry;
+}
+
+function sameEntry(a: Entry, b: Entry): boolean {
+  if (a === b) return true;
+  if (a.term !== b.term || a.index !== b.index || a.type !== b.type || a.data.length !== b.data.length)
+    return false;
+  for (let i = 0; i < a.data.length; i++) if (a.data[i] !== b.data[i]) return false;
+  return true;
+}
+
+export class SafetyChecker {
+  violation: Violation | undefined;
+  private readonly leaderOfTerm = new Map<number, string>();
+  private readonly slots = new Map<string, LogSlot>();
+  /** committed[i - 1] = the entry applied at index i (by whichever node applied it first). */
+  private readonly committed: Entry[] = [];
+  private readonly commitOf = new Map<string, number>();
+  private readonly wasLeader = new Map<string, number>();
+  now = 0;
+
+  constructor(
+    private readonly disks: ReadonlyMap<string, SimDisk>,
+    private readonly majority: number,
+  ) {}
+
+  get committedCount(): number {
+    return this.committed.length;
+  }
+
+  fail(property: SafetyProperty, detail: string): void {
+    if (this.violation === undefined) this.violation = { property, detail, timeNs: this.now };
+  }
+
+  /** After a node's Ready was persisted: log matching for every entry written. */
+  persisted(node: string, ready: Ready, disk: SimDisk): void {
+    const log = disk.log;
+    for (const entry of ready.entries) {
+      const prevTerm = entry.index > 1 ? (log[entry.index - 2]?.term ?? -1) : 0;
+      const key = `${entry.index}/${entry.term}`;
+      const slot = this.slots.get(key);
+      if (slot === undefined) {
+        this.slots.set(key, { prevTerm, entry });
+      } else if (slot.prevTerm !== prevTerm || !sameEntry(slot.entry, entry)) {
+        this.fail(
+          'log matching',
+          `${node} wrote a different entry (or a different predecessor) at index ${entry.index} term ${entry.term}`,
+        );
+      }
+    }
+  }
+
+  /** Called after every event on a node: one leader per term, monotonic commit, applied <= commit. */
+  observe(
+    node: string,
+    status: { role: string; term: number; commit: number; applied: number },
+    appliedIndex: number,
+  ): void {
+    if (status.role === 'leader') {
+      const other = this.leaderOfTerm.get(status.term);
+      if (other === undefined) this.leaderOfTerm.set(status.term, node);
+      else if (other !== node)
+        this.fail('election safety', `${other} and ${node} are both leader in term ${status.term}`);
+      if (this.wasLeader.get(node) !== status.term) {
+        this.wasLeader.set(node, status.term);
+        this.checkLeaderCompleteness(node, status.term);
+      }
+    }
+    const before = this.commitOf.get(node) ?? 0;
+    if (status.commit < before)
+      this.fail('monotonic commit', `${node} commit index went from ${before} to ${status.commit}`);
+    this.commitOf.set(node, status.commit);
+    if (appliedIndex > status.commit)
+      this.fail('applied within commit', `${node} applied ${appliedIndex} > commit ${status.commit}`);
+  }
+
+  /** A restarted node may come back with a lower commit (it is not always synced); start over for it. */
+  restarted(node: string): void {
+    this.commitOf.delete(node);
+    this.wasLeader.delete(node);
+  }
+
+  /** State machine safety: no two nodes apply different entries at one index. */
+  applied(node: string, entry: Entry): void {
+    const first = this.committed[entry.index - 1];
+    if (first === undefined) {
+      if (entry.index !== this.committed.length + 1) {
+        this.fail(
+          'state machine safety',
+          `${node} applied index ${entry.index} before index ${this.committed.length + 1} was committed anywhere`,
+        );
+        return;
+      }
+      this.committed.push(entry);
+      this.checkDurableOnMajority(node, entry);
+    } else if (!sameEntry(first, entry)) {
+      this.fail(
+        'state machine safety',
+        `${node} applied term ${entry.term} at index ${entry.index}, another node applied term ${first.term} there`,
+      );
+    }
+  }
+
+  private checkDurableOnMajority(node: string, entry: Entry): void {
+    let copies = 0;
+    for (const disk of this.disks.values()) if (disk.log[entry.index - 1]?.term === entry.term) copies++;
+    if (copies < this.majority) {
+      this.fail(
+        'committed entries durable on a majority',
+        `index ${entry.index} term ${entry.term} applied by ${node} is on ${copies} disks, majority is ${this.majority}`,
+      );
+    }
+  }
+
+  private checkLeaderCompleteness(node: string, term: number): void {
+    const log = this.disks.get(node)?.log ?? [];
+    for (let i = 0; i < this.committed.length; i++) {
+      const c = this.committed[i] as Entry;
+      if (c.term >= term) break;
+      if (log[i]?.term !== c.term) {
+        this.fail(
+          'leader completeness',
+          `${node} became leader of term ${term} without committed entry ${i + 1} (term ${c.term})`,
+        );
+        return;
+      }
+    }
+  }
+}
