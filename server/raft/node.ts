@@ -323,9 +323,7 @@ export class RaftNode {
     const next = this.log.lastIndex() + 1;
     this.progress = new Map();
     for (const v of this.cfg.voters) {
-      const pr = new Progress(next, this.cfg.inflightAppendsMax);
-      pr.recentActive = true; // give every follower a full check-quorum period
-      this.progress.set(v, pr);
+      this.progress.set(v, new Progress(next, this.cfg.inflightAppendsMax));
     }
     const self = this.progress.get(this.id) as Progress;
     self.match = this.log.stableIndex;
@@ -510,15 +508,19 @@ export class RaftNode {
       if (pr.maybeDecrTo(m.rejectIndex, nextProbe + 1)) this.sendAppend(m.from, pr, true);
       return;
     }
-    if (!pr.maybeUpdate(m.matchIndex)) return; // stale or duplicate
-    if (pr.state === 'probe') pr.becomeReplicate();
+    const updated = pr.maybeUpdate(m.matchIndex);
+    // A successful probe (even one that adds nothing, as when the follower is already in sync) ends probing.
+    if (pr.state === 'probe' && m.matchIndex >= pr.match) pr.becomeReplicate();
+    else if (!updated) return; // stale or duplicate
     if (this.maybeCommit()) this.bcastAppend();
     else this.sendAppendsTo(m.from, pr);
   }
 
   private handleHeartbeatResponse(m: HeartbeatResponseMessage, pr: Progress): void {
     pr.recentActive = true;
-    pr.probeSent = false; // the follower is reachable: let a lost probe be retried
+    // The follower is reachable: let a lost probe be retried, and unblock a window of lost appends.
+    pr.probeSent = false;
+    if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirst();
     const round = decodeRound(m.context);
     if (round > pr.ackedRound) {
       pr.ackedRound = round;

@@ -32,6 +32,13 @@ export class Inflights {
     }
   }
 
+  /** Frees the oldest slot: used when a heartbeat answer shows the follower is alive but a whole window was lost. */
+  freeFirst(): void {
+    if (this.count === 0) return;
+    this.start = (this.start + 1) % this.capacity;
+    this.count--;
+  }
+
   reset(): void {
     this.start = 0;
     this.count = 0;
@@ -88,8 +95,8 @@ export class Progress {
 
   /** A success up to `index` arrived; returns false when it tells nothing new (stale or duplicate). */
   maybeUpdate(index: number): boolean {
-    this.probeSent = false;
     if (index <= this.match) return false;
+    this.probeSent = false;
     this.match = index;
     if (this.next <= index) this.next = index + 1;
     this.inflights.freeTo(index);

@@ -65,10 +65,12 @@ export class Cluster {
   readonly applied = new Map<NodeId, Entry[]>();
   readonly readsServed = new Map<NodeId, { requestId: number; index: number }[]>();
   queue: Message[] = [];
+  private restarts = 0;
   readonly trace: string[] = [];
   private readonly cut = new Set<string>();
   /** When false, ready() output is held back (the driver has not persisted yet). */
   private readonly halted = new Set<NodeId>();
+  private readonly perNode: Record<NodeId, ConfigOverrides>;
 
   constructor(
     readonly ids: readonly NodeId[],
@@ -76,8 +78,15 @@ export class Cluster {
     private readonly seed = 1,
     perNode: Record<NodeId, ConfigOverrides> = {},
   ) {
+    this.perNode = perNode;
     for (const id of ids) {
-      this.disks.set(id, { hardState: { term: 0, vote: '', commit: 0 }, entries: [] });
+      const initial = perNode[id]?.initial;
+      this.disks.set(
+        id,
+        initial
+          ? { hardState: initial.hardState, entries: [...initial.entries] }
+          : { hardState: { term: 0, vote: '', commit: 0 }, entries: [] },
+      );
       this.applied.set(id, []);
       this.readsServed.set(id, []);
       this.nodes.set(id, new RaftNode(this.config(id, perNode[id] ?? {})));
@@ -180,12 +189,22 @@ export class Cluster {
     this.queue = this.queue.filter((m) => !filter(m));
   }
 
-  stabilize(roundsMax = 100): void {
+  /** Delivers until no message is left; messages matching `dropIf` are dropped instead. */
+  stabilize(dropIf?: (m: Message) => boolean, roundsMax = 200): void {
     this.flush();
     for (let i = 0; i < roundsMax; i++) {
+      if (dropIf) this.drop(dropIf);
       if (this.deliver() === 0) return;
     }
     throw new Error('cluster did not stabilize');
+  }
+
+  /** `ticks` times: every node ticks once, then the network settles. */
+  run(ticks: number, dropIf?: (m: Message) => boolean): void {
+    for (let i = 0; i < ticks; i++) {
+      this.tickAll(1);
+      this.stabilize(dropIf);
+    }
   }
 
   tick(id: NodeId, count = 1): void {
@@ -267,9 +286,9 @@ export class Cluster {
   }
 
   /** Drives everything until `id` leads: campaign, then deliver. */
-  elect(id: NodeId): void {
+  elect(id: NodeId, dropIf?: (m: Message) => boolean): void {
     this.campaign(id);
-    this.stabilize();
+    this.stabilize(dropIf);
   }
 
   leaders(): NodeId[] {
@@ -280,3 +299,27 @@ export class Cluster {
     return (this.applied.get(id) ?? []).filter((e) => e.type === 'normal').map((e) => text.decode(e.data));
   }
 }
+
+/** Builds a log from a list of terms (index = position + 1), as the paper's figures draw them. */
+export function logOf(terms: readonly number[]): Entry[] {
+  return terms.map((term, i) => ({
+    term,
+    index: i + 1,
+    type: 'normal' as const,
+    data: bytes.encode(`e${i + 1}`),
+  }));
+}
+
+export function restored(
+  terms: readonly number[],
+  term: number,
+  commit = 0,
+  vote: NodeId | '' = '',
+): ConfigOverrides {
+  return { initial: { hardState: { term, vote, commit }, entries: logOf(terms) } };
+}
+
+export const isAppendTo =
+  (to: NodeId, index?: number) =>
+  (m: Message): boolean =>
+    m.type === 'append' && m.to === to && (index === undefined || m.entries.some((e) => e.index === index));
