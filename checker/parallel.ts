@@ -1,0 +1,98 @@
+// checkHistoryParallel: the keys of a large history split over worker threads. Partitions are
+// independent (P-compositionality), so each worker runs the ordinary checker on its keys.
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import {
+  checkHistory,
+  combine,
+  partitions,
+  type CheckOptions,
+  type CheckResult,
+  type KeyResult,
+} from './check.js';
+import type { HistoryEvent } from './history-types.js';
+
+/** Below this many operations, starting workers (tens of ms each) costs more than it saves. */
+export const PARALLEL_OPERATIONS_MIN = 4000;
+export const WORKERS_MAX = 8;
+
+export interface ParallelOptions extends CheckOptions {
+  /** Worker threads to use; default: the available cores, at most WORKERS_MAX. */
+  workers?: number;
+  /** Use workers even for a small history (tests). */
+  force?: boolean;
+}
+
+export async function checkHistoryParallel(
+  events: readonly HistoryEvent[],
+  options: ParallelOptions = {},
+): Promise<CheckResult> {
+  const started = performance.now();
+  const parts = partitions(events, options);
+  const operations = parts.reduce((sum, [, ops]) => sum + ops.length, 0);
+  const workers = Math.min(options.workers ?? Math.min(availableParallelism(), WORKERS_MAX), parts.length);
+  const { workers: _w, force, ...checkOptions } = options;
+  if (workers < 2 || (force !== true && operations < PARALLEL_OPERATIONS_MIN))
+    return checkHistory(events, checkOptions);
+
+  const shares = balance(
+    parts.map(([key, ops]) => ({ key, weight: ops.length })),
+    workers,
+  );
+  const results = await Promise.all(
+    shares.map((keys) => runWorker(eventsOf(events, new Set(keys)), { ...checkOptions, keys })),
+  );
+  const order = new Map(parts.map(([key], i) => [key, i]));
+  const keys: KeyResult[] = results.flatMap((r) => r.keys);
+  keys.sort((a, b) => order.get(a.key)! - order.get(b.key)!);
+  return {
+    verdict: combine(keys.map((k) => k.verdict)),
+    keys,
+    elapsedMs: performance.now() - started,
+    model: options.model ?? 'kv',
+    operations,
+  };
+}
+
+/** Largest first onto the least loaded worker. */
+function balance(items: { key: string; weight: number }[], workers: number): string[][] {
+  const shares = Array.from({ length: workers }, () => ({ keys: [] as string[], load: 0 }));
+  for (const item of [...items].sort((a, b) => b.weight - a.weight)) {
+    const share = shares.reduce((min, s) => (s.load < min.load ? s : min));
+    share.keys.push(item.key);
+    share.load += item.weight;
+  }
+  return shares.filter((s) => s.keys.length > 0).map((s) => s.keys);
+}
+
+function eventsOf(events: readonly HistoryEvent[], keys: ReadonlySet<string>): HistoryEvent[] {
+  return events.filter((e) => e.type !== 'nemesis' && keys.has(e.key));
+}
+
+/**
+ * Under the compiled build this module is dist/checker/parallel.js and the worker is worker.js
+ * beside it. Under vitest or tsx it is the .ts source, so the worker is worker.ts, loaded
+ * through tsx's loader (resolved from here, so it works from any working directory).
+ */
+export function workerEntry(): { url: URL; execArgv: string[] } {
+  if (!import.meta.url.endsWith('.ts')) return { url: new URL('./worker.js', import.meta.url), execArgv: [] };
+  const loader = createRequire(import.meta.url).resolve('tsx');
+  return { url: new URL('./worker.ts', import.meta.url), execArgv: ['--import', pathToFileURL(loader).href] };
+}
+
+function runWorker(events: HistoryEvent[], options: CheckOptions): Promise<CheckResult> {
+  const { url, execArgv } = workerEntry();
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(url, { workerData: { events, options }, execArgv });
+    worker.once('message', (result: CheckResult) => {
+      resolve(result);
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`checker worker exited with code ${code}`));
+    });
+  });
+}

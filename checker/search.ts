@@ -1,0 +1,247 @@
+// The search for one partition: Wing & Gong's algorithm with Lowe's memoisation, laid out as in
+// Porcupine but over typed arrays. Calls and returns form a doubly linked list in time order;
+// linearizing an operation lifts its call and return out of the list (dancing links), and
+// backtracking puts them back. Nothing is allocated in the loop.
+import { LinearizedCache, zobristKeys } from './cache.js';
+import type { Model, Operation } from './model.js';
+import { StateTable } from './states.js';
+
+// Local copies: a module-level constant inlines, an imported binding may not under every loader.
+const ILLEGAL = -1;
+const UNKNOWN_TRANSITION = -2;
+
+export type Verdict = 'ok' | 'illegal' | 'unknown';
+
+export interface SearchLimits {
+  /** performance.now() value after which the search stops with `unknown`. */
+  deadline: number;
+  /** The memo table and transition rows may not grow past this. */
+  memoryBytesMax: number;
+  /** How many distinct longest partial linearizations to keep for the counterexample. */
+  prefixesMax: number;
+}
+
+export interface SearchResult<S> {
+  verdict: Verdict;
+  /** Why the verdict is unknown. */
+  reason?: string;
+  steps: number;
+  cacheEntries: number;
+  /** Longest partial linearizations found (partition-local operation indexes, in order). */
+  prefixes: number[][];
+  table: StateTable<S>;
+  initial: number;
+}
+
+/** Steps between two looks at the clock and the memory used. */
+const CHECK_EVERY_STEPS = 1 << 13;
+
+export function searchPartition<S>(
+  model: Model<S>,
+  operations: readonly Operation[],
+  limits: SearchLimits,
+): SearchResult<S> {
+  const n = operations.length;
+  const list = buildEntryList(operations);
+  const { next, prev, hasReturn } = list;
+  const HEAD = 2 * n;
+  const table = new StateTable(model, operations);
+  const initial = table.intern(model.init());
+  const cache = new LinearizedCache(n, limits.memoryBytesMax);
+  const zobrist = zobristKeys(n);
+  const bits = new Uint32Array(Math.max(1, Math.ceil(n / 32)));
+  const stackEntry = new Int32Array(n);
+  const stackState = new Int32Array(n);
+  const best = new BestPrefixes(limits.prefixesMax);
+  let definiteLeft = list.definite;
+  let depth = 0;
+  let state = initial;
+  let hash = 0;
+  let steps = 0;
+  const finish = (verdict: Verdict, reason?: string): SearchResult<S> => ({
+    verdict,
+    ...(reason === undefined ? {} : { reason }),
+    steps,
+    cacheEntries: cache.size,
+    prefixes: verdict === 'illegal' ? best.prefixes : [],
+    table,
+    initial,
+  });
+
+  const readOnly = new Uint8Array(n);
+  for (let op = 0; op < n; op++) {
+    const o = operations[op]!;
+    if (model.readOnly?.(o.input, o.output) === true) readOnly[op] = 1;
+  }
+  let entry = firstChoice(next, HEAD, readOnly, table, state);
+  let transitions = table.transitions;
+  search: while (definiteLeft > 0) {
+    if (++steps % CHECK_EVERY_STEPS === 0) {
+      if (performance.now() > limits.deadline) return finish('unknown', 'time limit reached');
+      if (table.bytes + cache.bytes > limits.memoryBytesMax) return finish('unknown', 'memory limit reached');
+    }
+    if ((entry & 1) === 0 && entry < HEAD) {
+      // A call: try to linearize its operation now.
+      const op = entry >> 1;
+      let after = transitions[state * n + op]!;
+      if (after === UNKNOWN_TRANSITION) {
+        after = table.compute(state, op);
+        transitions = table.transitions;
+      }
+      if (after !== ILLEGAL) {
+        bits[op >> 5]! ^= 1 << (op & 31);
+        const added = cache.insertIfAbsent(bits, hash ^ zobrist[op]!, after);
+        if (added === 1) {
+          hash ^= zobrist[op]!;
+          stackEntry[depth] = entry;
+          stackState[depth] = state;
+          depth++;
+          best.offer(stackEntry, depth);
+          state = after;
+          if (hasReturn[op] === 1) definiteLeft--;
+          lift(next, prev, entry, hasReturn[op] === 1);
+          entry = firstChoice(next, HEAD, readOnly, table, state);
+          transitions = table.transitions;
+          continue;
+        }
+        bits[op >> 5]! ^= 1 << (op & 31);
+        if (added === -1) return finish('unknown', 'memory limit reached');
+        // A legal read-only operation whose successor configuration already failed: see below.
+        if (readOnly[op] === 0) {
+          entry = next[entry]!;
+          continue;
+        }
+      } else {
+        entry = next[entry]!;
+        continue;
+      }
+    }
+    // A return (or the end): its operation was not linearized in time; undo the last choice.
+    // Pruning (partial-order reduction): a read-only operation that is legal now may as well be
+    // linearized now. All operations that must precede it are already placed (it is before the
+    // first pending return), and moving it earlier changes no state. So once the configuration
+    // after it has failed, every other choice at this level fails too: keep backtracking.
+    for (;;) {
+      if (depth === 0) return finish('illegal');
+      depth--;
+      entry = stackEntry[depth]!;
+      state = stackState[depth]!;
+      const op = entry >> 1;
+      bits[op >> 5]! ^= 1 << (op & 31);
+      hash ^= zobrist[op]!;
+      if (hasReturn[op] === 1) definiteLeft++;
+      unlift(next, prev, entry, hasReturn[op] === 1);
+      if (readOnly[op] === 0) break;
+    }
+    entry = next[entry]!;
+    continue search;
+  }
+  return finish('ok');
+}
+
+/**
+ * Where to start at a new configuration: a read-only operation already known to be legal here
+ * if there is one among the candidates (see the pruning note in the loop: it may go first, and
+ * then no sibling needs trying), else the first entry.
+ */
+function firstChoice<S>(
+  next: Int32Array,
+  head: number,
+  readOnly: Uint8Array,
+  table: StateTable<S>,
+  state: number,
+): number {
+  for (let e = next[head]!; (e & 1) === 0 && e < head; e = next[e]!) {
+    const op = e >> 1;
+    if (readOnly[op] === 1 && table.next(state, op) >= 0) return e;
+  }
+  return next[head]!;
+}
+
+export interface EntryList {
+  next: Int32Array;
+  prev: Int32Array;
+  /** 1 when the operation returned (its return entry is 2*op+1); 0 for info operations. */
+  hasReturn: Uint8Array;
+  /** Operations with a return: the search is done when all of them are linearized. */
+  definite: number;
+}
+
+/**
+ * Entry 2*op is op's call, 2*op+1 its return; 2n is the head and 2n+1 the tail sentinel.
+ * Intervals are closed: at equal times a call sorts before a return, so two operations whose
+ * times touch count as concurrent. Clocks have finite resolution and equal readings do not prove
+ * that one operation ended before the other began; treating them as concurrent only admits more
+ * orders, so it can never report a correct history as illegal.
+ * Operations that never returned (info) get no return entry: they may be linearized any time
+ * after their call, and once every returned operation is placed the rest can go at the end
+ * (their outputs are unknown, so the model accepts them), i.e. effectively never.
+ */
+export function buildEntryList(operations: readonly Operation[]): EntryList {
+  const n = operations.length;
+  const hasReturn = new Uint8Array(n);
+  const order: number[] = [];
+  let definite = 0;
+  for (let op = 0; op < n; op++) {
+    order.push(2 * op);
+    if (Number.isFinite(operations[op]!.ret)) {
+      hasReturn[op] = 1;
+      definite++;
+      order.push(2 * op + 1);
+    }
+  }
+  const time = (e: number) => (e & 1 ? operations[e >> 1]!.ret : operations[e >> 1]!.call);
+  order.sort((a, b) => time(a) - time(b) || (a & 1) - (b & 1) || a - b);
+  const next = new Int32Array(2 * n + 2);
+  const prev = new Int32Array(2 * n + 2);
+  let last = 2 * n;
+  for (const e of order) {
+    next[last] = e;
+    prev[e] = last;
+    last = e;
+  }
+  next[last] = 2 * n + 1;
+  prev[2 * n + 1] = last;
+  next[2 * n + 1] = 2 * n + 1;
+  return { next, prev, hasReturn, definite };
+}
+
+export function lift(next: Int32Array, prev: Int32Array, call: number, withReturn: boolean): void {
+  next[prev[call]!] = next[call]!;
+  prev[next[call]!] = prev[call]!;
+  if (!withReturn) return;
+  const ret = call + 1;
+  next[prev[ret]!] = next[ret]!;
+  prev[next[ret]!] = prev[ret]!;
+}
+
+export function unlift(next: Int32Array, prev: Int32Array, call: number, withReturn: boolean): void {
+  if (withReturn) {
+    const ret = call + 1;
+    next[prev[ret]!] = ret;
+    prev[next[ret]!] = ret;
+  }
+  next[prev[call]!] = call;
+  prev[next[call]!] = call;
+}
+
+/** Keeps the longest partial linearizations (as operation indexes), a few with distinct ends. */
+class BestPrefixes {
+  readonly prefixes: number[][] = [];
+  private length = 0;
+
+  constructor(private readonly max: number) {}
+
+  offer(stack: Int32Array, depth: number): void {
+    if (depth < this.length) return;
+    if (depth > this.length) {
+      this.length = depth;
+      this.prefixes.length = 0;
+    } else if (this.prefixes.length >= this.max) return;
+    const lastOp = stack[depth - 1]! >> 1;
+    for (const p of this.prefixes) if (p[p.length - 1] === lastOp) return;
+    const prefix = new Array<number>(depth);
+    for (let i = 0; i < depth; i++) prefix[i] = stack[i]! >> 1;
+    this.prefixes.push(prefix);
+  }
+}
