@@ -1,11 +1,104 @@
+// lab sim: run the deterministic simulator for one seed (--seed) or a sweep (--seeds 1..500).
+// Thin: parses flags, calls sim/, prints one line per seed (failures in full) and a summary line.
 import type { Command } from 'commander';
-import { notBuiltYet } from '../not-built.js';
+import { parseUnsafe } from '../../server/raft/unsafe.js';
+import { defaultSimOptions, parseFaults, type SimOptions } from '../../sim/config.js';
+import { failureLines, progressLine, seedLine, summaryLine } from '../../sim/report.js';
+import { parseSeeds, runSweep, writeRunArtifacts } from '../../sim/sweep.js';
+import { EXIT_BAD_ARGUMENTS, EXIT_INVALID, EXIT_OK } from '../exit-codes.js';
+
+interface SimFlags {
+  seed?: string;
+  seeds?: string;
+  nodes: string;
+  faults: string;
+  ops: string;
+  clients: string;
+  keys: string;
+  unsafe: string;
+  out: string;
+  check: boolean;
+  stopOnFailure?: boolean;
+  quiet?: boolean;
+}
 
 export function register(program: Command): void {
   program
     .command('sim')
-    .description('run the deterministic simulator for one seed or a sweep of seeds')
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action(() => notBuiltYet('sim', 2));
+    .description(
+      'run the deterministic simulator for one seed or a sweep of seeds (exit 0 all passed, 1 any failed)',
+    )
+    .option('--seed <n>', 'run one seed (default 1)')
+    .option('--seeds <list>', 'sweep seeds: 1..500, or a list such as 1,7,20..30')
+    .option('--nodes <n>', 'cluster size: 3, 5 or 7', '5')
+    .option('--faults <list>', 'partition,pause,crash,drop,duplicate,reorder, all or none', 'all')
+    .option('--ops <n>', 'client operations per seed', '2000')
+    .option('--clients <n>', 'concurrent client processes', '5')
+    .option('--keys <n>', 'keys the workload uses', '4')
+    .option('--unsafe <names>', 'switch on unsafe variants (testing the testers), comma list', '')
+    .option('--out <dir>', 'where failing seeds write trace and history (under sim/)', 'histories')
+    .option('--no-check', 'skip the linearizability check of the client history')
+    .option('--stop-on-failure', 'stop a sweep at its first failing seed')
+    .option('--quiet', 'print only failures and the summary line')
+    .action((flags: SimFlags) => {
+      process.exitCode = runSimCommand(flags);
+    });
+}
+
+function positive(name: string, text: string, max: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    throw new Error(`--${name} needs an integer from 1 to ${max}, not "${text}"`);
+  return n;
+}
+
+function parseFlags(flags: SimFlags): { seeds: number[]; base: Omit<SimOptions, 'seed'> } {
+  if (flags.seed !== undefined && flags.seeds !== undefined)
+    throw new Error('use either --seed or --seeds, not both');
+  const seeds = parseSeeds(flags.seeds ?? flags.seed ?? '1');
+  const nodes = positive('nodes', flags.nodes, 7);
+  if (![3, 5, 7].includes(nodes)) throw new Error(`--nodes must be 3, 5 or 7, not ${nodes}`);
+  const { seed: _seed, ...base } = defaultSimOptions({
+    nodes,
+    ops: positive('ops', flags.ops, 10_000_000),
+    clients: positive('clients', flags.clients, 1000),
+    keys: positive('keys', flags.keys, 1000),
+    faults: parseFaults(flags.faults),
+    unsafe: parseUnsafe(flags.unsafe),
+    checkLinearizability: flags.check,
+  });
+  return { seeds, base };
+}
+
+export function runSimCommand(flags: SimFlags): number {
+  let parsed;
+  try {
+    parsed = parseFlags(flags);
+  } catch (error) {
+    process.stderr.write(`lab sim: ${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT_BAD_ARGUMENTS;
+  }
+  const { seeds, base } = parsed;
+  const sweep = seeds.length > 1;
+  let lastProgress = 0;
+  const result = runSweep({
+    seeds,
+    base,
+    stopAtFirstFailure: flags.stopOnFailure === true,
+    onSeed: (summary, progress) => {
+      if (!summary.passed) {
+        const options = { ...base, seed: summary.seed };
+        const { dir } = writeRunArtifacts(options, flags.out);
+        process.stdout.write(failureLines(summary, options, dir).join('\n') + '\n');
+      } else if (!sweep || flags.quiet !== true) {
+        if (!sweep) process.stdout.write(seedLine(summary) + '\n');
+      }
+      if (sweep && (progress.elapsedMs - lastProgress > 2000 || progress.done === progress.total)) {
+        lastProgress = progress.elapsedMs;
+        process.stderr.write(progressLine(progress) + '\n');
+      }
+    },
+  });
+  process.stdout.write(summaryLine(result.total, result.failures.length) + '\n');
+  return result.failures.length === 0 ? EXIT_OK : EXIT_INVALID;
 }
