@@ -1,0 +1,299 @@
+// The Docker runtime: one container per node on a user-defined network of the run's own, data on
+// named volumes, client ports published on 127.0.0.1, partitions and packet loss as iptables rules
+// in each container's RAFTLAB chain (rules.ts). Everything carries the run's labels (labels.ts).
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { finished } from 'node:stream/promises';
+import type Docker from 'dockerode';
+import { assertKnown, checkedGrudge, checkedLoss, noFaults, type FaultState } from '../faults.js';
+import type { ClusterSpec, Grudge, NodeHandle, Runtime, RuntimeLogger } from '../types.js';
+import { RuntimeError } from '../types.js';
+import { waitForPort } from '../wait.js';
+import { freePorts } from '../local/ports.js';
+import { connectEngine, execIn, statusCode } from './engine.js';
+import { LABEL_NODE, runLabels } from './labels.js';
+import { createRunNetwork } from './network.js';
+import { removeRun } from './remove.js';
+import { APPLY_SCRIPT, chainRules } from './rules.js';
+import { ensureServerImage } from './server-image.js';
+
+export interface DockerRuntimeOptions {
+  docker?: Docker;
+  log?: RuntimeLogger;
+  /** Image to run instead of building raftlab-server (tests). */
+  image?: string;
+  startTimeoutMs?: number;
+  stopGraceSeconds?: number;
+}
+
+export const CLIENT_PORT = 7000;
+export const PEER_PORT = 7001;
+const START_TIMEOUT_MS_DEFAULT = 60_000;
+
+interface DockerNode {
+  id: string;
+  address: string;
+  hostPort: number;
+  container: Docker.Container;
+  paused: boolean;
+  running: boolean;
+}
+
+export class DockerRuntime implements Runtime {
+  readonly name = 'docker' as const;
+  private readonly docker: Docker;
+  private spec: ClusterSpec | undefined;
+  private readonly nodes = new Map<string, DockerNode>();
+  private addresses = new Map<string, string>();
+  private faults: FaultState = noFaults();
+  private tearingDown: Promise<void> | undefined;
+
+  constructor(private readonly options: DockerRuntimeOptions = {}) {
+    this.docker = options.docker ?? connectEngine();
+  }
+
+  async start(spec: ClusterSpec): Promise<NodeHandle[]> {
+    if (this.spec !== undefined) throw new RuntimeError('this runtime already started a cluster');
+    checkIds(spec);
+    this.spec = spec;
+    try {
+      const image = this.options.image ?? (await ensureServerImage(this.docker, (m) => this.log(m)));
+      this.abortIfTornDown();
+      const network = await createRunNetwork(this.docker, spec.runId, runLabels(spec.runId));
+      this.log(
+        `network ${network.name} (${network.subnet}); starting ${spec.nodes.length} containers from ${image}`,
+      );
+      spec.nodes.forEach((id, i) => this.addresses.set(id, network.address(i)));
+      const hostPorts = await freePorts(spec.nodes.length);
+      for (const [i, id] of spec.nodes.entries()) {
+        this.abortIfTornDown();
+        await this.createNode(id, image, network.name, hostPorts[i] ?? 0);
+      }
+      await Promise.all(spec.nodes.map((id) => this.startNode(this.node(id))));
+      return spec.nodes.map((id) => ({ id, clientEndpoint: `127.0.0.1:${this.node(id).hostPort}` }));
+    } catch (error) {
+      await this.teardown();
+      // A teardown that raced start() may have run before the last object was created: sweep again.
+      await removeRun(this.docker, spec.runId);
+      throw error;
+    }
+  }
+
+  private abortIfTornDown(): void {
+    if (this.tearingDown !== undefined) throw new RuntimeError('the cluster was torn down while starting');
+  }
+
+  private async createNode(id: string, image: string, network: string, hostPort: number): Promise<void> {
+    const spec = this.requireSpec();
+    const labels = { ...runLabels(spec.runId), [LABEL_NODE]: id };
+    const volume = `raftlab-${spec.runId}-${id}`;
+    await this.docker.createVolume({ Name: volume, Labels: labels });
+    const address = this.addresses.get(id) ?? '';
+    const container = await this.docker.createContainer({
+      name: `raftlab-${spec.runId}-${id}`,
+      Hostname: id,
+      Image: image,
+      Labels: labels,
+      Cmd: ['server', '--id', id, '--cluster', this.clusterSpec(), '--data-dir', '/data', ...spec.serverArgs],
+      ExposedPorts: { [`${CLIENT_PORT}/tcp`]: {} },
+      HostConfig: {
+        Init: true,
+        CapAdd: ['NET_ADMIN'],
+        Mounts: [{ Type: 'volume', Source: volume, Target: '/data' }],
+        // Fixed host ports: a restarted container must come back on the port the clients know.
+        PortBindings: { [`${CLIENT_PORT}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: String(hostPort) }] },
+        Tmpfs: { '/run/raftlab': 'rw,size=64k' },
+        NetworkMode: network,
+      },
+      NetworkingConfig: { EndpointsConfig: { [network]: { IPAMConfig: { IPv4Address: address } } } },
+    });
+    this.nodes.set(id, { id, address, hostPort, container, paused: false, running: false });
+  }
+
+  private clusterSpec(): string {
+    return [...this.addresses].map(([id, ip]) => `${id}=${ip}:${CLIENT_PORT}/${PEER_PORT}`).join(',');
+  }
+
+  /** Start the container, install its rules (the entrypoint waits for them), wait for its client port. */
+  private async startNode(node: DockerNode): Promise<void> {
+    await node.container.start();
+    node.running = true;
+    node.paused = false;
+    await this.applyRules(node);
+    await waitForPort(
+      '127.0.0.1',
+      node.hostPort,
+      `node ${node.id} (container ${node.container.id.slice(0, 12)})`,
+      {
+        timeoutMs: this.options.startTimeoutMs ?? START_TIMEOUT_MS_DEFAULT,
+        intervalMs: 100,
+      },
+    ).catch(async (error: unknown) => {
+      throw new RuntimeError(`${(error as Error).message}; its log ends:\n${await this.logTail(node)}`);
+    });
+  }
+
+  private async applyRules(node: DockerNode): Promise<void> {
+    const rules = chainRules(node.id, this.faults, this.addresses);
+    const result = await execIn(node.container, ['/bin/sh', '-c', APPLY_SCRIPT], [`RULES=${rules}`]);
+    if (result.exitCode !== 0) {
+      throw new RuntimeError(
+        `iptables in node ${node.id} failed (exit ${result.exitCode}): ${result.output.trim()}`,
+      );
+    }
+  }
+
+  /** Re-apply every running node's chain; paused and stopped nodes get theirs on resume/restart. */
+  private async applyAllRules(): Promise<void> {
+    const live = [...this.nodes.values()].filter((n) => n.running && !n.paused);
+    await Promise.all(live.map((n) => this.applyRules(n)));
+  }
+
+  async kill(id: string): Promise<void> {
+    const node = this.node(id);
+    if (node.paused) await this.resumeContainer(node); // docker refuses to kill a paused container
+    await ignoreNotRunning(node.container.kill({ signal: 'SIGKILL' }));
+    await node.container.wait({ condition: 'not-running' }).catch(() => undefined);
+    node.running = false;
+  }
+
+  async restart(id: string): Promise<void> {
+    const node = this.node(id);
+    if (node.running) await this.kill(id);
+    await this.startNode(node);
+  }
+
+  async stop(id: string): Promise<void> {
+    const node = this.node(id);
+    if (node.paused) await this.resumeContainer(node);
+    await ignoreNotRunning(node.container.stop({ t: this.options.stopGraceSeconds ?? 5 }));
+    node.running = false;
+  }
+
+  async pause(id: string): Promise<void> {
+    const node = this.node(id);
+    if (!node.running) throw new RuntimeError(`cannot pause node ${id}: it is not running`);
+    if (node.paused) return;
+    await node.container.pause();
+    node.paused = true;
+  }
+
+  async resume(id: string): Promise<void> {
+    const node = this.node(id);
+    if (!node.paused) return;
+    await this.resumeContainer(node);
+    // Faults may have changed while it was frozen (docker cannot exec into a paused container).
+    await this.applyRules(node);
+  }
+
+  private async resumeContainer(node: DockerNode): Promise<void> {
+    await node.container.unpause().catch((error: unknown) => {
+      if (statusCode(error) !== 409) throw error; // 409: it was not paused
+    });
+    node.paused = false;
+  }
+
+  async partition(grudge: Grudge): Promise<void> {
+    this.faults.grudge = checkedGrudge(grudge, this.requireSpec().nodes);
+    await this.applyAllRules();
+  }
+
+  async packetLoss(nodes: readonly string[], probability: number): Promise<void> {
+    this.faults.lossNodes = checkedLoss(nodes, probability, this.requireSpec().nodes);
+    this.faults.lossProbability = probability;
+    await this.applyAllRules();
+  }
+
+  async heal(): Promise<void> {
+    this.faults = noFaults();
+    await this.applyAllRules();
+  }
+
+  async collectLogs(destDir: string): Promise<Record<string, string>> {
+    mkdirSync(destDir, { recursive: true });
+    const written: Record<string, string> = {};
+    for (const node of this.nodes.values()) {
+      const file = resolve(join(destDir, `${node.id}.log`));
+      const stream = (await node.container.logs({ stdout: true, stderr: true, follow: false })) as unknown;
+      const out = createWriteStream(file);
+      if (Buffer.isBuffer(stream)) out.end(demuxBuffer(stream));
+      else out.end();
+      await finished(out);
+      written[node.id] = file;
+    }
+    return written;
+  }
+
+  private async logTail(node: DockerNode, lines = 15): Promise<string> {
+    try {
+      const raw = (await node.container.logs({
+        stdout: true,
+        stderr: true,
+        follow: false,
+        tail: lines,
+      })) as unknown;
+      return Buffer.isBuffer(raw) ? demuxBuffer(raw).toString().trimEnd() : '(no log)';
+    } catch (error) {
+      return `(log unavailable: ${(error as Error).message})`;
+    }
+  }
+
+  teardown(): Promise<void> {
+    this.tearingDown ??= this.spec === undefined ? Promise.resolve() : this.removeEverything(this.spec.runId);
+    return this.tearingDown;
+  }
+
+  private async removeEverything(runId: string): Promise<void> {
+    const removed = await removeRun(this.docker, runId);
+    if (removed.length > 0) this.log(`docker runtime: removed ${removed.join(', ')}`);
+  }
+
+  private node(id: string): DockerNode {
+    assertKnown(id, new Set(this.requireSpec().nodes));
+    const node = this.nodes.get(id);
+    if (node === undefined) throw new RuntimeError(`node ${id} has no container yet`);
+    return node;
+  }
+
+  private requireSpec(): ClusterSpec {
+    if (this.spec === undefined) throw new RuntimeError('no cluster: call start() first');
+    return this.spec;
+  }
+
+  private log(message: string): void {
+    this.options.log?.(message);
+  }
+}
+
+/** docker logs without a TTY: 8-byte frame headers (stream, 0, 0, 0, size BE32) before each chunk. */
+export function demuxBuffer(raw: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let at = 0;
+  while (at + 8 <= raw.length) {
+    const size = raw.readUInt32BE(at + 4);
+    parts.push(raw.subarray(at + 8, at + 8 + size));
+    at += 8 + size;
+  }
+  return Buffer.concat(parts);
+}
+
+async function ignoreNotRunning(action: Promise<unknown>): Promise<void> {
+  try {
+    await action;
+  } catch (error) {
+    // 304: already stopped; 409: not running.
+    if (statusCode(error) !== 304 && statusCode(error) !== 409) throw error;
+  }
+}
+
+function checkIds(spec: ClusterSpec): void {
+  // Docker names allow [a-zA-Z0-9][a-zA-Z0-9_.-]; the run id and node ids become part of them.
+  for (const name of [spec.runId, ...spec.nodes]) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name))
+      throw new RuntimeError(`bad name "${name}" for a Docker object`);
+  }
+  if (spec.nodes.length === 0 || spec.nodes.length > 200)
+    throw new RuntimeError('a cluster needs 1 to 200 nodes');
+  if (new Set(spec.nodes).size !== spec.nodes.length)
+    throw new RuntimeError(`duplicate node ids: ${spec.nodes.join(', ')}`);
+}

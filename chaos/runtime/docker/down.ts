@@ -1,0 +1,49 @@
+// `lab down` for the Docker runtime: remove the containers, networks and volumes of runs whose lab
+// is gone (or of every run, with --all), found by their labels.
+import { hostname } from 'node:os';
+import type Docker from 'dockerode';
+import { processAlive } from '../process-alive.js';
+import { labelFilter, LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_RUN } from './labels.js';
+import { removeRun } from './remove.js';
+
+export interface DockerDownReport {
+  removed: string[];
+  skipped: string[];
+}
+
+interface RunOwner {
+  host: string;
+  pid: number;
+}
+
+/** Every labelled run and its owner, from containers, networks and volumes alike. */
+async function labelledRuns(docker: Docker): Promise<Map<string, RunOwner>> {
+  const runs = new Map<string, RunOwner>();
+  const note = (labels: Record<string, string> | undefined): void => {
+    const run = labels?.[LABEL_RUN];
+    if (run === undefined || runs.has(run)) return;
+    runs.set(run, { host: labels?.[LABEL_OWNER_HOST] ?? '', pid: Number(labels?.[LABEL_OWNER_PID] ?? 0) });
+  };
+  const filters = labelFilter();
+  for (const c of await docker.listContainers({ all: true, filters })) note(c.Labels);
+  for (const n of await docker.listNetworks({ filters })) note(n.Labels);
+  for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) note(v.Labels);
+  return runs;
+}
+
+export async function downDocker(docker: Docker, all: boolean): Promise<DockerDownReport> {
+  const report: DockerDownReport = { removed: [], skipped: [] };
+  for (const [runId, owner] of await labelledRuns(docker)) {
+    const here = owner.host === hostname();
+    const live = here ? owner.pid !== process.pid && owner.pid > 0 && processAlive(owner.pid) : true;
+    if (live && !all) {
+      const who = here
+        ? `its lab (pid ${owner.pid}) is still running`
+        : `it belongs to a lab on host ${owner.host}`;
+      report.skipped.push(`docker run ${runId}: ${who}; use --all`);
+      continue;
+    }
+    for (const item of await removeRun(docker, runId)) report.removed.push(`docker run ${runId}: ${item}`);
+  }
+  return report;
+}

@@ -1,0 +1,299 @@
+// The local runtime: `lab server` processes on 127.0.0.1, every directed peer link routed through a
+// fault-injecting proxy (proxy.ts), so partitions and packet loss need neither root nor Docker.
+// Node A's --cluster entry for B names the A->B proxy; A's own entry and every client port are real.
+import { existsSync, mkdirSync, copyFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { builtCli, labBin, projectRoot } from '../project.js';
+import { assertKnown, checkedGrudge, checkedLoss, drops, noFaults, type FaultState } from '../faults.js';
+import type { ClusterSpec, Grudge, NodeHandle, Runtime, RuntimeLogger } from '../types.js';
+import { RuntimeError } from '../types.js';
+import { waitForPort } from '../wait.js';
+import { NodeProcess } from './node-process.js';
+import { freePorts } from './ports.js';
+import { LinkProxy, type LinkFaults } from './proxy.js';
+import { removeLocalState, writeLocalState, type LocalRunState } from './state.js';
+
+export interface LocalRuntimeOptions {
+  /** The server command before its flags; default: this node binary, bin/lab.js, `server`. */
+  serverCommand?: readonly string[];
+  /** Uniform [0, 1) source for packet loss (fork it from the run's seed); default Math.random. */
+  random?: () => number;
+  log?: RuntimeLogger;
+  /** How long start() and restart() wait for client ports to accept. */
+  startTimeoutMs?: number;
+  /** stop(): SIGTERM, then SIGKILL after this long. */
+  stopGraceMs?: number;
+}
+
+interface LocalNode {
+  id: string;
+  clientPort: number;
+  peerPort: number;
+  process: NodeProcess;
+}
+
+const START_TIMEOUT_MS_DEFAULT = 30_000;
+const STOP_GRACE_MS_DEFAULT = 5_000;
+const HOST = '127.0.0.1';
+
+export class LocalRuntime implements Runtime {
+  readonly name = 'local' as const;
+  private spec: ClusterSpec | undefined;
+  private readonly nodes = new Map<string, LocalNode>();
+  private readonly proxies: LinkProxy[] = [];
+  private faults: FaultState = noFaults();
+  private state: LocalRunState | undefined;
+  private tearingDown: Promise<void> | undefined;
+
+  constructor(private readonly options: LocalRuntimeOptions = {}) {}
+
+  async start(spec: ClusterSpec): Promise<NodeHandle[]> {
+    if (this.spec !== undefined) throw new RuntimeError('this runtime already started a cluster');
+    checkSpec(spec);
+    this.spec = spec;
+    const command = this.options.serverCommand ?? [process.execPath, labBin(), 'server'];
+    if (this.options.serverCommand === undefined && !existsSync(builtCli())) {
+      throw new RuntimeError(`${builtCli()} is missing: run \`npm run build\` first`);
+    }
+    try {
+      await this.prepare(spec, command);
+      // A teardown (Ctrl-C) that raced the preparation wins: spawn nothing.
+      if (this.tearingDown !== undefined) throw new RuntimeError('the cluster was torn down while starting');
+      this.log(`starting ${spec.nodes.length} local nodes (${spec.nodes.join(', ')}) on ${HOST}`);
+      for (const node of this.nodes.values()) node.process.start();
+      this.saveState();
+      await Promise.all([...this.nodes.values()].map((node) => this.awaitUp(node)));
+      return this.handles();
+    } catch (error) {
+      await this.teardown();
+      await Promise.all(this.proxies.map((proxy) => proxy.close())); // any opened after a racing teardown
+      throw error;
+    }
+  }
+
+  /** Folders, ports, proxies and the state file, before any process runs. */
+  private async prepare(spec: ClusterSpec, command: readonly string[]): Promise<void> {
+    mkdirSync(spec.logDir, { recursive: true });
+    // Data folders the runtime makes are its to remove; the log folder is the run's evidence and stays.
+    const createdDirs: string[] = [];
+    for (const dir of [spec.dataDir, ...spec.nodes.map((n) => join(spec.dataDir, n))]) {
+      if (!existsSync(dir)) createdDirs.push(resolve(dir));
+      mkdirSync(dir, { recursive: true });
+    }
+    // The state file goes first, so even a crash during start leaves `lab down` a trail.
+    this.state = {
+      kind: 'local',
+      runId: spec.runId,
+      ownerPid: process.pid,
+      startedAt: new Date().toISOString(),
+      createdDirs,
+      nodes: {},
+    };
+    writeLocalState(this.state);
+    const ports = await freePorts(spec.nodes.length * 2);
+    const addresses = new Map<string, { clientPort: number; peerPort: number }>();
+    spec.nodes.forEach((id, i) =>
+      addresses.set(id, { clientPort: ports[2 * i] ?? 0, peerPort: ports[2 * i + 1] ?? 0 }),
+    );
+    const proxyPorts = await this.startProxies(addresses);
+    for (const [id, { clientPort, peerPort }] of addresses) {
+      const args = [...command.slice(1), '--id', id, '--cluster', clusterFor(id, addresses, proxyPorts)];
+      args.push('--data-dir', resolve(join(spec.dataDir, id)), ...spec.serverArgs);
+      const logFile = resolve(join(spec.logDir, `${id}.log`));
+      const process_ = new NodeProcess(id, {
+        command: command[0] ?? process.execPath,
+        args,
+        logFile,
+        cwd: projectRoot(),
+      });
+      this.nodes.set(id, { id, clientPort, peerPort, process: process_ });
+    }
+  }
+
+  private async startProxies(
+    addresses: ReadonlyMap<string, { peerPort: number }>,
+  ): Promise<Map<string, number>> {
+    const ports = new Map<string, number>();
+    const random = this.options.random ?? Math.random;
+    for (const from of addresses.keys()) {
+      for (const [to, { peerPort }] of addresses) {
+        if (from === to) continue;
+        const proxy = new LinkProxy({ from, to, targetHost: HOST, targetPort: peerPort, random });
+        this.proxies.push(proxy);
+        ports.set(`${from}->${to}`, await proxy.listen());
+      }
+    }
+    return ports;
+  }
+
+  private async awaitUp(node: LocalNode): Promise<void> {
+    await waitForPort(HOST, node.clientPort, `node ${node.id}`, {
+      timeoutMs: this.options.startTimeoutMs ?? START_TIMEOUT_MS_DEFAULT,
+      check: () => {
+        const ended = node.process.exitedWith;
+        if (ended !== undefined) {
+          throw new RuntimeError(
+            `node ${node.id} exited while starting (${ended}); its log ends:\n${node.process.logTail()}`,
+          );
+        }
+      },
+    });
+  }
+
+  private handles(): NodeHandle[] {
+    return [...this.nodes.values()].map((n) => ({ id: n.id, clientEndpoint: `${HOST}:${n.clientPort}` }));
+  }
+
+  async kill(id: string): Promise<void> {
+    await this.node(id).process.kill();
+    this.saveState();
+  }
+
+  async restart(id: string): Promise<void> {
+    const node = this.node(id);
+    await node.process.kill();
+    // Proxies never went away, so the faults in force already apply to the new process.
+    node.process.start();
+    this.saveState();
+    await this.awaitUp(node);
+  }
+
+  async stop(id: string): Promise<void> {
+    await this.node(id).process.stop(this.options.stopGraceMs ?? STOP_GRACE_MS_DEFAULT);
+    this.saveState();
+  }
+
+  async pause(id: string): Promise<void> {
+    const node = this.node(id);
+    if (!node.process.running) throw new RuntimeError(`cannot pause node ${id}: it is not running`);
+    node.process.signal('SIGSTOP');
+    node.process.paused = true;
+    return Promise.resolve();
+  }
+
+  async resume(id: string): Promise<void> {
+    const node = this.node(id);
+    node.process.signal('SIGCONT');
+    node.process.paused = false;
+    return Promise.resolve();
+  }
+
+  async partition(grudge: Grudge): Promise<void> {
+    this.faults.grudge = checkedGrudge(grudge, this.requireSpec().nodes);
+    this.applyFaults();
+    return Promise.resolve();
+  }
+
+  async packetLoss(nodes: readonly string[], probability: number): Promise<void> {
+    this.faults.lossNodes = checkedLoss(nodes, probability, this.requireSpec().nodes);
+    this.faults.lossProbability = probability;
+    this.applyFaults();
+    return Promise.resolve();
+  }
+
+  async heal(): Promise<void> {
+    this.faults = noFaults();
+    this.applyFaults();
+    return Promise.resolve();
+  }
+
+  /** Faults of the A->B proxy: forward held if B drops A, reverse held if A drops B. */
+  private linkFaults(from: string, to: string): LinkFaults {
+    const { grudge, lossNodes, lossProbability } = this.faults;
+    const lossy = lossNodes.has(from) || lossNodes.has(to);
+    return {
+      forwardBlocked: drops(grudge, to, from),
+      reverseBlocked: drops(grudge, from, to),
+      lossProbability: lossy ? lossProbability : 0,
+    };
+  }
+
+  private applyFaults(): void {
+    for (const proxy of this.proxies) {
+      const [from = '', to = ''] = proxy.name.split('->');
+      proxy.setFaults(this.linkFaults(from, to));
+    }
+  }
+
+  async collectLogs(destDir: string): Promise<Record<string, string>> {
+    const spec = this.requireSpec();
+    mkdirSync(destDir, { recursive: true });
+    const written: Record<string, string> = {};
+    for (const id of spec.nodes) {
+      const source = resolve(join(spec.logDir, `${id}.log`));
+      const target = resolve(join(destDir, `${id}.log`));
+      if (!existsSync(source)) continue;
+      if (source !== target) copyFileSync(source, target);
+      written[id] = target;
+    }
+    return Promise.resolve(written);
+  }
+
+  teardown(): Promise<void> {
+    this.tearingDown ??= this.removeEverything();
+    return this.tearingDown;
+  }
+
+  private async removeEverything(): Promise<void> {
+    await Promise.all([...this.nodes.values()].map((n) => n.process.kill()));
+    await Promise.all(this.proxies.map((proxy) => proxy.close()));
+    for (const dir of this.state?.createdDirs ?? []) rmSync(dir, { recursive: true, force: true });
+    if (this.spec !== undefined) removeLocalState(this.spec.runId);
+    if (this.nodes.size > 0)
+      this.log(`local runtime: stopped ${this.nodes.size} nodes and ${this.proxies.length} proxies`);
+  }
+
+  private saveState(): void {
+    if (this.state === undefined || this.tearingDown !== undefined) return;
+    for (const n of this.nodes.values()) {
+      this.state.nodes[n.id] = {
+        pid: n.process.pid ?? null,
+        dataDir: resolve(join(this.requireSpec().dataDir, n.id)),
+      };
+    }
+    writeLocalState(this.state);
+  }
+
+  private node(id: string): LocalNode {
+    const spec = this.requireSpec();
+    assertKnown(id, new Set(spec.nodes));
+    const node = this.nodes.get(id);
+    if (node === undefined) throw new RuntimeError(`node ${id} has not been set up`);
+    return node;
+  }
+
+  private requireSpec(): ClusterSpec {
+    if (this.spec === undefined) throw new RuntimeError('no cluster: call start() first');
+    return this.spec;
+  }
+
+  private log(message: string): void {
+    this.options.log?.(message);
+  }
+}
+
+/** Node `self`'s view of the cluster: its own real ports, every peer's peer port replaced by a proxy. */
+function clusterFor(
+  self: string,
+  addresses: ReadonlyMap<string, { clientPort: number; peerPort: number }>,
+  proxyPorts: ReadonlyMap<string, number>,
+): string {
+  return [...addresses]
+    .map(([id, { clientPort, peerPort }]) => {
+      const port = id === self ? peerPort : proxyPorts.get(`${self}->${id}`);
+      return `${id}=${HOST}:${clientPort}/${port}`;
+    })
+    .join(',');
+}
+
+function checkSpec(spec: ClusterSpec): void {
+  if (!/^[A-Za-z0-9_.-]+$/.test(spec.runId))
+    throw new RuntimeError(`bad runId "${spec.runId}": use letters, digits, . _ -`);
+  if (spec.nodes.length === 0) throw new RuntimeError('a cluster needs at least one node');
+  if (new Set(spec.nodes).size !== spec.nodes.length)
+    throw new RuntimeError(`duplicate node ids: ${spec.nodes.join(', ')}`);
+  for (const id of spec.nodes) {
+    if (!/^[A-Za-z0-9_.-]+$/.test(id))
+      throw new RuntimeError(`bad node id "${id}": use letters, digits, . _ -`);
+  }
+}

@@ -1,0 +1,61 @@
+// The local runtime's state file: which processes and folders a run created, so `lab down` can
+// clean up after the lab itself was killed (its proxies die with it; the servers do not).
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stateDir } from '../project.js';
+
+export interface LocalNodeState {
+  pid: number | null;
+  dataDir: string;
+}
+
+export interface LocalRunState {
+  kind: 'local';
+  runId: string;
+  /** The lab process that owns the run; `lab down` without --all spares runs whose owner lives. */
+  ownerPid: number;
+  startedAt: string;
+  /** Folders the runtime created and removes at teardown. */
+  createdDirs: string[];
+  nodes: Record<string, LocalNodeState>;
+}
+
+export function stateFile(runId: string): string {
+  return join(stateDir(), `local-${runId}.json`);
+}
+
+/** Written atomically (temp file + rename), so a crash never leaves half a file. */
+export function writeLocalState(state: LocalRunState): void {
+  mkdirSync(stateDir(), { recursive: true });
+  const file = stateFile(state.runId);
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(state, null, 2)}\n`);
+  renameSync(temp, file);
+}
+
+export function removeLocalState(runId: string): void {
+  rmSync(stateFile(runId), { force: true });
+}
+
+/** Every readable state file; unreadable ones are reported by path, not thrown. */
+export function readLocalStates(): { states: LocalRunState[]; unreadable: string[] } {
+  const states: LocalRunState[] = [];
+  const unreadable: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(stateDir());
+  } catch {
+    return { states, unreadable };
+  }
+  for (const name of names.filter((n) => n.startsWith('local-') && n.endsWith('.json'))) {
+    const path = join(stateDir(), name);
+    try {
+      const parsed = JSON.parse(readFileSync(path, 'utf8')) as LocalRunState;
+      if (parsed.kind === 'local' && typeof parsed.runId === 'string') states.push(parsed);
+      else unreadable.push(path);
+    } catch {
+      unreadable.push(path);
+    }
+  }
+  return { states, unreadable };
+}

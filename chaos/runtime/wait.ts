@@ -1,0 +1,43 @@
+// Polling helpers for "is the node up yet": a client port accepts TCP once the server listens.
+import { connect } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+
+/** Resolves true when host:port accepts a TCP connection within connectTimeoutMs. */
+export function portAccepts(host: string, port: number, connectTimeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const timer = setTimeout(() => finish(false), connectTimeoutMs);
+    function finish(ok: boolean): void {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    }
+    socket.once('connect', () => finish(true));
+    socket.once('error', () => finish(false));
+  });
+}
+
+export interface WaitOptions {
+  timeoutMs: number;
+  intervalMs?: number;
+  /** Called between attempts; throwing stops the wait (e.g. the process already exited). */
+  check?: () => void;
+}
+
+/** Polls until host:port accepts, or throws naming what was awaited. */
+export async function waitForPort(
+  host: string,
+  port: number,
+  what: string,
+  options: WaitOptions,
+): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    options.check?.();
+    if (await portAccepts(host, port)) return;
+    if (Date.now() >= deadline) {
+      throw new Error(`${what}: ${host}:${port} did not accept connections within ${options.timeoutMs} ms`);
+    }
+    await delay(options.intervalMs ?? 50);
+  }
+}
