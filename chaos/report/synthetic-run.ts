@@ -61,6 +61,8 @@ export async function writeSyntheticRun(
   const durationNs = o.durationS * 1e9;
   const faults = FAULTS.map((f) => ({ ...f, startS: f.startS * o.durationS, stopS: f.stopS * o.durationS }));
   const { events, failingKey } = clientEvents(o, faults, durationNs);
+  if (o.failing === true && failingKey === null)
+    throw new Error('synthetic run too short to hold a stale read');
   for (const f of faults) {
     const base = { type: 'nemesis', fault: f.fault, detail: f.detail, nodes: f.nodes } as const;
     events.push({ ...base, phase: 'start', time: f.startS * 1e9 } satisfies NemesisEvent);
@@ -130,7 +132,6 @@ function clientEvents(
       const stale =
         o.failing === true &&
         failingKey === null &&
-        lane === 2 &&
         f === 'get' &&
         previous !== null &&
         time > durationNs / 2;
