@@ -513,7 +513,7 @@ export class RaftNode {
     if (pr.state === 'probe' && m.matchIndex >= pr.match) pr.becomeReplicate();
     else if (!updated) return; // stale or duplicate
     if (this.maybeCommit()) this.bcastAppend();
-    else this.sendAppendsTo(m.from, pr);
+    else this.sendAppendsTo(m.from, pr, pr.commitSent < this.log.committed);
   }
 
   private handleHeartbeatResponse(m: HeartbeatResponseMessage, pr: Progress): void {
@@ -582,6 +582,7 @@ export class RaftNode {
       commit: this.log.committed,
     };
     this.msgs.push(m);
+    pr.commitSent = this.log.committed;
     pr.sentEntries(prevLogIndex + entries.length, entries.length);
     return entries.length > 0 && pr.state === 'replicate';
   }

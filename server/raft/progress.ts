@@ -57,6 +57,8 @@ export class Progress {
   ackedRound = 0;
   /** Send tick of that round, for the lease (-Infinity: none acknowledged under this leader). */
   ackedTick = Number.NEGATIVE_INFINITY;
+  /** Commit index last sent to this follower, to tell it about a newer one promptly. */
+  commitSent = 0;
   readonly inflights: Inflights;
 
   constructor(next: number, inflightAppendsMax: number) {
