@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { createClient, RaftlabError, type RaftlabClient } from '../../client/index.js';
 import type { NodeStatusReport } from '../../client/index.js';
+import { splitEndpoint } from '../../client/connection.js';
 import { EXIT_BAD_ARGUMENTS } from '../exit-codes.js';
 
 export const EXIT_KV_FAILED = 1;
@@ -150,13 +151,22 @@ function errorOutput(error: RaftlabError): Output {
   };
 }
 
+function isEndpoint(text: string): boolean {
+  try {
+    splitEndpoint(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function runWith(flags: KvFlags, fn: (c: RaftlabClient) => Promise<Output>): Promise<void> {
   const endpoints = flags.endpoints
     .split(',')
     .map((e) => e.trim())
     .filter((e) => e.length > 0);
   const timeoutMs = Number(flags.timeoutMs);
-  if (endpoints.length === 0 || !(timeoutMs > 0)) {
+  if (endpoints.length === 0 || !endpoints.every(isEndpoint) || !(timeoutMs > 0)) {
     process.stderr.write(
       'lab kv: --endpoints needs host:port[,host:port...] and --timeout-ms a positive number\n',
     );

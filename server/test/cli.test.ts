@@ -1,0 +1,87 @@
+// `lab cluster start/stop` and `lab kv` end to end, through the real binary.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { labBinary, readClusterState } from '../local-cluster.js';
+
+function lab(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [labBinary(), ...args], { encoding: 'utf8', timeout: 30_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('lab cluster and lab kv', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'raftlab-cli-'));
+
+  afterAll(() => {
+    if (existsSync(join(dir, 'cluster-state.json')))
+      for (const n of readClusterState(dir).nodes) if (n.pid && alive(n.pid)) process.kill(n.pid, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts a cluster, serves kv commands with distinct exit codes, and stops it', () => {
+    const start = lab(
+      'cluster',
+      'start',
+      '--nodes',
+      '3',
+      '--dir',
+      dir,
+      '--election-timeout-ms',
+      '300',
+      '--heartbeat-interval-ms',
+      '50',
+    );
+    expect(start.status, start.stderr).toBe(0);
+    expect(start.stdout).toContain(`started 3 nodes in ${dir}`);
+    const endpoints = /endpoints: (\S+)/.exec(start.stdout)?.[1];
+    expect(endpoints).toBeDefined();
+    const kv = (...args: string[]) => lab('kv', '--endpoints', endpoints!, ...args);
+
+    expect(kv('put', 'greeting', 'hello').stdout.trim()).toBe('OK');
+    const get = kv('get', 'greeting');
+    expect([get.status, get.stdout.trim()]).toEqual([0, 'hello']);
+    expect(kv('get', 'missing').status).toBe(3);
+    expect(JSON.parse(kv('--json', 'get', 'missing').stdout)).toMatchObject({ ok: true, found: false });
+    expect(kv('append', 'greeting', ' world').stdout.trim()).toBe('hello world');
+    const mismatch = kv('cas', 'greeting', 'nope', 'x');
+    expect(mismatch.status).toBe(4);
+    expect(mismatch.stderr).toContain('CAS_MISMATCH');
+    expect(kv('cas', '--expect-absent', 'fresh', 'v1').status).toBe(0);
+    expect(kv('cas', 'fresh').status).toBe(254);
+    expect(kv('delete', 'fresh').stdout.trim()).toBe('deleted');
+
+    const status = kv('status');
+    expect(status.status).toBe(0);
+    expect(status.stdout).toMatch(/NODE\s+ENDPOINT\s+ROLE\s+TERM\s+LEADER\s+COMMIT\s+APPLIED/);
+    expect(status.stdout.match(/ leader /g)?.length).toBe(1);
+    const json = JSON.parse(kv('--json', 'status').stdout) as { leader: string; nodes: unknown[] };
+    expect(json.nodes).toHaveLength(3);
+    expect(json.leader).toMatch(/^n[123]$/);
+
+    const pids = readClusterState(dir).nodes.map((n) => n.pid);
+    const stop = lab('cluster', 'stop', '--dir', dir);
+    expect(stop.status).toBe(0);
+    expect(stop.stdout).toContain('n1: stopped (SIGTERM)');
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+    expect(kv('--timeout-ms', '300', 'get', 'greeting').status).toBe(1);
+  });
+
+  it('rejects bad arguments with exit code 254', () => {
+    expect(lab('kv', '--endpoints', 'nonsense', 'get', 'k').status).toBe(254);
+    expect(lab('server', '--id', 'n1', '--data-dir', dir).status).toBe(254);
+    expect(lab('server', '--id', 'n9', '--cluster', 'n1=127.0.0.1:1/2', '--data-dir', dir).status).not.toBe(
+      0,
+    );
+  });
+});
