@@ -215,6 +215,11 @@ describe('envelope codec', () => {
 describe('envelope codec on bad input', () => {
   it('rejects an empty envelope and an envelope with an unknown kind (field 6)', () => {
     expect(codecError(() => decodeEnvelope(new Uint8Array(0))).code).toBe('UNKNOWN_KIND');
+    expect(codecError(() => decodeEnvelope(new Uint8Array(0))).toErrorInfo()).toEqual({
+      code: 'BAD_REQUEST',
+      message: 'bad envelope: envelope has no known kind',
+      definite: true,
+    });
     expect(codecError(() => decodeEnvelope(Uint8Array.of(0x32, 0x00))).code).toBe('UNKNOWN_KIND');
   });
 

@@ -90,6 +90,11 @@ export class CodecError extends Error {
     this.code = code;
     this.reason = reason;
   }
+
+  /** What to send in the connection-error frame before closing. */
+  toErrorInfo(): ErrorInfo {
+    return { code: 'BAD_REQUEST', message: `bad envelope: ${this.reason}`, definite: true };
+  }
 }
 
 // ---------------------------------------------------------------- enums

@@ -147,3 +147,15 @@ describe('encodeFrame', () => {
     expect(() => encodeFrame(new Uint8Array(0))).toThrow(RangeError);
   });
 });
+
+describe('FrameError.toErrorInfo', () => {
+  it('maps an oversized frame to TOO_LARGE and other framing errors to BAD_REQUEST, both definite', () => {
+    const big = new FrameError('FRAME_TOO_LARGE', 'frame length 9 bytes exceeds frameSizeBytesMax 8');
+    expect(big.toErrorInfo()).toEqual({
+      code: 'TOO_LARGE',
+      message: `bad framing: ${big.reason}`,
+      definite: true,
+    });
+    expect(new FrameError('FRAME_EMPTY', 'x').toErrorInfo().code).toBe('BAD_REQUEST');
+  });
+});

@@ -3,6 +3,7 @@
 // and gets back whole frames. The length is checked against the configured maximum as soon as its
 // four bytes are known, before a single byte of the body is kept, so a hostile or confused peer
 // cannot make us buffer a gigabyte (porsager/postgres trusts the length; we do not).
+import type { ErrorInfo } from './errors.js';
 
 export const FRAME_HEADER_BYTES = 4;
 
@@ -20,6 +21,12 @@ export class FrameError extends Error {
     this.name = 'FrameError';
     this.code = code;
     this.reason = reason;
+  }
+
+  /** What to send in the connection-error frame: TOO_LARGE for an oversized frame, else BAD_REQUEST. */
+  toErrorInfo(): ErrorInfo {
+    const code = this.code === 'FRAME_TOO_LARGE' ? 'TOO_LARGE' : 'BAD_REQUEST';
+    return { code, message: `bad framing: ${this.reason}`, definite: true };
   }
 }
 
