@@ -15,7 +15,10 @@ export interface NodeStatus {
 
 export interface LabDeps {
   /** The runtime to use and why (e.g. "docker: engine reachable at /var/run/docker.sock"). */
-  selectRuntime(choice: RuntimeChoice | undefined): Promise<{ runtime: Runtime; reason: string }>;
+  selectRuntime(
+    choice: RuntimeChoice | undefined,
+    context: { seed: number; log: (message: string) => void },
+  ): Promise<{ runtime: Runtime; reason: string }>;
   /** Clients that talk to the cluster through the client library. */
   clients(
     endpoints: readonly string[],

@@ -1,6 +1,7 @@
 // `lab run` as a library call: runs --test-count tests one after another, each in its own run
 // folder, and handles Ctrl-C (SIGINT/SIGTERM): the first stops the run cleanly (heal, collect
 // logs, tear down, results marked incomplete); a second tears down at once and exits.
+import { setMaxListeners } from 'node:events';
 import type { LabDeps } from './lab-deps.js';
 import { LabLog } from './lab-log.js';
 import type { LabOptions } from './options.js';
@@ -29,6 +30,7 @@ export interface LabRunSummary {
 
 export async function runLab(options: LabOptions, deps: LabDeps, log = new LabLog()): Promise<LabRunSummary> {
   const interrupt = new AbortController();
+  setMaxListeners(0, interrupt.signal);
   let current: LabRun | undefined;
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {

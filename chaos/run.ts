@@ -1,6 +1,7 @@
 // One `lab run` test: start a cluster, run the workload and the nemesis for the time limit, heal,
 // wait for recovery, read every key, collect logs, tear down, check, and store it all in the run
 // folder. Ctrl-C (the interrupt signal) takes the same way out, minus the check.
+import { setMaxListeners } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { HistoryWriter } from '../checker/history.js';
@@ -90,7 +91,10 @@ export class LabRun {
   }
 
   private async startCluster(interrupt: AbortSignal): Promise<void> {
-    const { runtime, reason } = await this.deps.selectRuntime(this.options.runtime);
+    const { runtime, reason } = await this.deps.selectRuntime(this.options.runtime, {
+      seed: this.seed,
+      log: (message) => this.log.note(`runtime: ${message}`),
+    });
     this.runtime = runtime;
     this.results.runtime = runtime.name;
     this.results.replayCommand = replayCommand(this.options, this.seed, runtime.name);
@@ -184,6 +188,8 @@ export class LabRun {
     interrupt: AbortSignal,
   ): Promise<void> {
     const stop = new AbortController();
+    // Every worker and fault step sleeps on this signal: more listeners than Node's warning level.
+    setMaxListeners(0, stop.signal);
     const onInterrupt = () => stop.abort();
     interrupt.addEventListener('abort', onInterrupt, { once: true });
     const timer = setTimeout(() => stop.abort(), this.options.timeLimitMs);

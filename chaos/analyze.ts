@@ -1,0 +1,52 @@
+// `lab analyze [DIR]`: re-check a stored run's history, rewrite results.json's checker part and
+// figures and the counterexample views, and render the report again.
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { readHistory } from '../checker/history.js';
+import type { LabDeps } from './lab-deps.js';
+import type { LabLog } from './lab-log.js';
+import type { RunVerdict } from './results-types.js';
+import {
+  COUNTEREXAMPLE_DIR,
+  HISTORY_FILE,
+  readResults,
+  RESULTS_FILE,
+  resolveRunDir,
+  writeResults,
+} from './store.js';
+import { finishResults, summaryLines } from './verdict.js';
+
+export interface AnalyzeOptions {
+  target: string | undefined;
+  store: string;
+  checkTimeLimitMs: number;
+}
+
+export async function analyzeRun(
+  options: AnalyzeOptions,
+  deps: Pick<LabDeps, 'check' | 'writeCounterexampleViews' | 'writeReport'>,
+  log: LabLog,
+): Promise<{ runDir: string; verdict: RunVerdict }> {
+  const runDir = resolveRunDir(options.target, options.store);
+  if (!existsSync(join(runDir, RESULTS_FILE)))
+    throw new Error(`${runDir} has a history but no ${RESULTS_FILE}; it is not a lab run folder`);
+  const results = readResults(runDir);
+  const events = readHistory(join(runDir, HISTORY_FILE));
+  log.say(`analyzing ${runDir} (${results.name}, seed ${results.seed}, ${events.length} events)`);
+  // Old views may belong to keys that are no longer illegal (a newer checker); start afresh.
+  rmSync(join(runDir, COUNTEREXAMPLE_DIR), { recursive: true, force: true });
+  const finishedAt = results.finishedAt;
+  await finishResults(results, events, runDir, deps, log, options.checkTimeLimitMs);
+  // The run's own end time stays; an interrupted run stays marked by its recorded error.
+  results.finishedAt = finishedAt ?? results.finishedAt;
+  writeResults(runDir, results);
+  if (deps.writeReport !== undefined) {
+    try {
+      log.say(`report: ${await deps.writeReport(runDir)}`);
+    } catch (error) {
+      log.say(`could not write the report: ${(error as Error).message}`);
+    }
+  }
+  for (const line of summaryLines(results, runDir)) log.say(line);
+  return { runDir, verdict: results.verdict };
+}
