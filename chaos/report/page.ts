@@ -110,15 +110,13 @@ function failingKeys(windows: readonly ViolationWindow[], run: RunData): string 
       : 'no view file';
     return `<h3>key ${esc(k.key)} (${k.operations} operations): ${link}</h3>${window ? windowTable(window) : ''}`;
   });
-  return `<h2>Failing keys</h2><p class="note">For each key the checker found non-linearizable: the smallest window that shows it — the key's events from the earliest op concurrent with the failing op (or among the 3 writes completed just before it) up to the failing op's completion (highlighted), with faults in between. See docs/reports.md.</p>${parts.join('\n')}`;
+  return `<h2>Failing keys</h2><p class="note">For each key the checker found non-linearizable: the smallest window that shows it, from the checker's longest partial linearization — the key's events from the last 3 operations it could place through the operations that could not come next (their completions highlighted), with faults in between. See docs/reports.md.</p>${parts.join('\n')}`;
 }
 
 function windowTable(window: ViolationWindow): string {
-  const note = window.approximate
-    ? '<p class="note">The failing op could not be pinned down here (search gave up or found none); showing the key\'s first events. The counterexample view has the full analysis.</p>'
-    : '';
-  const rows = window.events.map((e) => eventRow(e, e === window.failing));
-  return `${note}<table class="window"><tr><th>time</th><th>process</th><th>type</th><th>op</th><th>value</th><th>error / node</th></tr>${rows.join('')}</table>`;
+  const notes = window.explanation.map((line) => `<p class="note">${esc(line)}</p>`).join('');
+  const rows = window.events.map((e) => eventRow(e, window.highlighted.has(e)));
+  return `${notes}<table class="window"><tr><th>time</th><th>process</th><th>type</th><th>op</th><th>value</th><th>error / node</th></tr>${rows.join('')}</table>`;
 }
 
 function eventRow(e: HistoryEvent, failing: boolean): string {

@@ -42,7 +42,8 @@ describe('report.html of a failing run', () => {
   it('shows the verdict, the replay command and a link to the counterexample view', () => {
     expect(html).toMatch(/class="verdict verdict-invalid"/);
     expect(html).toContain('lab run --nodes 5 --nemesis partition,kill,pause --time-limit 20 --seed 42');
-    expect(html).toContain(`href="counterexamples/${failing.failingKey}.html"`);
+    expect(failing.failingView).toMatch(/^counterexamples\/.+\.html$/);
+    expect(html).toContain(`href="${failing.failingView}"`);
   });
 
   it('shows the violation window ending at the stale read, highlighted', () => {
@@ -52,7 +53,8 @@ describe('report.html of a failing run', () => {
     const last = rows[rows.length - 1] ?? '';
     expect(last).toContain('class="failing"');
     expect(last).toMatch(/<td>ok<\/td><td>get<\/td>/);
-    expect(html).not.toContain('could not be pinned down');
+    expect(html).not.toContain("Showing the key's first events");
+    expect(html).toContain('Cannot come next: ');
   });
 
   it('places notable node log lines on the time axis and counts the unreadable ones', () => {

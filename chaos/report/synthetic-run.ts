@@ -1,9 +1,10 @@
 // A synthetic run folder for tests and screenshots, built without a cluster: a seeded, plausible
 // history (one key per process at a time, retired after `opsPerKey` ops), faults that make ops fail
 // or time out while in force, node logs with elections, and optionally one key with a stale read
-// (a linearizability violation) whose counterexample view is a small stand-in HTML file.
+// (a linearizability violation). Verdicts and counterexample views come from the real checker.
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { checkHistory, writeCounterexampleViews } from '../../checker/index.js';
 import type { ClientEvent, HistoryEvent, NemesisEvent, OpName } from '../../checker/history-types.js';
 import type { KeyVerdict, OutcomeCounts, RunResults } from '../results-types.js';
 
@@ -26,6 +27,8 @@ export interface SyntheticRun {
   completedOps: number;
   faults: { fault: string; startS: number; stopS: number }[];
   failingKey: string | null;
+  /** The counterexample view of the failing key, relative to the run folder. */
+  failingView: string | null;
 }
 
 const FAULTS = [
@@ -72,8 +75,7 @@ export async function writeSyntheticRun(
   await writeFile(join(dir, 'history.jsonl'), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
   const startedAt = o.startedAt ?? '2026-11-22T04:00:00.000Z';
   const nodeLogs = await writeNodeLogs(dir, startedAt, faults);
-  const keys = keyVerdicts(events, failingKey);
-  if (failingKey !== null) await writeView(dir, failingKey);
+  const keys = checkRun(dir, events);
   await writeResults(dir, o, startedAt, events, keys, nodeLogs, faults);
   await symlink(o.timestamp, join(store, o.name, 'latest')).catch(() => undefined);
   const completedOps = events.filter((e) => e.type === 'ok' || e.type === 'fail' || e.type === 'info').length;
@@ -82,6 +84,7 @@ export async function writeSyntheticRun(
     completedOps,
     faults: faults.map(({ fault, startS, stopS }) => ({ fault, startS, stopS })),
     failingKey,
+    failingView: keys.find((k) => k.view !== undefined)?.view ?? null,
   };
 }
 
@@ -164,19 +167,16 @@ function clientEvents(
   return { events, failingKey };
 }
 
-function keyVerdicts(events: readonly HistoryEvent[], failingKey: string | null): KeyVerdict[] {
-  const operations = new Map<string, number>();
-  for (const e of events) if (e.type === 'invoke') operations.set(e.key, (operations.get(e.key) ?? 0) + 1);
-  return [...operations].map(([key, count]): KeyVerdict =>
-    key === failingKey
-      ? { key, verdict: 'illegal', operations: count, view: `counterexamples/${key}.html` }
-      : { key, verdict: 'ok', operations: count },
-  );
-}
-
-async function writeView(dir: string, key: string): Promise<void> {
-  const html = `<!doctype html><html><head><meta charset="utf-8"><title>counterexample ${key}</title></head><body><h1>Counterexample for key ${key}</h1><p>(synthetic view for tests)</p></body></html>\n`;
-  await writeFile(join(dir, 'counterexamples', `${key}.html`), html);
+/** Verdicts and counterexample views from the real checker, as the lab would write them. */
+function checkRun(dir: string, events: readonly HistoryEvent[]): KeyVerdict[] {
+  const result = checkHistory(events);
+  const views = writeCounterexampleViews(events, result, join(dir, 'counterexamples'));
+  const illegal = result.keys.filter((k) => k.verdict === 'illegal' && k.counterexample !== undefined);
+  return result.keys.map((k): KeyVerdict => {
+    const view = views[illegal.indexOf(k)];
+    const base = { key: k.key, verdict: k.verdict, operations: k.operations };
+    return view === undefined ? base : { ...base, view: relative(dir, view) };
+  });
 }
 
 async function writeNodeLogs(

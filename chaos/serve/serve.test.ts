@@ -122,9 +122,7 @@ describe('lab serve pages', () => {
     expect(page.indexOf('live-run')).toBeLessThan(page.indexOf('partition-5'));
     expect(page).toContain('data-verdict="incomplete"');
     expect(page).toContain('data-verdict="invalid"');
-    expect(page).toContain(
-      `href="/files/partition-5/20261122T040000.000Z/counterexamples/${run.failingKey}.html"`,
-    );
+    expect(page).toContain(`href="/files/partition-5/20261122T040000.000Z/${run.failingView}"`);
     expect(page).toContain('href="/zip/partition-5/20261122T040000.000Z.zip"');
   });
 
@@ -158,7 +156,7 @@ describe('lab serve pages', () => {
       'report.html',
       'lab.log',
       'logs/n1.log',
-      `counterexamples/${run.failingKey}.html`,
+      run.failingView ?? 'no view',
     ]) {
       expect(entries.get(prefix + file)).toBe((await stat(join(run.dir, file))).size);
     }
