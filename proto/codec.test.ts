@@ -356,3 +356,26 @@ describe('server/raft/types.ts mirrors proto/raftlab.proto', () => {
     expect(errorCodeFromProto(0)).toBeUndefined();
   });
 });
+
+describe('decoded byte fields', () => {
+  it('copies entry data out of the frame (entries outlive it), so reusing the frame buffer does not change them', () => {
+    const data = Uint8Array.of(1, 2, 3);
+    const frame = encodeEnvelope({
+      kind: 'raft',
+      message: {
+        type: 'append',
+        from: 'a',
+        to: 'b',
+        term: 1,
+        prevLogIndex: 0,
+        prevLogTerm: 0,
+        entries: [{ term: 1, index: 1, type: 'normal', data }],
+        commit: 0,
+      },
+    });
+    const decoded = decodeEnvelope(frame);
+    frame.fill(0);
+    if (decoded.kind !== 'raft' || decoded.message.type !== 'append') throw new Error('wrong kind');
+    expect(Array.from(decoded.message.entries[0]!.data)).toEqual([1, 2, 3]);
+  });
+});

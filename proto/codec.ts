@@ -154,7 +154,7 @@ function u64(value: unknown, field: string): number {
   return long.toNumber();
 }
 
-/** A decoded `bytes` field as a plain Uint8Array view (no copy) of the frame. */
+/** A decoded `bytes` field as a plain Uint8Array view (no copy) of the frame: valid while the frame is. */
 function bytes(value: Uint8Array | null | undefined): Uint8Array {
   if (value === null || value === undefined) return new Uint8Array(0);
   return value.constructor === Uint8Array
@@ -357,10 +357,16 @@ function entryToProto(e: Entry): raftlab.Entry.$Properties {
   return { term: e.term, index: e.index, type: ENTRY_TYPES[e.type], data: e.data };
 }
 
+/**
+ * Entry data is COPIED out of the frame: entries live in the Raft log for good, and a view would
+ * keep the whole socket chunk it came in (up to 64 KiB) alive per entry. Other byte fields stay
+ * views (no copy); they are short-lived.
+ */
 function entryFromProto(p: raftlab.Entry.$Properties): Entry {
   const type = ENTRY_TYPE_NAMES[p.type ?? 0];
   if (type === undefined) invalid(`unknown entry type ${p.type}`);
-  return { term: u64(p.term, 'entry.term'), index: u64(p.index, 'entry.index'), type, data: bytes(p.data) };
+  const data = p.data ? new Uint8Array(p.data) : new Uint8Array(0);
+  return { term: u64(p.term, 'entry.term'), index: u64(p.index, 'entry.index'), type, data };
 }
 
 // No object spread in these two: protobufjs's encoder and V8 are markedly slower (about 10x in
