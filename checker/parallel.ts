@@ -2,6 +2,7 @@
 // independent (P-compositionality), so each worker runs the ordinary checker on its keys.
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import {
@@ -42,7 +43,9 @@ export async function checkHistoryParallel(
     workers,
   );
   const results = await Promise.all(
-    shares.map((keys) => runWorker(eventsOf(events, new Set(keys)), { ...checkOptions, keys })),
+    // Each worker gets the whole history (operation ids and event positions in the results refer
+    // to it) and checks only its keys.
+    shares.map((keys) => runWorker(events, { ...checkOptions, keys })),
   );
   const order = new Map(parts.map(([key], i) => [key, i]));
   const keys: KeyResult[] = results.flatMap((r) => r.keys);
@@ -67,25 +70,26 @@ function balance(items: { key: string; weight: number }[], workers: number): str
   return shares.filter((s) => s.keys.length > 0).map((s) => s.keys);
 }
 
-function eventsOf(events: readonly HistoryEvent[], keys: ReadonlySet<string>): HistoryEvent[] {
-  return events.filter((e) => e.type !== 'nemesis' && keys.has(e.key));
-}
-
 /**
  * Under the compiled build this module is dist/checker/parallel.js and the worker is worker.js
- * beside it. Under vitest or tsx it is the .ts source, so the worker is worker.ts, loaded
- * through tsx's loader (resolved from here, so it works from any working directory).
+ * beside it. Under vitest or tsx it is the .ts source: the worker is then a small eval'd script
+ * that registers tsx's loader in the new thread (execArgv --import does not reach worker
+ * threads on Node 20) and imports worker.ts. tsx is resolved from here, not from the cwd.
  */
-export function workerEntry(): { url: URL; execArgv: string[] } {
-  if (!import.meta.url.endsWith('.ts')) return { url: new URL('./worker.js', import.meta.url), execArgv: [] };
-  const loader = createRequire(import.meta.url).resolve('tsx');
-  return { url: new URL('./worker.ts', import.meta.url), execArgv: ['--import', pathToFileURL(loader).href] };
+export function workerEntry(): { code: string | URL; eval: boolean } {
+  if (!import.meta.url.endsWith('.ts')) return { code: new URL('./worker.js', import.meta.url), eval: false };
+  // The ESM build of tsx/esm/api (its package exports map "import" to this file).
+  const tsxDir = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
+  const api = pathToFileURL(join(tsxDir, 'dist', 'esm', 'api', 'index.mjs')).href;
+  const worker = new URL('./worker.ts', import.meta.url).href;
+  const code = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(worker)}); })`;
+  return { code, eval: true };
 }
 
-function runWorker(events: HistoryEvent[], options: CheckOptions): Promise<CheckResult> {
-  const { url, execArgv } = workerEntry();
+function runWorker(events: readonly HistoryEvent[], options: CheckOptions): Promise<CheckResult> {
+  const entry = workerEntry();
   return new Promise((resolve, reject) => {
-    const worker = new Worker(url, { workerData: { events, options }, execArgv });
+    const worker = new Worker(entry.code, { workerData: { events, options }, eval: entry.eval });
     worker.once('message', (result: CheckResult) => {
       resolve(result);
       void worker.terminate();

@@ -227,7 +227,8 @@ export function unlift(next: Int32Array, prev: Int32Array, call: number, withRet
 
 /** Keeps the longest partial linearizations (as operation indexes), a few with distinct ends. */
 class BestPrefixes {
-  readonly prefixes: number[][] = [];
+  /** Starts with the empty prefix, for a history whose first operations already fail. */
+  readonly prefixes: number[][] = [[]];
   private length = 0;
 
   constructor(private readonly max: number) {}

@@ -74,7 +74,7 @@ main{display:flex;height:calc(100vh - 150px);min-height:320px}
 // The page script: plain ES2017, no libraries. Draws once per selected partial linearization.
 const SCRIPT = String.raw`
 (function () {
-  var SLOT = 12, ROW = 30, LEFT = 70, TOP = 26, PAD = 3;
+  var SLOT = DATA.slots < 160 ? 24 : DATA.slots < 600 ? 16 : 10, ROW = 30, LEFT = 70, TOP = 26, PAD = 3;
   var svg = document.getElementById('chart'), details = document.getElementById('details');
   var tip = document.getElementById('tip'), NS = 'http://www.w3.org/2000/svg';
   var ops = DATA.operations, byId = {};

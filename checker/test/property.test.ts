@@ -1,0 +1,103 @@
+// Property: a history made from a sequential run of the model, each operation given an interval
+// around its place in that order, is always linearizable; changing one read to a value that no
+// write produced makes it illegal.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { checkHistory } from '../check.js';
+import type { ClientEvent, HistoryEvent } from '../history-types.js';
+import { op, history } from './build.js';
+
+type Step =
+  | { f: 'get'; key: string }
+  | { f: 'put' | 'append'; key: string; value: string }
+  | { f: 'delete'; key: string }
+  | { f: 'cas'; key: string; expected: string | null; value: string };
+
+const keys = fc.constantFrom('a', 'b');
+const values = fc.constantFrom('1', '2', '3');
+const stepArb: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ f: fc.constant('get' as const), key: keys }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ f: fc.constantFrom('put' as const, 'append' as const), key: keys, value: values }),
+  },
+  { weight: 1, arbitrary: fc.record({ f: fc.constant('delete' as const), key: keys }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      f: fc.constant('cas' as const),
+      key: keys,
+      expected: fc.option(values),
+      value: values,
+    }),
+  },
+);
+const caseArb = fc.array(
+  fc.record({ step: stepArb, before: fc.nat(25), after: fc.nat(25), info: fc.boolean() }),
+  { minLength: 1, maxLength: 24 },
+);
+
+interface Case {
+  step: Step;
+  before: number;
+  after: number;
+  info: boolean;
+}
+
+/** Runs the steps in order; operation i takes effect at time 10*i inside [call, ret]. */
+function execute(cases: readonly Case[]): HistoryEvent[] {
+  const store = new Map<string, string>();
+  const groups: ClientEvent[][] = [];
+  cases.forEach(({ step, before, after, info }, i) => {
+    const at = 10 * i;
+    const timing = { process: i, key: step.key, call: at - before, ret: at + after };
+    const current = store.get(step.key) ?? null;
+    if (step.f === 'get') {
+      groups.push(op({ ...timing, f: 'get', value: current }));
+      return;
+    }
+    // An indeterminate write still took effect here: the checker must find that order.
+    const outcome = info ? { type: 'info' as const, error: 'TIMEOUT' } : {};
+    if (step.f === 'cas') {
+      const matched = current === step.expected;
+      if (matched) store.set(step.key, step.value);
+      const failed = !matched && !info ? { type: 'fail' as const, error: 'CAS_MISMATCH' } : outcome;
+      groups.push(op({ ...timing, f: 'cas', value: [step.expected, step.value], ...failed }));
+      return;
+    }
+    if (step.f === 'delete') store.delete(step.key);
+    else store.set(step.key, step.f === 'put' ? step.value : (current ?? '') + step.value);
+    groups.push(
+      op({ ...timing, f: step.f, ...(step.f === 'delete' ? {} : { value: step.value }), ...outcome }),
+    );
+  });
+  return history(...groups);
+}
+
+describe('histories from sequential executions', () => {
+  it('are always linearizable', () => {
+    fc.assert(
+      fc.property(caseArb, (cases) => {
+        const result = checkHistory(execute(cases));
+        expect(result.verdict).toBe('ok');
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('become illegal when one read returns a value no write produced', () => {
+    const withRead = caseArb.filter((cases) => cases.some((c) => c.step.f === 'get'));
+    fc.assert(
+      fc.property(withRead, fc.nat(), (cases, pick) => {
+        const events = execute(cases);
+        const reads = events.filter((e) => e.type === 'ok' && e.f === 'get');
+        const target = reads[pick % reads.length]!;
+        const mutated = events.map((e) =>
+          e === target ? { ...(e as ClientEvent), value: 'never-written' } : e,
+        );
+        expect(checkHistory(mutated).verdict).toBe('illegal');
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,88 @@
+// The counterexample page: self-contained, capped for big histories, and in headless Chromium the
+// "jump to first error" control finds and describes the first operation that could not come next.
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { checkHistory } from '../check.js';
+import { loadHistory } from '../readers/index.js';
+import { OPERATIONS_DRAWN_MAX, writeCounterexampleViews } from '../view/index.js';
+import { history, op } from './build.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'raftlab-view-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+function viewsOf(file: string, out: string): string[] {
+  const h = loadHistory(join(import.meta.dirname, 'fixtures', file));
+  return writeCounterexampleViews(h.events, checkHistory(h.events, { model: h.model }), join(dir, out));
+}
+
+describe('counterexample pages', () => {
+  it('writes one self-contained page per illegal key and none for an ok history', () => {
+    const pages = viewsOf('c01-bad.txt', 'c01');
+    const h = loadHistory(join(import.meta.dirname, 'fixtures', 'c01-bad.txt'));
+    const illegal = checkHistory(h.events, { model: h.model }).keys.filter((k) => k.verdict === 'illegal');
+    expect(pages).toHaveLength(illegal.length);
+    for (const page of pages) {
+      const html = readFileSync(page, 'utf8');
+      expect(html).not.toMatch(/(src|href)=["']?https?:/);
+      expect(html).toContain('<script>const DATA');
+    }
+    expect(viewsOf('c01-ok.txt', 'ok')).toEqual([]);
+  });
+
+  it('caps what it draws for a key with thousands of operations, and says so', () => {
+    const groups = [];
+    for (let i = 0; i < 4000; i++)
+      groups.push(op({ process: i % 8, f: 'put', value: String(i), call: 10 * i, ret: 10 * i + 5 }));
+    groups.push(op({ process: 9, f: 'get', value: 'never', call: 40_000, ret: 40_001 }));
+    const events = history(...groups);
+    const [page] = writeCounterexampleViews(events, checkHistory(events), join(dir, 'big'));
+    const html = readFileSync(page!, 'utf8');
+    expect(html).toContain(`only the ${OPERATIONS_DRAWN_MAX} around the failure are drawn`);
+    expect(statSync(page!).size).toBeLessThan(1_000_000);
+  });
+
+  it.skipIf(!existsSync(CHROMIUM))('opens in headless Chromium and jumps to the first error', async () => {
+    const [page] = viewsOf('stale-read.jsonl', 'stale');
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    try {
+      const tab = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+      const errors: string[] = [];
+      const remote: string[] = [];
+      tab.on('pageerror', (e) => errors.push(e.message));
+      tab.on('request', (r) => {
+        if (!r.url().startsWith('file:')) remote.push(r.url());
+      });
+      await tab.goto(pathToFileURL(page!).href);
+      expect(await tab.locator('.op').count()).toBe(41);
+      expect(await tab.locator('.op.focus').count()).toBe(0);
+      await tab.click('#jump');
+      const focused = tab.locator('.op.focus');
+      expect(await focused.count()).toBe(1);
+      expect(await focused.getAttribute('class')).toContain('rej');
+      const details = await tab.textContent('#details');
+      expect(details).toContain('First error');
+      expect(details).toContain('get -> "11"');
+      expect(details).toContain('the model rejects it in state "16"');
+      await focused.hover();
+      expect(await tab.textContent('#tip')).toContain('cannot come next');
+      expect(errors).toEqual([]);
+      expect(remote).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});
