@@ -192,7 +192,14 @@ export class RaftNode {
       mustSync: entries.length > 0 || (hardState !== undefined && this.termOrVoteChanged(hardState)),
       snapshot: undefined,
     };
-    if (hardState) this.prevHard = hardState;
+    if (hardState) {
+      invariant(hardState.term >= this.prevHard.term, 'term never decreases');
+      invariant(
+        hardState.commit >= this.prevHard.commit,
+        () => `commit decreases from ${this.prevHard.commit} to ${hardState.commit}`,
+      );
+      this.prevHard = hardState;
+    }
     if (softState) this.prevSoft = softState;
     if (this.msgs.length > 0) this.msgs = [];
     if (this.readStates.length > 0) this.readStates = [];

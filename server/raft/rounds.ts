@@ -25,17 +25,27 @@ export class RoundClock {
   }
 }
 
-/** 8 bytes big-endian; an empty context is round 0 (never confirms anything). */
+/** 8 bytes big-endian; an empty context is round 0 (never confirms anything). No DataView: this runs per heartbeat. */
 export function encodeRound(round: number): Uint8Array {
   const out = new Uint8Array(8);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, Math.floor(round / 0x1_0000_0000));
-  view.setUint32(4, round >>> 0);
+  let hi = Math.floor(round / 0x1_0000_0000);
+  let lo = round >>> 0;
+  for (let i = 3; i >= 0; i--) {
+    out[i] = hi & 0xff;
+    out[i + 4] = lo & 0xff;
+    hi >>>= 8;
+    lo >>>= 8;
+  }
   return out;
 }
 
 export function decodeRound(context: Uint8Array): number {
   if (context.length !== 8) return 0;
-  const view = new DataView(context.buffer, context.byteOffset, 8);
-  return view.getUint32(0) * 0x1_0000_0000 + view.getUint32(4);
+  let hi = 0;
+  let lo = 0;
+  for (let i = 0; i < 4; i++) {
+    hi = hi * 256 + (context[i] ?? 0);
+    lo = lo * 256 + (context[i + 4] ?? 0);
+  }
+  return hi * 0x1_0000_0000 + lo;
 }

@@ -183,6 +183,20 @@ export class Cluster {
     return batch.length;
   }
 
+  /** Delivers the queued message at `position` only (reordering), then flushes its receiver. */
+  deliverOne(position: number, duplicate = false): void {
+    const m = this.queue[position];
+    if (!m) return;
+    if (!duplicate) this.queue.splice(position, 1);
+    if (this.cut.has(`${m.from}|${m.to}`) || !this.nodes.has(m.to)) {
+      this.log(`drop ${describeMessage(m)}`);
+      return;
+    }
+    this.log(`${duplicate ? 'dup ' : ''}${describeMessage(m)}`);
+    this.node(m.to).step(m);
+    this.flush(m.to);
+  }
+
   /** Drops queued messages matching `filter`, tracing each. */
   drop(filter: (m: Message) => boolean): void {
     for (const m of this.queue.filter(filter)) this.log(`drop ${describeMessage(m)}`);
