@@ -1,7 +1,7 @@
 // Wire codec micro-benchmark: encode and decode of the envelopes on the hot path (heartbeats,
 // appends, client puts and their responses), and the frame decoder over a stream of small frames.
 // Run: npx tsx bench/wire.ts   (writes the "wire" section of BENCHMARKS.md)
-import { decodeEnvelope, encodeEnvelope, type Envelope } from '../proto/codec.js';
+import { decodeEnvelope, encodeEnvelope, encodeEnvelopeFrame, type Envelope } from '../proto/codec.js';
 import { encodeFrame, FrameDecoder } from '../proto/framing.js';
 import { writeSection } from './report.js';
 
@@ -77,6 +77,11 @@ for (const [name, envelope] of cases) {
   rows.push(`| ${name} | ${bytes.length} | ${(enc / 1000).toFixed(0)}k | ${(dec / 1000).toFixed(0)}k |`);
 }
 
+// Whole frames: two allocations and a copy, against one allocation with the length patched in.
+const append = cases[1]![1];
+const twoStep = opsPerSec(20_000, () => encodeFrame(encodeEnvelope(append)));
+const oneStep = opsPerSec(20_000, () => encodeEnvelopeFrame(append));
+
 // 1,000 client-put frames split into 1,400-byte chunks, as a socket would deliver them.
 const frame = encodeFrame(encodeEnvelope(cases[2]![1]));
 const stream = Buffer.concat(Array.from({ length: 1000 }, () => frame));
@@ -95,6 +100,8 @@ const body = `## Wire codec (\`npx tsx bench/wire.ts\`)
 | envelope | bytes | encodes/s | decodes/s |
 | --- | ---: | ---: | ---: |
 ${rows.join('\n')}
+
+Whole append frame: \`encodeEnvelopeFrame\` ${(oneStep / 1000).toFixed(0)}k/s, \`encodeFrame(encodeEnvelope())\` ${(twoStep / 1000).toFixed(0)}k/s.
 
 Frame decoder: ${(framesPerSec / 1e6).toFixed(2)} M frames/s (${mbPerSec.toFixed(0)} MiB/s) for ${frame.length}-byte frames arriving in 1,400-byte chunks.`;
 process.stderr.write(`${body}\n`);

@@ -6,6 +6,7 @@ import {
   CodecError,
   decodeEnvelope,
   encodeEnvelope,
+  encodeEnvelopeFrame,
   errorCodeFromProto,
   errorCodeToProto,
   type ClientOp,
@@ -13,6 +14,7 @@ import {
   type Envelope,
 } from './codec.js';
 import { DEFINITE_BY_DEFAULT, type ErrorCodeName, type ErrorInfo } from './errors.js';
+import { encodeFrame } from './framing.js';
 import { raftlab } from './generated/raftlab.js';
 import type {
   AppendMessage,
@@ -377,5 +379,21 @@ describe('decoded byte fields', () => {
     frame.fill(0);
     if (decoded.kind !== 'raft' || decoded.message.type !== 'append') throw new Error('wrong kind');
     expect(Array.from(decoded.message.entries[0]!.data)).toEqual([1, 2, 3]);
+  });
+});
+
+describe('encodeEnvelopeFrame', () => {
+  it('equals encodeFrame(encodeEnvelope(e)) for any envelope (property)', () => {
+    fc.assert(
+      fc.property(envelope, (e) => {
+        expect(Buffer.from(encodeEnvelopeFrame(e))).toEqual(encodeFrame(encodeEnvelope(e)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses an envelope longer than frameSizeBytesMax', () => {
+    const e: Envelope = { kind: 'peer-hello', hello: { from: 'n1', clusterId: 'x'.repeat(100) } };
+    expect(() => encodeEnvelopeFrame(e, 50)).toThrow(/exceeds frameSizeBytesMax 50/);
   });
 });

@@ -2,8 +2,10 @@
 // proto/raftlab.proto (no runtime reflection on the hot path). Decoding validates what the rest of
 // the server relies on (a known kind, a body, known enum values, indexes below 2^53) and throws
 // CodecError otherwise, so bad input closes one connection instead of reaching the core.
+import protobuf from 'protobufjs/minimal.js';
 import { raftlab } from './generated/raftlab.js';
 import type { ErrorCodeName, ErrorInfo } from './errors.js';
+import { FRAME_HEADER_BYTES, FRAME_SIZE_BYTES_LIMIT } from './framing.js';
 import type { Entry, EntryType, Message, NodeId, Role } from '../server/raft/types.js';
 
 // ---------------------------------------------------------------- plain types (mirror the proto)
@@ -496,6 +498,30 @@ function envelopeToProto(e: Envelope): raftlab.Envelope.$Properties {
 
 export function encodeEnvelope(e: Envelope): Uint8Array {
   return raftlab.Envelope.encode(envelopeToProto(e)).finish();
+}
+
+/**
+ * One whole frame (4-byte big-endian length + envelope) in a single allocation: the encoder writes
+ * a 4-byte placeholder first and the length is patched in afterwards, so the payload is never
+ * copied (encodeFrame(encodeEnvelope(e)) allocates and copies twice). Throws RangeError when the
+ * envelope is longer than `frameSizeBytesMax`, which the receiver would refuse anyway.
+ */
+export function encodeEnvelopeFrame(
+  e: Envelope,
+  frameSizeBytesMax: number = FRAME_SIZE_BYTES_LIMIT,
+): Uint8Array {
+  const writer = protobuf.Writer.create();
+  writer.fixed32(0);
+  const frame = raftlab.Envelope.encode(envelopeToProto(e), writer).finish();
+  const length = frame.length - FRAME_HEADER_BYTES;
+  if (length > frameSizeBytesMax) {
+    throw new RangeError(`envelope of ${length} bytes exceeds frameSizeBytesMax ${frameSizeBytesMax}`);
+  }
+  frame[0] = length >>> 24;
+  frame[1] = (length >>> 16) & 0xff;
+  frame[2] = (length >>> 8) & 0xff;
+  frame[3] = length & 0xff;
+  return frame;
 }
 
 function envelopeFromProto(p: raftlab.Envelope): Envelope {
