@@ -6,22 +6,18 @@ import { createClient } from '../client/index.js';
 import { writeReport } from './report/index.js';
 import type { LabDeps } from './lab-deps.js';
 import { forkRandom } from './random.js';
-import { LocalRuntime } from './runtime/local/local-runtime.js';
+import { selectRuntime } from './runtime/select.js';
 
 export function realDeps(): LabDeps {
   return {
     selectRuntime: async (choice, { seed, log }) => {
       const random = forkRandom(seed, 'packet-loss');
-      if (choice === 'docker') throw new Error('the docker runtime is not wired in yet');
-      return {
-        runtime: new LocalRuntime({ random: () => random.next(), log }),
-        reason: 'asked for with --runtime local',
-      };
+      return selectRuntime(choice, { random: () => random.next(), log });
     },
     clients:
       (endpoints, { requestTimeoutMs, operationTimeoutMs }) =>
-      () =>
-        createClient({ endpoints, requestTimeoutMs, operationTimeoutMs }),
+      (_process, home) =>
+        createClient({ endpoints: rotate(endpoints, home), requestTimeoutMs, operationTimeoutMs }),
     status: async (endpoint, timeoutMs) => {
       const client = createClient({
         endpoints: [endpoint],
@@ -40,4 +36,10 @@ export function realDeps(): LabDeps {
     writeCounterexampleViews: (events, result, dir) => writeCounterexampleViews(events, result, dir),
     writeReport: (runDir) => writeReport(runDir),
   };
+}
+
+/** The list starting at index `first` (wrapping), so a client asks its home node first. */
+function rotate<T>(items: readonly T[], first: number): T[] {
+  const start = items.length === 0 ? 0 : first % items.length;
+  return [...items.slice(start), ...items.slice(0, start)];
 }

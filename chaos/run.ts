@@ -139,6 +139,8 @@ export class LabRun {
         opsPerKey: options.opsPerKey,
         keysActive: options.keysActive,
         opDeadlineMs: options.operationTimeoutMs + options.requestTimeoutMs + 2000,
+        nodes: options.nodes,
+        freshReadClients: true,
       },
       clients,
       this.recorder,

@@ -9,8 +9,11 @@ export interface LabClient {
   close(): Promise<void> | void;
 }
 
-/** One client per logical process: a retired process's client is closed and a new one made. */
-export type ClientFactory = (process: number) => LabClient;
+/**
+ * One client per logical process: a retired process's client is closed and a new one made. A
+ * client asks its `home` node first (Jepsen binds clients to nodes), then follows leader hints.
+ */
+export type ClientFactory = (process: number, home: number) => LabClient;
 
 export interface ErrorOutcome {
   type: 'fail' | 'info';

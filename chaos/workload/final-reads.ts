@@ -34,7 +34,7 @@ export async function finalReads(
   async function readOne(key: string): Promise<boolean> {
     for (let attempt = 0; attempt < options.attemptsPerKey; attempt++) {
       const process = workload.freshProcess();
-      const client = clients(process);
+      const client = clients(process, workload.home(process));
       try {
         const outcome = await workload.invoke(client, process, { f: 'get', key, value: null });
         if (outcome === 'ok') return true;

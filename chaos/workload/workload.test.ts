@@ -48,6 +48,8 @@ const options: WorkloadOptions = {
   opsPerKey: 10,
   keysActive: 2,
   opDeadlineMs: 1000,
+  nodes: 5,
+  freshReadClients: false,
 };
 
 async function runFor(ms: number, workload: Workload): Promise<void> {

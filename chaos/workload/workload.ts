@@ -17,6 +17,13 @@ export interface WorkloadOptions {
   keysActive: number;
   /** A guard over the client's own timeout: an op that never settles becomes `info`. */
   opDeadlineMs: number;
+  /** Cluster size: process p's home node is p mod nodes. */
+  nodes: number;
+  /**
+   * Each read through a fresh client that asks the process's home node first, so a node that
+   * wrongly believes it still leads is asked directly instead of only the leader the writes found.
+   */
+  freshReadClients: boolean;
 }
 
 export interface WorkloadCounters {
@@ -58,7 +65,7 @@ export class Workload {
 
   private async worker(firstProcess: number, signal: AbortSignal): Promise<void> {
     let process = firstProcess;
-    let client = this.clients(process);
+    let client = this.clients(process, this.home(process));
     const meanGapMs = (1000 * this.options.concurrency) / this.options.rateOpsPerSec;
     let nextStartMs = performance.now() + this.random.between(0, 2 * meanGapMs);
     try {
@@ -68,15 +75,33 @@ export class Workload {
         nextStartMs =
           Math.max(nextStartMs, performance.now() - meanGapMs) + this.random.between(0, 2 * meanGapMs);
         const op = this.generator.next(this.keys.take(this.random), process);
-        const outcome = await this.invoke(client, process, op);
+        const outcome = await this.invokeWith(client, process, op);
         if (outcome === 'info') {
           await closeQuietly(client);
           process = this.freshProcess();
-          client = this.clients(process);
+          client = this.clients(process, this.home(process));
         }
       }
     } finally {
       await closeQuietly(client);
+    }
+  }
+
+  home(process: number): number {
+    return process % this.options.nodes;
+  }
+
+  private async invokeWith(
+    client: LabClient,
+    process: number,
+    op: WorkloadOp,
+  ): Promise<'ok' | 'fail' | 'info'> {
+    if (op.f !== 'get' || !this.options.freshReadClients) return this.invoke(client, process, op);
+    const reader = this.clients(process, this.home(process));
+    try {
+      return await this.invoke(reader, process, op);
+    } finally {
+      await closeQuietly(reader);
     }
   }
 
