@@ -71,6 +71,17 @@ function bandLayers(bands: readonly BandDatum[], axis: Axis): Record<string, unk
   ];
 }
 
+/** Gridlines at 0.01, 0.1, 1, 10 ... ms spanning the data: a log axis's default ticks crowd it. */
+function powersOfTen(values: readonly number[]): number[] {
+  if (values.length === 0) return [1];
+  let [low, high] = [Infinity, 0];
+  for (const v of values) [low, high] = [Math.min(low, v), Math.max(high, v)];
+  const ticks: number[] = [];
+  for (let e = Math.floor(Math.log10(low)); e <= Math.ceil(Math.log10(high)); e += 1)
+    ticks.push(Number(`1e${e}`));
+  return ticks;
+}
+
 function timeAxis(axis: Axis): Record<string, unknown> {
   return {
     field: 'timeS',
@@ -97,7 +108,13 @@ export function latencySpec(
     mark: { type: 'point', filled: true, size: 18, opacity: 0.75, aria: false },
     encoding: {
       x: timeAxis(axis),
-      y: { field: 'latencyMs', type: 'quantitative', title: 'latency (ms, log)', scale: { type: 'log' } },
+      y: {
+        field: 'latencyMs',
+        type: 'quantitative',
+        title: 'latency (ms, log)',
+        scale: { type: 'log' },
+        axis: { values: powersOfTen(values.map((v) => v.latencyMs)), format: ',~g' },
+      },
       color: outcomeColor(),
       shape: { field: 'f', type: 'nominal', title: 'operation', scale: { domain: opNames } },
     },

@@ -44,3 +44,10 @@ export function hrefOf(...segments: string[]): string {
     .map(encodeURIComponent)
     .join('/');
 }
+
+/** Run options as the flags that set them: `--nodes 5 --nemesis partition`. */
+export function formatOptions(options: Readonly<Record<string, unknown>>): string {
+  return Object.entries(options)
+    .map(([k, v]) => `--${k} ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
+}

@@ -1,7 +1,16 @@
 // The report page: one self-contained HTML file (inline CSS and SVG, no scripts, no network).
 import type { ClientEvent, HistoryEvent } from '../../checker/history-types.js';
 import type { FaultRecord } from '../results-types.js';
-import { escapeHtml as esc, eventValue, hrefOf, ms, percent, seconds, verdictBadge } from './format.js';
+import {
+  escapeHtml as esc,
+  eventValue,
+  formatOptions,
+  hrefOf,
+  ms,
+  percent,
+  seconds,
+  verdictBadge,
+} from './format.js';
 import type { NodeLogSummary } from './node-logs.js';
 import { displayVerdict, type RunData } from './run.js';
 import type { ViolationWindow } from './violation.js';
@@ -33,10 +42,10 @@ code,pre{font-family:Menlo,Consolas,monospace;font-size:12.5px}pre{background:#f
 export function renderPage(model: ReportModel): string {
   const sections = [
     header(model),
-    summary(model),
-    plots(model),
     failingKeys(model.windows, model.run),
+    plots(model),
     nodeLogs(model),
+    summary(model),
     faultsTable(model.run.faults),
     files(model.run),
   ];
@@ -48,21 +57,16 @@ function header(model: ReportModel): string {
   const verdict = displayVerdict(r);
   const rows: [string, string][] = r
     ? [
-        ['started', r.startedAt],
-        ['finished', r.finishedAt ?? 'still running (or interrupted)'],
-        ['runtime', r.runtime],
-        ['nodes', r.nodes.join(', ')],
-        ['nemesis', r.nemesis.join(', ') || 'none'],
-        ['seed', String(r.seed)],
+        ['started', `${r.startedAt}, finished ${r.finishedAt ?? '– still running (or interrupted)'}`],
+        ['cluster', `${r.nodes.join(', ')} on the ${r.runtime} runtime`],
+        ['nemesis', `${r.nemesis.join(', ') || 'none'}, seed ${r.seed}`],
         [
           'checker',
           `${r.checker.verdict} in ${ms(r.checker.elapsedMs)} ms over ${r.checker.keys.length} keys`,
         ],
       ]
     : [['results.json', model.run.resultsProblem ?? 'missing']];
-  const options = r
-    ? Object.entries(r.options).map(([k, v]): [string, string] => [`--${k}`, JSON.stringify(v)])
-    : [];
+  const options: [string, string][] = r ? [['options', formatOptions(r.options)]] : [];
   const replay = r ? `<p>Replay this run:</p><pre>${esc(r.replayCommand)}</pre>` : '';
   const error = r?.error ? `<p class="failing">The lab failed: ${esc(r.error)}</p>` : '';
   return `<h1>${esc(model.title)} ${verdictBadge(verdict)}</h1>${error}

@@ -1,7 +1,7 @@
 // `lab show`: the report's summary as plain text for a terminal.
 import type { RunData } from './run.js';
 import { displayVerdict } from './run.js';
-import { ms, percent, seconds } from './format.js';
+import { formatOptions, ms, percent, seconds } from './format.js';
 
 const ANSI: Readonly<Record<string, string>> = {
   valid: '32',
@@ -21,10 +21,7 @@ export function formatRunSummary(run: RunData, color = false): string {
     lines.push(
       `runtime  ${r.runtime}   nodes ${r.nodes.join(',')}   nemesis ${r.nemesis.join(',') || 'none'}   seed ${r.seed}`,
     );
-    const options = Object.entries(r.options).map(
-      ([k, v]) => `--${k} ${typeof v === 'string' ? v : JSON.stringify(v)}`,
-    );
-    if (options.length > 0) lines.push(`options  ${options.join(' ')}`);
+    if (Object.keys(r.options).length > 0) lines.push(`options  ${formatOptions(r.options)}`);
     lines.push(`replay   ${r.replayCommand}`);
     if (r.error) lines.push(`error    ${r.error}`);
   } else {
