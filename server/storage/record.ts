@@ -39,12 +39,10 @@ function sealRecord(buf: Buffer, offset: number, type: RecordType, payloadBytes:
   return offset + RECORD_HEADER_BYTES + payloadBytes;
 }
 
-/** The checksum stored for the record at `offset`, recomputed; equal to the stored one when intact. */
+/** The checksum of the record at `offset`, recomputed; equal to the stored one when intact. */
 export function recordChecksum(buf: Buffer, offset: number, payloadBytes: number): number {
-  const payloadStart = offset + RECORD_HEADER_BYTES;
-  let crc = crc32c(buf.subarray(offset, offset + 4));
-  crc = crc32c(buf.subarray(offset + 8, payloadStart), crc);
-  return crc32c(buf.subarray(payloadStart, payloadStart + payloadBytes), crc);
+  const crc = crc32c(buf, 0, offset, offset + 4); // the length
+  return crc32c(buf, crc, offset + 8, offset + RECORD_HEADER_BYTES + payloadBytes); // type and payload
 }
 
 export function encodedSaveBytes(hardState: HardState | undefined, entries: readonly Entry[]): number {
@@ -86,26 +84,33 @@ export function encodeSave(
   return buf;
 }
 
-/** Decodes a checksummed payload; returns a reason string when its contents make no sense. */
-export function decodePayload(type: number, payload: Buffer): WalRecord | string {
+/**
+ * Decodes the checksummed payload at `buf[start, start + length)`; returns a reason string when its
+ * contents make no sense. Reads in place: no per-record subarray on this replay hot path.
+ */
+export function decodePayload(type: number, buf: Buffer, start: number, length: number): WalRecord | string {
   if (type === RECORD_ENTRY) {
-    if (payload.length < ENTRY_FIXED_BYTES) return `entry record of ${payload.length} bytes is too short`;
-    const entryType = ENTRY_TYPES[payload[16]!];
-    if (entryType === undefined) return `unknown entry type ${payload[16]}`;
-    // Copy the data out so the entries do not pin the whole segment buffer in memory.
-    const data = new Uint8Array(payload.subarray(ENTRY_FIXED_BYTES));
+    if (length < ENTRY_FIXED_BYTES) return `entry record of ${length} bytes is too short`;
+    const entryType = ENTRY_TYPES[buf[start + 16]!];
+    if (entryType === undefined) return `unknown entry type ${buf[start + 16]}`;
+    // A view into the segment buffer, not a copy: the log keeps every entry in memory anyway, so
+    // sharing the buffer costs only its record headers, and replay runs about twice as fast.
+    const data = new Uint8Array(
+      buf.buffer,
+      buf.byteOffset + start + ENTRY_FIXED_BYTES,
+      length - ENTRY_FIXED_BYTES,
+    );
     return {
       type: 'entry',
-      entry: { term: readU64(payload, 0), index: readU64(payload, 8), type: entryType, data },
+      entry: { term: readU64(buf, start), index: readU64(buf, start + 8), type: entryType, data },
     };
   }
   if (type === RECORD_HARD_STATE) {
-    if (payload.length < HARD_STATE_FIXED_BYTES)
-      return `hard-state record of ${payload.length} bytes is too short`;
-    const vote = payload.toString('utf8', HARD_STATE_FIXED_BYTES);
+    if (length < HARD_STATE_FIXED_BYTES) return `hard-state record of ${length} bytes is too short`;
+    const vote = buf.toString('utf8', start + HARD_STATE_FIXED_BYTES, start + length);
     return {
       type: 'hard-state',
-      hardState: { term: readU64(payload, 0), commit: readU64(payload, 8), vote },
+      hardState: { term: readU64(buf, start), commit: readU64(buf, start + 8), vote },
     };
   }
   return `unknown record type ${type}`;

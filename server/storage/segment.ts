@@ -85,7 +85,7 @@ export function scanSegment(
     if (problem) throw new WalCorruptError(file, offset, problem.reason);
     const payloadBytes = buf.readUInt32BE(offset);
     const start = offset + RECORD_HEADER_BYTES;
-    const record = decodePayload(buf[offset + 8]!, buf.subarray(start, start + payloadBytes));
+    const record = decodePayload(buf[offset + 8]!, buf, start, payloadBytes);
     if (typeof record === 'string') throw new WalCorruptError(file, offset, record);
     onRecord(record, offset);
     offset = start + payloadBytes;
