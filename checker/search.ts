@@ -88,7 +88,10 @@ export function searchPartition<S>(
         after = table.compute(state, op);
         transitions = table.transitions;
       }
-      if (after !== ILLEGAL) {
+      // An info operation that would change nothing here is skipped: leaving it out of a
+      // linearization is always allowed, and deleting a step that changes no state keeps every
+      // other step valid, so some linearization exists without it if any exists with it.
+      if (after !== ILLEGAL && (after !== state || hasReturn[op] === 1)) {
         bits[op >> 5]! ^= 1 << (op & 31);
         const added = cache.insertIfAbsent(bits, hash ^ zobrist[op]!, after);
         if (added === 1) {

@@ -85,6 +85,21 @@ describe('indeterminate and failed operations', () => {
     expect(verdict(put, info, early)).toBe('illegal');
   });
 
+  it('an info cas that cannot match at first may still take effect once its expected value is written', () => {
+    const cas = op({
+      process: 1,
+      f: 'cas',
+      value: ['b', 'c'],
+      call: 2,
+      ret: 3,
+      type: 'info',
+      error: 'TIMEOUT',
+    });
+    const putB = op({ process: 2, f: 'put', value: 'b', call: 5, ret: 6 });
+    expect(verdict(put, cas, putB, op({ process: 3, f: 'get', value: 'c', call: 10, ret: 11 }))).toBe('ok');
+    expect(verdict(put, cas, op({ process: 3, f: 'get', value: 'c', call: 10, ret: 11 }))).toBe('illegal');
+  });
+
   it('an operation still pending when the history ends is treated like info', () => {
     const pending = op({ process: 1, f: 'put', value: 'b', call: 2 });
     expect(verdict(put, pending, op({ process: 2, f: 'get', value: 'b', call: 10, ret: 11 }))).toBe('ok');
