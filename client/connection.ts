@@ -32,6 +32,7 @@ export class Connection {
   private readonly waiters = new Map<number, Waiter>();
   private nextRequestId = 1;
   private closedByUser = false;
+  private corked = false;
 
   constructor(
     readonly endpoint: string,
@@ -54,8 +55,21 @@ export class Connection {
         reject(new RaftlabError('TIMEOUT', `no response from ${this.endpoint} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.waiters.set(requestId, { resolve, reject, timer, drop: dropResponse });
-      socket.write(frame);
+      this.write(socket, frame);
     });
+  }
+
+  /** Requests issued in the same tick leave in one writev (cork until the next tick). */
+  private write(socket: Socket, frame: Uint8Array): void {
+    if (!this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        socket.uncork();
+      });
+    }
+    socket.write(frame);
   }
 
   close(): void {

@@ -50,6 +50,13 @@ export function labBinary(): string {
   throw new Error('cannot find bin/lab.js');
 }
 
+/** dist/server/bin.js: `server` alone, without loading the other commands (see server/bin.ts). */
+export function serverEntry(): string {
+  const entry = join(dirname(labBinary()), '..', 'dist', 'server', 'bin.js');
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
+  return entry;
+}
+
 /** A port that was free a moment ago (listen on 0, read it, close). */
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -193,7 +200,9 @@ export class LocalCluster {
       '--data-dir',
       node.dataDir,
     ];
-    const child = spawn(process.execPath, [...args, ...(this.options.serverArgs ?? [])], {
+    // RAFTLAB_NODE_ARGS: extra Node.js flags for the servers (e.g. --cpu-prof when profiling the benchmark).
+    const nodeArgs = (process.env.RAFTLAB_NODE_ARGS ?? '').split(' ').filter((a) => a.length > 0);
+    const child = spawn(process.execPath, [...nodeArgs, ...args, ...(this.options.serverArgs ?? [])], {
       detached: this.options.detached ?? false,
       stdio: ['ignore', fd, fd],
     });

@@ -67,10 +67,11 @@ async function startOnWal(
       `${options.id} restarted: replayed ${entries.length} entries, term ${hardState.term}, commit ${hardState.commit}`,
     );
   logger.info(`${options.id} starting`, { seed, tickMs: options.tickMs, dataDir: options.dataDir });
+  const ticks = ticksFromMs(options.tickMs, options.heartbeatIntervalMs, options.electionTimeoutMs);
   const node = new RaftNode({
     id: options.id,
     voters: options.members.map((m) => m.id),
-    ...ticksFromMs(options.tickMs, options.heartbeatIntervalMs, options.electionTimeoutMs),
+    ...ticks,
     appendEntriesMax: 512,
     appendBytesMax: 1024 * 1024,
     inflightAppendsMax: 256,
@@ -94,6 +95,7 @@ async function startOnWal(
     send: (messages) => peers.transport?.send(messages),
     logger,
     tickMs: options.tickMs,
+    electionTimeoutTicksMin: ticks.electionTimeoutTicksMin,
     inboxMessagesMax: limits.inboxMessagesMax,
     clientAddressOf: (id) => {
       const m = byId.get(id);
@@ -119,6 +121,7 @@ async function startOnWal(
       return !driver.inbox.full;
     },
     whenRoom: (resume) => driver.inbox.whenRoom(resume),
+    onPeerLost: (peer) => driver.peerDisconnected(peer),
   });
   peers.transport = transport;
   const status = (): StatusResult => {

@@ -24,6 +24,7 @@ export interface DriverOptions {
   readonly send: (messages: readonly Message[]) => void;
   readonly logger: Logger;
   readonly tickMs: number;
+  readonly electionTimeoutTicksMin: number;
   readonly inboxMessagesMax: number;
   /** Client address of a member, for NOT_LEADER redirects. */
   readonly clientAddressOf: (id: string) => string | undefined;
@@ -79,6 +80,13 @@ export class Driver {
   stepMessage(message: Message): void {
     if (this.stopping) return;
     if (this.inbox.push({ kind: 'message', message })) this.poke();
+  }
+
+  /** A peer's connection closed (a killed process closes its sockets at once). */
+  peerDisconnected(peer: string): void {
+    if (this.stopping || this.softState.role !== 'follower' || this.softState.leader !== peer) return;
+    this.inbox.push({ kind: 'peer-lost', peer });
+    this.poke();
   }
 
   submitWrite(command: KvCommand, data: Uint8Array, done: (outcome: Outcome) => void): void {
@@ -149,8 +157,24 @@ export class Driver {
     for (const item of this.inbox.takeAll()) {
       if (item.kind === 'message') this.node.step(item.message);
       else if (item.kind === 'write') this.propose(item.write, item.data);
-      else this.queueRead(item.read);
+      else if (item.kind === 'read') this.queueRead(item.read);
+      else this.leaderConnectionLost(item.peer);
     }
+  }
+
+  /**
+   * The leader's connection closed: it probably crashed. Run the election clock forward by one
+   * minimum election timeout, so this follower leaves the leader's lease (it will grant votes) and
+   * its randomized timeout, drawn in [T, 2T], fires within the next T instead of up to 2T after the
+   * last heartbeat. Only time moves faster, which Raft's safety never depends on; if the leader is
+   * alive, its next heartbeat resets the clock before the timeout fires in most cases.
+   */
+  private leaderConnectionLost(peer: string): void {
+    if (this.softState.role !== 'follower' || this.softState.leader !== peer) return;
+    this.log.info(
+      `${this.node.status().id} lost its connection to leader ${peer}; election timer runs ahead`,
+    );
+    for (let i = 0; i < this.options.electionTimeoutTicksMin; i++) this.node.tick();
   }
 
   private propose(write: PendingWrite, data: Uint8Array): void {
@@ -175,18 +199,27 @@ export class Driver {
   private async handleReady(rd: Ready): Promise<void> {
     if (rd.softState) this.onSoftState(rd.softState, rd.hardState?.term ?? this.term);
     if (rd.hardState) this.term = rd.hardState.term;
+    // A leader's appends and heartbeats promise nothing about its own disk (it counts itself toward
+    // a commit only after advance(), i.e. after the sync), so they go out before the sync and the
+    // followers' fsyncs overlap the leader's (Raft thesis 10.2.1). Everything else waits (rule 7).
+    const early = rd.mustSync ? rd.messages.filter(isLeaderTraffic) : [];
+    const late = early.length > 0 ? rd.messages.filter((m) => !isLeaderTraffic(m)) : rd.messages;
+    this.sendMessages(early);
     if (rd.mustSync) await this.options.wal.save(rd.hardState, rd.entries);
     else if (rd.hardState) this.saveInBackground(rd.hardState);
-    if (rd.messages.length > 0) {
-      if (this.log.debugEnabled) for (const m of rd.messages) this.log.debug(`send ${describeMessage(m)}`);
-      this.logRejections(rd.messages);
-      this.options.send(rd.messages);
-    }
+    this.sendMessages(late);
     for (const entry of rd.committedEntries) this.apply(entry);
     for (const rs of rd.readStates) this.pending.readConfirmed(rs.requestId, rs.index);
     for (const id of rd.droppedReads) this.pending.takeRead(id)?.done(this.notLeader());
     this.serveReads();
     this.node.advance();
+  }
+
+  private sendMessages(messages: readonly Message[]): void {
+    if (messages.length === 0) return;
+    if (this.log.debugEnabled) for (const m of messages) this.log.debug(`send ${describeMessage(m)}`);
+    this.logRejections(messages);
+    this.options.send(messages);
   }
 
   /**
@@ -263,4 +296,8 @@ export class Driver {
     }
     this.pending.failAll(failure(code, message, { definite: false }), failure(code, message));
   }
+}
+
+function isLeaderTraffic(m: Message): boolean {
+  return m.type === 'append' || m.type === 'heartbeat';
 }

@@ -14,7 +14,8 @@ export type InboxItem =
       readonly command: KvCommand;
       readonly data: Uint8Array;
     }
-  | { readonly kind: 'read'; readonly read: PendingRead };
+  | { readonly kind: 'read'; readonly read: PendingRead }
+  | { readonly kind: 'peer-lost'; readonly peer: string };
 
 export class Inbox {
   private items: InboxItem[] = [];

@@ -27,6 +27,7 @@ export class FramedSocket {
   private closed = false;
   private closeReason: string | undefined;
   private finished = false;
+  private corked = false;
 
   constructor(
     readonly socket: Socket,
@@ -48,7 +49,22 @@ export class FramedSocket {
   /** Writes one envelope; false means the socket buffer is full (wait for 'drain'). */
   send(envelope: Envelope): boolean {
     if (this.closed) return false;
+    this.corkUntilNextTick();
     return this.socket.write(encodeFrame(encodeEnvelope(envelope)));
+  }
+
+  /**
+   * Applying one batch of committed entries answers many requests in the same tick: cork the
+   * socket so they leave in one writev instead of one syscall each.
+   */
+  private corkUntilNextTick(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.socket.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      this.socket.uncork();
+    });
   }
 
   /** Writes an already-encoded frame. */

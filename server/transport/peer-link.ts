@@ -30,6 +30,7 @@ export class PeerLink {
   private queueHead = 0;
   private queueBytes = 0;
   private draining = false; // waiting for 'drain'
+  private drainScheduled = false;
   private reconnectDelayMs: number;
   private timer: NodeJS.Timeout | undefined;
   droppedMessages = 0;
@@ -63,7 +64,17 @@ export class PeerLink {
     this.queue.push(frame);
     this.queueBytes += frame.length;
     if (this.state === 'idle') this.dial();
-    else if (this.state === 'connected') this.drain();
+    else if (this.state === 'connected') this.scheduleDrain();
+  }
+
+  /** One drain per tick: a Ready's messages to this peer leave in one writev. */
+  private scheduleDrain(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    process.nextTick(() => {
+      this.drainScheduled = false;
+      this.drain();
+    });
   }
 
   close(): void {

@@ -25,6 +25,8 @@ export interface PeerTransportOptions {
   readonly deliver: (message: Message) => boolean;
   /** Calls `resume` when the receiver has room again. */
   readonly whenRoom: (resume: () => void) => void;
+  /** A peer's inbound connection closed (after its hello). */
+  readonly onPeerLost?: (peer: string) => void;
 }
 
 export class PeerTransport {
@@ -98,6 +100,7 @@ export class PeerTransport {
       },
       onClose: (reason) => {
         this.inbound.delete(framed);
+        if (peer !== undefined) this.options.onPeerLost?.(peer);
         if (reason && reason !== 'shutting down')
           log.warn(`closed peer connection from ${peer ?? remote}: ${reason}`);
         else log.debug(`peer connection from ${peer ?? remote} closed`);

@@ -1,0 +1,195 @@
+// npm run bench:server — closed-loop clients against a 3-node local cluster of real `lab server`
+// processes (fsync on, default timeouts: heartbeat 100 ms, election 1000 ms), 16-byte keys from a
+// space of 1,000 and 100-byte values, at concurrency 1, 8, 64 and 256, for puts and linearizable
+// gets; then the time from SIGKILL of the leader to the first successful write (median of trials).
+// Needs `npm run build` first (the servers run from dist/). The load generator shares the cores.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient, type RaftlabClient } from '../client/index.js';
+import { LocalCluster } from '../server/local-cluster.js';
+import { table, writeSection } from './report.js';
+
+const CONCURRENCY = [1, 8, 64, 256];
+const KEYS = 1000;
+const VALUE = new Uint8Array(100).fill(0x61);
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5000);
+const WARMUP_MS = 1000;
+const FAILOVER_TRIALS = Number(process.env.BENCH_FAILOVER_TRIALS ?? 7);
+/** Concurrent operations per client object (each client has one connection per endpoint). */
+const OPS_PER_CLIENT = 32;
+
+const keys = Array.from({ length: KEYS }, (_, i) =>
+  new TextEncoder().encode(`key-${String(i).padStart(12, '0')}`),
+);
+
+interface CellResult {
+  op: string;
+  concurrency: number;
+  opsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+function percentile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+function clients(endpoints: string[], count: number): RaftlabClient[] {
+  return Array.from({ length: count }, () =>
+    createClient({ endpoints, requestTimeoutMs: 5000, operationTimeoutMs: 20_000 }),
+  );
+}
+
+async function runCell(endpoints: string[], op: 'put' | 'get', concurrency: number): Promise<CellResult> {
+  const pool = clients(endpoints, Math.ceil(concurrency / OPS_PER_CLIENT));
+  const latencies: number[] = [];
+  let errors = 0;
+  let measuring = false;
+  let done = false;
+  const worker = async (w: number): Promise<void> => {
+    const client = pool[w % pool.length]!;
+    for (let i = w; !done; i += 7919) {
+      const key = keys[i % KEYS]!;
+      const start = performance.now();
+      try {
+        if (op === 'put') await client.put(key, VALUE);
+        else await client.getBytes(key);
+        if (measuring) latencies.push(performance.now() - start);
+      } catch {
+        if (measuring) errors++;
+      }
+    }
+  };
+  const workers = Array.from({ length: concurrency }, (_, w) => worker(w));
+  await new Promise((r) => setTimeout(r, WARMUP_MS));
+  measuring = true;
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, DURATION_MS));
+  measuring = false;
+  const elapsedMs = performance.now() - t0;
+  done = true;
+  await Promise.all(workers);
+  for (const c of pool) c.close();
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    op,
+    concurrency,
+    opsPerSec: latencies.length / (elapsedMs / 1000),
+    p50Ms: percentile(sorted, 0.5),
+    p99Ms: percentile(sorted, 0.99),
+    errors,
+  };
+}
+
+async function leaderOf(cluster: LocalCluster, client: RaftlabClient): Promise<string> {
+  for (;;) {
+    for (const n of cluster.state.nodes) {
+      if (!cluster.isRunning(n.id)) continue;
+      const s = await client.status(cluster.endpoint(n.id)).catch(() => undefined);
+      if (s?.role === 'leader') return s.nodeId;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** SIGKILL the leader, then write until a write that started after the kill succeeds. */
+async function failoverTrial(cluster: LocalCluster): Promise<number> {
+  const probe = createClient({ endpoints: cluster.endpoints, requestTimeoutMs: 1000 });
+  const leader = await leaderOf(cluster, probe);
+  await probe.put('failover', 'before');
+  // Retry quickly so the figure measures the cluster, not the client's backoff.
+  const writer = createClient({
+    endpoints: cluster.endpoints,
+    requestTimeoutMs: 100,
+    operationTimeoutMs: 30_000,
+    retryDelayMsMin: 5,
+    retryDelayMsMax: 20,
+  });
+  await writer.put('failover', 'warm'); // connections open before the kill
+  const killedAt = performance.now();
+  await cluster.kill(leader, 'SIGKILL');
+  await writer.put('failover', 'after');
+  const ms = performance.now() - killedAt;
+  writer.close();
+  await cluster.restart(leader);
+  // Let the restarted node catch up before the next trial.
+  const target = (await probe.status(cluster.endpoint(await leaderOf(cluster, probe)))).commitIndex;
+  while ((await probe.status(cluster.endpoint(leader))).appliedIndex < target)
+    await new Promise((r) => setTimeout(r, 50));
+  probe.close();
+  return ms;
+}
+
+function fmt(n: number, digits = 1): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : '-';
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'raftlab-bench-'));
+  const cluster = await LocalCluster.start({ nodes: 3, dir });
+  const onExit = (): void => cluster.killAll();
+  process.on('exit', onExit);
+  try {
+    const endpoints = cluster.endpoints;
+    const loader = createClient({ endpoints });
+    await leaderOf(cluster, loader);
+    await Promise.all(keys.map((k) => loader.put(k, VALUE)));
+    loader.close();
+    const results: CellResult[] = [];
+    for (const op of ['put', 'get'] as const)
+      for (const concurrency of CONCURRENCY) {
+        const r = await runCell(endpoints, op, concurrency);
+        console.error(
+          `${op} x${concurrency}: ${fmt(r.opsPerSec, 0)} ops/s, p50 ${fmt(r.p50Ms)} ms, p99 ${fmt(r.p99Ms)} ms, errors ${r.errors}`,
+        );
+        results.push(r);
+      }
+    const failovers: number[] = [];
+    for (let i = 0; i < FAILOVER_TRIALS; i++) {
+      const ms = await failoverTrial(cluster);
+      console.error(`fail-over trial ${i + 1}: ${fmt(ms, 0)} ms`);
+      failovers.push(ms);
+    }
+    writeSection('server', report(results, failovers));
+    console.error('wrote the server section of BENCHMARKS.md');
+  } finally {
+    await cluster.stop(3000);
+    process.off('exit', onExit);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const ETCD: Record<string, Record<number, string>> = {
+  put: { 64: '~2,700', 256: '~3,600 (p99 ~150 ms)' },
+  get: { 256: '~5,500' },
+};
+
+function report(results: CellResult[], failovers: number[]): string {
+  const sorted = [...failovers].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)] ?? NaN;
+  const rows = results.map((r) => [
+    r.op === 'put' ? 'put' : 'get (linearizable)',
+    r.concurrency,
+    fmt(r.opsPerSec, 0),
+    fmt(r.p50Ms),
+    fmt(r.p99Ms),
+    r.errors,
+    ETCD[r.op]?.[r.concurrency] ?? '',
+  ]);
+  return [
+    '## Server (`npm run bench:server`)',
+    '',
+    `3-node local cluster of real \`lab server\` processes on 127.0.0.1, fsync (fdatasync) on, default timeouts (heartbeat 100 ms, election 1000 ms, tick 10 ms); closed-loop clients, 16-byte keys from a space of ${KEYS}, 100-byte values; ${DURATION_MS / 1000} s per cell after ${WARMUP_MS / 1000} s warm-up. The load generator runs on the same 2 cores as the three servers.`,
+    '',
+    table(['operation', 'clients', 'ops/s', 'p50 ms', 'p99 ms', 'errors', 'etcd 3.4 (issue 3)'], rows),
+    '',
+    `Fail-over: time from SIGKILL of the leader to the first successful write, ${failovers.length} trials: median **${fmt(median, 0)} ms** (all: ${sorted.map((m) => fmt(m, 0)).join(', ')} ms). etcd 3.4 with its defaults: median 1.23 s.`,
+    '',
+    'Targets (issue 3): at least 2× etcd at 64 and 256 clients (≥ 5,400 puts/s at 64, ≥ 7,200 at 256, ≥ 11,000 gets/s at 256) with p99 no worse than etcd (~150 ms); median fail-over under 1 s with the same timeouts.',
+  ].join('\n');
+}
+
+await main();
