@@ -11,6 +11,7 @@ import type { SimRng } from './rng.js';
 import type { PlannedOp, Workload } from './workload.js';
 
 const td = new TextDecoder();
+const HOME_NODE_PROBABILITY = 0.3;
 
 export interface ClientEnv {
   now(): number;
@@ -44,6 +45,7 @@ export class SimClient {
   private token = 0;
   private timer: 'attempt' | 'backoff' = 'attempt';
   private leaderGuess: string;
+  private readonly home: string;
 
   constructor(
     readonly endpoint: string,
@@ -59,6 +61,7 @@ export class SimClient {
     this.process = firstProcess;
     this.clientId = firstProcess + 1;
     this.leaderGuess = rng.pick(nodes);
+    this.home = nodes[firstProcess % nodes.length] ?? this.leaderGuess;
   }
 
   get busy(): boolean {
@@ -75,7 +78,9 @@ export class SimClient {
       sequence: write ? ++this.sequence : 0,
       deadline: this.env.now() + SIM_TIMING.clientOpDeadlineNs,
       requestId: 0,
-      target: this.leaderGuess,
+      // Like a Jepsen client bound to its node, an operation sometimes starts at the client's home
+      // node rather than at the believed leader: clients keep talking to deposed leaders.
+      target: this.rng.chance(HOME_NODE_PROBABILITY) ? this.home : this.leaderGuess,
       maybeApplied: false,
     };
     this.recordEvent('invoke', planned.value);

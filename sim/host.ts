@@ -39,7 +39,7 @@ export class SimHost {
   state: HostState = 'up';
   /** Bumped on every restart, so timers of an earlier life are ignored. */
   incarnation = 0;
-  /** Set by the nemesis: the next Ready that writes something crashes this node mid-write. */
+  /** Set by the nemesis: the next Ready that appends log entries crashes this node mid-write. */
   crashAtNextWrite = false;
   private pendingWrites = new Map<number, PendingWrite>();
   private pendingReads = new Map<number, ClientRequest>();
@@ -142,7 +142,7 @@ export class SimHost {
   private drain(): void {
     while (this.state === 'up' && this.raft.hasReady()) {
       const ready = this.raft.ready();
-      if (this.crashAtNextWrite && (ready.entries.length > 0 || ready.hardState !== undefined)) {
+      if (this.crashAtNextWrite && ready.entries.length > 0) {
         const what = this.disk.crashDuringWrite(ready.hardState, ready.entries, this.rng);
         this.env.trace(
           () => `${this.id} CRASH mid-write: ${what}; ${ready.messages.length} messages never sent`,

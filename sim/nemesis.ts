@@ -20,13 +20,16 @@ export interface NemesisWorld {
   restart(node: string): void;
   packetLoss(probability: number): void;
   record(event: Omit<NemesisEvent, 'type' | 'time'>): void;
+  isDown(node: string): boolean;
+  /** Runs `action` after `delayNs` of simulated time. */
+  after(delayNs: number, action: () => void): void;
 }
 
-type Action = 'partition' | 'pause' | 'crash' | 'packet';
+type Action = 'partition' | 'pause' | 'crash' | 'packet' | 'pause-isolated-leader' | 'leader-churn';
 
-/** The fault in force and how to undo it. */
+/** The fault in force: `next()` moves it to its next phase and returns that phase's length, or undefined once healed. */
 interface Active {
-  readonly stop: () => void;
+  readonly next: () => number | undefined;
 }
 
 export class Nemesis {
@@ -41,28 +44,39 @@ export class Nemesis {
     this.actions = [];
     if (faults.has('partition')) this.actions.push('partition', 'partition');
     if (faults.has('pause')) this.actions.push('pause');
-    if (faults.has('crash')) this.actions.push('crash');
+    if (faults.has('crash')) this.actions.push('crash', 'leader-churn');
     if (faults.has('drop')) this.actions.push('packet');
+    // A leader that stalls while cut off, then wakes up with stale timers still believing it leads:
+    // the schedule that exposes reads served without confirming leadership.
+    if (faults.has('partition') && faults.has('pause')) this.actions.push('pause-isolated-leader');
   }
 
   get enabled(): boolean {
     return this.actions.length > 0;
   }
 
-  /** Starts a fault, or stops the one in force; returns the delay until the next call. */
+  /** Starts a fault, moves the one in force to its next phase, or heals it; returns the delay until the next call. */
   step(): number {
     if (this.active !== undefined) {
-      this.stopActive();
+      const phase = this.active.next();
+      if (phase !== undefined) return phase;
+      this.active = undefined;
       return this.rng.int(SIM_TIMING.nemesisQuietNsMin, SIM_TIMING.nemesisQuietNsMax);
     }
     this.active = this.start(this.rng.pick(this.actions));
-    return this.rng.int(SIM_TIMING.nemesisFaultNsMin, SIM_TIMING.nemesisFaultNsMax);
+    return this.faultLength();
   }
 
+  /** Heals whatever is in force, through all its phases. */
   stopActive(): void {
     const active = this.active;
     this.active = undefined;
-    active?.stop();
+    if (active === undefined) return;
+    for (let i = 0; i < 100 && active.next() !== undefined; i++);
+  }
+
+  private faultLength(): number {
+    return this.rng.int(SIM_TIMING.nemesisFaultNsMin, SIM_TIMING.nemesisFaultNsMax);
   }
 
   private start(action: Action): Active {
@@ -75,6 +89,10 @@ export class Nemesis {
         return this.startCrash();
       case 'packet':
         return this.startPacketLoss();
+      case 'pause-isolated-leader':
+        return this.startPauseIsolatedLeader();
+      case 'leader-churn':
+        return this.startLeaderChurn();
     }
   }
 
@@ -88,36 +106,106 @@ export class Nemesis {
     this.world.partition(grudge);
     const nodes = [...grudge.keys()].filter((n) => (grudge.get(n)?.size ?? 0) > 0);
     this.world.record({ phase: 'start', fault: 'partition', detail, nodes });
-    return {
-      stop: () => {
-        this.world.heal();
-        this.world.record({ phase: 'stop', fault: 'partition', detail: 'heal', nodes });
-      },
-    };
+    return once(() => {
+      this.world.heal();
+      this.world.record({ phase: 'stop', fault: 'partition', detail: 'heal', nodes });
+    });
   }
 
   private startPause(): Active {
     const node = this.victim();
     this.world.pause(node);
     this.world.record({ phase: 'start', fault: 'pause', detail: `pause ${node}`, nodes: [node] });
-    return {
-      stop: () => {
-        this.world.resume(node);
-        this.world.record({ phase: 'stop', fault: 'pause', detail: `resume ${node}`, nodes: [node] });
-      },
-    };
+    return once(() => {
+      this.world.resume(node);
+      this.world.record({ phase: 'stop', fault: 'pause', detail: `resume ${node}`, nodes: [node] });
+    });
   }
 
-  private startCrash(): Active {
-    const node = this.victim();
+  private crashNode(node: string): void {
     const midWrite = this.rng.chance(0.5);
     this.world.crash(node, midWrite);
     const detail = midWrite ? `crash ${node} during its next disk write` : `crash ${node}`;
     this.world.record({ phase: 'start', fault: 'kill', detail, nodes: [node] });
+  }
+
+  private restartNode(node: string): void {
+    this.world.restart(node);
+    this.world.record({ phase: 'stop', fault: 'kill', detail: `restart ${node}`, nodes: [node] });
+  }
+
+  private startCrash(): Active {
+    const node = this.victim();
+    this.crashNode(node);
+    return once(() => this.restartNode(node));
+  }
+
+  /**
+   * Leader churn: while it lasts, every newly elected leader is crashed within a few milliseconds
+   * of taking office (before clients find it), and restarted soon after. Short-lived leaders leave
+   * entries of their terms on a minority: the schedules of Raft paper Figure 8.
+   */
+  private startLeaderChurn(): Active {
+    const down = new Set<string>();
+    // Up to a majority may be down at once, briefly: safety must hold without quorum too, and the
+    // Figure 8 schedule needs the holders of two conflicting minority entries down in turn.
+    const downMax = Math.ceil(this.world.nodes.length / 2);
+    const hunt = (leader: string) => {
+      if (down.size >= downMax || down.has(leader)) return;
+      down.add(leader);
+      this.world.after(this.rng.int(0, 3 * SIM_TIMING.tickNs), () => {
+        if (!down.has(leader)) return; // healed meanwhile
+        this.crashNode(leader);
+        this.world.after(this.rng.int(5 * SIM_TIMING.tickNs, 60 * SIM_TIMING.tickNs), () => {
+          if (!down.delete(leader)) return; // already restarted by the heal
+          this.restartNode(leader);
+        });
+      });
+    };
+    this.onLeader = hunt;
+    const first = this.world.leader();
+    if (first !== undefined) hunt(first);
+    return once(() => {
+      this.onLeader = undefined;
+      for (const node of down) if (this.world.isDown(node)) this.restartNode(node);
+      down.clear();
+    });
+  }
+
+  private onLeader: ((node: string) => void) | undefined;
+
+  /** The simulation reports every new leader (the churn fault hunts them). */
+  leaderElected(node: string): void {
+    this.onLeader?.(node);
+  }
+
+  private startPauseIsolatedLeader(): Active {
+    const leader = this.world.leader() ?? this.rng.pick(this.world.nodes);
+    const nodes = [...this.world.nodes];
+    const grudge = new Map(
+      nodes.map((a) => [a, new Set(a === leader ? nodes.filter((b) => b !== a) : [leader])] as const),
+    );
+    this.world.partition(grudge);
+    this.world.pause(leader);
+    this.world.record({ phase: 'start', fault: 'partition', detail: `isolate leader ${leader}`, nodes });
+    this.world.record({ phase: 'start', fault: 'pause', detail: `pause ${leader}`, nodes: [leader] });
+    let resumed = false;
     return {
-      stop: () => {
-        this.world.restart(node);
-        this.world.record({ phase: 'stop', fault: 'kill', detail: `restart ${node}`, nodes: [node] });
+      next: () => {
+        if (!resumed) {
+          resumed = true;
+          this.world.resume(leader); // still cut off, with timers that stood still
+          this.world.record({
+            phase: 'stop',
+            fault: 'pause',
+            detail: `resume ${leader} (still isolated)`,
+            nodes: [leader],
+          });
+          return this.rng.int(SIM_TIMING.tickNs * 2, SIM_TIMING.tickNs * 30);
+        }
+        this.world.heal();
+        this.world.record({ phase: 'stop', fault: 'partition', detail: 'heal', nodes });
+        return undefined;
       },
     };
   }
@@ -127,18 +215,26 @@ export class Nemesis {
     this.world.packetLoss(probability);
     const detail = `drop ${(probability * 100).toFixed(0)}% of packets`;
     this.world.record({ phase: 'start', fault: 'packet', detail, nodes: [...this.world.nodes] });
-    return {
-      stop: () => {
-        this.world.packetLoss(0);
-        this.world.record({
-          phase: 'stop',
-          fault: 'packet',
-          detail: 'packet loss off',
-          nodes: [...this.world.nodes],
-        });
-      },
-    };
+    return once(() => {
+      this.world.packetLoss(0);
+      this.world.record({
+        phase: 'stop',
+        fault: 'packet',
+        detail: 'packet loss off',
+        nodes: [...this.world.nodes],
+      });
+    });
   }
+}
+
+/** A one-phase fault: the next step heals it. */
+function once(heal: () => void): Active {
+  return {
+    next: () => {
+      heal();
+      return undefined;
+    },
+  };
 }
 
 /** Builds a grudge in which every listed pair cannot talk, in both directions. */

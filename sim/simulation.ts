@@ -28,6 +28,7 @@ type SimEvent =
   | { readonly k: 'client-wake'; readonly client: SimClient; readonly token: number }
   | { readonly k: 'client-start'; readonly client: SimClient }
   | { readonly k: 'nemesis' }
+  | { readonly k: 'call'; readonly action: () => void }
   | { readonly k: 'settle-check' };
 
 export interface SimSummary {
@@ -153,6 +154,8 @@ export class Simulation {
         return e.client.startNext();
       case 'nemesis':
         return this.onNemesis();
+      case 'call':
+        return e.action();
       case 'settle-check':
         return; // the loop checks settled() after every event
     }
@@ -205,8 +208,16 @@ export class Simulation {
 
   private observe(host: SimHost): void {
     if (host.state !== 'up') return;
-    this.safety.observe(host.id, host.raft.status(), host.appliedIndex);
+    const status = host.raft.status();
+    this.safety.observe(host.id, status, host.appliedIndex);
+    if (status.role === 'leader' && status.term > this.lastLeaderTerm) {
+      this.lastLeaderTerm = status.term;
+      this.trace.add(this.now, () => `${host.id} is leader of term ${status.term}`);
+      if (this.nemesisRunning) this.nemesis.leaderElected(host.id);
+    }
   }
+
+  private lastLeaderTerm = 0;
 
   // ---- settling: after the last operation, heal everything and wait for the cluster to converge
 
@@ -360,6 +371,9 @@ export class Simulation {
       packetLoss: (p) => {
         this.network.extraDropProbability = p;
       },
+      isDown: (node) =>
+        this.hosts.get(node)?.state === 'crashed' || this.hosts.get(node)?.crashAtNextWrite === true,
+      after: (delayNs, action) => this.queue.push(this.now + delayNs, { k: 'call', action }),
       record: (e) => {
         const event: NemesisEvent = { type: 'nemesis', time: this.now, ...e };
         this.history.push(event);

@@ -1,0 +1,181 @@
+import { describe, expect, it } from 'vitest';
+import { parseFaults } from '../config.js';
+import { SimDisk } from '../disk.js';
+import { EventQueue } from '../event-queue.js';
+import { partitionShape } from '../nemesis.js';
+import { SimNetwork } from '../network.js';
+import { SimRng } from '../rng.js';
+import { parseSeeds, replayCommand } from '../sweep.js';
+import { defaultSimOptions } from '../config.js';
+import type { Entry } from '../../server/raft/types.js';
+
+const entry = (index: number, term: number): Entry => ({
+  index,
+  term,
+  type: 'normal',
+  data: new Uint8Array([index]),
+});
+
+describe('the event queue', () => {
+  it('orders by time, then by the order events were scheduled', () => {
+    const q = new EventQueue<string>();
+    q.push(5, 'a');
+    q.push(1, 'b');
+    q.push(5, 'c');
+    q.push(0, 'd');
+    q.push(5, 'e');
+    q.push(3, 'f');
+    const out: string[] = [];
+    for (let item = q.pop(); item !== undefined; item = q.pop()) out.push(item.event);
+    expect(out).toEqual(['d', 'b', 'f', 'a', 'c', 'e']);
+  });
+
+  it('stays a heap under many random pushes and pops', () => {
+    const rng = new SimRng(3);
+    const q = new EventQueue<number>();
+    let last = -1;
+    for (let i = 0; i < 2000; i++) q.push(rng.int(0, 100), i);
+    for (let item = q.pop(); item !== undefined; item = q.pop()) {
+      expect(item.time).toBeGreaterThanOrEqual(last);
+      last = item.time;
+    }
+  });
+});
+
+describe('the seeded rng tree', () => {
+  it('gives the same draws for the same seed, and independent children per label', () => {
+    const a = new SimRng(42);
+    const b = new SimRng(42);
+    expect([a.int(0, 1e9), a.next()]).toEqual([b.int(0, 1e9), b.next()]);
+    const childA = new SimRng(1).fork('network');
+    const childB = new SimRng(1).fork('clients');
+    expect(childA.int(0, 1e9)).not.toBe(childB.int(0, 1e9));
+  });
+});
+
+describe('the simulated disk', () => {
+  it('keeps what was fsynced and replaces a conflicting suffix', () => {
+    const disk = new SimDisk();
+    disk.write({ term: 1, vote: 'n1', commit: 0 }, [entry(1, 1), entry(2, 1), entry(3, 1)], true);
+    disk.write(undefined, [entry(2, 2)], true);
+    expect(disk.read().entries.map((e) => `${e.index}/${e.term}`)).toEqual(['1/1', '2/2']);
+  });
+
+  it('loses a hard state written without fsync when the node crashes', () => {
+    const disk = new SimDisk();
+    disk.write({ term: 2, vote: 'n2', commit: 0 }, [entry(1, 2)], true);
+    disk.write({ term: 2, vote: 'n2', commit: 1 }, [], false);
+    disk.crash();
+    expect(disk.read().hardState).toEqual({ term: 2, vote: 'n2', commit: 0 });
+  });
+
+  it('keeps only a prefix of a write torn by a crash, and caps commit at the durable log', () => {
+    const disk = new SimDisk();
+    disk.write({ term: 1, vote: 'n1', commit: 1 }, [entry(1, 1)], true);
+    const rng = new SimRng(9);
+    disk.crashDuringWrite({ term: 1, vote: 'n1', commit: 4 }, [entry(2, 1), entry(3, 1), entry(4, 1)], rng);
+    const state = disk.read();
+    expect(state.entries.length).toBeGreaterThanOrEqual(1);
+    expect(state.entries.length).toBeLessThanOrEqual(4);
+    expect(state.hardState.commit).toBeLessThanOrEqual(state.entries.length);
+  });
+
+  it('refuses entries that would leave a gap', () => {
+    const disk = new SimDisk();
+    expect(() => disk.write(undefined, [entry(3, 1)], true)).toThrow(/gap/);
+  });
+});
+
+describe('the simulated network', () => {
+  it('cuts node-to-node packets across a partition in both directions, never client packets', () => {
+    const net = new SimNetwork(new SimRng(1), new Set());
+    net.setGrudge(new Map([['n1', new Set(['n2'])]]));
+    expect(net.deliveries('n1', 'n2', true)).toEqual([]);
+    expect(net.deliveries('n2', 'n1', true)).toEqual([]);
+    expect(net.deliveries('n1', 'n3', true)).toHaveLength(1);
+    expect(net.deliveries('n1', 'c0', false)).toHaveLength(1);
+    net.heal();
+    expect(net.deliveries('n1', 'n2', true)).toHaveLength(1);
+  });
+
+  it('drops and duplicates only when those faults are on', () => {
+    const quiet = new SimNetwork(new SimRng(2), new Set());
+    const noisy = new SimNetwork(new SimRng(2), parseFaults('drop,duplicate'));
+    for (let i = 0; i < 2000; i++) {
+      quiet.deliveries('n1', 'n2', true);
+      noisy.deliveries('n1', 'n2', true);
+    }
+    expect(quiet.stats.dropped + quiet.stats.duplicated).toBe(0);
+    expect(noisy.stats.dropped).toBeGreaterThan(0);
+    expect(noisy.stats.duplicated).toBeGreaterThan(0);
+  });
+});
+
+describe('partition shapes', () => {
+  const nodes = ['n1', 'n2', 'n3', 'n4', 'n5'];
+  const reachable = (g: Map<string, ReadonlySet<string>>, a: string) =>
+    nodes.filter((b) => b === a || g.get(a)?.has(b) !== true);
+
+  it('a majorities ring lets every node see a majority, and no two nodes the same one', () => {
+    for (let seed = 1; seed < 200; seed++) {
+      const { detail, grudge } = partitionShape(new SimRng(seed), nodes, 'n1');
+      if (!detail.startsWith('majorities ring')) continue;
+      const views = nodes.map((n) => reachable(grudge, n).sort().join(','));
+      for (const v of views) expect(v.split(',').length).toBe(3);
+      expect(new Set(views).size).toBe(5);
+      return;
+    }
+    throw new Error('no majorities ring drawn in 200 seeds');
+  });
+
+  it('a bridge node sees everyone while the two sides cannot see each other', () => {
+    for (let seed = 1; seed < 200; seed++) {
+      const { detail, grudge } = partitionShape(new SimRng(seed), nodes, 'n1');
+      const m = /^bridge (.*) <(n\d)> (.*)$/.exec(detail);
+      if (m === null) continue;
+      expect(reachable(grudge, m[2] as string)).toHaveLength(5);
+      const left = (m[1] as string).split(',');
+      const right = (m[3] as string).split(',');
+      for (const l of left) for (const r of right) expect(grudge.get(l)?.has(r)).toBe(true);
+      return;
+    }
+    throw new Error('no bridge drawn in 200 seeds');
+  });
+
+  it('isolating the leader cuts exactly the leader off', () => {
+    for (let seed = 1; seed < 200; seed++) {
+      const { detail, grudge } = partitionShape(new SimRng(seed), nodes, 'n4');
+      if (detail !== 'isolate leader n4') continue;
+      expect(reachable(grudge, 'n4')).toEqual(['n4']);
+      expect(reachable(grudge, 'n1')).toEqual(['n1', 'n2', 'n3', 'n5']);
+      return;
+    }
+    throw new Error('no leader isolation drawn in 200 seeds');
+  });
+});
+
+describe('seed lists and replay commands', () => {
+  it('parses single seeds, ranges and lists, and rejects nonsense', () => {
+    expect(parseSeeds('42')).toEqual([42]);
+    expect(parseSeeds('1..3,7,9..10')).toEqual([1, 2, 3, 7, 9, 10]);
+    expect(() => parseSeeds('5..1')).toThrow(/before the start/);
+    expect(() => parseSeeds('abc')).toThrow(/bad seed list/);
+  });
+
+  it('names every option that differs from the defaults', () => {
+    const o = defaultSimOptions({
+      seed: 7,
+      nodes: 3,
+      ops: 100,
+      faults: parseFaults('crash,pause'),
+      unsafe: new Set(['vote-twice']),
+    });
+    expect(replayCommand(o)).toBe(
+      'lab sim --seed 7 --nodes 3 --faults pause,crash --ops 100 --unsafe vote-twice',
+    );
+  });
+
+  it('rejects an unknown fault name', () => {
+    expect(() => parseFaults('partition,meteor')).toThrow(/unknown fault "meteor"/);
+  });
+});
