@@ -217,7 +217,7 @@ export class RaftNode {
     if (this.role !== 'leader') return;
     // Rule 7: the leader counts itself only for what is durable.
     const self = this.progress.get(this.id);
-    if (self && self.maybeUpdate(this.log.stableIndex) && this.maybeCommit()) this.bcastAppend();
+    if (self && self.maybeUpdate(this.log.stableIndex) && this.maybeCommit()) this.appendsPending = true;
   }
 
   status(): RaftStatus {
@@ -519,7 +519,9 @@ export class RaftNode {
     // A successful probe (even one that adds nothing, as when the follower is already in sync) ends probing.
     if (pr.state === 'probe' && m.matchIndex >= pr.match) pr.becomeReplicate();
     else if (!updated) return; // stale or duplicate
-    if (this.maybeCommit()) this.bcastAppend();
+    // A new commit index goes out at the next ready(), so the answers of one driver cycle share
+    // one broadcast (and it rides on appends of new proposals when there are any).
+    if (this.maybeCommit()) this.appendsPending = true;
     else this.sendAppendsTo(m.from, pr, pr.commitSent < this.log.committed);
   }
 
