@@ -23,10 +23,10 @@ export interface NodeLogSummary {
 
 // Order matters: the first match names the line.
 const KINDS: readonly [NotableKind, RegExp][] = [
-  ['crash', /\bcrash|\bfatal\b|\bpanic|uncaught|assertion|invariant violated/i],
+  ['crash', /\bcrash|\bfatal\b|\bpanic|uncaught|assertion|invariant violated|driver stopped/i],
   ['leader', /became leader|elected leader|\bis (now )?leader\b/i],
-  ['step-down', /step(ped|s|ping)?[ -]down|became follower|lost leadership|lost quorum/i],
-  ['restart', /restart|starting server|server start|recover(ed|ing)|replay(ed)? (the )?wal|wal replay/i],
+  ['step-down', /step(ped|s|ping)?[ -]down|lost leadership/i],
+  ['restart', /restart|\bstarting\b|recover(ed|ing)|replay(ed)? (the )?wal|wal replay/i],
   ['refused', /refus/i],
 ];
 
@@ -61,6 +61,7 @@ export function parseLogLine(line: string): { wallMs: number; message: string } 
 export function notableLines(node: string, text: string, startedAtMs: number): NodeLogSummary {
   const lines: NotableLine[] = [];
   let unparseable = 0;
+  let leader = false;
   for (const raw of text.split('\n')) {
     if (raw.trim() === '') continue;
     const parsed = parseLogLine(raw);
@@ -68,7 +69,12 @@ export function notableLines(node: string, text: string, startedAtMs: number): N
       unparseable += 1;
       continue;
     }
-    const kind = classify(parsed.message);
+    // The server logs role changes as "n1 became follower for term 5": that is a step-down only
+    // when this node was the leader, so we follow each node's role through its log.
+    const becameOther = /became (follower|candidate|pre-?candidate)/i.test(parsed.message);
+    const kind = becameOther ? (leader ? 'step-down' : undefined) : classify(parsed.message);
+    if (kind === 'leader') leader = true;
+    if (kind === 'step-down' || kind === 'restart' || kind === 'crash') leader = false;
     if (kind === undefined) continue;
     const message = parsed.message.replace(/^(DEBUG|INFO|WARN|ERROR)\s+/, '');
     lines.push({ node, kind, timeS: (parsed.wallMs - startedAtMs) / 1000, text: message.slice(0, 200) });

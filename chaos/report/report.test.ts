@@ -99,12 +99,19 @@ describe('node log lines', () => {
       '2026-11-22T04:00:02.500Z INFO  n1 became leader for term 3',
       '{"time":"2026-11-22T04:00:04.000Z","level":"info","node":"n1","msg":"stepped down: higher term"}',
       '2026-11-22T04:00:05.000Z INFO  applied entry (index=4)',
+      '2026-11-22T04:00:06.000Z INFO  n1 became candidate for term 4',
+      '2026-11-22T04:00:07.000Z INFO  n1 became leader for term 4',
+      '2026-11-22T04:00:08.000Z INFO  n1 became follower for term 5',
+      '2026-11-22T04:00:09.000Z INFO  n1 restarted: replayed 812 entries, term 5, commit 700',
       'no time here: crash',
     ].join('\n');
     const summary = notableLines('n1', text, start);
     expect(summary.lines.map((l) => [l.kind, l.timeS])).toEqual([
       ['leader', 2.5],
       ['step-down', 4],
+      ['leader', 7],
+      ['step-down', 8],
+      ['restart', 9],
     ]);
     expect(summary.unparseable).toBe(1);
   });
