@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs `lab "$@"` once the runtime has installed this node's iptables rules. The runtime writes
+# Runs its arguments (node /app/bin/lab.js server ...) once the runtime has installed this node's iptables rules. The runtime writes
 # /run/raftlab/ready after applying them; /run/raftlab is a tmpfs, so it is empty on every (re)start
 # and a restarted node never talks to a peer before the partition in force is back in place.
 waited=0
@@ -11,4 +11,4 @@ while [ ! -e /run/raftlab/ready ]; do
   fi
   sleep 0.1
 done
-exec node /app/bin/lab.js "$@"
+exec "$@"

@@ -17,6 +17,30 @@ export function portAccepts(host: string, port: number, connectTimeoutMs = 1000)
   });
 }
 
+/**
+ * Resolves true when host:port accepts and the connection is still open holdMs later. A forwarder
+ * (docker-proxy) accepts at once and then closes when nothing listens behind it; a server does not.
+ */
+export function portServes(host: string, port: number, holdMs = 250): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    let timer: NodeJS.Timeout | undefined = setTimeout(() => finish(false), 1000 + holdMs);
+    function finish(ok: boolean): void {
+      clearTimeout(timer);
+      timer = undefined;
+      socket.destroy();
+      resolve(ok);
+    }
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => finish(true), holdMs);
+    });
+    socket.once('end', () => finish(false));
+    socket.once('close', () => finish(false));
+    socket.once('error', () => finish(false));
+  });
+}
+
 export interface WaitOptions {
   timeoutMs: number;
   intervalMs?: number;
@@ -25,7 +49,22 @@ export interface WaitOptions {
 }
 
 /** Polls until host:port accepts, or throws naming what was awaited. */
-export async function waitForPort(
+export function waitForPort(host: string, port: number, what: string, options: WaitOptions): Promise<void> {
+  return waitUntil(() => portAccepts(host, port), host, port, what, options);
+}
+
+/** Polls until host:port accepts and keeps the connection open (see portServes). */
+export function waitForServing(
+  host: string,
+  port: number,
+  what: string,
+  options: WaitOptions,
+): Promise<void> {
+  return waitUntil(() => portServes(host, port), host, port, what, options);
+}
+
+async function waitUntil(
+  probe: () => Promise<boolean>,
   host: string,
   port: number,
   what: string,
@@ -34,7 +73,7 @@ export async function waitForPort(
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
     options.check?.();
-    if (await portAccepts(host, port)) return;
+    if (await probe()) return;
     if (Date.now() >= deadline) {
       throw new Error(`${what}: ${host}:${port} did not accept connections within ${options.timeoutMs} ms`);
     }

@@ -59,27 +59,29 @@ function required(name: string, why: string): string {
   return found;
 }
 
-/** Shared libraries of a binary, as absolute paths (the dynamic loader included). */
-export function sharedLibraries(binary: string): string[] {
+/** Shared libraries of one or more binaries (union), as absolute paths, the dynamic loader included. */
+export function sharedLibraries(...binaries: string[]): string[] {
   let output: string;
   try {
-    output = execFileSync('ldd', [binary], { encoding: 'utf8' });
+    // One ldd for all: it is a shell script, and one spawn per extension module would cost seconds.
+    output = execFileSync('ldd', binaries, { encoding: 'utf8' });
   } catch (error) {
-    // A static binary makes ldd exit 1 ("not a dynamic executable").
-    const text = String((error as { stdout?: unknown }).stdout ?? '');
-    if (text.includes('not a dynamic executable') || text.includes('statically linked')) return [];
-    throw new Error(`offline base image: ldd ${binary} failed: ${(error as Error).message}`, {
-      cause: error,
-    });
+    // ldd exits 1 if any file is static ("not a dynamic executable"); its output is still usable.
+    output = String((error as { stdout?: unknown }).stdout ?? '');
+    if (!/not a dynamic executable|statically linked|=>/.test(output)) {
+      throw new Error(`offline base image: ldd ${binaries.join(' ')} failed: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
   }
-  const libraries: string[] = [];
+  const libraries = new Set<string>();
   for (const line of output.split('\n')) {
     if (line.includes('not found'))
-      throw new Error(`offline base image: ${binary} needs a missing library: ${line.trim()}`);
-    const match = /=>\s*(\/\S+)/.exec(line) ?? /^\s*(\/\S+)\s+\(/.exec(line);
-    if (match?.[1] !== undefined) libraries.push(match[1]);
+      throw new Error(`offline base image: a binary needs a missing library: ${line.trim()}`);
+    const match = /=>\s*(\/\S+)/.exec(line) ?? /^\s+(\/\S+)\s+\(/.exec(line);
+    if (match?.[1] !== undefined) libraries.add(match[1]);
   }
-  return libraries;
+  return [...libraries];
 }
 
 function xtablesModulesDir(iptablesBinary: string): string | undefined {
@@ -96,68 +98,84 @@ function xtablesModulesDir(iptablesBinary: string): string | undefined {
   return candidates.find((dir) => existsSync(dir));
 }
 
-/** What goes into the base image, read from this host. Throws naming anything missing. */
-export function planBaseLayout(nodeBinary = process.execPath): BaseLayout {
-  const layout: BaseLayout = {
-    files: [],
-    symlinks: new Map(),
-    dirs: new Map(),
-    generated: new Map(),
-    env: new Map([['PATH', IMAGE_PATH]]),
-  };
-  const binaries: BaseFile[] = [
-    { imagePath: '/usr/local/bin/node', hostPath: nodeBinary, mode: 0o755 },
-    {
-      imagePath: '/bin/sh',
-      hostPath: realpathSync(required('sh', 'the entrypoint is a shell script')),
-      mode: 0o755,
-    },
-    {
-      imagePath: '/bin/sleep',
-      hostPath: realpathSync(required('sleep', 'the entrypoint polls')),
-      mode: 0o755,
-    },
+/** The binaries the image needs (before their libraries), read from this host. */
+interface BaseInputs {
+  binaries: BaseFile[];
+  symlinks: Map<string, string>;
+  modulesDir: string;
+}
+
+function baseInputs(nodeBinary: string): BaseInputs {
+  const binary = (imagePath: string, hostPath: string, mode = 0o755): BaseFile => ({
+    imagePath,
+    hostPath: realpathSync(hostPath),
+    mode,
+  });
+  const binaries = [
+    binary('/usr/local/bin/node', nodeBinary),
+    binary('/bin/sh', required('sh', 'the entrypoint is a shell script')),
+    binary('/bin/sleep', required('sleep', 'the entrypoint polls')),
   ];
   // Legacy iptables needs only libc and its own small libraries; nft is the fallback.
   const xtables =
     which('xtables-legacy-multi') ??
     which('xtables-nft-multi') ??
     required('xtables-legacy-multi', 'partitions are iptables rules');
-  const xtablesName = basename(xtables);
-  binaries.push({ imagePath: `/usr/sbin/${xtablesName}`, hostPath: realpathSync(xtables), mode: 0o755 });
-  for (const name of IPTABLES_NAMES) layout.symlinks.set(`/usr/sbin/${name}`, xtablesName);
+  binaries.push(binary(`/usr/sbin/${basename(xtables)}`, xtables));
+  const symlinks = new Map(IPTABLES_NAMES.map((name) => [`/usr/sbin/${name}`, basename(xtables)]));
   const ip = which('ip');
-  if (ip !== undefined) binaries.push({ imagePath: '/usr/sbin/ip', hostPath: realpathSync(ip), mode: 0o755 });
-  const modules = xtablesModulesDir(xtables);
-  if (modules === undefined)
+  if (ip !== undefined) binaries.push(binary('/usr/sbin/ip', ip));
+  const modulesDir = xtablesModulesDir(xtables);
+  if (modulesDir === undefined)
     throw new Error('offline base image: cannot find the xtables extension modules (…/xtables/*.so)');
-  for (const name of readdirSync(modules)
+  for (const name of readdirSync(modulesDir)
     .filter((n) => n.endsWith('.so'))
     .sort()) {
-    binaries.push({
-      imagePath: join(modules, name),
-      hostPath: realpathSync(join(modules, name)),
-      mode: 0o644,
-    });
+    binaries.push(binary(join(modulesDir, name), join(modulesDir, name), 0o644));
   }
+  return { binaries, symlinks, modulesDir };
+}
+
+/**
+ * A cheap stand-in for the content hash: paths, sizes and times of the binaries and of the loader
+ * cache (which changes whenever libraries are installed). Equal fingerprints reuse the image
+ * without reading 100 MB and running ldd.
+ */
+function hostFingerprint(inputs: BaseInputs): string {
+  const hash = createHash('sha256');
+  const stamp = (path: string): void => {
+    const stat = existsSync(path) ? statSync(path) : undefined;
+    hash.update(`${path} ${stat?.size ?? '-'} ${stat?.mtimeMs ?? '-'} ${stat?.ino ?? '-'}\n`);
+  };
+  for (const file of inputs.binaries) stamp(file.hostPath);
+  stamp('/etc/ld.so.cache');
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** What goes into the base image, read from this host. Throws naming anything missing. */
+export function planBaseLayout(nodeBinary = process.execPath, inputs = baseInputs(nodeBinary)): BaseLayout {
+  const layout: BaseLayout = {
+    files: [...inputs.binaries],
+    symlinks: new Map(inputs.symlinks),
+    dirs: new Map(),
+    generated: new Map(),
+    env: new Map([['PATH', IMAGE_PATH]]),
+  };
   // libxtables looks for its modules where it was built to; say so explicitly, since a merged-/usr
   // host may name that folder through a symlink the image does not have.
-  layout.env.set('XTABLES_LIBDIR', modules);
-  layout.files.push(...binaries);
-  addLibraries(layout, binaries);
+  layout.env.set('XTABLES_LIBDIR', inputs.modulesDir);
+  addLibraries(layout, inputs.binaries);
   addSystemFiles(layout);
   return layout;
 }
 
 function addLibraries(layout: BaseLayout, binaries: readonly BaseFile[]): void {
   const seen = new Set(layout.files.map((f) => f.imagePath));
-  for (const binary of binaries) {
-    for (const library of sharedLibraries(binary.hostPath)) {
-      if (seen.has(library)) continue;
-      seen.add(library);
-      // Same path inside as outside: the loader and the binaries' RUNPATHs find them unchanged.
-      layout.files.push({ imagePath: library, hostPath: realpathSync(library), mode: 0o755 });
-    }
+  for (const library of sharedLibraries(...binaries.map((b) => b.hostPath))) {
+    if (seen.has(library)) continue;
+    seen.add(library);
+    // Same path inside as outside: the loader and the binaries' RUNPATHs find them unchanged.
+    layout.files.push({ imagePath: library, hostPath: realpathSync(library), mode: 0o755 });
   }
   // There is no ld.so.cache in the image: point the loader at every folder that holds a library.
   const libraryDirs = [
@@ -215,23 +233,29 @@ export function layoutTar(layout: BaseLayout): TarArchive {
   return archive;
 }
 
+const LABEL_FINGERPRINT = 'raftlab.base-fingerprint';
+
 /** Builds (or finds) raftlab-base:<hash>; returns the image reference. */
 export async function ensureBaseImage(docker: Docker, log: (message: string) => void): Promise<string> {
-  const layout = planBaseLayout();
+  const inputs = baseInputs(process.execPath);
+  const fingerprint = hostFingerprint(inputs);
+  const known = await docker.listImages({ filters: { label: [`${LABEL_FINGERPRINT}=${fingerprint}`] } });
+  const knownTag = known
+    .flatMap((image) => image.RepoTags ?? [])
+    .find((tag) => tag.startsWith(`${BASE_REPOSITORY}:`));
+  if (knownTag !== undefined) return knownTag;
+  const layout = planBaseLayout(process.execPath, inputs);
   const reference = `${BASE_REPOSITORY}:${layoutHash(layout)}`;
   if (await imageExists(docker, reference)) return reference;
   log(
     `building the offline base image ${reference} from this host's node, sh and iptables (${layout.files.length} files)`,
   );
   const [repo, tag] = reference.split(':') as [string, string];
+  const env = [...layout.env].map(([name, value]) => `ENV ${name}=${value}`);
   const stream = await docker.importImage(layoutTar(layout), {
     repo,
     tag,
-    changes: [
-      ...[...layout.env].map(([name, value]) => `ENV ${name}=${value}`),
-      'LABEL raftlab=1',
-      'CMD ["/bin/sh"]',
-    ],
+    changes: [...env, 'LABEL raftlab=1', `LABEL ${LABEL_FINGERPRINT}=${fingerprint}`, 'CMD ["/bin/sh"]'],
   });
   await followProgress(docker, stream, `import ${reference}`);
   return reference;

@@ -8,7 +8,7 @@ import type Docker from 'dockerode';
 import { assertKnown, checkedGrudge, checkedLoss, noFaults, type FaultState } from '../faults.js';
 import type { ClusterSpec, Grudge, NodeHandle, Runtime, RuntimeLogger } from '../types.js';
 import { RuntimeError } from '../types.js';
-import { waitForPort } from '../wait.js';
+import { waitForServing } from '../wait.js';
 import { freePorts } from '../local/ports.js';
 import { connectEngine, execIn, statusCode } from './engine.js';
 import { LABEL_NODE, runLabels } from './labels.js';
@@ -22,6 +22,8 @@ export interface DockerRuntimeOptions {
   log?: RuntimeLogger;
   /** Image to run instead of building raftlab-server (tests). */
   image?: string;
+  /** The command in the container before the node's flags; default node /app/bin/lab.js server. */
+  containerCommand?: readonly string[];
   startTimeoutMs?: number;
   stopGraceSeconds?: number;
 }
@@ -29,6 +31,7 @@ export interface DockerRuntimeOptions {
 export const CLIENT_PORT = 7000;
 export const PEER_PORT = 7001;
 const START_TIMEOUT_MS_DEFAULT = 60_000;
+const DEFAULT_COMMAND = ['node', '/app/bin/lab.js', 'server'];
 
 interface DockerNode {
   id: string;
@@ -94,7 +97,16 @@ export class DockerRuntime implements Runtime {
       Hostname: id,
       Image: image,
       Labels: labels,
-      Cmd: ['server', '--id', id, '--cluster', this.clusterSpec(), '--data-dir', '/data', ...spec.serverArgs],
+      Cmd: [
+        ...(this.options.containerCommand ?? DEFAULT_COMMAND),
+        '--id',
+        id,
+        '--cluster',
+        this.clusterSpec(),
+        '--data-dir',
+        '/data',
+        ...spec.serverArgs,
+      ],
       ExposedPorts: { [`${CLIENT_PORT}/tcp`]: {} },
       HostConfig: {
         Init: true,
@@ -120,7 +132,9 @@ export class DockerRuntime implements Runtime {
     node.running = true;
     node.paused = false;
     await this.applyRules(node);
-    await waitForPort(
+    // The published port accepts as soon as the container runs (docker-proxy); waitForServing also
+    // checks that the connection then stays open, i.e. the server behind it is listening.
+    await waitForServing(
       '127.0.0.1',
       node.hostPort,
       `node ${node.id} (container ${node.container.id.slice(0, 12)})`,

@@ -7,13 +7,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { processAlive } from '../process-alive.js';
-import { ask, collectUntilExit, eventually, spawnDriver, standInCommand, status } from '../test/helpers.js';
+import {
+  allFresh,
+  ask,
+  collectUntilExit,
+  endpoint,
+  eventually,
+  FRESH_MS,
+  spawnDriver,
+  STALE_MS,
+  standInCommand,
+  sleepMs,
+  status,
+} from '../test/helpers.js';
 import type { NodeHandle } from '../types.js';
 import { LocalRuntime } from './local-runtime.js';
 import { stateFile, type LocalRunState } from './state.js';
 
-const FRESH_MS = 300;
-const STALE_MS = 700;
 let base: string;
 let runtime: LocalRuntime | undefined;
 
@@ -40,25 +50,6 @@ async function startCluster(runId: string): Promise<NodeHandle[]> {
   return handles;
 }
 
-/** Every node heard from and was acked by every peer within FRESH_MS. */
-async function allFresh(handles: NodeHandle[]): Promise<boolean> {
-  for (const h of handles) {
-    const s = await status(h.clientEndpoint);
-    const peers = handles.filter((p) => p.id !== h.id).map((p) => p.id);
-    if (
-      !peers.every(
-        (p) => (s.heardMsAgo[p] ?? Infinity) < FRESH_MS && (s.ackedMsAgo[p] ?? Infinity) < FRESH_MS,
-      )
-    )
-      return false;
-  }
-  return true;
-}
-
-function endpoint(handles: NodeHandle[], id: string): string {
-  return handles.find((h) => h.id === id)?.clientEndpoint ?? '';
-}
-
 function recordedPids(runId: string): number[] {
   const state = JSON.parse(readFileSync(stateFile(runId), 'utf8')) as LocalRunState;
   return Object.values(state.nodes).flatMap((n) => (n.pid === null ? [] : [n.pid]));
@@ -68,7 +59,7 @@ describe('local runtime', () => {
   it('a grudge holds traffic on exactly the blocked directions, and heal restores it', async () => {
     const handles = await startCluster('partition');
     await runtime?.partition(new Map([['n1', new Set(['n2'])]]));
-    await new Promise((r) => setTimeout(r, STALE_MS + 200));
+    await sleepMs(STALE_MS + 200);
     const n1 = await status(endpoint(handles, 'n1'));
     const n2 = await status(endpoint(handles, 'n2'));
     expect(n1.heardMsAgo.n2).toBeGreaterThan(STALE_MS); // n1 drops n2's heartbeats
@@ -82,7 +73,7 @@ describe('local runtime', () => {
   it('packet loss of 1 cuts a node off and heal restores it', async () => {
     const handles = await startCluster('loss');
     await runtime?.packetLoss(['n3'], 1);
-    await new Promise((r) => setTimeout(r, STALE_MS + 200));
+    await sleepMs(STALE_MS + 200);
     const n1 = await status(endpoint(handles, 'n1'));
     expect(n1.heardMsAgo.n3).toBeGreaterThan(STALE_MS);
     expect(n1.heardMsAgo.n2).toBeLessThan(FRESH_MS);
@@ -106,7 +97,7 @@ describe('local runtime', () => {
     const handles = await startCluster('pause');
     await runtime?.pause('n2');
     await expect(ask(endpoint(handles, 'n2'), 'status', 500)).rejects.toThrow(/no answer/);
-    await new Promise((r) => setTimeout(r, STALE_MS));
+    await sleepMs(STALE_MS);
     expect((await status(endpoint(handles, 'n1'))).heardMsAgo.n2).toBeGreaterThan(STALE_MS);
     await runtime?.resume('n2');
     expect(await eventually(async () => allFresh(handles), 3000)).toBe(true);

@@ -5,13 +5,20 @@ import { join } from 'node:path';
 import { setInterval } from 'node:timers';
 import { createRuntime } from '../select.js';
 import { standInCommand } from './helpers.js';
+import { STAND_IN_COMMAND } from './stand-in-image.js';
 
 const [kind, runId, baseDir] = process.argv.slice(2);
 if ((kind !== 'local' && kind !== 'docker') || runId === undefined || baseDir === undefined) {
   process.stderr.write('usage: drive.ts local|docker RUN_ID BASE_DIR\n');
   process.exit(254);
 }
-const runtime = createRuntime(kind, kind === 'local' ? { serverCommand: standInCommand() } : {});
+// Docker: the test passes the stand-in image it built (RAFTLAB_TEST_IMAGE).
+const runtime = createRuntime(
+  kind,
+  kind === 'local'
+    ? { serverCommand: standInCommand() }
+    : { image: process.env.RAFTLAB_TEST_IMAGE, containerCommand: STAND_IN_COMMAND },
+);
 process.once('SIGINT', () => {
   void runtime.teardown().then(() => {
     process.stdout.write('TORN DOWN\n');

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { NodeHandle } from '../types.js';
 
 export function standInCommand(): string[] {
   return [process.execPath, join(import.meta.dirname, 'stand-in.mjs')];
@@ -92,4 +93,27 @@ export function collectUntilExit(child: ChildProcess): Promise<{ code: number | 
   let stdout = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout })));
+}
+
+/** A link carried traffic this recently: fresh. Not for this long: stale (cut). */
+export const FRESH_MS = 300;
+export const STALE_MS = 700;
+
+/** Every node heard from and was acked by every peer within FRESH_MS. */
+export async function allFresh(handles: readonly NodeHandle[]): Promise<boolean> {
+  for (const h of handles) {
+    const s = await status(h.clientEndpoint);
+    const peers = handles.filter((p) => p.id !== h.id).map((p) => p.id);
+    const fresh = (ago: Record<string, number>, p: string): boolean => (ago[p] ?? Infinity) < FRESH_MS;
+    if (!peers.every((p) => fresh(s.heardMsAgo, p) && fresh(s.ackedMsAgo, p))) return false;
+  }
+  return true;
+}
+
+export function endpoint(handles: readonly NodeHandle[], id: string): string {
+  return handles.find((h) => h.id === id)?.clientEndpoint ?? '';
+}
+
+export function sleepMs(ms: number): Promise<void> {
+  return delay(ms);
 }
