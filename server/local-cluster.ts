@@ -215,7 +215,7 @@ export class LocalCluster {
 
   private async waitReady(id: string): Promise<void> {
     const node = this.node(id);
-    const deadline = Date.now() + (this.options.startTimeoutMs ?? 15_000);
+    const deadline = Date.now() + (this.options.startTimeoutMs ?? 60_000);
     while (Date.now() < deadline) {
       if (!this.isRunning(id))
         throw new Error(
