@@ -93,7 +93,7 @@ export class LabRun {
   private async startCluster(interrupt: AbortSignal): Promise<void> {
     const { runtime, reason } = await this.deps.selectRuntime(this.options.runtime, {
       seed: this.seed,
-      log: (message) => this.log.note(`runtime: ${message}`),
+      log: (message) => this.log.say(`runtime: ${message}`),
     });
     this.runtime = runtime;
     this.results.runtime = runtime.name;
