@@ -27,12 +27,11 @@ export class RaftLog {
       invariant(prev === undefined || prev.term <= e.term, `restored log terms decrease at index ${e.index}`);
       this.entries.push(e);
     }
-    invariant(
-      committed <= this.lastIndex(),
-      `restored commit ${committed} beyond last index ${this.lastIndex()}`,
-    );
-    invariant(applied <= committed, `restored applied ${applied} beyond commit ${committed}`);
-    this.committed = committed;
+    // A torn write may keep a hard state whose commit covers entries that did not reach the disk.
+    // Committing is cluster knowledge, not ours alone: forgetting part of it is safe.
+    const commit = Math.min(committed, this.lastIndex());
+    invariant(applied <= commit, `restored applied ${applied} beyond commit ${commit}`);
+    this.committed = commit;
     this.applied = applied;
     this.applyingUpTo = applied;
     this.stableIndex = this.lastIndex();

@@ -83,12 +83,15 @@ export class RaftNode {
     this.log = new RaftLog(config.initial?.entries ?? [], hs.commit, config.applied ?? 0);
     this.term = hs.term;
     this.vote = hs.vote;
-    invariant(
-      this.log.lastTerm() <= this.term,
-      `restored log term ${this.log.lastTerm()} beyond term ${this.term}`,
-    );
+    if (this.log.lastTerm() > this.term) {
+      // A torn write kept entries of a newer term but not the hard state of that term. No vote of
+      // that term was ever promised (a grant leaves only after its hard state is durable), so
+      // adopting the term with no vote is safe and restores term >= last log term.
+      this.term = this.log.lastTerm();
+      this.vote = '';
+    }
     this.reads = new ReadOnlyQueue(config.readsPendingMax);
-    this.prevHard = { term: hs.term, vote: hs.vote, commit: hs.commit };
+    this.prevHard = { term: hs.term, vote: hs.vote, commit: this.log.committed };
     this.prevSoft = { leader: '', role: 'follower' };
     this.resetTimers();
   }
