@@ -45,9 +45,11 @@ export function hrefOf(...segments: string[]): string {
     .join('/');
 }
 
-/** Run options as the flags that set them: `--nodes 5 --nemesis partition`. */
+/** Run options as `name=value` pairs, lists comma-joined: `nodes=5 nemesis=partition,kill`. */
 export function formatOptions(options: Readonly<Record<string, unknown>>): string {
+  const text = (v: unknown): string =>
+    typeof v === 'string' ? v : Array.isArray(v) ? v.map(text).join(',') : JSON.stringify(v);
   return Object.entries(options)
-    .map(([k, v]) => `--${k} ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .map(([k, v]) => `${k}=${text(v)}`)
     .join(' ');
 }

@@ -91,7 +91,7 @@ function summary(model: ReportModel): string {
   );
   return `<h2>Operations</h2><table><tr><th>operation</th><th>ok</th><th>fail</th><th>info</th><th>pending</th></tr>${countRows.join('')}</table>
 <h2>Latency of ok operations (ms)</h2><table><tr><th>operation</th><th>p50</th><th>p95</th><th>p99</th><th>max</th><th>count</th></tr>${latencyRows.join('') || '<tr><td colspan="6">no ok operations</td></tr>'}</table>
-<h2>Availability</h2><p class="note">Share of completed operations that were ok, by whether they were invoked while a fault was in force.</p>
+<h2>Availability</h2><p class="note">Share of operations answered (ok, or a cas that found another value; not fail, info or pending), by whether they were invoked while a fault was in force.</p>
 <table><tr><th>during faults</th><th>outside faults</th><th>overall</th></tr><tr><td class="n">${percent(a.duringFaults)} of ${a.duringCount}</td><td class="n">${percent(a.outsideFaults)} of ${a.outsideCount}</td><td class="n">${percent(a.overall)}</td></tr></table>`;
 }
 

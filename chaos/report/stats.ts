@@ -56,30 +56,34 @@ export interface Availability {
   duringFaults: number | null;
   outsideFaults: number | null;
   overall: number | null;
-  /** How many completed operations each share is over. */
+  /** How many operations each share is over. */
   duringCount: number;
   outsideCount: number;
 }
 
-/** Share of completed operations that were ok, by whether they were invoked during a fault. */
+/**
+ * Share of operations answered, by whether they were invoked while a fault was in force: the same
+ * definition as results.json (chaos/results.ts), so the report and the lab's summary agree. A cas
+ * that found another value was answered; an operation still pending or given up (info) was not.
+ */
 export function availability(
   operations: readonly Operation[],
   faults: readonly FaultRecord[],
   endNs: number,
 ): Availability {
-  const during = { ok: 0, all: 0 };
-  const outside = { ok: 0, all: 0 };
+  const during = { answered: 0, all: 0 };
+  const outside = { answered: 0, all: 0 };
   for (const op of operations) {
-    if (op.outcome === 'pending') continue;
     const bucket = inAnyFault(op.invokeNs, faults, endNs) ? during : outside;
     bucket.all += 1;
-    if (op.outcome === 'ok') bucket.ok += 1;
+    if (op.outcome === 'ok' || op.error === 'CAS_MISMATCH') bucket.answered += 1;
   }
-  const share = (b: { ok: number; all: number }): number | null => (b.all === 0 ? null : b.ok / b.all);
+  const share = (b: { answered: number; all: number }): number | null =>
+    b.all === 0 ? null : b.answered / b.all;
   return {
     duringFaults: share(during),
     outsideFaults: share(outside),
-    overall: share({ ok: during.ok + outside.ok, all: during.all + outside.all }),
+    overall: share({ answered: during.answered + outside.answered, all: during.all + outside.all }),
     duringCount: during.all,
     outsideCount: outside.all,
   };
