@@ -24,7 +24,7 @@ const MODEL_OF: Record<HistoryFormat, ModelName> = {
   'porcupine-kv': 'kv-absent-empty',
 };
 
-/** The first non-blank line decides: `{"` raftlab JSON, `{:` EDN, `INFO  jepsen.util` Jepsen. */
+/** The first non-blank line decides (`{"` raftlab JSON, `{:` EDN), else a Jepsen operation line near the top. */
 export function detectFormat(text: string): HistoryFormat | undefined {
   const first = text
     .split('\n')
@@ -33,7 +33,9 @@ export function detectFormat(text: string): HistoryFormat | undefined {
   if (first === undefined) return 'raftlab';
   if (first.startsWith('{"')) return 'raftlab';
   if (/^\{\s*:/.test(first)) return 'porcupine-kv';
-  if (/^INFO\s+jepsen\.util\b/.test(first)) return 'jepsen-etcd';
+  // Jepsen logs may begin with other output: look for an operation line near the top.
+  const top = text.split('\n', 50);
+  if (top.some((l) => /^INFO\s+jepsen\.util\s+-\s+\d+\s+:/.test(l.trim()))) return 'jepsen-etcd';
   return undefined;
 }
 
@@ -42,8 +44,10 @@ export function parseAny(text: string, format: HistoryFormat, source?: string): 
   const events = format === 'jepsen-etcd' ? parseJepsenEtcd(text, source) : parsePorcupineKv(text, source);
   const problem = validateSequence(events);
   if (problem !== undefined) {
-    // These readers emit one event per non-blank line, like the JSON Lines reader.
-    const line = lineOfEvent(text.split('\n'), problem.index);
+    // These readers emit one event per history line (non-blank; for Jepsen, jepsen.util lines).
+    const lines = text.split('\n');
+    const kept = format === 'jepsen-etcd' ? lines.map((l) => (/\bjepsen\.util\b/.test(l) ? l : '')) : lines;
+    const line = lineOfEvent(kept, problem.index);
     throw new HistoryFormatError(line, problem.message, source);
   }
   return events;

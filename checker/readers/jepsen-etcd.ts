@@ -3,7 +3,7 @@
 // read -> get, write -> put, cas [from to] -> cas, all on the key "register". `:fail :cas` means
 // the compare did not match (recorded as CAS_MISMATCH, which the checker treats as an observation);
 // `:info ... :timed-out` is indeterminate; `:fail :read :timed-out` did nothing. Times are the
-// line order.
+// line order. Lines without `jepsen.util` are other log output and are skipped.
 import type {
   CasValue,
   ClientEvent,
@@ -24,7 +24,8 @@ export function parseJepsenEtcd(text: string, source?: string): HistoryEvent[] {
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
-    if (line === '') continue;
+    // Jepsen logs interleave other output; only jepsen.util operation lines are history.
+    if (line === '' || !/\bjepsen\.util\b/.test(line)) continue;
     const m = LINE.exec(line);
     if (m === null)
       throw new HistoryFormatError(i + 1, `not a jepsen.util operation line: ${line.slice(0, 60)}`, source);

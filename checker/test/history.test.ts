@@ -107,6 +107,7 @@ describe('other formats', () => {
     expect(detectFormat('\n{"type":"invoke"}')).toBe('raftlab');
     expect(detectFormat('{:process 0, :type :invoke}')).toBe('porcupine-kv');
     expect(detectFormat('INFO  jepsen.util - 0\t:invoke\t:read\tnil')).toBe('jepsen-etcd');
+    expect(detectFormat('starting up\nINFO  jepsen.util - 0\t:invoke\t:read\tnil')).toBe('jepsen-etcd');
     expect(detectFormat('hello')).toBeUndefined();
   });
 
@@ -119,7 +120,8 @@ describe('other formats', () => {
       'INFO  jepsen.util - 2\t:invoke\t:write\t4',
       'INFO  jepsen.util - 2\t:info\t:write\t:timed-out',
     ].join('\n');
-    const events = parseAny(text, 'jepsen-etcd');
+    const events = parseAny(`some other log line\n${text}`, 'jepsen-etcd');
+    expect(events).toHaveLength(6);
     expect(events[1]).toMatchObject({ type: 'ok', f: 'get', value: null });
     expect(events[2]).toMatchObject({ f: 'cas', value: { expected: '3', new: '0' } });
     expect(events[3]).toMatchObject({ type: 'fail', error: 'CAS_MISMATCH' });

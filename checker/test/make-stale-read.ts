@@ -13,7 +13,7 @@ export function staleReadHistory(): HistoryEvent[] {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
     return seed % n;
   };
-  const groups = [op({ process: 9, f: 'put', key: 'x', value: '0', call: 0, ret: 2 * ms })];
+  const groups: HistoryEvent[][] = [op({ process: 9, f: 'put', key: 'x', value: '0', call: 0, ret: 2 * ms })];
   let value = 0;
   const free = [0, 0, 0, 0, 0]; // the time each process is next free
   for (let i = 0; i < 40; i++) {
@@ -37,7 +37,10 @@ export function staleReadHistory(): HistoryEvent[] {
       value++;
     } else groups.push(op({ process: p, f: 'get', key: 'x', value: String(value), call, ret }));
   }
-  groups.push(nemesis('start', 90 * ms, 'partition', ['n3']), nemesis('stop', 160 * ms, 'partition', ['n3']));
+  groups.push([
+    nemesis('start', 90 * ms, 'partition', ['n3']),
+    nemesis('stop', 160 * ms, 'partition', ['n3']),
+  ]);
   return history(...groups);
 }
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../chaos/report/chromium.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkHistory } from '../check.js';
 import { loadHistory } from '../readers/index.js';
@@ -13,16 +14,6 @@ import { history, op } from './build.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'raftlab-view-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 function viewsOf(file: string, out: string): string[] {
   const h = loadHistory(join(import.meta.dirname, 'fixtures', file));
@@ -55,34 +46,38 @@ describe('counterexample pages', () => {
     expect(statSync(page!).size).toBeLessThan(1_000_000);
   });
 
-  it.skipIf(!existsSync(CHROMIUM))('opens in headless Chromium and jumps to the first error', async () => {
-    const [page] = viewsOf('stale-read.jsonl', 'stale');
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-    try {
-      const tab = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-      const errors: string[] = [];
-      const remote: string[] = [];
-      tab.on('pageerror', (e) => errors.push(e.message));
-      tab.on('request', (r) => {
-        if (!r.url().startsWith('file:')) remote.push(r.url());
-      });
-      await tab.goto(pathToFileURL(page!).href);
-      expect(await tab.locator('.op').count()).toBe(41);
-      expect(await tab.locator('.op.focus').count()).toBe(0);
-      await tab.click('#jump');
-      const focused = tab.locator('.op.focus');
-      expect(await focused.count()).toBe(1);
-      expect(await focused.getAttribute('class')).toContain('rej');
-      const details = await tab.textContent('#details');
-      expect(details).toContain('First error');
-      expect(details).toContain('get -> "11"');
-      expect(details).toContain('the model rejects it in state "16"');
-      await focused.hover();
-      expect(await tab.textContent('#tip')).toContain('cannot come next');
-      expect(errors).toEqual([]);
-      expect(remote).toEqual([]);
-    } finally {
-      await browser.close();
-    }
-  });
+  it.skipIf(!existsSync(CHROMIUM_PATH))(
+    'opens in headless Chromium and jumps to the first error',
+    async () => {
+      const [page] = viewsOf('stale-read.jsonl', 'stale');
+      const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+      try {
+        const tab = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+        const errors: string[] = [];
+        const remote: string[] = [];
+        tab.on('pageerror', (e) => errors.push(e.message));
+        tab.on('request', (r) => {
+          if (!r.url().startsWith('file:')) remote.push(r.url());
+        });
+        await tab.goto(pathToFileURL(page!).href);
+        expect(await tab.locator('.op').count()).toBe(41);
+        expect(await tab.locator('.op.focus').count()).toBe(0);
+        await tab.click('#jump');
+        const focused = tab.locator('.op.focus');
+        expect(await focused.count()).toBe(1);
+        expect(await focused.getAttribute('class')).toContain('rej');
+        const details = await tab.textContent('#details');
+        expect(details).toContain('First error');
+        expect(details).toContain('get -> "11"');
+        expect(details).toContain('the model rejects it in state "16"');
+        expect(details).toContain('stale read');
+        await focused.hover();
+        expect(await tab.textContent('#tip')).toContain('cannot come next');
+        expect(errors).toEqual([]);
+        expect(remote).toEqual([]);
+      } finally {
+        await browser.close();
+      }
+    },
+  );
 });

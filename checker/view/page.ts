@@ -54,7 +54,7 @@ button{font:inherit;padding:5px 12px;border-radius:6px;border:1px solid #b3261e;
 #partials button{background:#fff;color:#1d2330;border-color:#c4cad4;margin-right:4px}
 #partials button.on{background:#1d2330;color:#fff}
 .legend{color:#4a5263;font-size:12px}.lg{display:inline-block;width:12px;height:12px;border-radius:3px;margin:0 4px 0 10px;vertical-align:-2px}
-.lg.lin{background:#d9ecff;border:1px solid #2f6fb5}.lg.rej{background:#fdecea;border:2px solid #b3261e}
+.lg.lin{background:#d9ecff;border:1px solid #2f6fb5}.lg.rej{background:#f8c7c2;border:2px solid #b3261e}
 .lg.dead{background:#fff4df;border:2px solid #c77700}.lg.rest{background:#eef0f3;border:1px solid #aab1bd}.lg.band{background:#f6e7ff}
 main{display:flex;height:calc(100vh - 150px);min-height:320px}
 #scroll{flex:1;overflow:auto;background:#fff}
@@ -63,7 +63,7 @@ main{display:flex;height:calc(100vh - 150px);min-height:320px}
 #details li{margin:2px 0}
 .op rect{stroke-width:1}.op text{font-size:11px;pointer-events:none}
 .op.rest rect{fill:#eef0f3;stroke:#aab1bd}.op.lin rect{fill:#d9ecff;stroke:#2f6fb5}
-.op.rej rect{fill:#fdecea;stroke:#b3261e;stroke-width:2}.op.dead rect{fill:#fff4df;stroke:#c77700;stroke-width:2}
+.op.rej rect{fill:#f8c7c2;stroke:#b3261e;stroke-width:2}.op.rej text{font-weight:600;fill:#7a1610}.op.dead rect{fill:#fff4df;stroke:#c77700;stroke-width:2}
 .op.focus rect{stroke:#000;stroke-width:3}.op:hover rect{filter:brightness(.93)}
 .proc{font-size:11px;fill:#4a5263}.grid{stroke:#eef0f3}
 .band rect{fill:#f6e7ff}.band text{font-size:10px;fill:#7b3fa0}
@@ -171,11 +171,23 @@ const SCRIPT = String.raw`
     }
     var h = '<h2>' + (blocked[id] ? 'First error' : 'Operation') + '</h2>';
     if (o) h += '<p><b>process ' + o.process + '</b>: <code>' + esc(o.description) + '</code><br>call ' + ns(o.callNs) + ', return ' + ns(o.retNs) + '</p><p>' + esc(stateText(o, part, pos, blocked)) + '</p>';
+    h += explainRead(o, part);
     h += '<h2>After ' + (part.order.length + (part.omitted || 0)) + ' linearized operations</h2><p>state <code>' + esc(part.state) + '</code>; none of these can come next:</p><ul>';
     part.blocked.forEach(function (b) { var bo = byId[b.id]; h += '<li><code>' + esc(bo ? 'p' + bo.process + ' ' + bo.description : '#' + b.id) + '</code> ' + (b.why === 'rejected' ? 'rejected' : 'leads nowhere') + '</li>'; });
     h += '</ul><h2>Last steps</h2><ol start="' + Math.max(1, part.order.length - 9 + (part.omitted || 0)) + '">';
     part.order.slice(-10).forEach(function (sid, i, arr) { var so = byId[sid], k = part.order.length - arr.length + i; h += '<li><code>' + esc(so ? 'p' + so.process + ' ' + so.description : '#' + sid) + '</code> ' + esc(part.before[k]) + ' &rarr; ' + esc(part.after[k]) + '</li>'; });
     details.innerHTML = h + '</ol>';
+  }
+  // For a rejected read: when was the value it returned current, and which step replaced it.
+  function explainRead(o, part) {
+    if (!o || o.description.indexOf('get -> ') !== 0) return '';
+    var seen = o.description.slice(7), k = part.after.lastIndexOf(seen);
+    if (k < 0 || k + 1 >= part.order.length) return '<p>No linearized step produced the value ' + esc(seen) + '.</p>';
+    var w = byId[part.order[k + 1]], n = k + 2 + (part.omitted || 0);
+    if (!w) return '';
+    var before = w.retNs !== null && w.retNs < o.callNs;
+    return '<p>It read ' + esc(seen) + ', which step ' + (n - 1) + ' left and step ' + n + ' (<code>p' + w.process + ' ' + esc(w.description) + '</code>) replaced' +
+      (before ? '; that write returned at ' + ns(w.retNs) + ', before this read was called: a <b>stale read</b>.' : '.') + '</p>';
   }
   function firstError() {
     var part = DATA.partials[current]; if (!part) return;
