@@ -121,6 +121,25 @@ describe('the workload', () => {
     expect(new Set(finals.map((e) => e.key))).toEqual(new Set(workload.keys.allKeys()));
   });
 
+  it('reads through a fresh client homed at the process node, writes through the long-lived one', async () => {
+    const store = fakeStore(0);
+    const homes: [number, number][] = [];
+    const factory = (process: number, home: number) => (homes.push([process, home]), store.factory(process));
+    const recorder = new Recorder({ append: () => undefined }, () => performance.now() * 1e6);
+    const workload = new Workload(
+      { ...options, freshReadClients: true, nodes: 3 },
+      factory,
+      recorder,
+      new Random(5),
+    );
+    await runFor(200, workload);
+    const reads = clientEvents(recorder.events).filter((e) => e.type === 'invoke' && e.f === 'get').length;
+    expect(reads).toBeGreaterThan(5);
+    // One long-lived client per process, plus one per read; every client starts at its home node.
+    expect(homes.length).toBe(options.concurrency + reads);
+    for (const [process, home] of homes) expect(home).toBe(process % 3);
+  });
+
   it('holds the total rate near --rate', async () => {
     const store = fakeStore(0);
     const recorder = new Recorder({ append: () => undefined }, () => performance.now() * 1e6);
