@@ -27,6 +27,17 @@ describe('FrameDecoder', () => {
     }
   });
 
+  it('yields the same frames for every PAIR of split points of a short stream (three chunks)', () => {
+    const small = [4, 6, 5, 2, 1].map((n, k) => Uint8Array.from({ length: n }, (_, i) => k * 16 + i));
+    const bytes = stream(small);
+    for (let i = 0; i <= bytes.length; i++) {
+      for (let j = i; j <= bytes.length; j++) {
+        const chunks = [bytes.subarray(0, i), bytes.subarray(i, j), bytes.subarray(j)];
+        expect(decodeAll(new FrameDecoder(64), chunks), `splits ${i}, ${j}`).toEqual(small);
+      }
+    }
+  });
+
   it('yields the same frames when fed one byte at a time', () => {
     const bytes = stream(payloads);
     const decoder = new FrameDecoder(1024);
@@ -57,6 +68,27 @@ describe('FrameDecoder', () => {
       ),
       { numRuns: 200 },
     );
+  });
+
+  it('reassembles a 100 KB frame trickled one byte at a time, with pendingBytes counting what arrived', () => {
+    const payload = Uint8Array.from({ length: 100_000 }, (_, i) => (i * 7) & 0xff);
+    const bytes = encodeFrame(payload);
+    const decoder = new FrameDecoder(1 << 20);
+    let frames: Uint8Array[] = [];
+    for (let i = 0; i < bytes.length; i++) {
+      frames = decoder.push(bytes.subarray(i, i + 1));
+      if (i === 50_000) expect(decoder.pendingBytes).toBe(50_001 - 4);
+      if (i < bytes.length - 1) expect(frames).toEqual([]);
+    }
+    expect(frames).toHaveLength(1);
+    expect(Buffer.from(frames[0]!).equals(Buffer.from(payload))).toBe(true);
+    expect(decoder.pendingBytes).toBe(0);
+  });
+
+  it('returns a frame that lies inside one chunk as a view of that chunk (no copy)', () => {
+    const chunk = encodeFrame(Uint8Array.of(5, 6, 7));
+    const [frame] = new FrameDecoder(16).push(chunk);
+    expect(frame!.buffer).toBe(chunk.buffer);
   });
 
   it('keeps a partial frame pending until its last byte arrives', () => {

@@ -30,18 +30,25 @@ export class FrameError extends Error {
   }
 }
 
+/** First capacity of a partial frame's buffer; it doubles as bytes arrive, up to the frame length. */
+const PARTIAL_FRAME_BYTES_MIN = 16 * 1024;
+
 /**
- * Splits a byte stream into frames. Chunks are kept in a list (never concatenated per push);
- * a frame that lies inside one chunk is returned as a view of that chunk without copying, so the
- * caller must not reuse a chunk's memory after pushing it (Node's socket chunks are fresh buffers).
- * After a FrameError the decoder stays failed: the stream has lost its frame boundaries.
+ * Splits a byte stream into frames, in O(bytes received). A frame that lies inside one chunk is
+ * returned as a view of that chunk (no copy), so the caller must not reuse a chunk's memory after
+ * pushing it (Node's socket chunks are fresh buffers). A frame split across chunks is copied into
+ * one buffer that grows (doubling) as its bytes arrive: memory follows what was received, never
+ * just what a length prefix claims, and a peer trickling one byte per packet costs one byte each,
+ * not one chunk object each. After a FrameError the decoder stays failed: the stream has lost its
+ * frame boundaries.
  */
 export class FrameDecoder {
   readonly frameSizeBytesMax: number;
-  private chunks: Uint8Array[] = [];
-  private head = 0; // bytes of chunks[0] already consumed
-  private bufferedBytes = 0; // unconsumed bytes across all chunks
+  private readonly header = new Uint8Array(FRAME_HEADER_BYTES);
+  private headerFilled = 0;
   private bodyBytes = -1; // length of the frame being read, -1 while its header is incomplete
+  private body: Uint8Array | undefined; // the partial frame, when it spans chunks
+  private bodyFilled = 0;
   private failure: FrameError | undefined;
 
   constructor(frameSizeBytesMax: number) {
@@ -57,9 +64,9 @@ export class FrameDecoder {
     this.frameSizeBytesMax = frameSizeBytesMax;
   }
 
-  /** Bytes received but not yet returned as frames (at most one header plus one frame body). */
+  /** Bytes received but not yet returned as frames (at most one header plus one partial frame). */
   get pendingBytes(): number {
-    return this.bufferedBytes;
+    return this.headerFilled + this.bodyFilled;
   }
 
   /** Feeds one chunk; returns the frames it completes (possibly none). Throws FrameError on bad framing. */
@@ -68,75 +75,81 @@ export class FrameDecoder {
       throw new FrameError('DECODER_FAILED', `decoder already failed: ${this.failure.reason}`);
     }
     const frames: Uint8Array[] = [];
-    if (chunk.length === 0) return frames;
-    this.chunks.push(chunk);
-    this.bufferedBytes += chunk.length;
-    for (;;) {
+    let at = 0;
+    while (at < chunk.length) {
       if (this.bodyBytes < 0) {
-        if (this.bufferedBytes < FRAME_HEADER_BYTES) break;
-        this.bodyBytes = this.readLength();
+        at = this.readHeader(chunk, at);
+        continue; // a body needs at least one more byte (empty frames are refused)
       }
-      if (this.bufferedBytes < this.bodyBytes) break;
-      frames.push(this.take(this.bodyBytes));
-      this.bodyBytes = -1;
+      if (this.bodyFilled === 0 && chunk.length - at >= this.bodyBytes) {
+        frames.push(chunk.subarray(at, at + this.bodyBytes)); // whole frame in this chunk: a view
+        at += this.bodyBytes;
+        this.bodyBytes = -1;
+        continue;
+      }
+      at = this.fillBody(chunk, at);
+      if (this.bodyFilled === this.bodyBytes) frames.push(this.takeBody());
     }
     return frames;
   }
 
-  private readLength(): number {
-    const header = this.take(FRAME_HEADER_BYTES);
-    // `>>> 0` keeps the top bit from making the length negative.
-    const length = ((header[0]! << 24) | (header[1]! << 16) | (header[2]! << 8) | header[3]!) >>> 0;
+  /** Consumes header bytes from `chunk[at..]`; sets bodyBytes once all four are known. */
+  private readHeader(chunk: Uint8Array, at: number): number {
+    const count = Math.min(FRAME_HEADER_BYTES - this.headerFilled, chunk.length - at);
+    this.header.set(chunk.subarray(at, at + count), this.headerFilled);
+    this.headerFilled += count;
+    if (this.headerFilled === FRAME_HEADER_BYTES) {
+      const h = this.header;
+      // `>>> 0` keeps the top bit from making the length negative.
+      const length = ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
+      this.headerFilled = 0;
+      this.checkLength(length);
+      this.bodyBytes = length;
+    }
+    return at + count;
+  }
+
+  private checkLength(length: number): void {
     if (length > this.frameSizeBytesMax) {
-      this.fail(
-        new FrameError(
-          'FRAME_TOO_LARGE',
-          `frame length ${length} bytes exceeds frameSizeBytesMax ${this.frameSizeBytesMax}`,
-        ),
-      );
+      const reason = `frame length ${length} bytes exceeds frameSizeBytesMax ${this.frameSizeBytesMax}`;
+      this.fail(new FrameError('FRAME_TOO_LARGE', reason));
     }
     if (length === 0)
       this.fail(new FrameError('FRAME_EMPTY', 'zero-length frame (an envelope is never empty)'));
-    return length;
+  }
+
+  /** Copies what `chunk[at..]` holds of the partial frame, growing its buffer as needed. */
+  private fillBody(chunk: Uint8Array, at: number): number {
+    const count = Math.min(this.bodyBytes - this.bodyFilled, chunk.length - at);
+    const needed = this.bodyFilled + count;
+    if (this.body === undefined || this.body.length < needed) {
+      const capacity = Math.min(
+        this.bodyBytes,
+        Math.max(needed, PARTIAL_FRAME_BYTES_MIN, 2 * (this.body?.length ?? 0)),
+      );
+      const grown = new Uint8Array(capacity);
+      if (this.body !== undefined) grown.set(this.body.subarray(0, this.bodyFilled));
+      this.body = grown;
+    }
+    this.body.set(chunk.subarray(at, at + count), this.bodyFilled);
+    this.bodyFilled = needed;
+    return at + count;
+  }
+
+  private takeBody(): Uint8Array {
+    const frame = this.body!; // its capacity never exceeds bodyBytes, so it is exactly full
+    this.body = undefined;
+    this.bodyFilled = 0;
+    this.bodyBytes = -1;
+    return frame;
   }
 
   private fail(error: FrameError): never {
     this.failure = error;
-    this.chunks = [];
-    this.bufferedBytes = 0;
-    this.head = 0;
+    this.body = undefined;
+    this.bodyFilled = 0;
+    this.headerFilled = 0;
     throw error;
-  }
-
-  /** Removes `n` buffered bytes (n <= bufferedBytes): a view when they lie in one chunk, else a copy. */
-  private take(n: number): Uint8Array {
-    const first = this.chunks[0]!;
-    const available = first.length - this.head;
-    if (available >= n) {
-      const view = first.subarray(this.head, this.head + n);
-      this.consume(n);
-      return view;
-    }
-    const out = new Uint8Array(n);
-    let filled = 0;
-    while (filled < n) {
-      const chunk = this.chunks[0]!;
-      const count = Math.min(chunk.length - this.head, n - filled);
-      out.set(chunk.subarray(this.head, this.head + count), filled);
-      filled += count;
-      this.consume(count);
-    }
-    return out;
-  }
-
-  /** Advances past `n` bytes of the first chunk (n <= what it has left). */
-  private consume(n: number): void {
-    this.head += n;
-    this.bufferedBytes -= n;
-    if (this.head === this.chunks[0]!.length) {
-      this.chunks.shift();
-      this.head = 0;
-    }
   }
 }
 
