@@ -17,6 +17,7 @@ import {
   openWal,
   WalClosedError,
   WalCorruptError,
+  WalFailedError,
   WalOverloadedError,
   WalSaveTooLargeError,
   type Wal,
@@ -265,6 +266,26 @@ describe('WAL lock and limits', () => {
     await closeTracked(wal);
     await expect(wal.save(undefined, [entry(4)])).rejects.toThrow(WalClosedError);
     expect((await openTracked(dir)).state.entries.map((e) => e.index)).toEqual([1, 2, 3]);
+  });
+});
+
+describe('WAL I/O failure', () => {
+  it('fails the save, everything queued and everything after it once a write fails (no retry after a failed sync)', async () => {
+    const dir = tempDir();
+    const wal = await openTracked(dir);
+    await wal.save(undefined, [entry(1)]);
+    // Pull the file out from under the WAL: the next writev fails with EBADF.
+    await (wal as unknown as { handle: { close(): Promise<void> } }).handle.close();
+    const first = wal.save(undefined, [entry(2)]);
+    const queued = wal.save(undefined, [entry(3)]);
+    await expect(first).rejects.toThrow(WalFailedError);
+    await expect(queued).rejects.toThrow(/write-ahead log I\/O failed, the log can no longer be trusted/);
+    await expect(wal.save(undefined, [entry(4)])).rejects.toThrow(WalFailedError);
+    open.splice(open.indexOf(wal), 1);
+    await wal.close().catch(() => undefined); // its handle is already closed
+    const again = await openWal(dir);
+    expect(again.state.entries.map((e) => e.index)).toEqual([1]);
+    await again.close();
   });
 });
 

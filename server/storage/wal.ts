@@ -305,8 +305,11 @@ export class Wal {
     if (this.closed) return;
     this.closed = true;
     await this.flushing;
-    await this.handle.close();
-    await this.lock.release();
+    try {
+      await this.handle.close();
+    } finally {
+      await this.lock.release(); // even when the file is already gone bad
+    }
   }
 }
 
