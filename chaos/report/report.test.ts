@@ -89,6 +89,7 @@ describe('long and unfinished runs', () => {
   it('renders a folder with no results.json and no history', async () => {
     const page = await renderReport(join(store, 'nothing-here'));
     expect(page).toContain('no results.json');
+    expect(page).toMatch(/class="verdict verdict-unknown"/);
   });
 });
 

@@ -75,9 +75,13 @@ export async function loadRun(dir: string): Promise<RunData> {
   };
 }
 
-/** The run's verdict as displayed: incomplete while results.json is missing or unfinished. */
+/**
+ * The run's verdict as displayed. The lab writes results.json (verdict incomplete, finishedAt null)
+ * when a run starts, so a folder without it is not a lab run in progress (e.g. a simulator
+ * history): unknown, with the reason shown next to it.
+ */
 export function displayVerdict(results: RunResults | null): RunResults['verdict'] {
-  if (results === null) return 'incomplete';
+  if (results === null) return 'unknown';
   if (results.finishedAt === null) return 'incomplete';
   return results.verdict;
 }
