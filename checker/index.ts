@@ -12,5 +12,5 @@ export { checkHistoryParallel } from './parallel.js';
 export { HistoryWriter, HistoryFormatError, parseHistory, readHistory } from './history.js';
 export { detectFormat, loadHistory, HISTORY_FORMATS } from './readers/index.js';
 export type { HistoryFormat, LoadedHistory } from './readers/index.js';
-export { writeCounterexampleViews } from './view/index.js';
+export { counterexampleFileName, writeCounterexampleViews } from './view/index.js';
 export type * from './history-types.js';

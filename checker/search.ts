@@ -52,7 +52,7 @@ export function searchPartition<S>(
   const bits = new Uint32Array(Math.max(1, Math.ceil(n / 32)));
   const stackEntry = new Int32Array(n);
   const stackState = new Int32Array(n);
-  const best = new BestPrefixes(limits.prefixesMax);
+  const best = new BestPrefixes(limits.prefixesMax, n);
   let definiteLeft = list.definite;
   let depth = 0;
   let state = initial;
@@ -99,7 +99,6 @@ export function searchPartition<S>(
           stackEntry[depth] = entry;
           stackState[depth] = state;
           depth++;
-          best.offer(stackEntry, depth);
           state = after;
           if (hasReturn[op] === 1) definiteLeft--;
           lift(next, prev, entry, hasReturn[op] === 1);
@@ -124,6 +123,7 @@ export function searchPartition<S>(
     // linearized now. All operations that must precede it are already placed (it is before the
     // first pending return), and moving it earlier changes no state. So once the configuration
     // after it has failed, every other choice at this level fails too: keep backtracking.
+    best.offer(stackEntry, depth);
     for (;;) {
       if (depth === 0) return finish('illegal');
       depth--;
@@ -193,8 +193,12 @@ export function buildEntryList(operations: readonly Operation[]): EntryList {
       order.push(2 * op + 1);
     }
   }
-  const time = (e: number) => (e & 1 ? operations[e >> 1]!.ret : operations[e >> 1]!.call);
-  order.sort((a, b) => time(a) - time(b) || (a & 1) - (b & 1) || a - b);
+  const time = new Float64Array(2 * n);
+  for (let op = 0; op < n; op++) {
+    time[2 * op] = operations[op]!.call;
+    time[2 * op + 1] = operations[op]!.ret;
+  }
+  order.sort((a, b) => time[a]! - time[b]! || (a & 1) - (b & 1) || a - b);
   const next = new Int32Array(2 * n + 2);
   const prev = new Int32Array(2 * n + 2);
   let last = 2 * n;
@@ -228,24 +232,37 @@ export function unlift(next: Int32Array, prev: Int32Array, call: number, withRet
   prev[next[call]!] = call;
 }
 
-/** Keeps the longest partial linearizations (as operation indexes), a few with distinct ends. */
+/**
+ * Keeps the longest partial linearizations (as operation indexes), a few with distinct ends.
+ * The search offers its stack when it starts backtracking, i.e. at each local peak, so a run
+ * that climbs straight to success copies nothing, and copies go into preallocated buffers.
+ */
 class BestPrefixes {
-  /** Starts with the empty prefix, for a history whose first operations already fail. */
-  readonly prefixes: number[][] = [[]];
   private length = 0;
+  private readonly buffers: Int32Array[] = [];
+  private count = 0;
 
-  constructor(private readonly max: number) {}
+  constructor(
+    private readonly max: number,
+    private readonly operations: number,
+  ) {}
 
   offer(stack: Int32Array, depth: number): void {
-    if (depth < this.length) return;
+    if (depth < this.length || depth === 0) return;
     if (depth > this.length) {
       this.length = depth;
-      this.prefixes.length = 0;
-    } else if (this.prefixes.length >= this.max) return;
+      this.count = 0;
+    } else if (this.count >= this.max) return;
     const lastOp = stack[depth - 1]! >> 1;
-    for (const p of this.prefixes) if (p[p.length - 1] === lastOp) return;
-    const prefix = new Array<number>(depth);
-    for (let i = 0; i < depth; i++) prefix[i] = stack[i]! >> 1;
-    this.prefixes.push(prefix);
+    for (let i = 0; i < this.count; i++) if (this.buffers[i]![depth - 1] === lastOp) return;
+    if (this.buffers.length === this.count) this.buffers.push(new Int32Array(this.operations));
+    const buffer = this.buffers[this.count++]!;
+    for (let i = 0; i < depth; i++) buffer[i] = stack[i]! >> 1;
+  }
+
+  /** The prefixes found; the empty one when no operation could be placed at all. */
+  get prefixes(): number[][] {
+    if (this.count === 0) return [[]];
+    return this.buffers.slice(0, this.count).map((b) => Array.from(b.subarray(0, this.length)));
   }
 }

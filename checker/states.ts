@@ -48,7 +48,9 @@ export class StateTable<S> {
   compute(state: number, op: number): number {
     const o = this.operations[op]!;
     const after = this.model.step(this.states[state]!, o.input, o.output);
-    const id = after === undefined ? ILLEGAL : this.intern(after);
+    const before = this.states[state]!;
+    // Reads return the very state they were given: no need to hash it again.
+    const id = after === undefined ? ILLEGAL : after === before ? state : this.intern(after);
     this.transitions[state * this.width + op] = id;
     return id;
   }

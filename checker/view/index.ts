@@ -17,11 +17,16 @@ export function writeCounterexampleViews(
   const paths: string[] = [];
   for (const key of result.keys) {
     if (key.verdict !== 'illegal' || key.counterexample === undefined) continue;
-    const path = join(dir, `counterexample-${safeName(key.key)}.html`);
+    const path = join(dir, counterexampleFileName(key.key));
     writeFileSync(path, renderPage(buildViewData(events, key, result.model)));
     paths.push(path);
   }
   return paths;
+}
+
+/** The page's file name for a key: `counterexample-KEY.html`, with KEY made file-name safe. */
+export function counterexampleFileName(key: string): string {
+  return `counterexample-${safeName(key)}.html`;
 }
 
 /** A file-name-safe form of a key, kept unique by a hash suffix when characters were replaced. */
