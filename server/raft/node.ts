@@ -49,6 +49,7 @@ export class RaftNode {
   private readonly cfg: RaftConfig;
   private readonly id: NodeId;
   private readonly peers: readonly NodeId[];
+  private readonly voterIds: ReadonlySet<NodeId>;
   private readonly log: RaftLog;
   private readonly reads: ReadOnlyQueue;
   private readonly rounds = new RoundClock();
@@ -77,6 +78,7 @@ export class RaftNode {
     this.cfg = config;
     this.id = config.id;
     this.peers = config.voters.filter((v) => v !== config.id);
+    this.voterIds = new Set(config.voters);
     this.scratch = new Array<number>(config.voters.length).fill(0);
     this.strict = [...config.unsafe].every((u) => u === 'no-session-dedup');
     const hs = config.initial?.hardState ?? { term: 0, vote: '', commit: 0 };
@@ -105,7 +107,8 @@ export class RaftNode {
   }
 
   step(m: Message): void {
-    if (m.to !== this.id || m.from === this.id) return; // misrouted: the network may do anything
+    // Misrouted, or from outside the configuration: the network may do anything.
+    if (m.to !== this.id || m.from === this.id || !this.voterIds.has(m.from)) return;
     if (m.term > this.term) {
       if (!this.stepHigherTerm(m)) return;
     } else if (m.term < this.term) {

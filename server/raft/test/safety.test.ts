@@ -64,6 +64,14 @@ describe('rule 7: persist before you promise', () => {
     expect(n1.status().commit).toBe(2);
   });
 
+  it('messages from outside the configuration or addressed to another node are ignored', () => {
+    const n2 = follower();
+    n2.step({ type: 'vote', from: 'n9', to: 'n2', term: 5, preVote: false, lastLogIndex: 0, lastLogTerm: 0 });
+    n2.step({ type: 'vote', from: 'n1', to: 'n3', term: 5, preVote: false, lastLogIndex: 0, lastLogTerm: 0 });
+    expect(n2.hasReady()).toBe(false);
+    expect(n2.status()).toMatchObject({ term: 0, vote: '' });
+  });
+
   it('a Ready must be advanced before the next one is taken', () => {
     const n2 = follower();
     n2.campaign();
