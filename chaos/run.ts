@@ -203,7 +203,15 @@ export class LabRun {
     const origin = performance.now();
     progress.start();
     try {
-      await Promise.all([workload.run(stop.signal), nemesis.run(steps, origin, stop.signal)]);
+      // A failing fault (the runtime erred) stops the clients too; both settle before the way out.
+      const settled = await Promise.allSettled([
+        workload.run(stop.signal),
+        nemesis.run(steps, origin, stop.signal).catch((error: unknown) => {
+          stop.abort();
+          throw error;
+        }),
+      ]);
+      for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
     } finally {
       clearTimeout(timer);
       interrupt.removeEventListener('abort', onInterrupt);

@@ -89,55 +89,74 @@ export class Nemesis {
     });
   }
 
+  /**
+   * A runtime error on one fault does not end the run: it is logged, and the fault is still
+   * marked in force, so its stop (or the final heal) undoes whatever part of it took effect.
+   */
   private async start(step: FaultStep): Promise<void> {
     const fault = await this.resolve(step);
-    const { runtime } = this.deps;
-    switch (step.kind) {
-      case 'partition':
-        await runtime.partition(toRuntimeGrudge(fault.grudge ?? {}));
-        break;
-      case 'kill':
-        for (const node of fault.nodes) this.killed.add(node);
-        for (const node of fault.nodes) await runtime.kill(node);
-        break;
-      case 'pause':
-        for (const node of fault.nodes) this.paused.add(node);
-        for (const node of fault.nodes) await runtime.pause(node);
-        break;
-      case 'packet':
-        await runtime.packetLoss(fault.nodes, step.lossFraction);
-        break;
+    let failure = '';
+    try {
+      await this.apply(step, fault);
+    } catch (error) {
+      failure = ` (failed: ${(error as Error).message})`;
     }
-    const record: ActiveFault = { kind: step.kind, detail: fault.detail, nodes: fault.nodes };
+    const record: ActiveFault = { kind: step.kind, detail: `${fault.detail}${failure}`, nodes: fault.nodes };
     this.active.set(step, record);
     this.faultsStarted += 1;
     this.recordPhase('start', record);
-    this.deps.log(`nemesis: start ${step.kind}: ${fault.detail}`);
+    this.deps.log(`nemesis: start ${step.kind}: ${record.detail}`);
+  }
+
+  private async apply(step: FaultStep, fault: { nodes: string[]; grudge?: Grudge }): Promise<void> {
+    const { runtime } = this.deps;
+    switch (step.kind) {
+      case 'partition':
+        return runtime.partition(toRuntimeGrudge(fault.grudge ?? {}));
+      case 'kill':
+        for (const node of fault.nodes) this.killed.add(node);
+        for (const node of fault.nodes) await runtime.kill(node);
+        return;
+      case 'pause':
+        for (const node of fault.nodes) this.paused.add(node);
+        for (const node of fault.nodes) await runtime.pause(node);
+        return;
+      case 'packet':
+        return runtime.packetLoss(fault.nodes, step.lossFraction);
+    }
   }
 
   private async stop(step: FaultStep): Promise<void> {
     const fault = this.active.get(step);
     if (fault === undefined) return;
-    const { runtime } = this.deps;
-    switch (step.kind) {
-      case 'partition':
-        await runtime.partition(new Map());
-        break;
-      case 'kill':
-        for (const node of fault.nodes) await runtime.restart(node);
-        for (const node of fault.nodes) this.killed.delete(node);
-        break;
-      case 'pause':
-        for (const node of fault.nodes) await runtime.resume(node);
-        for (const node of fault.nodes) this.paused.delete(node);
-        break;
-      case 'packet':
-        await runtime.packetLoss([], 0);
-        break;
+    try {
+      await this.undo(step, fault);
+    } catch (error) {
+      // Left in force: the final heal tries again.
+      this.deps.log(`nemesis: could not stop ${step.kind} (${fault.detail}): ${(error as Error).message}`);
+      return;
     }
     this.active.delete(step);
     this.recordPhase('stop', fault);
     this.deps.log(`nemesis: stop ${step.kind}: ${fault.detail}`);
+  }
+
+  private async undo(step: FaultStep, fault: ActiveFault): Promise<void> {
+    const { runtime } = this.deps;
+    switch (step.kind) {
+      case 'partition':
+        return runtime.partition(new Map());
+      case 'kill':
+        for (const node of fault.nodes) await runtime.restart(node);
+        for (const node of fault.nodes) this.killed.delete(node);
+        return;
+      case 'pause':
+        for (const node of fault.nodes) await runtime.resume(node);
+        for (const node of fault.nodes) this.paused.delete(node);
+        return;
+      case 'packet':
+        return runtime.packetLoss([], 0);
+    }
   }
 
   /** Fills in the leader for leader-targeted steps. */
