@@ -132,14 +132,23 @@ export class SimClient {
     if (code === 'SESSION_EXPIRED') return this.finish('info', code, response.from);
     if (!definite && c.planned.f !== 'get') c.maybeApplied = true;
     const hinted = leaderHint !== undefined && leaderHint !== '' && leaderHint !== c.target;
-    this.retryOrGiveUp(hinted ? leaderHint : this.otherNode(c.target), code);
+    // A hint is followed at once; without one the client backs off before trying another node.
+    this.retryOrGiveUp(
+      hinted ? leaderHint : this.otherNode(c.target),
+      code,
+      hinted ? 0 : SIM_TIMING.clientRetryBackoffNs,
+    );
   }
 
-  private retryOrGiveUp(next: string, code: string): void {
+  private retryOrGiveUp(
+    next: string,
+    code: string,
+    backoffNs: number = SIM_TIMING.clientRetryBackoffNs,
+  ): void {
     const c = this.current;
     if (c === undefined) return;
     const now = this.env.now();
-    if (now + SIM_TIMING.clientRetryBackoffNs >= c.deadline) {
+    if (now + backoffNs >= c.deadline) {
       const definitelyNot = c.planned.f === 'get' || !c.maybeApplied;
       return this.finish(definitelyNot ? 'fail' : 'info', code, c.target);
     }
@@ -147,7 +156,7 @@ export class SimClient {
     this.leaderGuess = next;
     c.requestId = 0; // answers to the old attempt are now ignored
     this.timer = 'backoff';
-    this.env.wakeAt(now + SIM_TIMING.clientRetryBackoffNs, this, ++this.token);
+    this.env.wakeAt(now + backoffNs, this, ++this.token);
   }
 
   private complete(r: Extract<KvResult, { ok: true }>, node: string): void {

@@ -46,7 +46,7 @@ export const SIM_TIMING = {
   reorderDelayNsMax: 30 * NS_PER_MS,
   dropProbability: 0.03,
   duplicateProbability: 0.03,
-  clientAttemptTimeoutNs: 150 * NS_PER_MS,
+  clientAttemptTimeoutNs: 60 * NS_PER_MS,
   clientOpDeadlineNs: 1500 * NS_PER_MS,
   clientRetryBackoffNs: 20 * NS_PER_MS,
   nemesisQuietNsMin: 100 * NS_PER_MS,

@@ -44,7 +44,7 @@ export class Nemesis {
     this.actions = [];
     if (faults.has('partition')) this.actions.push('partition', 'partition');
     if (faults.has('pause')) this.actions.push('pause');
-    if (faults.has('crash')) this.actions.push('crash', 'leader-churn');
+    if (faults.has('crash')) this.actions.push('crash', 'leader-churn', 'leader-churn');
     if (faults.has('drop')) this.actions.push('packet');
     // A leader that stalls while cut off, then wakes up with stale timers still believing it leads:
     // the schedule that exposes reads served without confirming leadership.
@@ -122,8 +122,8 @@ export class Nemesis {
     });
   }
 
-  private crashNode(node: string): void {
-    const midWrite = this.rng.chance(0.5);
+  private crashNode(node: string, midWriteProbability = 0.5): void {
+    const midWrite = this.rng.chance(midWriteProbability);
     this.world.crash(node, midWrite);
     const detail = midWrite ? `crash ${node} during its next disk write` : `crash ${node}`;
     this.world.record({ phase: 'start', fault: 'kill', detail, nodes: [node] });
@@ -155,7 +155,8 @@ export class Nemesis {
       down.add(leader);
       this.world.after(this.rng.int(0, 3 * SIM_TIMING.tickNs), () => {
         if (!down.has(leader)) return; // healed meanwhile
-        this.crashNode(leader);
+        // Mostly inside its next log append: the entry stays on this node alone, never sent.
+        this.crashNode(leader, 0.8);
         this.world.after(this.rng.int(5 * SIM_TIMING.tickNs, 60 * SIM_TIMING.tickNs), () => {
           if (!down.delete(leader)) return; // already restarted by the heal
           this.restartNode(leader);

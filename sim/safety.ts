@@ -38,7 +38,8 @@ function sameEntry(a: Entry, b: Entry): boolean {
 export class SafetyChecker {
   violation: Violation | undefined;
   private readonly leaderOfTerm = new Map<number, string>();
-  private readonly slots = new Map<string, LogSlot>();
+  /** slots[index] = every distinct (term, entry) written at that index by any node. */
+  private readonly slots: (LogSlot[] | undefined)[] = [];
   /** committed[i - 1] = the entry applied at index i (by whichever node applied it first). */
   private readonly committed: Entry[] = [];
   private readonly commitOf = new Map<string, number>();
@@ -63,10 +64,11 @@ export class SafetyChecker {
     const log = disk.log;
     for (const entry of ready.entries) {
       const prevTerm = entry.index > 1 ? (log[entry.index - 2]?.term ?? -1) : 0;
-      const key = `${entry.index}/${entry.term}`;
-      const slot = this.slots.get(key);
+      let atIndex = this.slots[entry.index];
+      if (atIndex === undefined) this.slots[entry.index] = atIndex = [];
+      const slot = atIndex.find((s) => s.entry.term === entry.term);
       if (slot === undefined) {
-        this.slots.set(key, { prevTerm, entry });
+        atIndex.push({ prevTerm, entry });
       } else if (slot.prevTerm !== prevTerm || !sameEntry(slot.entry, entry)) {
         this.fail(
           'log matching',

@@ -175,10 +175,11 @@ export class Simulation {
 
   private onDeliver(to: string, packet: Packet): void {
     if (packet.kind === 'response') {
-      this.trace.add(
-        this.now,
-        () => `${to} <- ${packet.from} #${packet.requestId} ${describeResult(packet.result)}`,
-      );
+      if (this.trace.enabled)
+        this.trace.add(
+          this.now,
+          () => `${to} <- ${packet.from} #${packet.requestId} ${describeResult(packet.result)}`,
+        );
       this.clients.get(to)?.receive(packet);
       return;
     }
@@ -193,14 +194,15 @@ export class Simulation {
 
   private deliverToHost(host: SimHost, packet: Packet): void {
     if (packet.kind === 'raft') {
-      this.trace.add(this.now, () => `deliver ${describeMessage(packet.message)}`);
+      if (this.trace.enabled) this.trace.add(this.now, () => `deliver ${describeMessage(packet.message)}`);
       host.step(packet.message);
     } else if (packet.kind === 'request') {
-      this.trace.add(
-        this.now,
-        () =>
-          `${packet.to} <- ${packet.from} #${packet.requestId} ${describeOp(packet.op)} session ${packet.clientId}/${packet.sequence}`,
-      );
+      if (this.trace.enabled)
+        this.trace.add(
+          this.now,
+          () =>
+            `${packet.to} <- ${packet.from} #${packet.requestId} ${describeOp(packet.op)} session ${packet.clientId}/${packet.sequence}`,
+        );
       host.handleRequest(packet);
     }
     this.observe(host);
@@ -212,7 +214,7 @@ export class Simulation {
     this.safety.observe(host.id, status, host.appliedIndex);
     if (status.role === 'leader' && status.term > this.lastLeaderTerm) {
       this.lastLeaderTerm = status.term;
-      this.trace.add(this.now, () => `${host.id} is leader of term ${status.term}`);
+      if (this.trace.enabled) this.trace.add(this.now, () => `${host.id} is leader of term ${status.term}`);
       if (this.nemesisRunning) this.nemesis.leaderElected(host.id);
     }
   }
@@ -276,10 +278,11 @@ export class Simulation {
         for (const message of ready.messages) this.send(from, message.to, { kind: 'raft', message }, true);
       },
       reply: (request, result) => {
-        this.trace.add(
-          this.now,
-          () => `${id} -> ${request.from} #${request.requestId} ${describeResult(result)}`,
-        );
+        if (this.trace.enabled)
+          this.trace.add(
+            this.now,
+            () => `${id} -> ${request.from} #${request.requestId} ${describeResult(result)}`,
+          );
         this.send(
           id,
           request.from,
@@ -297,17 +300,18 @@ export class Simulation {
     return {
       now: () => this.now,
       send: (request: ClientRequest, hedge: boolean) => {
-        this.trace.add(
-          this.now,
-          () =>
-            `${request.from} -> ${request.to} #${request.requestId} ${describeOp(request.op)}${hedge ? ' (sent twice)' : ''}`,
-        );
+        if (this.trace.enabled)
+          this.trace.add(
+            this.now,
+            () =>
+              `${request.from} -> ${request.to} #${request.requestId} ${describeOp(request.op)}${hedge ? ' (sent twice)' : ''}`,
+          );
         this.send(request.from, request.to, request, false, hedge ? 2 : 1);
       },
       wakeAt: (time, client, token) => this.queue.push(time, { k: 'client-wake', client, token }),
       record: (event) => {
         this.history.push(event);
-        this.trace.add(this.now, () => `history ${JSON.stringify(event)}`);
+        if (this.trace.enabled) this.trace.add(this.now, () => `history ${JSON.stringify(event)}`);
       },
       nextRequestId: () => ++this.requestIds,
       takeOp: () => {

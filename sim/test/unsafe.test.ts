@@ -1,0 +1,83 @@
+// Testing the testers: each unsafe variant must be caught by a sweep of at most 500 seeds. The
+// sweep stops at the first failing seed; the test asserts which property it violated.
+import { describe, expect, it } from 'vitest';
+import type { UnsafeVariant } from '../../server/raft/unsafe.js';
+import { defaultSimOptions } from '../config.js';
+import type { SafetyProperty } from '../safety.js';
+import { runSimulation } from '../simulation.js';
+import { parseSeeds, runSweep } from '../sweep.js';
+
+interface Case {
+  variant: UnsafeVariant;
+  nodes: number;
+  ops: number;
+  /** Reads need the linearizability checker; the Raft properties are checked after every event anyway. */
+  checkLinearizability: boolean;
+  expected: readonly SafetyProperty[];
+}
+
+const CASES: readonly Case[] = [
+  // Figure 8: caught by leader churn (new leaders crashed inside their next log append).
+  {
+    variant: 'commit-previous-term',
+    nodes: 3,
+    ops: 500,
+    checkLinearizability: false,
+    expected: ['leader completeness', 'state machine safety'],
+  },
+  { variant: 'vote-twice', nodes: 5, ops: 300, checkLinearizability: false, expected: ['election safety'] },
+  {
+    variant: 'no-log-check-on-vote',
+    nodes: 5,
+    ops: 300,
+    checkLinearizability: false,
+    expected: ['leader completeness', 'state machine safety'],
+  },
+  // Hedged client retries (duplicate fault) apply twice: a later read holds one token twice.
+  {
+    variant: 'no-session-dedup',
+    nodes: 3,
+    ops: 300,
+    checkLinearizability: true,
+    expected: ['no duplicate appends', 'linearizability'],
+  },
+  // A paused, isolated leader wakes with stale timers and serves reads without confirming leadership.
+  {
+    variant: 'stale-leader-read',
+    nodes: 5,
+    ops: 300,
+    checkLinearizability: true,
+    expected: ['linearizability'],
+  },
+];
+
+/** The seed that caught each variant, re-run below with the variant switched off. */
+const caught: { c: Case; seed: number }[] = [];
+
+describe.each(CASES)('the unsafe variant $variant', (c) => {
+  it(`is caught within 500 seeds on ${c.nodes} nodes with all faults`, () => {
+    const { seed: _seed, ...base } = defaultSimOptions({
+      nodes: c.nodes,
+      ops: c.ops,
+      unsafe: new Set([c.variant]),
+      checkLinearizability: c.checkLinearizability,
+    });
+    const result = runSweep({ seeds: parseSeeds('1..500'), base, stopAtFirstFailure: true });
+    const first = result.failures[0];
+    expect(first, `${c.variant} was not caught in ${result.total} seeds`).toBeDefined();
+    expect(c.expected).toContain(first?.violation?.property);
+    if (first !== undefined) caught.push({ c, seed: first.seed });
+  }, 180_000);
+});
+
+describe('the default build', () => {
+  it('passes every seed that caught an unsafe variant, with the same settings', () => {
+    expect(caught.length).toBe(CASES.length);
+    for (const { c, seed } of caught) {
+      const run = runSimulation(
+        defaultSimOptions({ seed, nodes: c.nodes, ops: c.ops, checkLinearizability: true }),
+      );
+      expect(run.summary.violation, `seed ${seed} (${c.variant} settings)`).toBeUndefined();
+    }
+  }, 120_000);
+});
