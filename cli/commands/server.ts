@@ -10,6 +10,7 @@ import {
   type MemberAddress,
 } from '../../server/config.js';
 import { parseLogFormat, parseLogLevel } from '../../server/log.js';
+import { parseUnsafe } from '../../server/raft/unsafe.js';
 import { EXIT_BAD_ARGUMENTS, EXIT_LAB_FAILED } from '../exit-codes.js';
 
 interface ServerFlags {
@@ -75,12 +76,18 @@ function parseFlags(flags: ServerFlags): Parameters<typeof startServer>[0] {
     tickMs: number('tick-ms', flags.tickMs),
     heartbeatIntervalMs: number('heartbeat-interval-ms', flags.heartbeatIntervalMs),
     electionTimeoutMs: number('election-timeout-ms', flags.electionTimeoutMs),
-    unsafe: flags.unsafe,
+    unsafe: validUnsafe(flags.unsafe),
     logLevel: parseLogLevel(flags.logLevel),
     logFormat: parseLogFormat(flags.logFormat),
     ...(flags.seed !== undefined ? { seed: Math.trunc(number('seed', flags.seed)) } : {}),
     ...(flags.listenHost !== undefined ? { listenHost: flags.listenHost } : {}),
   };
+}
+
+/** Checks the names now, so a typo is a bad argument (254), not a failed start. */
+function validUnsafe(list: string): string {
+  parseUnsafe(list);
+  return list;
 }
 
 async function runServer(flags: ServerFlags): Promise<void> {
