@@ -72,6 +72,7 @@ export class RaftNode {
   private prevSoft: SoftState;
   private readyOutstanding = false;
   private readonly scratch: number[];
+  private notLeaderCache: { term: number; role: Role; leader: NodeId | ''; error: RaftlabError } | undefined;
 
   constructor(config: RaftConfig) {
     validateConfig(config);
@@ -669,9 +670,19 @@ export class RaftNode {
 
   // ---- helpers ------------------------------------------------------------------------------
 
+  /**
+   * Clients that hit a follower get this on every request; building an Error (stack capture) each
+   * time is measurable in the simulator, so one immutable instance is shared per (term, role, leader).
+   */
   private notLeader(): RaftlabError {
+    const cached = this.notLeaderCache;
+    if (cached && cached.term === this.term && cached.role === this.role && cached.leader === this.leader) {
+      return cached.error;
+    }
     const hint = this.leader !== '' && this.leader !== this.id ? { leaderHint: this.leader } : {};
-    return new RaftlabError('NOT_LEADER', `${this.id} is ${this.role} in term ${this.term}`, hint);
+    const error = new RaftlabError('NOT_LEADER', `${this.id} is ${this.role} in term ${this.term}`, hint);
+    this.notLeaderCache = { term: this.term, role: this.role, leader: this.leader, error };
+    return error;
   }
 
   private send(m: Message): void {

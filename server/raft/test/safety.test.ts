@@ -185,6 +185,7 @@ describe('configuration', () => {
     c.elect('n1');
     const r = c.node('n2').propose(new Uint8Array(1));
     expect(r).toMatchObject({ ok: false, error: { code: 'NOT_LEADER', leaderHint: 'n1', definite: true } });
+    expect(c.node('n2').readIndex(1)).toBe(r.ok ? undefined : r.error); // one shared instance per (term, role, leader)
     c.isolate('n1');
     expect(c.propose('n1', 'a').ok).toBe(true);
     expect(c.propose('n1', 'b').ok).toBe(true);
