@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   mkdtempSync,
   readdirSync,
@@ -23,6 +23,7 @@ import {
   type Wal,
   type WalOptions,
 } from './index.js';
+import { isProcessAlive } from './lock.js';
 
 const dirs: string[] = [];
 const open: Wal[] = [];
@@ -244,7 +245,33 @@ describe('WAL lock and limits', () => {
     writeFileSync(join(dir, 'LOCK'), `${dead}\n`);
     await closeTracked(await openTracked(dir));
     writeFileSync(join(dir, 'LOCK'), `${process.ppid}\n`);
-    await expect(openWal(dir)).rejects.toThrow(DataDirLockedError);
+    await expect(openWal(dir, { lockWaitMs: 0 })).rejects.toThrow(DataDirLockedError);
+  });
+
+  it('counts a killed but not yet reaped (zombie) process as dead', () => {
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    const pid = child.pid!;
+    expect(isProcessAlive(pid)).toBe(true);
+    child.kill('SIGKILL');
+    // Synchronously, so Node's SIGCHLD handling cannot reap it before we look.
+    const stateOf = (): string => {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    };
+    const until = Date.now() + 2000;
+    while (stateOf() !== 'Z' && Date.now() < until);
+    expect(stateOf()).toBe('Z');
+    expect(isProcessAlive(pid)).toBe(false);
+  });
+
+  it('waits up to lockWaitMs for a live holder to release the directory', async () => {
+    const dir = tempDir();
+    const holder = spawn('sleep', ['30'], { stdio: 'ignore' });
+    writeFileSync(join(dir, 'LOCK'), `${holder.pid}\n`);
+    const started = Date.now();
+    setTimeout(() => holder.kill('SIGKILL'), 200);
+    await closeTracked(await openTracked(dir, { lockWaitMs: 10_000 }));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
   });
 
   it('rejects a save over saveBytesMax and a full queue with typed errors, writing nothing', async () => {

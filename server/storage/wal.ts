@@ -23,6 +23,8 @@ export interface WalOptions {
   saveQueueSavesMax?: number;
   /** Bytes waiting for the next write+sync round; more are rejected with WalOverloadedError. */
   saveQueueBytesMax?: number;
+  /** How long to wait for a live process holding the data-directory lock before giving up. */
+  lockWaitMs?: number;
 }
 
 export const WAL_DEFAULTS: Readonly<Required<WalOptions>> = {
@@ -30,6 +32,7 @@ export const WAL_DEFAULTS: Readonly<Required<WalOptions>> = {
   saveBytesMax: 64 * 2 ** 20,
   saveQueueSavesMax: 4096,
   saveQueueBytesMax: 256 * 2 ** 20,
+  lockWaitMs: 1000,
 };
 
 export interface WalStats {
@@ -55,8 +58,10 @@ export const WAL_DIR_NAME = 'wal';
 function resolveOptions(options: WalOptions): Required<WalOptions> {
   const resolved = { ...WAL_DEFAULTS, ...options };
   for (const [name, value] of Object.entries(resolved)) {
-    if (!Number.isSafeInteger(value) || value < 1)
-      throw new RangeError(`WAL option ${name} must be a positive integer, got ${value}`);
+    const min = name === 'lockWaitMs' ? 0 : 1;
+    if (!Number.isSafeInteger(value) || value < min) {
+      throw new RangeError(`WAL option ${name} must be an integer >= ${min}, got ${value}`);
+    }
   }
   return resolved;
 }
@@ -119,7 +124,7 @@ async function truncateFile(file: string, bytes: number): Promise<void> {
 export async function openWal(dir: string, options: WalOptions = {}): Promise<Wal> {
   const resolved = resolveOptions(options);
   await mkdir(dir, { recursive: true });
-  const lock = await lockDataDir(dir);
+  const lock = await lockDataDir(dir, resolved.lockWaitMs);
   try {
     const walDir = join(dir, WAL_DIR_NAME);
     await mkdir(walDir, { recursive: true });
