@@ -112,6 +112,23 @@ describe('restart from storage', () => {
     expect(m.ready().hardState).toEqual({ term: 2, vote: '', commit: 0 }); // the adopted term is persisted
   });
 
+  it('rule 7: a follower that crashes before persisting loses the entries, but it never acknowledged them', async () => {
+    const c = new Cluster(voters);
+    c.elect('n1');
+    c.isolate('n3');
+    c.halt('n2'); // n2's driver has not persisted (nor sent) anything yet
+    c.propose('n1', 'x');
+    c.stabilize();
+    expect(c.node('n2').status().lastIndex).toBe(2); // in memory only
+    expect(c.node('n1').status().commit).toBe(1); // no acknowledgement left n2
+    c.restart('n2');
+    expect(c.node('n2').status().lastIndex).toBe(1);
+    c.resume('n2');
+    c.run(3); // the leader resends; now n2 persists, then acknowledges
+    expect(c.node('n1').status().commit).toBe(2);
+    await expect(c.text()).toMatchFileSnapshot('testdata/crash-before-persist.txt');
+  });
+
   it('restart with an applied index hands out only the entries after it', () => {
     const n = follower('n2', { ...restored([1, 1, 1], 1, 3), applied: 2 });
     expect(n.ready().committedEntries.map((e) => e.index)).toEqual([3]);
