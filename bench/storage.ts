@@ -3,6 +3,7 @@
 // Reports saves/s, fdatasync calls/s, saves covered per sync (group commit) and save latency.
 // Run: npx tsx bench/storage.ts [--seconds N] [--dir DIR]   (writes the "storage" section of BENCHMARKS.md)
 import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openWal } from '../server/storage/index.js';
@@ -117,7 +118,7 @@ writeSection(
   `## Write-ahead log (\`npx tsx bench/storage.ts\`)
 
 Closed-loop writers, each saving one 100-byte entry plus a hard state and waiting for fdatasync,
-${seconds} s per row, data directory on the project's disk. Group commit shows as saves per sync > 1.
+${seconds} s per row, data directory on the project's disk. Load average at the end: ${loadavg()[0]!.toFixed(1)} (the machine is shared; a high load makes these figures pessimistic). Group commit shows as saves per sync > 1.
 
 ${table.join('\n')}
 

@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 // Wire codec micro-benchmark: encode and decode of the envelopes on the hot path (heartbeats,
 // appends, client puts and their responses), and the frame decoder over a stream of small frames.
 // Run: npx tsx bench/wire.ts   (writes the "wire" section of BENCHMARKS.md)
@@ -102,6 +103,8 @@ const body = `## Wire codec (\`npx tsx bench/wire.ts\`)
 ${rows.join('\n')}
 
 Whole append frame: \`encodeEnvelopeFrame\` ${(oneStep / 1000).toFixed(0)}k/s, \`encodeFrame(encodeEnvelope())\` ${(twoStep / 1000).toFixed(0)}k/s.
+
+Load average at the end: ${loadavg()[0]!.toFixed(1)} (the machine is shared; a high load makes these figures pessimistic).
 
 Frame decoder: ${(framesPerSec / 1e6).toFixed(2)} M frames/s (${mbPerSec.toFixed(0)} MiB/s) for ${frame.length}-byte frames arriving in 1,400-byte chunks.`;
 process.stderr.write(`${body}\n`);
