@@ -7,6 +7,7 @@
 // next round and share its single sync.
 import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setImmediate } from 'node:timers/promises';
 import type { Entry, HardState } from '../raft/types.js';
 import { WalClosedError, WalFailedError, WalOverloadedError, WalSaveTooLargeError } from './errors.js';
 import { lockDataDir, type DataDirLock } from './lock.js';
@@ -269,6 +270,10 @@ export class Wal {
       this.counters.syncs++;
       this.counters.savesPerSyncMax = Math.max(this.counters.savesPerSyncMax, batch.length);
       for (const pending of batch) pending.resolve();
+      // Let the callers just resolved run and queue their next saves before the next round is
+      // taken: without this yield, concurrent writers split into two halves that alternate
+      // rounds, and each sync covers only half of them.
+      await setImmediate();
     }
     this.flushing = undefined;
   }
