@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type Docker from 'dockerode';
 import { TarArchive } from 'archiver';
-import { builtCli, projectRoot } from '../project.js';
+import { projectRoot, serverBin } from '../project.js';
 import { ensureBaseImage } from './base-image.js';
 import { followProgress, imageExists } from './engine.js';
 
@@ -94,7 +94,7 @@ async function chooseBase(docker: Docker, log: (message: string) => void): Promi
 /** Builds (or finds) the server image; returns its reference. */
 export async function ensureServerImage(docker: Docker, log: (message: string) => void): Promise<string> {
   const root = projectRoot();
-  if (!existsSync(builtCli())) throw new Error(`${builtCli()} is missing: run \`npm run build\` first`);
+  if (!existsSync(serverBin())) throw new Error(`${serverBin()} is missing: run \`npm run build\` first`);
   const base = await chooseBase(docker, log);
   const packages = productionPackages(root);
   const reference = `${SERVER_REPOSITORY}:${contentHash(root, base, packages)}`;
@@ -112,10 +112,16 @@ export async function ensureServerImage(docker: Docker, log: (message: string) =
   return reference;
 }
 
-/** Each build of a changed project makes a new tag; keep only the newest so disk use stays bounded. */
+const SERVER_IMAGES_KEPT = 3;
+
+/**
+ * Each build of a changed project makes a new tag. Keep the newest few (they share every layer but
+ * dist/, and keeping them keeps the builder's cache for the node_modules layer); remove the rest.
+ */
 async function removeOlderServerImages(docker: Docker, keep: string): Promise<void> {
   const images = await docker.listImages({ filters: { reference: [`${SERVER_REPOSITORY}:*`] } });
-  for (const image of images) {
+  const older = images.sort((a, b) => b.Created - a.Created).slice(SERVER_IMAGES_KEPT);
+  for (const image of older) {
     for (const tag of image.RepoTags ?? []) {
       if (tag === keep || !tag.startsWith(`${SERVER_REPOSITORY}:`)) continue;
       // In use by a running lab (409) or already gone: leave it.

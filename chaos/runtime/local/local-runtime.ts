@@ -3,7 +3,7 @@
 // Node A's --cluster entry for B names the A->B proxy; A's own entry and every client port are real.
 import { existsSync, mkdirSync, copyFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { builtCli, labBin, projectRoot } from '../project.js';
+import { projectRoot, serverBin } from '../project.js';
 import { assertKnown, checkedGrudge, checkedLoss, drops, noFaults, type FaultState } from '../faults.js';
 import type { ClusterSpec, Grudge, NodeHandle, Runtime, RuntimeLogger } from '../types.js';
 import { RuntimeError } from '../types.js';
@@ -14,7 +14,7 @@ import { LinkProxy, type LinkFaults } from './proxy.js';
 import { removeLocalState, writeLocalState, type LocalRunState } from './state.js';
 
 export interface LocalRuntimeOptions {
-  /** The server command before its flags; default: this node binary, bin/lab.js, `server`. */
+  /** The server command before its flags; default: this node binary, dist/server/bin.js, `server`. */
   serverCommand?: readonly string[];
   /** Uniform [0, 1) source for packet loss (fork it from the run's seed); default Math.random. */
   random?: () => number;
@@ -51,9 +51,9 @@ export class LocalRuntime implements Runtime {
     if (this.spec !== undefined) throw new RuntimeError('this runtime already started a cluster');
     checkSpec(spec);
     this.spec = spec;
-    const command = this.options.serverCommand ?? [process.execPath, labBin(), 'server'];
-    if (this.options.serverCommand === undefined && !existsSync(builtCli())) {
-      throw new RuntimeError(`${builtCli()} is missing: run \`npm run build\` first`);
+    const command = this.options.serverCommand ?? [process.execPath, serverBin(), 'server'];
+    if (this.options.serverCommand === undefined && !existsSync(serverBin())) {
+      throw new RuntimeError(`${serverBin()} is missing: run \`npm run build\` first`);
     }
     try {
       await this.prepare(spec, command);
