@@ -81,26 +81,27 @@ describe('seeded random schedules', () => {
     expect(chaos(8, 1500).trace).not.toBe(a.trace);
   });
 
-  it('safety holds (one leader per term, state machine safety, applied <= commit, no invariant crash) across 15 seeds', () => {
+  it('safety holds (one leader per term, state machine safety, applied <= commit, no invariant crash) across 10 seeds', () => {
     let commits = 0;
-    for (let seed = 1; seed <= 15; seed++) {
+    for (let seed = 1; seed <= 10; seed++) {
       const o = chaos(seed, 2500);
       expect(o.violation, `seed ${seed}`).toBeUndefined();
       commits += o.commits;
     }
-    expect(commits).toBeGreaterThan(15 * 10); // the schedules make real progress, not only elections
+    expect(commits).toBeGreaterThan(10 * 10); // the schedules make real progress, not only elections
   });
 
   it('safety also holds without pre-vote and check-quorum', () => {
-    for (let seed = 1; seed <= 10; seed++)
+    for (let seed = 1; seed <= 6; seed++) {
       expect(chaos(seed, 2500, [], false).violation, `seed ${seed}`).toBeUndefined();
+    }
   });
 
   it('vote-twice is caught by the same checks (without pre-vote, where concurrent candidates are common)', () => {
-    const caught = Array.from(
-      { length: 20 },
-      (_, i) => chaos(i + 1, 2500, ['vote-twice'], false).violation,
-    ).filter(Boolean);
-    expect(caught.length).toBeGreaterThan(0);
+    let caught: string | undefined;
+    for (let seed = 1; seed <= 20 && caught === undefined; seed++) {
+      caught = chaos(seed, 2500, ['vote-twice'], false).violation;
+    }
+    expect(caught).toMatch(/two leaders in term|crash: raft invariant violated/);
   });
 });
