@@ -405,7 +405,8 @@ export class Simulation {
     if (h.state === 'paused') return;
     this.safety.restarted(node);
     h.start();
-    this.trace.note(this.now, `${node} restarted from disk: ${describeDurable(h.disk)}`);
+    if (this.trace.enabled)
+      this.trace.note(this.now, `${node} restarted from disk: ${describeDurable(h.disk)}`);
     this.scheduleTick(h, this.rng.int(1, SIM_TIMING.tickNs));
     this.observe(h);
   }
@@ -439,7 +440,7 @@ export function runSimulation(options: SimOptions): SimRun {
       const bad = result.keys.filter((k) => k.verdict === 'illegal').map((k) => k.key);
       sim.fail(
         'linearizability',
-        `the client history is not linearizable (keys ${bad.join(', ')}); check it with: lab check HISTORY`,
+        `the client history is not linearizable (keys ${bad.join(', ')}); lab check on the run's history.jsonl shows the counterexample`,
       );
       violation = sim.safety.violation;
     }

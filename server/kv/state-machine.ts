@@ -4,6 +4,7 @@
 
 import type { ErrorCodeName, ErrorInfo } from '../../proto/errors.js';
 import { DEFINITE_BY_DEFAULT } from '../../proto/errors.js';
+import type { UnsafeVariant } from '../raft/unsafe.js';
 import type { KvOp } from './command.js';
 import { decodeCommand, KvCommandError } from './command.js';
 import { SessionTable } from './session.js';
@@ -49,10 +50,7 @@ export class KvStateMachine {
   private readonly dedup: boolean;
   private applied = 0;
 
-  constructor(
-    limits: Partial<KvLimits> = {},
-    unsafe: ReadonlySet<string> = new Set() /* UnsafeVariant names (server/raft/unsafe.ts) */,
-  ) {
+  constructor(limits: Partial<KvLimits> = {}, unsafe: ReadonlySet<UnsafeVariant> = new Set()) {
     this.limits = { ...DEFAULT_KV_LIMITS, ...limits };
     this.sessions = new SessionTable(this.limits.sessionsMax, this.limits.sessionIdleEntriesMax);
     // Unsafe variant for testing the testers: a retried write applies again.

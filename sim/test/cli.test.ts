@@ -1,0 +1,58 @@
+// The lab sim command end to end (needs `npm run build`; `npm test` builds first).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const lab = join(import.meta.dirname, '..', '..', 'bin', 'lab.js');
+const out = mkdtempSync(join(tmpdir(), 'lab-sim-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+function sim(...args: string[]) {
+  return spawnSync(process.execPath, [lab, 'sim', '--out', out, ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+}
+
+describe('lab sim', () => {
+  it('runs one seed, prints its line and the summary, exits 0', () => {
+    const r = sim('--seed', '3', '--nodes', '3', '--ops', '200');
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^seed 3: passed: 200 ops/);
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('1 seed: 1 passed, 0 failed');
+    expect(r.status).toBe(0);
+  });
+
+  it('sweeps seeds with progress on stderr and exits 0', () => {
+    const r = sim('--seeds', '1..4', '--nodes', '3', '--ops', '100');
+    expect(r.stdout.trim()).toBe('4 seeds: 4 passed, 0 failed');
+    expect(r.stderr).toContain('seeds 4/4 done, 0 failed');
+    expect(r.status).toBe(0);
+  });
+
+  it('reports a failing seed with its property, replay command and evidence, and exits 1', () => {
+    const r = sim('--seed', '1', '--nodes', '3', '--ops', '300', '--unsafe', 'no-session-dedup');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('seed 1: FAILED no duplicate appends');
+    expect(r.stdout).toContain(
+      'replay:   lab sim --seed 1 --nodes 3 --faults all --ops 300 --unsafe no-session-dedup',
+    );
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('1 seed: 0 passed, 1 failed');
+    const dirs = readdirSync(join(out, 'sim'));
+    expect(dirs.some((d) => d.startsWith('1-'))).toBe(true);
+    const dir = join(out, 'sim', dirs.find((d) => d.startsWith('1-')) as string);
+    expect(existsSync(join(dir, 'history.jsonl'))).toBe(true);
+    expect(readFileSync(join(dir, 'trace.txt'), 'utf8')).toContain('VIOLATION no duplicate appends');
+  });
+
+  it('rejects bad arguments with exit 254 and a clear message', () => {
+    const r = sim('--nodes', '4');
+    expect(r.status).toBe(254);
+    expect(r.stderr).toContain('--nodes must be 3, 5 or 7');
+    const u = sim('--unsafe', 'nope');
+    expect(u.status).toBe(254);
+    expect(u.stderr).toContain('unknown unsafe variant "nope"');
+  });
+});
