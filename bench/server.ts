@@ -116,9 +116,10 @@ async function failoverTrial(cluster: LocalCluster): Promise<number> {
   writer.close();
   await cluster.restart(leader);
   // Let the restarted node catch up before the next trial.
-  const target = (await probe.status(cluster.endpoint(await leaderOf(cluster, probe)))).commitIndex;
-  while ((await probe.status(cluster.endpoint(leader))).appliedIndex < target)
-    await new Promise((r) => setTimeout(r, 50));
+  const statusOf = (id: string) => probe.status(cluster.endpoint(id)).catch(() => undefined);
+  let target: number | undefined;
+  while (target === undefined) target = (await statusOf(await leaderOf(cluster, probe)))?.commitIndex;
+  while (((await statusOf(leader))?.appliedIndex ?? -1) < target) await new Promise((r) => setTimeout(r, 50));
   probe.close();
   return ms;
 }
@@ -132,6 +133,11 @@ async function main(): Promise<void> {
   const cluster = await LocalCluster.start({ nodes: 3, dir });
   const onExit = (): void => cluster.killAll();
   process.on('exit', onExit);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => {
+      cluster.killAll();
+      process.exit(130);
+    });
   try {
     const endpoints = cluster.endpoints;
     const loader = createClient({ endpoints });

@@ -40,6 +40,7 @@ export class RaftlabClient {
   private cursor = 0;
   private inFlight = 0;
   private closed = false;
+  private sessionOpened: Promise<void> | undefined;
 
   constructor(options: ClientOptions) {
     this.options = resolveOptions(options);
@@ -129,11 +130,17 @@ export class RaftlabClient {
     const isWrite = op.type !== 'get' && op.type !== 'status';
     const sequence = isWrite ? this.session.begin() : 0;
     this.inFlight++;
+    let opened: (() => void) | undefined;
+    if (sequence === 1) this.sessionOpened = new Promise<void>((resolve) => (opened = resolve));
     try {
+      // The server creates a session only from a write with nothing unanswered before it; until
+      // the first write has finished, a later one could arrive first and be refused as expired.
+      if (sequence > 1) await this.sessionOpened;
       return await this.attempt(op, sequence);
     } finally {
       this.inFlight--;
       if (isWrite) this.session.finish(sequence);
+      opened?.();
     }
   }
 
