@@ -2,7 +2,7 @@
 // The correct server must come out valid under partitions and under kills and pauses; the
 // stale-leader-read variant must come out invalid with a counterexample (issue 5's proof).
 // Docker runs are skipped, saying so, only when no engine answers (CI starts one).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,7 +46,8 @@ function labRun(args: readonly string[]): Promise<LabRunResult> {
 function expectCompleteRun(run: LabRunResult, runtime: 'docker' | 'local'): void {
   expect(run.results.runtime).toBe(runtime);
   expect(run.results.finishedAt).not.toBeNull();
-  expect(run.results.counts.total.ok).toBeGreaterThan(500);
+  // A floor, not a speed target: the shared CI machine may be slow, but a run must do real work.
+  expect(run.results.counts.total.ok).toBeGreaterThan(100);
   expect(Object.keys(run.results.nodeLogs)).toHaveLength(5);
   expect(existsSync(join(run.runDir, 'history.jsonl'))).toBe(true);
   expect(existsSync(join(run.runDir, 'lab.log'))).toBe(true);
@@ -74,17 +75,21 @@ function expectCaught(run: LabRunResult): void {
   expect(existsSync(join(run.runDir, view as string))).toBe(true);
 }
 
-// Tuned so the bug shows within 30 s: the leader is isolated every few seconds, reads go to each
-// process's home node first, and two keys at a time keep reads racing writes.
+// Tuned so the bug shows within 30 s. With check-quorum an isolated leader steps down about when the
+// others elect a new one, so only some isolations leave a window (often under a second) in which it
+// serves stale reads: the leader is isolated every couple of seconds, four processes per node ask
+// their home node first, and two keys at a time keep reads racing writes.
 const STALE_READ_ARGS = [
   '--nemesis',
   'partition',
   '--partition-shapes',
   'isolate-leader',
   '--nemesis-interval',
-  '3',
+  '2',
+  '--concurrency',
+  '4n',
   '--rate',
-  '200',
+  '300',
   '--keys-active',
   '2',
   '--server-unsafe',
@@ -117,6 +122,50 @@ function suite(runtime: 'docker' | 'local'): void {
 
 describe('lab run on the local runtime', () => {
   suite('local');
+
+  it(
+    'Ctrl-C heals, tears down (no server process left) and stores an incomplete run',
+    { timeout: RUN_TIMEOUT_MS },
+    async () => {
+      const store = mkdtempSync(join(tmpdir(), 'lab-e2e-'));
+      const child = spawn(
+        process.execPath,
+        [
+          lab,
+          'run',
+          '--runtime',
+          'local',
+          '--nemesis',
+          'kill,pause',
+          '--nemesis-interval',
+          '1',
+          '--time-limit',
+          '120',
+          '--store',
+          store,
+        ],
+        {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (/nemesis: start/.test(stderr) && !child.killed) child.kill('SIGINT');
+      });
+      const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(status, stderr.slice(-3000)).toBe(255);
+      const runDir = realpathSync(join(store, 'latest'));
+      const results = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')) as RunResults;
+      expect(results.verdict).toBe('incomplete');
+      expect(results.error).toMatch(/interrupted/);
+      expect(Object.keys(results.nodeLogs)).toHaveLength(5);
+      const left = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter((line) => line.includes(runDir));
+      expect(left).toEqual([]);
+    },
+  );
 
   // Client attempts time out after 40 ms, so committed writes are retried: a server that applies a
   // retry again (no session dedup) duplicates appends and fails CASes that happened.
