@@ -1,5 +1,6 @@
-// The data-directory lock: a LOCK file created with O_EXCL holding the owner's pid. Node has no
-// flock(), and a pid file also tells an operator who holds the directory. A lock whose pid is dead
+// The data-directory lock: a LOCK file created with O_EXCL holding the owner's pid and, on Linux,
+// its start time (so a pid reused by an unrelated process is not mistaken for the owner). Node has
+// no flock(), and a pid file also tells an operator who holds the directory. A lock whose pid is dead
 // is stale (the owner was SIGKILLed) and is taken over. A lock holding OUR pid that this process
 // did not take is stale too: a container restarted after a kill gets the same pid (often 1).
 // A zombie (killed, not yet reaped by its parent) holds no files and counts as dead, and a live
@@ -21,10 +22,18 @@ export interface DataDirLock {
   release(): Promise<void>;
 }
 
-function isAlive(pid: number, file: string): boolean {
+interface LockOwner {
+  readonly pid: number; // NaN when the file is missing, empty or garbled
+  readonly startTime: string | undefined;
+}
+
+function isAlive(owner: LockOwner, file: string): boolean {
+  const { pid } = owner;
   if (!Number.isInteger(pid) || pid <= 0) return false; // empty or garbled: the owner died while writing it
   if (pid === process.pid) return held.has(file);
-  return isProcessAlive(pid);
+  if (!isProcessAlive(pid)) return false;
+  const now = startTimeOf(pid);
+  return owner.startTime === undefined || now === undefined || now === owner.startTime;
 }
 
 /** Whether `pid` is a running process (a zombie is not: it has exited and holds no files). */
@@ -37,24 +46,35 @@ export function isProcessAlive(pid: number): boolean {
   return !isZombie(pid);
 }
 
-/** Linux: state Z (zombie) or X (dead) in /proc/PID/stat; elsewhere nothing is known, so false. */
-function isZombie(pid: number): boolean {
+/** Linux: the fields of /proc/PID/stat after the command name (state first); undefined elsewhere. */
+function procStat(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3); // the comm may hold spaces
-    return state === 'Z' || state === 'X';
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' '); // the command name may hold spaces
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** State Z (zombie) or X (dead); false when unknown. */
+function isZombie(pid: number): boolean {
+  const state = procStat(pid)?.[0];
+  return state === 'Z' || state === 'X';
+}
+
+/** Field 22 of /proc/PID/stat, the start time in clock ticks since boot (index 19 after the name). */
+function startTimeOf(pid: number): string | undefined {
+  return procStat(pid)?.[19];
 }
 
 const LOCK_POLL_MS = 50;
 
-async function readPid(file: string): Promise<number> {
+async function readOwner(file: string): Promise<LockOwner> {
   try {
-    return Number.parseInt((await readFile(file, 'utf8')).trim(), 10);
+    const [pid, startTime] = (await readFile(file, 'utf8')).trim().split(' ');
+    return { pid: Number.parseInt(pid ?? '', 10), startTime: startTime || undefined };
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return Number.NaN;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { pid: Number.NaN, startTime: undefined };
     throw error;
   }
 }
@@ -63,7 +83,7 @@ async function tryCreate(file: string): Promise<boolean> {
   try {
     const handle = await open(file, 'wx');
     try {
-      await handle.writeFile(`${process.pid}\n`);
+      await handle.writeFile(`${process.pid} ${startTimeOf(process.pid) ?? ''}\n`);
     } finally {
       await handle.close();
     }
@@ -87,13 +107,13 @@ export async function lockDataDir(dir: string, waitMs = 0): Promise<DataDirLock>
       held.add(file);
       return { file, release: () => releaseLock(file) };
     }
-    const pid = await readPid(file);
-    if (!isAlive(pid, file)) {
+    const owner = await readOwner(file);
+    if (!isAlive(owner, file)) {
       await unlink(file).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== 'ENOENT') throw error;
       });
     } else if (Date.now() >= deadline) {
-      throw new DataDirLockedError(dir, pid, file);
+      throw new DataDirLockedError(dir, owner.pid, file);
     } else {
       await sleep(LOCK_POLL_MS);
     }

@@ -248,6 +248,17 @@ describe('WAL lock and limits', () => {
     await expect(openWal(dir, { lockWaitMs: 0 })).rejects.toThrow(DataDirLockedError);
   });
 
+  it('takes over a lock whose pid now belongs to another process (start time differs)', async () => {
+    const dir = tempDir();
+    const stat = readFileSync(`/proc/${process.ppid}/stat`, 'utf8');
+    const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+    writeFileSync(join(dir, 'LOCK'), `${process.ppid} ${startTime}\n`);
+    await expect(openWal(dir, { lockWaitMs: 0 })).rejects.toThrow(DataDirLockedError);
+    writeFileSync(join(dir, 'LOCK'), `${process.ppid} ${Number(startTime) + 1}\n`);
+    await openTracked(dir, { lockWaitMs: 0 });
+    expect(readFileSync(join(dir, 'LOCK'), 'utf8')).toMatch(new RegExp(`^${process.pid} \\d+\\n$`));
+  });
+
   it('counts a killed but not yet reaped (zombie) process as dead', () => {
     const child = spawn('sleep', ['30'], { stdio: 'ignore' });
     const pid = child.pid!;
