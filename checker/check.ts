@@ -60,7 +60,9 @@ export function partitions(
   options: CheckOptions = {},
 ): [string, Operation[]][] {
   const name = options.model ?? 'kv';
-  const operations = toOperations(events);
+  // The register model is one partition whatever the keys; a kv model converts only wanted keys.
+  const only = options.keys === undefined || name === 'register' ? undefined : new Set(options.keys);
+  const operations = toOperations(events, only);
   if (name === 'register') {
     const other = operations.find((op) => op.input.f === 'delete' || op.input.f === 'append');
     if (other !== undefined) throw new Error(`the register model has no ${other.input.f}; use --model kv`);

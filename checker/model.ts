@@ -22,7 +22,7 @@ export interface OpOutput {
 }
 
 export interface Operation {
-  /** Index in the whole history's operation list (stable; the view uses it). */
+  /** The position of its invocation in the history's events: unique and stable. */
   readonly id: number;
   readonly process: number;
   /** Nanoseconds; `ret` is Infinity for an operation that never returned (info). */

@@ -11,52 +11,65 @@ import type { OpInput, OpOutput, Operation } from './model.js';
 
 export const CAS_MISMATCH = 'CAS_MISMATCH';
 
-export function toOperations(events: readonly HistoryEvent[]): Operation[] {
-  const pending = new Map<number, { event: ClientEvent; index: number }>();
+/**
+ * The operations of a history, in completion order. An operation's id is the position of its
+ * invocation in `events`, so it stays the same when only some keys are converted.
+ */
+export function toOperations(events: readonly HistoryEvent[], keys?: ReadonlySet<string>): Operation[] {
+  const pending = new Map<number, number>();
   const operations: Operation[] = [];
-  const add = (
-    invoke: { event: ClientEvent; index: number },
-    completion: ClientEvent | undefined,
-    at: number,
-  ) => {
-    const op = toOperation(operations.length, invoke.event, invoke.index, completion, at);
-    if (op !== undefined) operations.push(op);
-  };
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
-    if (e.type === 'nemesis') continue;
+    if (e.type === 'nemesis' || (keys !== undefined && !keys.has(e.key))) continue;
     if (e.type === 'invoke') {
-      pending.set(e.process, { event: e, index: i });
+      pending.set(e.process, i);
       continue;
     }
-    const invoke = pending.get(e.process);
-    if (invoke === undefined) continue; // parseHistory rejects this; tolerate it for hand-built lists
+    const invokeIndex = pending.get(e.process);
+    if (invokeIndex === undefined) continue; // parseHistory rejects this; tolerate it for hand-built lists
     pending.delete(e.process);
-    add(invoke, e, i);
+    const op = toOperation(events[invokeIndex] as ClientEvent, invokeIndex, e, i);
+    if (op !== undefined) operations.push(op);
   }
-  for (const invoke of pending.values()) add(invoke, undefined, -1);
+  for (const invokeIndex of pending.values()) {
+    const op = toOperation(events[invokeIndex] as ClientEvent, invokeIndex, undefined, -1);
+    if (op !== undefined) operations.push(op);
+  }
   return operations;
 }
 
 function toOperation(
-  id: number,
   invoke: ClientEvent,
   invokeIndex: number,
   completion: ClientEvent | undefined,
   completeIndex: number,
 ): Operation | undefined {
-  const input = toInput(invoke);
   const type = completion?.type ?? 'info';
-  const base = { id, process: invoke.process, call: invoke.time, input, invokeIndex };
+  let ret: number;
+  let output: OpOutput;
   if (type === 'fail') {
     if (invoke.f !== 'cas' || completion?.error !== CAS_MISMATCH) return undefined;
-    return { ...base, ret: completion.time, output: { unknown: false, matched: false }, completeIndex };
-  }
-  if (type === 'info') {
+    ret = completion.time;
+    output = { unknown: false, matched: false };
+  } else if (type === 'info') {
     if (invoke.f === 'get') return undefined;
-    return { ...base, ret: Infinity, output: { unknown: true }, completeIndex };
+    ret = Infinity;
+    output = { unknown: true };
+  } else {
+    ret = completion!.time;
+    output = toOutput(invoke, completion!);
   }
-  return { ...base, ret: completion!.time, output: toOutput(invoke, completion!), completeIndex };
+  const input = toInput(invoke);
+  return {
+    id: invokeIndex,
+    process: invoke.process,
+    call: invoke.time,
+    ret,
+    input,
+    output,
+    invokeIndex,
+    completeIndex,
+  };
 }
 
 function toInput(e: ClientEvent): OpInput {

@@ -6,8 +6,9 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import {
-  checkHistory,
+  checkPartition,
   combine,
+  modelFor,
   partitions,
   type CheckOptions,
   type CheckResult,
@@ -15,14 +16,20 @@ import {
 } from './check.js';
 import type { HistoryEvent } from './history-types.js';
 
-/** Below this many operations, starting workers (tens of ms each) costs more than it saves. */
-export const PARALLEL_OPERATIONS_MIN = 4000;
+/**
+ * Keys are checked on the calling thread first; only the keys still left after this long go to
+ * workers. A worker costs its start, a clone of the history and a cold JIT: measured on the
+ * shared 2-core machine (bench:checker), two workers took longer than one thread on a 38k-op,
+ * 64-key history that one thread checks in under a second. So workers start only when the
+ * work has shown itself to be long, where halving the rest outweighs that cost.
+ */
+export const SERIAL_FIRST_MS = 2000;
 export const WORKERS_MAX = 8;
 
 export interface ParallelOptions extends CheckOptions {
   /** Worker threads to use; default: the available cores, at most WORKERS_MAX. */
   workers?: number;
-  /** Use workers even for a small history (tests). */
+  /** Skip the serial start and use workers at once (tests). */
   force?: boolean;
 }
 
@@ -31,32 +38,59 @@ export async function checkHistoryParallel(
   options: ParallelOptions = {},
 ): Promise<CheckResult> {
   const started = performance.now();
-  const parts = partitions(events, options);
+  const { workers: wanted, force, ...checkOptions } = options;
+  const parts = partitions(events, checkOptions);
   const operations = parts.reduce((sum, [, ops]) => sum + ops.length, 0);
-  const workers = Math.min(options.workers ?? Math.min(availableParallelism(), WORKERS_MAX), parts.length);
-  const { workers: _w, force, ...checkOptions } = options;
-  if (workers < 2 || (force !== true && operations < PARALLEL_OPERATIONS_MIN))
-    return checkHistory(events, checkOptions);
-
-  const shares = balance(
-    parts.map(([key, ops]) => ({ key, weight: ops.length })),
-    workers,
-  );
-  const results = await Promise.all(
-    // Each worker gets the whole history (operation ids and event positions in the results refer
-    // to it) and checks only its keys.
-    shares.map((keys) => runWorker(events, { ...checkOptions, keys })),
-  );
-  const order = new Map(parts.map(([key], i) => [key, i]));
-  const keys: KeyResult[] = results.flatMap((r) => r.keys);
-  keys.sort((a, b) => order.get(a.key)! - order.get(b.key)!);
+  const workers = Math.min(wanted ?? Math.min(availableParallelism(), WORKERS_MAX), parts.length);
+  const model = modelFor(checkOptions.model ?? 'kv');
+  const deadline = checkOptions.timeLimitMs === undefined ? Infinity : started + checkOptions.timeLimitMs;
+  const keys: KeyResult[] = [];
+  let next = 0;
+  const serialUntil = force === true ? started : started + SERIAL_FIRST_MS;
+  while (next < parts.length && (workers < 2 || parts.length - next < 2 || performance.now() < serialUntil)) {
+    const [key, ops] = parts[next++]!;
+    keys.push(checkPartition(model, key, ops, deadline, checkOptions));
+  }
+  if (next < parts.length)
+    keys.push(
+      ...(await inWorkers(
+        events,
+        parts.slice(next),
+        Math.min(workers, parts.length - next),
+        checkOptions,
+        deadline,
+      )),
+    );
   return {
     verdict: combine(keys.map((k) => k.verdict)),
     keys,
     elapsedMs: performance.now() - started,
-    model: options.model ?? 'kv',
+    model: checkOptions.model ?? 'kv',
     operations,
   };
+}
+
+/** The remaining keys, balanced over workers, each worker with the time left. */
+async function inWorkers(
+  events: readonly HistoryEvent[],
+  parts: readonly [string, readonly unknown[]][],
+  workers: number,
+  options: CheckOptions,
+  deadline: number,
+): Promise<KeyResult[]> {
+  const shares = balance(
+    parts.map(([key, ops]) => ({ key, weight: ops.length })),
+    workers,
+  );
+  const left = deadline === Infinity ? {} : { timeLimitMs: Math.max(0, deadline - performance.now()) };
+  const results = await Promise.all(
+    // Each worker gets the whole history (operation ids and event positions in the results refer
+    // to it) and checks only its keys.
+    shares.map((keys) => runWorker(events, { ...options, ...left, keys })),
+  );
+  const order = new Map(parts.map(([key], i) => [key, i]));
+  const keys = results.flatMap((r) => r.keys);
+  return keys.sort((a, b) => order.get(a.key)! - order.get(b.key)!);
 }
 
 /** Largest first onto the least loaded worker. */
