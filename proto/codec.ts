@@ -59,7 +59,7 @@ export type ClientResult =
   | { readonly type: 'append'; readonly value: Uint8Array }
   | { readonly type: 'status'; readonly status: StatusResult };
 
-/** A response carries a result, an error, or both is never sent; at least one is always present. */
+/** A response carries a result, an error, or both; never neither (decodeEnvelope refuses that). */
 export interface ClientResponse {
   readonly requestId: number;
   readonly error?: ErrorInfo;
