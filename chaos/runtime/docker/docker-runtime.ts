@@ -51,6 +51,7 @@ export class DockerRuntime implements Runtime {
   private addresses = new Map<string, string>();
   private faults: FaultState = noFaults();
   private tearingDown: Promise<void> | undefined;
+  private creating: Promise<void> | undefined;
 
   constructor(private readonly options: DockerRuntimeOptions = {}) {
     this.docker = options.docker ?? connectEngine();
@@ -63,18 +64,10 @@ export class DockerRuntime implements Runtime {
     try {
       const image = this.options.image ?? (await ensureServerImage(this.docker, (m) => this.log(m)));
       this.abortIfTornDown();
-      const network = await createRunNetwork(this.docker, spec.runId, runLabels(spec.runId));
-      this.log(
-        `network ${network.name} (${network.subnet}); starting ${spec.nodes.length} containers from ${image}`,
-      );
-      spec.nodes.forEach((id, i) => this.addresses.set(id, network.address(i)));
-      const hostPorts = await freePorts(spec.nodes.length);
-      this.abortIfTornDown();
-      const created = performance.now();
-      await Promise.all(
-        spec.nodes.map((id, i) => this.createNode(id, image, network.name, hostPorts[i] ?? 0)),
-      );
-      this.log(`created ${spec.nodes.length} containers and volumes in ${msSince(created)} ms`);
+      // Objects are created under a guard that teardown() waits for, so a Ctrl-C in the middle
+      // cannot race a create request still in flight and leave its object behind.
+      this.creating = this.createObjects(spec, image);
+      await this.creating;
       this.abortIfTornDown();
       await Promise.all(spec.nodes.map((id) => this.startNode(this.node(id))));
       return spec.nodes.map((id) => ({ id, clientEndpoint: `127.0.0.1:${this.node(id).hostPort}` }));
@@ -84,6 +77,24 @@ export class DockerRuntime implements Runtime {
       await removeRun(this.docker, spec.runId);
       throw error;
     }
+  }
+
+  private async createObjects(spec: ClusterSpec, image: string): Promise<void> {
+    const network = await createRunNetwork(this.docker, spec.runId, runLabels(spec.runId));
+    this.log(
+      `network ${network.name} (${network.subnet}); starting ${spec.nodes.length} containers from ${image}`,
+    );
+    spec.nodes.forEach((id, i) => this.addresses.set(id, network.address(i)));
+    const hostPorts = await freePorts(spec.nodes.length);
+    this.abortIfTornDown();
+    const created = performance.now();
+    // allSettled: on a failure, no create may still be in flight when teardown sweeps.
+    const results = await Promise.allSettled(
+      spec.nodes.map((id, i) => this.createNode(id, image, network.name, hostPorts[i] ?? 0)),
+    );
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    this.log(`created ${spec.nodes.length} containers and volumes in ${msSince(created)} ms`);
   }
 
   private abortIfTornDown(): void {
@@ -268,6 +279,7 @@ export class DockerRuntime implements Runtime {
   }
 
   private async removeEverything(runId: string): Promise<void> {
+    await this.creating?.catch(() => undefined);
     const removed = await removeRun(this.docker, runId);
     if (removed.length > 0) this.log(`docker runtime: removed ${removed.join(', ')}`);
   }
