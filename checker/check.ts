@@ -45,6 +45,8 @@ export interface CheckOptions {
   partialsMax?: number;
   /** Only check these keys (the parallel checker gives each worker its share). */
   keys?: readonly string[];
+  /** Called after each key checked on the calling thread (progress for long checks). */
+  onKey?: (result: KeyResult, done: number, total: number) => void;
 }
 
 export const MEMORY_BYTES_MAX_DEFAULT = 1 << 30;
@@ -80,9 +82,11 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
   const deadline = options.timeLimitMs === undefined ? Infinity : started + options.timeLimitMs;
   const keys: KeyResult[] = [];
   let operations = 0;
-  for (const [key, ops] of partitions(events, options)) {
+  const parts = partitions(events, options);
+  for (const [key, ops] of parts) {
     operations += ops.length;
     keys.push(checkPartition(model, key, ops, deadline, options));
+    options.onKey?.(keys[keys.length - 1]!, keys.length, parts.length);
   }
   return {
     verdict: combine(keys.map((k) => k.verdict)),

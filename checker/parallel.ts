@@ -50,6 +50,7 @@ export async function checkHistoryParallel(
   while (next < parts.length && (workers < 2 || parts.length - next < 2 || performance.now() < serialUntil)) {
     const [key, ops] = parts[next++]!;
     keys.push(checkPartition(model, key, ops, deadline, checkOptions));
+    checkOptions.onKey?.(keys[keys.length - 1]!, keys.length, parts.length);
   }
   if (next < parts.length)
     keys.push(
@@ -86,11 +87,17 @@ async function inWorkers(
   const results = await Promise.all(
     // Each worker gets the whole history (operation ids and event positions in the results refer
     // to it) and checks only its keys.
-    shares.map((keys) => runWorker(events, { ...options, ...left, keys })),
+    shares.map((keys) => runWorker(events, { ...withoutCallback(options), ...left, keys })),
   );
   const order = new Map(parts.map(([key], i) => [key, i]));
   const keys = results.flatMap((r) => r.keys);
   return keys.sort((a, b) => order.get(a.key)! - order.get(b.key)!);
+}
+
+/** Functions cannot cross to a worker thread. */
+function withoutCallback(options: CheckOptions): CheckOptions {
+  const { onKey: _onKey, ...rest } = options;
+  return rest;
 }
 
 /** Largest first onto the least loaded worker. */

@@ -172,6 +172,21 @@ describe('concurrency', () => {
     ]);
   });
 
+  it('reports progress after each key', () => {
+    const seen: [string, number, number][] = [];
+    checkHistory(
+      history(
+        op({ process: 0, f: 'put', key: 'a', value: '1', call: 0, ret: 1 }),
+        op({ process: 1, f: 'put', key: 'b', value: '1', call: 2, ret: 3 }),
+      ),
+      { onKey: (key, done, total) => seen.push([key.key, done, total]) },
+    );
+    expect(seen).toEqual([
+      ['a', 1, 2],
+      ['b', 2, 2],
+    ]);
+  });
+
   it('fault events are ignored by the search', () => {
     const ops = [
       op({ process: 0, f: 'put', value: 'a', call: 0, ret: 10 }),

@@ -1,7 +1,7 @@
 // lab check PATH: check a stored history (file or run folder) for linearizability.
 import type { Command } from 'commander';
 import { checkHistoryParallel } from '../../checker/parallel.js';
-import { MODEL_NAMES, type ModelName } from '../../checker/check.js';
+import { MODEL_NAMES, type KeyResult, type ModelName } from '../../checker/check.js';
 import { HistoryFormatError } from '../../checker/history.js';
 import {
   HISTORY_FORMATS,
@@ -41,6 +41,17 @@ function fail(message: string): number {
   return EXIT_BAD_ARGUMENTS;
 }
 
+/** A line on stderr at most every 2 s while a long check runs (quiet for quick ones). */
+function progress(quiet: boolean): ((key: KeyResult, done: number, total: number) => void) | undefined {
+  if (quiet) return undefined;
+  let last = performance.now();
+  return (key, done, total) => {
+    if (performance.now() - last < 2000) return;
+    last = performance.now();
+    process.stderr.write(`  ... ${done} of ${total} keys checked (last: ${key.key}, ${key.verdict})\n`);
+  };
+}
+
 async function runCheck(path: string, flags: CheckFlags): Promise<number> {
   if (flags.format !== undefined && !HISTORY_FORMATS.includes(flags.format as HistoryFormat)) {
     return fail(`unknown --format ${flags.format}; use ${HISTORY_FORMATS.join(', ')}`);
@@ -68,6 +79,7 @@ async function runCheck(path: string, flags: CheckFlags): Promise<number> {
   try {
     result = await checkHistoryParallel(history.events, {
       model,
+      onKey: progress(flags.json === true),
       ...(seconds === undefined ? {} : { timeLimitMs: seconds * 1000 }),
     });
   } catch (error) {
