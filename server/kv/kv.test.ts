@@ -148,6 +148,11 @@ describe('KvStateMachine operations', () => {
     expect(log.sm.size).toBe(2);
   });
 
+  it('reads a key longer than any limit without crashing (it is simply absent)', () => {
+    const sm = new KvStateMachine();
+    expect(sm.read(new Uint8Array(200_000).fill(65))).toEqual({ ok: true, found: false });
+  });
+
   it('enforces key and value limits with TOO_LARGE, both in validate and in apply', () => {
     const sm = new KvStateMachine({ keyBytesMax: 4, valueBytesMax: 5 });
     expect(sm.validate({ type: 'put', key: b('12345'), value: b('') })?.code).toBe('TOO_LARGE');

@@ -32,8 +32,12 @@ function kvError(code: ErrorCodeName, message: string): { ok: false; error: Erro
 
 /** Keys are compared as bytes; latin1 maps each byte to one UTF-16 unit, so it is a lossless map key. */
 function keyString(key: Uint8Array): string {
+  // One spread call is fast for short keys; long ones (read() of an unvalidated key) go in chunks,
+  // since a spread has an argument-count limit.
+  const CHUNK = 4096;
+  if (key.length <= CHUNK) return String.fromCharCode(...key);
   let s = '';
-  for (let i = 0; i < key.length; i++) s += String.fromCharCode(key[i] ?? 0);
+  for (let i = 0; i < key.length; i += CHUNK) s += String.fromCharCode(...key.subarray(i, i + CHUNK));
   return s;
 }
 
