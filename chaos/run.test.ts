@@ -1,12 +1,13 @@
 // The orchestration end to end against fakes: an in-memory cluster (fake runtime and clients) and
 // the real checker. The real runtimes and server are exercised by test/lab-e2e.test.ts.
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkHistory } from '../checker/check.js';
 import { parseHistory } from '../checker/history.js';
 import { RaftlabError } from '../proto/errors.js';
+import { analyzeRun } from './analyze.js';
 import type { LabDeps } from './lab-deps.js';
 import { LabLog } from './lab-log.js';
 import { runLab } from './lab.js';
@@ -135,6 +136,30 @@ describe('lab run orchestration (fake cluster, real checker)', () => {
     const illegal = results.checker.keys.filter((key) => key.verdict === 'illegal');
     expect(illegal.length).toBeGreaterThan(0);
     expect(existsSync(join(outcomes[0]!.runDir, illegal[0]!.view!))).toBe(true);
+  });
+
+  it('lab analyze re-checks the latest stored run and rewrites its verdict and views', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'lab-run-'));
+    const cluster = fakeCluster(true);
+    const { outcomes } = await runLab(options(store, { nemesis: 'none' }), cluster.deps, quietLog());
+    const runDir = outcomes[0]!.runDir;
+    const stored = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')) as RunResults;
+    writeFileSync(
+      join(runDir, 'results.json'),
+      JSON.stringify({ ...stored, verdict: 'valid', checker: { ...stored.checker, keys: [] } }),
+    );
+    rmSync(join(runDir, 'counterexamples'), { recursive: true });
+    const { verdict } = await analyzeRun(
+      { target: undefined, store, checkTimeLimitMs: 10_000 },
+      cluster.deps,
+      quietLog(),
+    );
+    expect(verdict).toBe('invalid');
+    const again = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')) as RunResults;
+    expect(again.verdict).toBe('invalid');
+    expect(again.finishedAt).toBe(stored.finishedAt);
+    const view = again.checker.keys.find((key) => key.view !== undefined)?.view;
+    expect(existsSync(join(runDir, view!))).toBe(true);
   });
 
   it('marks the run incomplete and tears down when the cluster fails to start', async () => {
