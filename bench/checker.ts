@@ -212,7 +212,7 @@ async function main(): Promise<void> {
     '',
     "Counterexample for every illegal file: check, then write its HTML page; each file in a fresh process, time and that process's peak RSS (target: under 10 s and 1 GiB each). Only files over 5 ms and the kv files are listed.",
     '',
-    table(['illegal history', 'ms', 'peak RSS MiB', 'longest partial linearization'], cx),
+    table(['illegal history', 'ms', 'peak RSS MiB', 'longest partial linearization (first illegal key)'], cx),
     '',
     'Worker threads (checkHistoryParallel), one thread against two workers started at once. On this shared machine the workers do not pay at this size, which is why checkHistoryParallel checks keys on the calling thread for its first 2 s and only then hands the rest to workers.',
     '',
