@@ -2,6 +2,7 @@
 // failing seed (re-run with the trace on: exact, because a run is a function of its options).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkHistory, writeCounterexampleViews } from '../checker/index.js';
 import type { SimOptions } from './config.js';
 import { formatFaults } from './config.js';
 import type { SimRun, SimSummary } from './simulation.js';
@@ -100,6 +101,11 @@ export function writeRunArtifacts(options: SimOptions, outDir: string): { dir: s
   writeFileSync(join(dir, 'trace.txt'), run.trace.text());
   writeFileSync(join(dir, 'history.jsonl'), run.history.map((e) => JSON.stringify(e)).join('\n') + '\n');
   const v = run.summary.violation;
+  if (v?.property === 'linearizability') {
+    // The checker's counterexample pages (one per illegal key) next to the history they explain.
+    const result = checkHistory(run.history, { model: 'kv', timeLimitMs: 20_000 });
+    writeCounterexampleViews(run.history, result, join(dir, 'counterexample'));
+  }
   const readme = [
     `seed ${options.seed}: ${v === undefined ? 'passed' : `${v.property}: ${v.detail}`}`,
     `replay: ${replayCommand(options)}`,
