@@ -13,11 +13,11 @@ export function seedLine(s: SimSummary): string {
 }
 
 export function failureLines(s: SimSummary, options: SimOptions, dir: string): string[] {
-  return [
-    seedLine(s),
-    `  replay:   ${replayCommand(options)}`,
-    `  evidence: ${dir}/ (trace.txt, history.jsonl)`,
-  ];
+  const files =
+    s.violation?.property === 'linearizability'
+      ? 'trace.txt, history.jsonl, counterexample/*.html'
+      : 'trace.txt, history.jsonl';
+  return [seedLine(s), `  replay:   ${replayCommand(options)}`, `  evidence: ${dir}/ (${files})`];
 }
 
 export function progressLine(p: SweepProgress): string {

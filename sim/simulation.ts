@@ -440,7 +440,7 @@ export function runSimulation(options: SimOptions): SimRun {
       const bad = result.keys.filter((k) => k.verdict === 'illegal').map((k) => k.key);
       sim.fail(
         'linearizability',
-        `the client history is not linearizable (keys ${bad.join(', ')}); lab check on the run's history.jsonl shows the counterexample`,
+        `the client history is not linearizable (keys ${bad.join(', ')}); see the counterexample pages, or lab check on history.jsonl`,
       );
       violation = sim.safety.violation;
     }
