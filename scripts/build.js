@@ -19,7 +19,8 @@ function run(file, args) {
 const stale = !existsSync(genJs) || !existsSync(genDts) || statSync(genJs).mtimeMs < statSync(proto).mtimeMs;
 if (stale) {
   mkdirSync(genDir, { recursive: true });
-  // --force-number: 64-bit fields decode to plain numbers (terms and indexes stay below 2^53).
+  // --force-number shapes the generated types as numbers; the static decoder may still yield Long
+  // objects when the `long` package is present, so proto/codec.ts converts (terms and indexes < 2^53).
   run(bin('pbjs'), [
     '-t',
     'static-module',
