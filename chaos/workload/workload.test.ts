@@ -91,12 +91,21 @@ describe('the workload', () => {
   it('records definite errors as fail, reads of absent keys as ok null, and keeps values unique', async () => {
     const store = fakeStore(0);
     const recorder = new Recorder({ append: () => undefined }, () => performance.now() * 1e6);
-    const workload = new Workload(options, store.factory, recorder, new Random(2));
-    // Another writer behind the workload's back, so some CAS expectations are stale.
+    // Another writer changes each key right after every read, so CAS expectations taken from reads are stale.
     let other = 0;
-    const meddler = setInterval(() => store.data.set(`k${other % 3}`, `other.${other++}`), 5);
+    const meddling = (process: number): LabClient => {
+      const client = store.factory(process);
+      return {
+        ...client,
+        get: async (key) => {
+          const value = await client.get(key);
+          store.data.set(key, `other.${other++}`);
+          return value;
+        },
+      };
+    };
+    const workload = new Workload(options, meddling, recorder, new Random(2));
     await runFor(200, workload);
-    clearInterval(meddler);
     const events = clientEvents(recorder.events);
     const fails = events.filter((e) => e.type === 'fail');
     expect(fails.length).toBeGreaterThan(0);
