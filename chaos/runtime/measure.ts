@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { BASE_REPOSITORY, ensureBaseImage } from './docker/base-image.js';
-import { ensureServerImage, SERVER_REPOSITORY } from './docker/server-image.js';
+import { DEPS_REPOSITORY, ensureServerImage, SERVER_REPOSITORY } from './docker/server-image.js';
 import { waitForLeader } from './leader.js';
 import { createRuntime, type RuntimeName } from './select.js';
 
@@ -55,7 +55,7 @@ export interface ImageTiming {
 
 /** Removes the lab's images first (only those no container uses), so the first build is cold. */
 export async function measureImageBuilds(docker: Docker): Promise<ImageTiming> {
-  for (const repository of [SERVER_REPOSITORY, BASE_REPOSITORY]) {
+  for (const repository of [SERVER_REPOSITORY, DEPS_REPOSITORY, BASE_REPOSITORY]) {
     for (const image of await docker.listImages({ filters: { reference: [`${repository}:*`] } })) {
       await docker
         .getImage(image.Id)
