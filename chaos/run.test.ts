@@ -25,7 +25,12 @@ function fakeCluster(staleReads: boolean) {
   let reads = 0;
   const runtime: Runtime = {
     name: 'local',
-    start: async (spec) => spec.nodes.map((id, i) => ({ id, clientEndpoint: `127.0.0.1:${7000 + i}` })),
+    start: async (spec) => {
+      // Each test of a series starts a fresh cluster.
+      data.clear();
+      previous.clear();
+      return spec.nodes.map((id, i) => ({ id, clientEndpoint: `127.0.0.1:${7000 + i}` }));
+    },
     kill: async (node) => void (calls.push(`kill ${node}`), down.add(node)),
     restart: async (node) => void (calls.push(`restart ${node}`), down.delete(node)),
     stop: async (node) => void calls.push(`stop ${node}`),
@@ -160,6 +165,19 @@ describe('lab run orchestration (fake cluster, real checker)', () => {
     expect(again.finishedAt).toBe(stored.finishedAt);
     const view = again.checker.keys.find((key) => key.view !== undefined)?.view;
     expect(existsSync(join(runDir, view!))).toBe(true);
+  });
+
+  it('--test-count runs each test in its own folder with seed + i', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'lab-run-'));
+    const { outcomes, exitCode } = await runLab(
+      options(store, { testCount: '2', timeLimit: '1', nemesis: 'kill' }),
+      fakeCluster(false).deps,
+      quietLog(),
+    );
+    expect(exitCode).toBe(0);
+    expect(outcomes.map((outcome) => outcome.results.seed)).toEqual([11, 12]);
+    expect(new Set(outcomes.map((outcome) => outcome.runDir)).size).toBe(2);
+    expect(outcomes[1]!.results.replayCommand).toContain('--seed 12');
   });
 
   it('marks the run incomplete and tears down when the cluster fails to start', async () => {
