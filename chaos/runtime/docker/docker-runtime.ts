@@ -5,9 +5,10 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type Docker from 'dockerode';
-import { assertKnown, checkedGrudge, checkedLoss, noFaults, type FaultState } from '../faults.js';
+import { checkedGrudge, checkedLoss, noFaults, type FaultState } from '../faults.js';
 import type { ClusterSpec, Grudge, NodeHandle, Runtime, RuntimeLogger } from '../types.js';
 import { RuntimeError } from '../types.js';
+import { checkSpec, lookupNode, requireStarted } from '../spec.js';
 import { waitForServing } from '../wait.js';
 import { freePorts } from '../local/ports.js';
 import { connectEngine, execIn, statusCode } from './engine.js';
@@ -59,7 +60,7 @@ export class DockerRuntime implements Runtime {
 
   async start(spec: ClusterSpec): Promise<NodeHandle[]> {
     if (this.spec !== undefined) throw new RuntimeError('this runtime already started a cluster');
-    checkIds(spec);
+    checkSpec(spec);
     this.spec = spec;
     try {
       const image = this.options.image ?? (await ensureServerImage(this.docker, (m) => this.log(m)));
@@ -285,15 +286,11 @@ export class DockerRuntime implements Runtime {
   }
 
   private node(id: string): DockerNode {
-    assertKnown(id, new Set(this.requireSpec().nodes));
-    const node = this.nodes.get(id);
-    if (node === undefined) throw new RuntimeError(`node ${id} has no container yet`);
-    return node;
+    return lookupNode(this.spec, this.nodes, id);
   }
 
   private requireSpec(): ClusterSpec {
-    if (this.spec === undefined) throw new RuntimeError('no cluster: call start() first');
-    return this.spec;
+    return requireStarted(this.spec);
   }
 
   private log(message: string): void {
@@ -324,16 +321,4 @@ async function ignoreNotRunning(action: Promise<unknown>): Promise<void> {
 
 function msSince(start: number): number {
   return Math.round(performance.now() - start);
-}
-
-function checkIds(spec: ClusterSpec): void {
-  // Docker names allow [a-zA-Z0-9][a-zA-Z0-9_.-]; the run id and node ids become part of them.
-  for (const name of [spec.runId, ...spec.nodes]) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name))
-      throw new RuntimeError(`bad name "${name}" for a Docker object`);
-  }
-  if (spec.nodes.length === 0 || spec.nodes.length > 200)
-    throw new RuntimeError('a cluster needs 1 to 200 nodes');
-  if (new Set(spec.nodes).size !== spec.nodes.length)
-    throw new RuntimeError(`duplicate node ids: ${spec.nodes.join(', ')}`);
 }

@@ -4,9 +4,10 @@
 import { existsSync, mkdirSync, copyFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { projectRoot, serverBin } from '../project.js';
-import { assertKnown, checkedGrudge, checkedLoss, drops, noFaults, type FaultState } from '../faults.js';
+import { checkedGrudge, checkedLoss, drops, noFaults, type FaultState } from '../faults.js';
 import type { ClusterSpec, Grudge, NodeHandle, Runtime, RuntimeLogger } from '../types.js';
 import { RuntimeError } from '../types.js';
+import { checkSpec, lookupNode, requireStarted } from '../spec.js';
 import { waitForPort } from '../wait.js';
 import { NodeProcess } from './node-process.js';
 import { freePorts } from './ports.js';
@@ -255,16 +256,11 @@ export class LocalRuntime implements Runtime {
   }
 
   private node(id: string): LocalNode {
-    const spec = this.requireSpec();
-    assertKnown(id, new Set(spec.nodes));
-    const node = this.nodes.get(id);
-    if (node === undefined) throw new RuntimeError(`node ${id} has not been set up`);
-    return node;
+    return lookupNode(this.spec, this.nodes, id);
   }
 
   private requireSpec(): ClusterSpec {
-    if (this.spec === undefined) throw new RuntimeError('no cluster: call start() first');
-    return this.spec;
+    return requireStarted(this.spec);
   }
 
   private log(message: string): void {
@@ -284,16 +280,4 @@ function clusterFor(
       return `${id}=${HOST}:${clientPort}/${port}`;
     })
     .join(',');
-}
-
-function checkSpec(spec: ClusterSpec): void {
-  if (!/^[A-Za-z0-9_.-]+$/.test(spec.runId))
-    throw new RuntimeError(`bad runId "${spec.runId}": use letters, digits, . _ -`);
-  if (spec.nodes.length === 0) throw new RuntimeError('a cluster needs at least one node');
-  if (new Set(spec.nodes).size !== spec.nodes.length)
-    throw new RuntimeError(`duplicate node ids: ${spec.nodes.join(', ')}`);
-  for (const id of spec.nodes) {
-    if (!/^[A-Za-z0-9_.-]+$/.test(id))
-      throw new RuntimeError(`bad node id "${id}": use letters, digits, . _ -`);
-  }
 }
