@@ -4,7 +4,8 @@ import type { Command } from 'commander';
 import { parseUnsafe } from '../../server/raft/unsafe.js';
 import { defaultSimOptions, parseFaults, type SimOptions } from '../../sim/config.js';
 import { failureLines, progressLine, seedLine, summaryLine } from '../../sim/report.js';
-import { parseSeeds, runSweep, writeRunArtifacts } from '../../sim/sweep.js';
+import { runSweepParallel, SWEEP_WORKERS_MAX } from '../../sim/parallel-sweep.js';
+import { parseSeeds, runSweep, writeRunArtifacts, type SweepOptions } from '../../sim/sweep.js';
 import { EXIT_BAD_ARGUMENTS, EXIT_INVALID, EXIT_OK } from '../exit-codes.js';
 
 interface SimFlags {
@@ -20,6 +21,7 @@ interface SimFlags {
   check: boolean;
   stopOnFailure?: boolean;
   quiet?: boolean;
+  workers: string;
 }
 
 export function register(program: Command): void {
@@ -40,8 +42,9 @@ export function register(program: Command): void {
     .option('--no-check', 'skip the linearizability check of the client history')
     .option('--stop-on-failure', 'stop a sweep at its first failing seed')
     .option('--quiet', 'print only failures and the summary line')
-    .action((flags: SimFlags) => {
-      process.exitCode = runSimCommand(flags);
+    .option('--workers <n>', 'worker threads for a sweep (each runs whole seeds)', '1')
+    .action(async (flags: SimFlags) => {
+      process.exitCode = await runSimCommand(flags);
     });
 }
 
@@ -52,7 +55,7 @@ function positive(name: string, text: string, max: number): number {
   return n;
 }
 
-function parseFlags(flags: SimFlags): { seeds: number[]; base: Omit<SimOptions, 'seed'> } {
+function parseFlags(flags: SimFlags): { seeds: number[]; base: Omit<SimOptions, 'seed'>; workers: number } {
   if (flags.seed !== undefined && flags.seeds !== undefined)
     throw new Error('use either --seed or --seeds, not both');
   const seeds = parseSeeds(flags.seeds ?? flags.seed ?? '1');
@@ -67,10 +70,10 @@ function parseFlags(flags: SimFlags): { seeds: number[]; base: Omit<SimOptions, 
     unsafe: parseUnsafe(flags.unsafe),
     checkLinearizability: flags.check,
   });
-  return { seeds, base };
+  return { seeds, base, workers: positive('workers', flags.workers, SWEEP_WORKERS_MAX) };
 }
 
-export function runSimCommand(flags: SimFlags): number {
+export async function runSimCommand(flags: SimFlags): Promise<number> {
   let parsed;
   try {
     parsed = parseFlags(flags);
@@ -78,10 +81,10 @@ export function runSimCommand(flags: SimFlags): number {
     process.stderr.write(`lab sim: ${error instanceof Error ? error.message : String(error)}\n`);
     return EXIT_BAD_ARGUMENTS;
   }
-  const { seeds, base } = parsed;
+  const { seeds, base, workers } = parsed;
   const sweep = seeds.length > 1;
   let lastProgress = 0;
-  const result = runSweep({
+  const sweepOptions: SweepOptions = {
     seeds,
     base,
     stopAtFirstFailure: flags.stopOnFailure === true,
@@ -98,7 +101,9 @@ export function runSimCommand(flags: SimFlags): number {
         process.stderr.write(progressLine(progress) + '\n');
       }
     },
-  });
+  };
+  const result =
+    workers > 1 && sweep ? await runSweepParallel(sweepOptions, workers) : runSweep(sweepOptions);
   process.stdout.write(summaryLine(result.total, result.failures.length) + '\n');
   return result.failures.length === 0 ? EXIT_OK : EXIT_INVALID;
 }
