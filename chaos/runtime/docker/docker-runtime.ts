@@ -196,6 +196,9 @@ export class DockerRuntime implements Runtime {
   async restart(id: string): Promise<void> {
     const node = this.node(id);
     if (node.running) await this.kill(id);
+    // After a teardown (Ctrl-C) the container is gone: say so rather than fail on a 404.
+    if (this.tearingDown !== undefined)
+      throw new RuntimeError(`not restarting ${id}: the cluster is torn down`);
     await this.startNode(node);
   }
 

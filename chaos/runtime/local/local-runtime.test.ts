@@ -110,6 +110,7 @@ describe('local runtime', () => {
     await runtime?.pause('n3'); // a frozen process must die too
     await Promise.all([runtime?.teardown(), runtime?.teardown()]);
     expect(pids.filter(processAlive)).toEqual([]);
+    await expect(runtime?.restart('n1')).rejects.toThrow(/torn down/); // a late nemesis step starts nothing
     expect(existsSync(join(base, 'teardown', 'data'))).toBe(false);
     expect(existsSync(join(base, 'teardown', 'logs', 'n1.log'))).toBe(true);
     expect(existsSync(stateFile('teardown'))).toBe(false);

@@ -153,6 +153,9 @@ export class LocalRuntime implements Runtime {
   async restart(id: string): Promise<void> {
     const node = this.node(id);
     await node.process.kill();
+    // A teardown (Ctrl-C) that came in meanwhile has already killed everything: start nothing new.
+    if (this.tearingDown !== undefined)
+      throw new RuntimeError(`not restarting ${id}: the cluster is torn down`);
     // Proxies never went away, so the faults in force already apply to the new process.
     node.process.start();
     this.saveState();
