@@ -55,6 +55,24 @@ describe('the nemesis', () => {
     expect(nemesis.inForce()).toEqual([]);
   });
 
+  it('starts a fault of a slot only after the previous one of that slot has ended, however slow', async () => {
+    const { runtime, calls } = fakeRuntime();
+    const slowRestart: NemesisRuntime = {
+      ...runtime,
+      restart: async (node) => {
+        await new Promise((resolve) => setTimeout(resolve, 60));
+        await runtime.restart(node);
+      },
+    };
+    const { nemesis } = nemesisWith(slowRestart, 'n1');
+    const steps: FaultStep[] = [
+      { atMs: 0, durationMs: 10, kind: 'kill', target: 'one', nodes: ['n1'] },
+      { atMs: 20, durationMs: 10, kind: 'kill', target: 'one', nodes: ['n2'] },
+    ];
+    await nemesis.run(steps, performance.now(), new AbortController().signal);
+    expect(calls).toEqual(['kill n1', 'restart n1', 'kill n2', 'restart n2']);
+  });
+
   it('heals everything in force at the end: resumes paused and restarts killed nodes', async () => {
     const { runtime, calls } = fakeRuntime();
     const { nemesis, events } = nemesisWith(runtime, null);

@@ -3,7 +3,7 @@
 import type { Runtime } from '../runtime/types.js';
 import type { Recorder } from '../recorder.js';
 import { sleep } from '../sleep.js';
-import type { FaultKind, FaultStep } from './schedule.js';
+import { slotOf, type FaultKind, type FaultStep } from './schedule.js';
 import { isolate, type Grudge } from './shapes.js';
 
 export type NemesisRuntime = Pick<
@@ -46,17 +46,24 @@ export class Nemesis {
 
   /**
    * Runs every step at its offset from `originMs` (performance.now() time) until the signal aborts.
-   * Faults in force at the abort stay in force for healAll().
+   * Steps of one slot run one after another: a restart can take seconds, so a fault may end later
+   * than planned, and the next fault of its slot then starts late rather than overlapping it (a
+   * kill must not hit a node the previous kill is still restarting). Faults in force at the abort
+   * stay in force for healAll().
    */
   async run(steps: readonly FaultStep[], originMs: number, signal: AbortSignal): Promise<void> {
+    const slots = new Map<string, FaultStep[]>();
+    for (const step of steps) slots.set(slotOf(step.kind), [...(slots.get(slotOf(step.kind)) ?? []), step]);
     await Promise.all(
-      steps.map(async (step) => {
-        await sleep(originMs + step.atMs - performance.now(), signal);
-        if (signal.aborted) return;
-        await this.start(step);
-        await sleep(originMs + step.atMs + step.durationMs - performance.now(), signal);
-        if (signal.aborted) return;
-        await this.stop(step);
+      [...slots.values()].map(async (slotSteps) => {
+        for (const step of slotSteps) {
+          await sleep(originMs + step.atMs - performance.now(), signal);
+          if (signal.aborted) return;
+          await this.start(step);
+          await sleep(originMs + step.atMs + step.durationMs - performance.now(), signal);
+          if (signal.aborted) return;
+          await this.stop(step);
+        }
       }),
     );
   }
