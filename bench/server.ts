@@ -4,7 +4,7 @@
 // gets; then the time from SIGKILL of the leader to the first successful write (median of trials).
 // Needs `npm run build` first (the servers run from dist/). The load generator shares the cores.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type RaftlabClient } from '../client/index.js';
 import { LocalCluster } from '../server/local-cluster.js';
@@ -191,6 +191,8 @@ function report(results: CellResult[], failovers: number[]): string {
     `3-node local cluster of real \`lab server\` processes on 127.0.0.1, fsync (fdatasync) on, default timeouts (heartbeat 100 ms, election 1000 ms, tick 10 ms); closed-loop clients, 16-byte keys from a space of ${KEYS}, 100-byte values; ${DURATION_MS / 1000} s per cell after ${WARMUP_MS / 1000} s warm-up. The load generator runs on the same 2 cores as the three servers.`,
     '',
     table(['operation', 'clients', 'ops/s', 'p50 ms', 'p99 ms', 'errors', 'etcd 3.4 (issue 3)'], rows),
+    '',
+    `Load average at the end: ${loadavg()[0]!.toFixed(1)} (the machine is shared with other work; a high load makes these figures pessimistic).`,
     '',
     `Fail-over: time from SIGKILL of the leader to the first successful write, ${failovers.length} trials: median **${fmt(median, 0)} ms** (all: ${sorted.map((m) => fmt(m, 0)).join(', ')} ms). etcd 3.4 with its defaults: median 1.23 s.`,
     '',
