@@ -120,6 +120,18 @@ describeDocker('docker runtime', () => {
       expect(await eventually(async () => allFresh(handles), 10_000)).toBe(true);
     });
 
+    it('a partition set while a node is paused reaches it when it resumes', async () => {
+      await runtime.pause('n2');
+      await runtime.partition(new Map([['n2', new Set(['n1'])]])); // cannot exec into a frozen container
+      await runtime.resume('n2');
+      await sleepMs(STALE_MS + 300);
+      const n2 = await status(endpoint(handles, 'n2'));
+      expect(n2.heardMsAgo.n1).toBeGreaterThan(STALE_MS);
+      expect(n2.heardMsAgo.n3).toBeLessThan(FRESH_MS);
+      await runtime.heal();
+      expect(await eventually(async () => allFresh(handles), 10_000)).toBe(true);
+    });
+
     it('kill then restart keeps the volume data, the port, and the partition in force', async () => {
       const n1 = endpoint(handles, 'n1');
       const before = Number(await ask(n1, 'incr'));
