@@ -64,3 +64,16 @@ describe('run results', () => {
     });
   });
 });
+
+describe('fault records', () => {
+  it('closes a fault left open when heal-all finishes', () => {
+    const records = faultRecords([
+      { type: 'nemesis', phase: 'start', fault: 'partition', detail: 'isolate n1', nodes: ['n1'], time: 10 },
+      { type: 'nemesis', phase: 'start', fault: 'heal-all', detail: 'heal', nodes: [], time: 40 },
+      { type: 'nemesis', phase: 'stop', fault: 'heal-all', detail: 'heal', nodes: [], time: 55 },
+    ]);
+    expect(records).toEqual([
+      { fault: 'partition', detail: 'isolate n1', nodes: ['n1'], startTime: 10, stopTime: 55 },
+    ]);
+  });
+});

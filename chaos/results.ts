@@ -80,7 +80,11 @@ export function faultRecords(events: readonly HistoryEvent[]): FaultRecord[] {
   const records: FaultRecord[] = [];
   const open = new Map<string, FaultRecord[]>();
   for (const event of events) {
-    if (event.type !== 'nemesis' || event.fault === 'heal-all') continue;
+    if (event.type !== 'nemesis') continue;
+    if (event.fault === 'heal-all') {
+      if (event.phase === 'stop') closeAll(open, event.time);
+      continue;
+    }
     const list = open.get(event.fault) ?? [];
     if (event.phase === 'start') {
       const record = {
@@ -100,6 +104,10 @@ export function faultRecords(events: readonly HistoryEvent[]): FaultRecord[] {
     }
   }
   return records;
+}
+
+function closeAll(open: Map<string, FaultRecord[]>, time: number): void {
+  for (const list of open.values()) for (const record of list.splice(0)) record.stopTime = time;
 }
 
 /**

@@ -1,5 +1,6 @@
 // The orchestration end to end against fakes: an in-memory cluster (fake runtime and clients) and
 // the real checker. The real runtimes and server are exercised by test/lab-e2e.test.ts.
+import { counterexampleFileName } from '../checker/view/index.js';
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,7 +80,7 @@ function fakeCluster(staleReads: boolean) {
       result.keys
         .filter((key) => key.verdict === 'illegal')
         .map((key) => {
-          const path = join(dir, `${key.key}.html`);
+          const path = join(dir, counterexampleFileName(key.key));
           writeFileSync(path, '<html></html>', { flag: 'w' });
           return path;
         }),

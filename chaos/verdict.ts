@@ -7,6 +7,7 @@ import type { HistoryEvent } from '../checker/history-types.js';
 import type { LabDeps } from './lab-deps.js';
 import type { LabLog } from './lab-log.js';
 import type { KeyVerdict, RunResults, RunVerdict } from './results-types.js';
+import { counterexampleFileName } from '../checker/view/index.js';
 import { historyFigures } from './results.js';
 import { COUNTEREXAMPLE_DIR } from './store.js';
 
@@ -43,22 +44,11 @@ export function keyVerdicts(check: CheckResult, views: readonly string[]): KeyVe
   return check.keys.map((key) => {
     const verdict: KeyVerdict = { key: key.key, verdict: key.verdict, operations: key.operations };
     if (key.verdict === 'ok') return verdict;
-    const view = views.find((path) => viewMatchesKey(basename(path), key.key));
+    const fileName = counterexampleFileName(key.key);
+    const view = views.find((path) => basename(path) === fileName);
     if (view !== undefined) verdict.view = `${COUNTEREXAMPLE_DIR}/${basename(view)}`;
     return verdict;
   });
-}
-
-function viewMatchesKey(file: string, key: string): boolean {
-  const stem = file.replace(/\.html$/, '');
-  const safeKey = key.replace(/[^A-Za-z0-9._-]+/g, '_');
-  return (
-    stem === key ||
-    stem === safeKey ||
-    stem.endsWith(`-${safeKey}`) ||
-    stem.endsWith(`_${safeKey}`) ||
-    stem.includes(`key-${safeKey}`)
-  );
 }
 
 export function summaryLines(results: RunResults, runDir: string): string[] {

@@ -260,7 +260,9 @@ export class RaftNode {
     this.electionElapsed++;
     if (this.electionElapsed >= this.cfg.electionTimeoutTicksMin) {
       this.electionElapsed = 0;
-      if (this.cfg.checkQuorum && !this.quorumActive()) {
+      // UNSAFE stale-leader-read also keeps a cut-off leader in office, so it goes on serving stale
+      // reads until it hears a higher term: the bug this variant models, without a timing lottery.
+      if (this.cfg.checkQuorum && !this.quorumActive() && !this.cfg.unsafe.has('stale-leader-read')) {
         this.becomeFollower(this.term, ''); // check-quorum: a leader cut off from a majority steps down
         return;
       }

@@ -20,7 +20,7 @@ export const UNSAFE_DESCRIPTIONS: Readonly<Record<UnsafeVariant, string>> = {
   'no-log-check-on-vote':
     'a node grants votes without checking that the candidate log is at least as up to date',
   'stale-leader-read':
-    'a node that believes it is leader serves reads at once from its commit index, without a ReadIndex round',
+    'a node that believes it is leader serves reads at once from its commit index, without a ReadIndex round, and a leader cut off from a majority does not step down (no check-quorum)',
   'no-session-dedup':
     'the key-value state machine applies a retried write again instead of returning the original result',
 };
