@@ -32,6 +32,16 @@ interface PendingWrite {
   readonly term: number;
 }
 
+/** A copy of the state machine taken after applying appliedLog[0 .. index). */
+interface Checkpoint {
+  readonly index: number;
+  readonly kv: KvStateMachine;
+}
+
+/** Restart speed: a restart resumes from the latest checkpoint its durable log still matches. */
+const CHECKPOINT_EVERY_ENTRIES = 64;
+const CHECKPOINTS_MAX = 4;
+
 export class SimHost {
   raft!: RaftNode;
   kv!: KvStateMachine;
@@ -48,6 +58,9 @@ export class SimHost {
   private nextReadId = 1;
   /** Index of the last committed entry applied (of any type; the KV sees only 'normal' ones). */
   appliedIndex = 0;
+  /** appliedLog[i] = the entry object applied at index i + 1 (in this life or replayed into it). */
+  private readonly appliedLog: Entry[] = [];
+  private checkpoints: Checkpoint[] = [];
 
   constructor(
     readonly id: string,
@@ -62,9 +75,9 @@ export class SimHost {
   /** Starts (or restarts) from the disk: a new core from the durable state, a new state machine replaying it. */
   start(): void {
     const durable = this.disk.read();
-    this.kv = new KvStateMachine({ sessionsMax: 1000, sessionIdleEntriesMax: 100_000 }, this.unsafe);
-    this.appliedIndex = 0;
-    for (const entry of durable.entries.slice(0, durable.hardState.commit)) this.applyEntry(entry);
+    const commit = durable.hardState.commit;
+    for (let i = this.resumeFrom(durable.entries, commit); i < commit; i++)
+      this.applyEntry(durable.entries[i] as Entry);
     this.raft = new RaftNode({
       id: this.id,
       voters: this.voters,
@@ -88,6 +101,29 @@ export class SimHost {
     this.pendingReads = new Map();
     this.readyReads = [];
     this.state = 'up';
+  }
+
+  /**
+   * Sets up the state machine for replaying the durable committed prefix and returns how many of
+   * its entries are already applied. Replaying from scratch is the reference; resuming from a
+   * checkpoint gives the same state because the checkpoint was taken after applying the very same
+   * entry objects (compared by identity, so a rewritten log entry falls back to an earlier one).
+   * Entries below the checkpoint were checked by the safety checker when first applied, and none
+   * has a pending write of the previous life (the bound below), so skipping them changes nothing.
+   */
+  private resumeFrom(entries: readonly Entry[], commit: number): number {
+    let bound = Math.min(commit, this.appliedLog.length);
+    for (const index of this.pendingWrites.keys()) bound = Math.min(bound, index - 1);
+    let same = 0;
+    while (same < bound && entries[same] === this.appliedLog[same]) same++;
+    this.checkpoints = this.checkpoints.filter((c) => c.index <= same);
+    const checkpoint = this.checkpoints[this.checkpoints.length - 1];
+    this.kv =
+      checkpoint?.kv.clone() ??
+      new KvStateMachine({ sessionsMax: 1000, sessionIdleEntriesMax: 100_000 }, this.unsafe);
+    this.appliedIndex = checkpoint?.index ?? 0;
+    this.appliedLog.length = this.appliedIndex;
+    return this.appliedIndex;
   }
 
   crash(): void {
@@ -164,7 +200,12 @@ export class SimHost {
       throw new Error(`invariant: ${this.id} applies index ${entry.index} after ${this.appliedIndex}`);
     }
     this.appliedIndex = entry.index;
+    this.appliedLog.push(entry);
     const result = entry.type === 'normal' ? this.kv.apply(entry.index, entry.data) : undefined;
+    if (entry.index % CHECKPOINT_EVERY_ENTRIES === 0) {
+      this.checkpoints.push({ index: entry.index, kv: this.kv.clone() });
+      if (this.checkpoints.length > CHECKPOINTS_MAX) this.checkpoints.shift();
+    }
     this.env.applied(this.id, entry);
     const pending = this.pendingWrites.get(entry.index);
     if (pending === undefined) return;

@@ -316,3 +316,31 @@ describe('client sessions (Raft thesis §6.3)', () => {
     expect(valueOf(log.sm.read(b('k')))).toBe('xx');
   });
 });
+
+describe('clone (the simulator restarts from a copy instead of replaying)', () => {
+  it('a clone and its original give the same results from then on, and stay independent', () => {
+    const sm = new KvStateMachine({ sessionsMax: 2, sessionIdleEntriesMax: 5 });
+    const log = new Log(sm);
+    log.apply({ type: 'put', key: b('a'), value: b('1') }, 1, 1, 0);
+    log.apply({ type: 'append', key: b('a'), value: b('2') }, 2, 1, 0);
+    log.apply({ type: 'put', key: b('b'), value: b('x') }, 3, 1, 0);
+    const clone = sm.clone();
+    const cloneLog = new Log(clone);
+    cloneLog.index = log.index;
+    expect(clone.appliedIndex).toBe(sm.appliedIndex);
+    // Session 1 was evicted (sessionsMax 2) in both, so its put is refused; client 2's retry is a duplicate.
+    const ops: [KvOp, number, number, number][] = [
+      [{ type: 'append', key: b('a'), value: b('3') }, 2, 1, 0],
+      [{ type: 'put', key: b('a'), value: b('9') }, 1, 2, 1],
+      [{ type: 'cas', key: b('b'), expected: b('x'), value: b('y') }, 4, 1, 0],
+      [{ type: 'get', key: b('a') }, 0, 0, 0],
+    ];
+    for (const [op, client, seq, acked] of ops) {
+      expect(cloneLog.apply(op, client, seq, acked)).toEqual(log.apply(op, client, seq, acked));
+    }
+    clone.apply(++cloneLog.index, cmd({ type: 'delete', key: b('a') }));
+    expect(valueOf(sm.read(b('a')))).toBe('12');
+    expect(clone.read(b('a'))).toEqual({ ok: true, found: false });
+    expect(sm.sessionCount).toBe(clone.sessionCount);
+  });
+});

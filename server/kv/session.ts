@@ -50,6 +50,16 @@ export class SessionTable {
     return this.sessions.size;
   }
 
+  /** An independent copy (same order, so the same future expiry); results are immutable and shared. */
+  clone(): SessionTable {
+    const copy = new SessionTable(this.sessionsMax, this.sessionIdleEntriesMax);
+    for (const [clientId, s] of this.sessions) {
+      copy.sessions.set(clientId, { lastIndex: s.lastIndex, floor: s.floor, results: new Map(s.results) });
+    }
+    for (const clientId of this.expiredClients) copy.expiredClients.add(clientId);
+    return copy;
+  }
+
   /** Looks up a write before applying it, and applies its acknowledgement (discarding acked results). */
   lookup(index: number, clientId: number, sequence: number, ackedSequence: number): SessionLookup {
     let session = this.sessions.get(clientId);

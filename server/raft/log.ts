@@ -21,10 +21,14 @@ export class RaftLog {
   applyingUpTo = 0;
 
   constructor(initial: readonly Entry[] = [], committed = 0, applied = 0) {
-    for (const [i, e] of initial.entries()) {
-      invariant(e.index === i + 1, `restored log is not contiguous at position ${i} (index ${e.index})`);
+    // Messages are built only on failure (`if`, not eager template strings): these run per entry.
+    for (let i = 0; i < initial.length; i++) {
+      const e = initial[i] as Entry;
+      if (e.index !== i + 1)
+        invariant(false, `restored log is not contiguous at position ${i} (index ${e.index})`);
       const prev = initial[i - 1];
-      invariant(prev === undefined || prev.term <= e.term, `restored log terms decrease at index ${e.index}`);
+      if (prev !== undefined && prev.term > e.term)
+        invariant(false, `restored log terms decrease at index ${e.index}`);
       this.entries.push(e);
     }
     // A torn write may keep a hard state whose commit covers entries that did not reach the disk.
@@ -69,10 +73,8 @@ export class RaftLog {
 
   /** Leader append: only at the end; a leader never overwrites its own log (§5.3 Leader Append-Only). */
   appendAsLeader(entry: Entry): void {
-    invariant(
-      entry.index === this.lastIndex() + 1,
-      `leader appends index ${entry.index} after ${this.lastIndex()}`,
-    );
+    if (entry.index !== this.lastIndex() + 1)
+      invariant(false, `leader appends index ${entry.index} after ${this.lastIndex()}`);
     this.entries.push(entry);
   }
 
@@ -132,7 +134,7 @@ export class RaftLog {
 
   commitTo(index: number): boolean {
     if (index <= this.committed) return false;
-    invariant(index <= this.lastIndex(), `commit ${index} beyond last index ${this.lastIndex()}`);
+    if (index > this.lastIndex()) invariant(false, `commit ${index} beyond last index ${this.lastIndex()}`);
     this.committed = index;
     return true;
   }
@@ -164,10 +166,8 @@ export class RaftLog {
   }
 
   acceptApplied(): void {
-    invariant(
-      this.applyingUpTo <= this.committed,
-      `applied ${this.applyingUpTo} beyond commit ${this.committed}`,
-    );
+    if (this.applyingUpTo > this.committed)
+      invariant(false, `applied ${this.applyingUpTo} beyond commit ${this.committed}`);
     this.applied = this.applyingUpTo;
   }
 }

@@ -332,7 +332,7 @@ export class RaftNode {
   }
 
   private becomeLeader(): void {
-    invariant(this.role === 'candidate', `${this.id} becomes leader from ${this.role}`);
+    if (this.role !== 'candidate') invariant(false, `${this.id} becomes leader from ${this.role}`);
     this.role = 'leader';
     this.leader = this.id;
     this.resetTimers();
@@ -583,7 +583,8 @@ export class RaftNode {
     if (pr.isPaused()) return false;
     const prevLogIndex = pr.next - 1;
     const prevLogTerm = this.log.term(prevLogIndex);
-    invariant(prevLogTerm !== undefined, `${to} next ${pr.next} beyond leader log ${this.log.lastIndex()}`);
+    if (prevLogTerm === undefined)
+      invariant(false, `${to} next ${pr.next} beyond leader log ${this.log.lastIndex()}`);
     const entries =
       pr.next <= this.log.lastIndex()
         ? this.log.slice(pr.next, this.cfg.appendEntriesMax, this.cfg.appendBytesMax)
