@@ -224,17 +224,18 @@ export class SimClient {
   ): void {
     const c = this.current;
     if (c === undefined) return;
-    const event: ClientEvent = {
+    // Optional fields are added in this order (error, result, node): the JSON key order of the history.
+    const event: { -readonly [K in keyof ClientEvent]: ClientEvent[K] } = {
       type,
       process: this.process,
       f: c.planned.f,
       key: c.planned.key,
       value,
       time: this.env.now(),
-      ...(error !== undefined ? { error } : {}),
-      ...(result !== undefined ? { result } : {}),
-      ...(node !== undefined ? { node } : {}),
     };
+    if (error !== undefined) event.error = error;
+    if (result !== undefined) event.result = result;
+    if (node !== undefined) event.node = node;
     this.env.record(event);
   }
 }

@@ -66,7 +66,9 @@ export class SafetyChecker {
       const prevTerm = entry.index > 1 ? (log[entry.index - 2]?.term ?? -1) : 0;
       let atIndex = this.slots[entry.index];
       if (atIndex === undefined) this.slots[entry.index] = atIndex = [];
-      const slot = atIndex.find((s) => s.entry.term === entry.term);
+      let slot: LogSlot | undefined;
+      for (let i = 0; i < atIndex.length && slot === undefined; i++)
+        if ((atIndex[i] as LogSlot).entry.term === entry.term) slot = atIndex[i];
       if (slot === undefined) {
         atIndex.push({ prevTerm, entry });
       } else if (slot.prevTerm !== prevTerm || !sameEntry(slot.entry, entry)) {

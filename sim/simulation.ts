@@ -264,10 +264,15 @@ export class Simulation {
 
   // ---- environments handed to the parts -----------------------------------------------------
 
+  /** Reused by send() (never re-entered): the delays of one packet. */
+  private readonly delays: number[] = [0, 0];
+
   private send(from: string, to: string, packet: Packet, peer: boolean, copies = 1): void {
+    const delays = this.delays;
     for (let c = 0; c < copies; c++) {
-      for (const delay of this.network.deliveries(from, to, peer)) {
-        this.queue.push(this.now + delay, { k: 'deliver', to, packet });
+      const n = this.network.deliveriesInto(from, to, peer, delays);
+      for (let i = 0; i < n; i++) {
+        this.queue.push(this.now + (delays[i] as number), { k: 'deliver', to, packet });
       }
     }
   }

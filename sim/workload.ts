@@ -15,6 +15,17 @@ export interface PlannedOp {
 
 const te = new TextEncoder();
 
+/** UTF-8 bytes of a string; keys and tokens are ASCII, copied directly (TextEncoder's call costs more). */
+function utf8(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) return te.encode(text);
+    out[i] = c;
+  }
+  return out;
+}
+
 /** Cumulative weights: get 35%, append 25%, put 15%, cas 20%, delete 5%. */
 const MIX: readonly [OpName, number][] = [
   ['get', 0.35],
@@ -44,15 +55,15 @@ export class Workload {
     const r = this.rng.next();
     const f = (MIX.find(([, w]) => r < w) ?? MIX[0])?.[0] ?? 'get';
     const unique = `${process}.${++this.counter},`;
-    const k = te.encode(key);
+    const k = utf8(key);
     switch (f) {
       case 'get':
         return { f, key, value: null, op: { type: 'get', key: k } };
       case 'put':
-        return { f, key, value: unique, op: { type: 'put', key: k, value: te.encode(unique) } };
+        return { f, key, value: unique, op: { type: 'put', key: k, value: utf8(unique) } };
       case 'append': {
         const suffix = unique;
-        return { f, key, value: suffix, op: { type: 'append', key: k, value: te.encode(suffix) } };
+        return { f, key, value: suffix, op: { type: 'append', key: k, value: utf8(suffix) } };
       }
       case 'delete':
         return { f, key, value: null, op: { type: 'delete', key: k } };
@@ -66,8 +77,8 @@ export class Workload {
           op: {
             type: 'cas',
             key: k,
-            expected: expected === null ? null : te.encode(expected),
-            value: te.encode(unique),
+            expected: expected === null ? null : utf8(expected),
+            value: utf8(unique),
           },
         };
       }
