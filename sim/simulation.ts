@@ -4,7 +4,7 @@
 // the end. runSimulation(options) is a pure function of its options: same seed, same trace.
 import type { HistoryEvent, NemesisEvent } from '../checker/history-types.js';
 import { checkHistory } from '../checker/index.js';
-import type { Ready } from '../server/raft/types.js';
+import type { Message, Ready } from '../server/raft/types.js';
 import { SimClient } from './client.js';
 import type { SimOptions } from './config.js';
 import { formatFaults, SIM_TIMING } from './config.js';
@@ -25,6 +25,7 @@ import { Workload } from './workload.js';
 type SimEvent =
   | { readonly k: 'tick'; readonly host: SimHost; readonly incarnation: number }
   | { readonly k: 'deliver'; readonly to: string; readonly packet: Packet }
+  | { readonly k: 'raft'; readonly message: Message }
   | { readonly k: 'client-wake'; readonly client: SimClient; readonly token: number }
   | { readonly k: 'client-start'; readonly client: SimClient }
   | { readonly k: 'nemesis' }
@@ -122,12 +123,12 @@ export class Simulation {
       this.queue.push(SIM_TIMING.nemesisQuietNsMax, { k: 'nemesis' });
     }
     for (;;) {
-      const item = this.queue.pop();
-      if (item === undefined) break;
-      this.now = item.time;
-      this.safety.now = item.time;
+      const event = this.queue.popEvent();
+      if (event === undefined) break;
+      this.now = this.queue.time;
+      this.safety.now = this.now;
       this.events++;
-      this.dispatch(item.event);
+      this.dispatch(event);
       if (this.safety.violation !== undefined) break;
       if (this.settling && this.settled()) break;
       if (this.settling && this.now > this.settleDeadline) {
@@ -148,6 +149,8 @@ export class Simulation {
         return this.onTick(e.host, e.incarnation);
       case 'deliver':
         return this.onDeliver(e.to, e.packet);
+      case 'raft':
+        return this.onDeliverRaft(e.message);
       case 'client-wake':
         return e.client.wake(e.token);
       case 'client-start':
@@ -190,6 +193,19 @@ export class Simulation {
       return;
     }
     this.deliverToHost(host, packet);
+  }
+
+  /** A Raft message travels as its own event (no packet wrapper: one allocation less per message). */
+  private onDeliverRaft(message: Message): void {
+    const host = this.hosts.get(message.to);
+    if (host === undefined || host.state === 'crashed') return;
+    if (host.state === 'paused') {
+      this.pausedInbox.get(message.to)?.push({ kind: 'raft', message });
+      return;
+    }
+    if (this.trace.enabled) this.trace.add(this.now, () => `deliver ${describeMessage(message)}`);
+    host.step(message);
+    this.observe(host);
   }
 
   private deliverToHost(host: SimHost, packet: Packet): void {
@@ -277,10 +293,17 @@ export class Simulation {
     }
   }
 
+  /** send() for a Raft message (peer traffic), scheduled as a 'raft' event. */
+  private sendRaftMessage(from: string, message: Message): void {
+    const delays = this.delays;
+    const n = this.network.deliveriesInto(from, message.to, true, delays);
+    for (let i = 0; i < n; i++) this.queue.push(this.now + (delays[i] as number), { k: 'raft', message });
+  }
+
   private hostEnv(id: string): HostEnv {
     return {
       sendRaft: (ready: Ready, from: string) => {
-        for (const message of ready.messages) this.send(from, message.to, { kind: 'raft', message }, true);
+        for (const message of ready.messages) this.sendRaftMessage(from, message);
       },
       reply: (request, result) => {
         if (this.trace.enabled)
