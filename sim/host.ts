@@ -5,7 +5,8 @@
 import { RaftNode } from '../server/raft/node.js';
 import type { Entry, Ready } from '../server/raft/types.js';
 import type { UnsafeVariant } from '../server/raft/unsafe.js';
-import { encodeCommand } from '../server/kv/command.js';
+import type { KvCommand } from '../server/kv/command.js';
+import { decodeCommand, encodeCommand } from '../server/kv/command.js';
 import { KvStateMachine } from '../server/kv/state-machine.js';
 import type { KvResult } from '../server/kv/state-machine.js';
 import { SIM_TIMING } from './config.js';
@@ -41,6 +42,29 @@ interface Checkpoint {
 /** Restart speed: a restart resumes from the latest checkpoint its durable log still matches. */
 const CHECKPOINT_EVERY_ENTRIES = 64;
 const CHECKPOINTS_MAX = 4;
+
+/**
+ * Every replica applies the same entry object (messages are shared, not copied), so each command
+ * is decoded once for all of them. Undecodable data is left to KvStateMachine.apply (BAD_REQUEST).
+ */
+const decodedByEntry = new WeakMap<Entry, KvCommand>();
+
+function decodedCommand(entry: Entry): KvCommand | undefined {
+  let command = decodedByEntry.get(entry);
+  if (command !== undefined) return command;
+  try {
+    command = decodeCommand(entry.data);
+  } catch {
+    return undefined;
+  }
+  decodedByEntry.set(entry, command);
+  return command;
+}
+
+function applyNormal(kv: KvStateMachine, entry: Entry): KvResult {
+  const command = decodedCommand(entry);
+  return command === undefined ? kv.apply(entry.index, entry.data) : kv.applyCommand(entry.index, command);
+}
 
 export class SimHost {
   raft!: RaftNode;
@@ -201,7 +225,7 @@ export class SimHost {
     }
     this.appliedIndex = entry.index;
     this.appliedLog.push(entry);
-    const result = entry.type === 'normal' ? this.kv.apply(entry.index, entry.data) : undefined;
+    const result = entry.type === 'normal' ? applyNormal(this.kv, entry) : undefined;
     if (entry.index % CHECKPOINT_EVERY_ENTRIES === 0) {
       this.checkpoints.push({ index: entry.index, kv: this.kv.clone() });
       if (this.checkpoints.length > CHECKPOINTS_MAX) this.checkpoints.shift();

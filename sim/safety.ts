@@ -42,8 +42,8 @@ export class SafetyChecker {
   private readonly slots: (LogSlot[] | undefined)[] = [];
   /** committed[i - 1] = the entry applied at index i (by whichever node applied it first). */
   private readonly committed: Entry[] = [];
-  private readonly commitOf = new Map<string, number>();
-  private readonly wasLeader = new Map<string, number>();
+  /** Per node (per incarnation): the last commit index seen and the last term it was seen leading. */
+  private readonly nodes = new Map<string, { commit: number; leaderTerm: number }>();
   now = 0;
 
   constructor(
@@ -86,28 +86,30 @@ export class SafetyChecker {
     status: { role: string; term: number; commit: number; applied: number },
     appliedIndex: number,
   ): void {
+    // One record per node (this runs after every event): term 0 never has a leader, so 0 = "none".
+    let seen = this.nodes.get(node);
+    if (seen === undefined) this.nodes.set(node, (seen = { commit: 0, leaderTerm: 0 }));
     if (status.role === 'leader') {
       const other = this.leaderOfTerm.get(status.term);
       if (other === undefined) this.leaderOfTerm.set(status.term, node);
       else if (other !== node)
         this.fail('election safety', `${other} and ${node} are both leader in term ${status.term}`);
-      if (this.wasLeader.get(node) !== status.term) {
-        this.wasLeader.set(node, status.term);
+      if (seen.leaderTerm !== status.term) {
+        seen.leaderTerm = status.term;
         this.checkLeaderCompleteness(node, status.term);
       }
     }
-    const before = this.commitOf.get(node) ?? 0;
+    const before = seen.commit;
     if (status.commit < before)
       this.fail('monotonic commit', `${node} commit index went from ${before} to ${status.commit}`);
-    this.commitOf.set(node, status.commit);
+    seen.commit = status.commit;
     if (appliedIndex > status.commit)
       this.fail('applied within commit', `${node} applied ${appliedIndex} > commit ${status.commit}`);
   }
 
   /** A restarted node may come back with a lower commit (it is not always synced); start over for it. */
   restarted(node: string): void {
-    this.commitOf.delete(node);
-    this.wasLeader.delete(node);
+    this.nodes.delete(node);
   }
 
   /** State machine safety: no two nodes apply different entries at one index. */

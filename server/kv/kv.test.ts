@@ -344,3 +344,21 @@ describe('clone (the simulator restarts from a copy instead of replaying)', () =
     expect(sm.sessionCount).toBe(clone.sessionCount);
   });
 });
+
+describe('applyCommand (a caller that decoded the entry itself)', () => {
+  it('gives the same results and state as apply on the bytes', () => {
+    const viaBytes = new KvStateMachine();
+    const viaCommand = new KvStateMachine();
+    const commands = [
+      cmd({ type: 'put', key: b('k'), value: b('a') }, 7, 1, 0),
+      cmd({ type: 'append', key: b('k'), value: b('b') }, 7, 2, 1),
+      cmd({ type: 'append', key: b('k'), value: b('b') }, 7, 2, 1), // a retry: deduplicated
+      cmd({ type: 'cas', key: b('k'), expected: b('zz'), value: b('c') }, 8, 1, 0),
+    ];
+    commands.forEach((bytes, i) => {
+      expect(viaCommand.applyCommand(i + 1, decodeCommand(bytes))).toEqual(viaBytes.apply(i + 1, bytes));
+    });
+    expect(valueOf(viaCommand.read(b('k')))).toBe('ab');
+    expect(viaCommand.appliedIndex).toBe(4);
+  });
+});

@@ -5,7 +5,7 @@
 import type { ErrorCodeName, ErrorInfo } from '../../proto/errors.js';
 import { DEFINITE_BY_DEFAULT } from '../../proto/errors.js';
 import type { UnsafeVariant } from '../raft/unsafe.js';
-import type { KvOp } from './command.js';
+import type { KvCommand, KvOp } from './command.js';
 import { decodeCommand, KvCommandError } from './command.js';
 import { SessionTable } from './session.js';
 
@@ -97,17 +97,25 @@ export class KvStateMachine {
 
   /** Applies the command committed at `index`; indexes must increase (gaps are entries of other types). */
   apply(index: number, bytes: Uint8Array): KvResult {
-    if (!(index > this.applied))
-      throw new Error(`invariant: apply(${index}) after applied index ${this.applied}`);
-    this.applied = index;
-    this.sessions.expireIdle(index);
     let command;
     try {
       command = decodeCommand(bytes);
     } catch (error) {
-      if (error instanceof KvCommandError) return kvError('BAD_REQUEST', error.message);
+      if (error instanceof KvCommandError) {
+        this.advanceTo(index);
+        return kvError('BAD_REQUEST', error.message);
+      }
       throw error;
     }
+    return this.applyCommand(index, command);
+  }
+
+  /**
+   * apply() of a command the caller already decoded from the entry's bytes (a simulator running
+   * every replica in one process decodes each entry once; the command is only read, never kept).
+   */
+  applyCommand(index: number, command: KvCommand): KvResult {
+    this.advanceTo(index);
     const { clientId, sequence, ackedSequence, op } = command;
     if (!this.dedup || clientId === 0 || sequence === 0) return this.execute(op);
     const lookup = this.sessions.lookup(index, clientId, sequence, ackedSequence);
@@ -121,6 +129,13 @@ export class KvStateMachine {
     const result = this.execute(op);
     this.sessions.record(clientId, sequence, result);
     return result;
+  }
+
+  private advanceTo(index: number): void {
+    if (!(index > this.applied))
+      throw new Error(`invariant: apply(${index}) after applied index ${this.applied}`);
+    this.applied = index;
+    this.sessions.expireIdle(index);
   }
 
   /** A local read; linearizable only when the driver calls it after a ReadIndex was applied. */
