@@ -73,6 +73,6 @@ function appendEntries(log: Entry[], entries: readonly Entry[]): void {
   if (first.index > log.length + 1) {
     throw new Error(`invariant: entries from index ${first.index} leave a gap after ${log.length}`);
   }
-  log.length = first.index - 1;
+  if (first.index - 1 !== log.length) log.length = first.index - 1; // a rewrite; setting length is slow
   for (const e of entries) log.push(e);
 }

@@ -164,8 +164,16 @@ export class Simulation {
     }
   }
 
+  /** Tick events are immutable, so each host's current life reuses one (a tick is the commonest event). */
+  private readonly tickEvents = new Map<SimHost, SimEvent>();
+
   private scheduleTick(host: SimHost, delayNs: number): void {
-    this.queue.push(this.now + delayNs, { k: 'tick', host, incarnation: host.incarnation });
+    let event = this.tickEvents.get(host);
+    if (event === undefined || event.k !== 'tick' || event.incarnation !== host.incarnation) {
+      event = { k: 'tick', host, incarnation: host.incarnation };
+      this.tickEvents.set(host, event);
+    }
+    this.queue.push(this.now + delayNs, event);
   }
 
   private onTick(host: SimHost, incarnation: number): void {

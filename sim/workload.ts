@@ -53,7 +53,13 @@ export class Workload {
   next(process: number): PlannedOp {
     const key = `k${this.rng.int(0, this.keys - 1)}`;
     const r = this.rng.next();
-    const f = (MIX.find(([, w]) => r < w) ?? MIX[0])?.[0] ?? 'get';
+    let f: OpName = 'get';
+    for (const [name, weight] of MIX) {
+      if (r < weight) {
+        f = name;
+        break;
+      }
+    }
     const unique = `${process}.${++this.counter},`;
     const k = utf8(key);
     switch (f) {

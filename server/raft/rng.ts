@@ -17,17 +17,23 @@ export function createRng(seed: number): SeededRng {
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
     return (z ^ (z >>> 16)) >>> 0;
   };
-  let a = splitmix();
-  let b = splitmix();
-  let c = splitmix();
-  let d = splitmix();
+  // The state lives in an Int32Array rather than in closure variables: the simulator draws a few
+  // numbers per simulated packet, and typed-array slots hold 32-bit integers without boxing.
+  const state = new Int32Array(4);
+  state[0] = splitmix();
+  state[1] = splitmix();
+  state[2] = splitmix();
+  state[3] = splitmix();
   const next32 = (): number => {
+    const a = state[0] as number;
+    const b = state[1] as number;
+    const c = state[2] as number;
+    const d = state[3] as number;
     const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
+    state[3] = (d + 1) | 0;
+    state[0] = b ^ (b >>> 9);
+    state[1] = (c + (c << 3)) | 0;
+    state[2] = (((c << 21) | (c >>> 11)) + t) | 0;
     return t >>> 0;
   };
   for (let i = 0; i < 12; i++) next32(); // discard the warm-up outputs, as the sfc32 authors advise
