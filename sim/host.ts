@@ -45,21 +45,28 @@ const CHECKPOINTS_MAX = 4;
 
 /**
  * Every replica applies the same entry object (messages are shared, not copied), so each command
- * is decoded once for all of them. Undecodable data is left to KvStateMachine.apply (BAD_REQUEST).
+ * is decoded once for all of them: decoded[index] remembers the last entry decoded at that index
+ * (by identity; another entry at the index just replaces it). A plain array rather than a WeakMap,
+ * whose ephemeron bookkeeping costs every garbage collection. Undecodable data is left to
+ * KvStateMachine.apply (BAD_REQUEST).
  */
-const decodedByEntry = new WeakMap<Entry, KvCommand>();
+const decoded: ({ readonly entry: Entry; readonly command: KvCommand } | undefined)[] = [];
 
 function decodedCommand(entry: Entry): KvCommand | undefined {
-  let command = decodedByEntry.get(entry);
-  if (command !== undefined) return command;
+  const slot = decoded[entry.index];
+  if (slot !== undefined && slot.entry === entry) return slot.command;
+  let command: KvCommand;
   try {
     command = decodeCommand(entry.data);
   } catch {
     return undefined;
   }
-  decodedByEntry.set(entry, command);
+  if (entry.index <= DECODED_INDEX_MAX) decoded[entry.index] = { entry, command };
   return command;
 }
+
+/** Past this index (very long runs) commands are decoded per replica again, bounding the cache. */
+const DECODED_INDEX_MAX = 1_000_000;
 
 function applyNormal(kv: KvStateMachine, entry: Entry): KvResult {
   const command = decodedCommand(entry);
