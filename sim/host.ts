@@ -218,10 +218,12 @@ export class SimHost {
         return;
       }
       this.disk.write(ready.hardState, ready.entries, ready.mustSync);
-      this.env.persisted(this.id, ready, this.disk);
-      this.env.sendRaft(ready, this.id);
+      // Most Readies carry one or two of these parts; the empty ones are skipped (same effect).
+      if (ready.entries.length > 0) this.env.persisted(this.id, ready, this.disk);
+      if (ready.messages.length > 0) this.env.sendRaft(ready, this.id);
       for (const entry of ready.committedEntries) this.applyEntry(entry);
-      this.serveReads(ready);
+      if (ready.droppedReads.length > 0 || ready.readStates.length > 0 || this.readyReads.length > 0)
+        this.serveReads(ready);
       this.raft.advance();
     }
   }

@@ -683,7 +683,16 @@ export class RaftNode {
       return cached.error;
     }
     const hint = this.leader !== '' && this.leader !== this.id ? { leaderHint: this.leader } : {};
-    const error = new RaftlabError('NOT_LEADER', `${this.id} is ${this.role} in term ${this.term}`, hint);
+    // An expected refusal, not a bug: its stack says nothing, and capturing one was the larger part
+    // of this function's cost in the simulator (clients often ask a node that just lost office).
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    let error: RaftlabError;
+    try {
+      error = new RaftlabError('NOT_LEADER', `${this.id} is ${this.role} in term ${this.term}`, hint);
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
     this.notLeaderCache = { term: this.term, role: this.role, leader: this.leader, error };
     return error;
   }
