@@ -44,6 +44,7 @@ export interface RaftStatus {
 }
 
 const NO_ENTRIES: readonly Entry[] = [];
+const NO_MESSAGES: readonly Message[] = Object.freeze([]);
 
 export class RaftNode {
   private readonly cfg: RaftConfig;
@@ -192,7 +193,9 @@ export class RaftNode {
       softState,
       hardState,
       entries,
-      messages: this.msgs,
+      // An exact-size copy: the outbox keeps its grown backing store instead of a fresh array
+      // (whose first push allocates room for 16) after every Ready; most Readies carry 1-4 messages.
+      messages: this.msgs.length > 0 ? this.msgs.slice() : NO_MESSAGES,
       committedEntries: this.log.hasCommittedToApply() ? this.log.takeCommitted() : NO_ENTRIES,
       readStates: this.readStates,
       droppedReads: this.droppedReads,
@@ -208,7 +211,7 @@ export class RaftNode {
       this.prevHard = hardState;
     }
     if (softState) this.prevSoft = softState;
-    if (this.msgs.length > 0) this.msgs = [];
+    if (this.msgs.length > 0) this.msgs.length = 0;
     if (this.readStates.length > 0) this.readStates = [];
     if (this.droppedReads.length > 0) this.droppedReads = [];
     this.readyOutstanding = true;
