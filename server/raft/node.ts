@@ -211,7 +211,7 @@ export class RaftNode {
       this.prevHard = hardState;
     }
     if (softState) this.prevSoft = softState;
-    if (this.msgs.length > 0) this.msgs.length = 0;
+    while (this.msgs.length > 0) this.msgs.pop(); // (pop is inlined; setting length is a runtime call)
     if (this.readStates.length > 0) this.readStates = [];
     if (this.droppedReads.length > 0) this.droppedReads = [];
     this.readyOutstanding = true;
