@@ -33,6 +33,10 @@ export type SessionLookup =
   | { kind: 'duplicate'; result: SessionResult } // applied before: return the original result
   | { kind: 'expired' }; // its result was discarded (or the session expired): SESSION_EXPIRED
 
+// The two answers without data are shared (immutable): lookup() runs for every write on every replica.
+const NEW: SessionLookup = Object.freeze({ kind: 'new' });
+const EXPIRED: SessionLookup = Object.freeze({ kind: 'expired' });
+
 export class SessionTable {
   // Map iteration order is insertion order; touching a session re-inserts it, so the first entry
   // is always the one idle for the most entries.
@@ -69,7 +73,7 @@ export class SessionTable {
       // expired recently, may be a retry whose result is gone: refuse it as expired rather than
       // risk applying it twice. (Without an explicit registration command a retry that arrives after
       // its session expired AND was forgotten cannot be told apart; docs/kv.md says so.)
-      if (this.expiredClients.has(clientId) || sequence !== ackedSequence + 1) return { kind: 'expired' };
+      if (this.expiredClients.has(clientId) || sequence !== ackedSequence + 1) return EXPIRED;
       session = { lastIndex: index, floor: 0, results: new Map() };
       this.makeRoom();
     } else {
@@ -80,8 +84,8 @@ export class SessionTable {
     this.acknowledge(session, ackedSequence);
     const earlier = session.results.get(sequence);
     if (earlier !== undefined) return { kind: 'duplicate', result: earlier };
-    if (sequence <= session.floor) return { kind: 'expired' };
-    return { kind: 'new' };
+    if (sequence <= session.floor) return EXPIRED;
+    return NEW;
   }
 
   /** Records the result of a write that lookup() called new. */
