@@ -22,7 +22,14 @@ export interface LabDeps {
   /** Clients that talk to the cluster through the client library. */
   clients(
     endpoints: readonly string[],
-    timeouts: { requestTimeoutMs: number; operationTimeoutMs: number },
+    settings: {
+      requestTimeoutMs: number;
+      operationTimeoutMs: number;
+      /** Fraction of responses to discard as lost (--client-response-loss). */
+      clientResponseLoss: number;
+      /** The run's seed: loss draws come from a stream forked from it. */
+      seed: number;
+    },
   ): ClientFactory;
   /** One node's view of the cluster (its status call). */
   status(endpoint: string, timeoutMs: number): Promise<NodeStatus>;

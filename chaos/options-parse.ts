@@ -58,6 +58,7 @@ export function parseLabOptions(raw: RawLabOptions): LabOptions {
     tickMs: optionalNumberFlag(raw, 'tickMs', 1, 60_000),
     requestTimeoutMs: numberFlag(raw, 'requestTimeoutMs', 1, 600_000),
     operationTimeoutMs: numberFlag(raw, 'operationTimeoutMs', 1, 600_000),
+    clientResponseLoss: numberFlag(raw, 'clientResponseLoss', 0, 0.9, false),
     checkTimeLimitMs: numberFlag(raw, 'checkTimeLimit', 1, 86_400) * 1000,
     recoveryTimeoutMs: numberFlag(raw, 'recoveryTimeoutMs', 1, 3_600_000),
     store: (raw.store ?? FLAG_DEFAULTS.store).trim() || FLAG_DEFAULTS.store,
@@ -90,6 +91,7 @@ export function replayCommand(options: LabOptions, seed: number, runtime: string
     parts.push(`--partition-shapes ${options.partitionShapes.join(',')}`);
   if (options.faultTargets.join(',') !== FLAG_DEFAULTS.faultTargets)
     parts.push(`--fault-targets ${options.faultTargets.join(',')}`);
+  if (options.clientResponseLoss > 0) parts.push(`--client-response-loss ${options.clientResponseLoss}`);
   if (options.serverUnsafe.length > 0) parts.push(`--server-unsafe ${options.serverUnsafe.join(',')}`);
   if (options.electionTimeoutMs !== undefined)
     parts.push(`--election-timeout-ms ${options.electionTimeoutMs}`);

@@ -34,6 +34,8 @@ export interface LabOptions {
   tickMs: number | undefined;
   requestTimeoutMs: number;
   operationTimeoutMs: number;
+  /** Fraction of responses the lab's clients discard as lost, forcing retries (0 = none). */
+  clientResponseLoss: number;
   checkTimeLimitMs: number;
   recoveryTimeoutMs: number;
   store: string;
@@ -63,6 +65,7 @@ export const FLAG_DEFAULTS = {
   tickMs: '',
   requestTimeoutMs: '500',
   operationTimeoutMs: '2000',
+  clientResponseLoss: '0',
   checkTimeLimit: '120',
   recoveryTimeoutMs: '30000',
   store: 'histories',

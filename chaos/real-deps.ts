@@ -3,6 +3,7 @@
 import { checkHistoryParallel } from '../checker/index.js';
 import { writeCounterexampleViews } from '../checker/index.js';
 import { createClient } from '../client/index.js';
+import type { ClientTestHooks } from '../client/options.js';
 import { writeReport } from './report/index.js';
 import type { LabDeps } from './lab-deps.js';
 import { forkRandom } from './random.js';
@@ -14,10 +15,11 @@ export function realDeps(): LabDeps {
       const random = forkRandom(seed, 'packet-loss');
       return selectRuntime(choice, { random: () => random.next(), log });
     },
-    clients:
-      (endpoints, { requestTimeoutMs, operationTimeoutMs }) =>
-      (_process, home) =>
-        createClient({ endpoints: rotate(endpoints, home), requestTimeoutMs, operationTimeoutMs }),
+    clients: (endpoints, { requestTimeoutMs, operationTimeoutMs, clientResponseLoss, seed }) => {
+      const testHooks = responseLoss(clientResponseLoss, seed);
+      return (_process, home) =>
+        createClient({ endpoints: rotate(endpoints, home), requestTimeoutMs, operationTimeoutMs, testHooks });
+    },
     status: async (endpoint, timeoutMs) => {
       const client = createClient({
         endpoints: [endpoint],
@@ -36,6 +38,17 @@ export function realDeps(): LabDeps {
     writeCounterexampleViews: (events, result, dir) => writeCounterexampleViews(events, result, dir),
     writeReport: (runDir) => writeReport(runDir),
   };
+}
+
+/**
+ * Throws away that fraction of responses, as a lossy network between client and server would: the
+ * attempt times out and is retried, so a write that took effect arrives again (what exactly-once
+ * sessions must absorb). One stream for all clients, forked from the run's seed.
+ */
+function responseLoss(fraction: number, seed: number): ClientTestHooks | undefined {
+  if (fraction <= 0) return undefined;
+  const random = forkRandom(seed, 'client-response-loss');
+  return { dropResponse: () => random.next() < fraction };
 }
 
 /** The list starting at index `first` (wrapping), so a client asks its home node first. */

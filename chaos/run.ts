@@ -131,7 +131,7 @@ export class LabRun {
   private async exercise(interrupt: AbortSignal): Promise<boolean> {
     const options = this.options;
     const runtime = this.runtime as Runtime;
-    const clients = this.deps.clients([...this.endpoints.values()], options);
+    const clients = this.deps.clients([...this.endpoints.values()], { ...options, seed: this.seed });
     const workload = new Workload(
       {
         concurrency: options.concurrency,

@@ -18,7 +18,7 @@ export interface ClientOptions {
   readonly frameSizeBytesMax?: number;
   /** Session id; default: a random 53-bit id from node:crypto. */
   readonly clientId?: number;
-  /** Test hooks (never set in production). */
+  /** Fault-injection hooks for tests and the lab (never set in production). */
   readonly testHooks?: ClientTestHooks;
 }
 

@@ -4,10 +4,11 @@
 // find them again.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatClusterSpec, type MemberAddress } from './config.js';
+import { freePorts } from './free-ports.js';
 
 export const STATE_FILE = 'cluster-state.json';
 
@@ -57,28 +58,17 @@ export function serverEntry(): string {
   return entry;
 }
 
-/** A port that was free a moment ago (listen on 0, read it, close). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
 async function choosePorts(count: number, basePort: number | undefined): Promise<[number, number][]> {
-  const ports: [number, number][] = [];
-  for (let i = 0; i < count; i++)
-    ports.push(
-      basePort !== undefined
-        ? [basePort + 2 * i, basePort + 2 * i + 1]
-        : [await freePort(), await freePort()],
-    );
-  return ports;
+  if (basePort !== undefined)
+    return Array.from({ length: count }, (_, i): [number, number] => [
+      basePort + 2 * i,
+      basePort + 2 * i + 1,
+    ]);
+  const ports = await freePorts(2 * count);
+  return Array.from({ length: count }, (_, i): [number, number] => [
+    ports[2 * i] ?? 0,
+    ports[2 * i + 1] ?? 0,
+  ]);
 }
 
 export class LocalCluster {

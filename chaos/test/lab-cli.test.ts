@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseLabOptions } from '../options-parse.js';
+import { parseLabOptions, replayCommand } from '../options-parse.js';
 import { BadArgumentsError } from '../options.js';
 
 const lab = join(import.meta.dirname, '..', '..', 'bin', 'lab.js');
@@ -43,6 +43,7 @@ describe('lab run flags', () => {
     [{ timeLimit: '-5' }, /--time-limit must be/],
     [{ seed: '1.5' }, /--seed must be an integer/],
     [{ partitionShapes: 'triangle' }, /--partition-shapes: unknown "triangle"/],
+    [{ clientResponseLoss: '1' }, /--client-response-loss must be a number from 0 to 0.9/],
   ])('%j is refused with a clear message', (raw, message) => {
     expect(() => parseLabOptions(raw)).toThrow(BadArgumentsError);
     expect(() => parseLabOptions(raw)).toThrow(message);
@@ -60,5 +61,12 @@ describe('lab run flags', () => {
     expect(options.name).toBe('all-unsafe-stale-leader-read');
     expect(parseLabOptions({ nemesis: 'none' }).faultKinds).toEqual([]);
     expect(() => parseLabOptions({ rate: '0' })).toThrow(BadArgumentsError);
+  });
+
+  it('keeps --client-response-loss in the replay command only when it is set', () => {
+    const lossy = parseLabOptions({ clientResponseLoss: '0.05' });
+    expect(lossy.clientResponseLoss).toBe(0.05);
+    expect(replayCommand(lossy, 7, 'local')).toContain('--client-response-loss 0.05 ');
+    expect(replayCommand(parseLabOptions({}), 7, 'local')).not.toContain('--client-response-loss');
   });
 });

@@ -56,6 +56,10 @@ const FLAGS: readonly [flag: string, help: string][] = [
     `client: how long an operation may retry before it is given up as info (default ${FLAG_DEFAULTS.operationTimeoutMs})`,
   ],
   [
+    '--client-response-loss <fraction>',
+    `client: fraction of responses thrown away as if lost, so writes that took effect are retried (default ${FLAG_DEFAULTS.clientResponseLoss})`,
+  ],
+  [
     '--recovery-timeout-ms <ms>',
     `how long to wait for a leader at start and after healing (default ${FLAG_DEFAULTS.recoveryTimeoutMs})`,
   ],

@@ -10,7 +10,7 @@ import type { ClusterSpec, Grudge, NodeHandle, Runtime, RuntimeLogger } from '..
 import { RuntimeError } from '../types.js';
 import { checkSpec, lookupNode, requireStarted } from '../spec.js';
 import { waitForServing } from '../wait.js';
-import { freePorts } from '../local/ports.js';
+import { freePorts } from '../../../server/free-ports.js';
 import { connectEngine, execIn, statusCode } from './engine.js';
 import { LABEL_NODE, runLabels } from './labels.js';
 import { createRunNetwork } from './network.js';

@@ -10,7 +10,7 @@ import { RuntimeError } from '../types.js';
 import { checkSpec, lookupNode, requireStarted } from '../spec.js';
 import { waitForPort } from '../wait.js';
 import { NodeProcess } from './node-process.js';
-import { freePorts } from './ports.js';
+import { freePorts } from '../../../server/free-ports.js';
 import { LinkProxy, type LinkFaults } from './proxy.js';
 import { removeLocalState, writeLocalState, type LocalRunState } from './state.js';
 
