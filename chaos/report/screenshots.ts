@@ -1,17 +1,20 @@
-// Regenerates the README's screenshots from synthetic runs (no cluster needed):
-//   npx tsx chaos/report/screenshots.ts   -> docs/images/report-failing.png, docs/images/runs-page.png
+// Regenerates the README's screenshots -> docs/images/report-failing.png, docs/images/runs-page.png:
+//   npx tsx chaos/report/screenshots.ts --store DIR   from real runs in DIR (its newest invalid run)
+//   npx tsx chaos/report/screenshots.ts               from synthetic runs (no cluster needed)
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { startServe } from '../serve/server.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.js';
 import { writeReport } from './index.js';
+import { listRuns } from './store.js';
 import { writeSyntheticRun } from './synthetic-run.js';
 
 const IMAGES = join(import.meta.dirname, '..', '..', 'docs', 'images');
 
-async function main(): Promise<void> {
+/** A store of four synthetic runs, one failing; returns the store. */
+async function syntheticStore(): Promise<string> {
   const store = await mkdtemp(join(tmpdir(), 'raftlab-screenshots-'));
   const runs = [
     {
@@ -47,6 +50,15 @@ async function main(): Promise<void> {
     const written = await writeSyntheticRun(store, run);
     if (run.incomplete !== true) await writeReport(written.dir);
   }
+  return store;
+}
+
+async function main(): Promise<void> {
+  const storeFlag = process.argv.indexOf('--store');
+  const realStore = storeFlag >= 0 ? process.argv[storeFlag + 1] : undefined;
+  const store = realStore ?? (await syntheticStore());
+  const failing = (await listRuns(store)).find((run) => run.verdict === 'invalid' && run.hasReport);
+  if (failing === undefined) throw new Error(`no invalid run with a report under ${store}`);
   const server = await startServe({ store, port: 0 });
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   try {
@@ -55,14 +67,27 @@ async function main(): Promise<void> {
     await page.goto(server.url);
     await page.screenshot({ path: join(IMAGES, 'runs-page.png'), fullPage: true });
     await page.setViewportSize({ width: 1060, height: 1590 });
-    await page.goto(`${server.url}files/partition-5/20261122T040000.000Z/report.html`);
+    await page.goto(`${server.url}files/${failing.relPath}/report.html`);
     await page.screenshot({ path: join(IMAGES, 'report-failing.png') });
+    await page.screenshot({
+      path: join(IMAGES, 'report-charts.png'),
+      clip: await chartsBox(page),
+      fullPage: true,
+    });
   } finally {
     await browser.close();
     await server.close();
-    await rm(store, { recursive: true, force: true });
+    if (realStore === undefined) await rm(store, { recursive: true, force: true });
   }
-  process.stdout.write(`wrote ${join(IMAGES, 'runs-page.png')} and ${join(IMAGES, 'report-failing.png')}\n`);
+  process.stdout.write(`wrote runs-page.png, report-failing.png and report-charts.png in ${IMAGES}\n`);
+}
+
+/** The report's two charts: from the "Latency over time" heading to the "Node logs" heading. */
+async function chartsBox(page: Page): Promise<{ x: number; y: number; width: number; height: number }> {
+  const top = await page.locator('h2', { hasText: 'Latency over time' }).boundingBox();
+  const bottom = await page.locator('h2', { hasText: 'Node logs' }).boundingBox();
+  if (top === null || bottom === null) throw new Error('the report has no charts section');
+  return { x: 0, y: top.y - 8, width: page.viewportSize()?.width ?? 1060, height: bottom.y - top.y };
 }
 
 await main();
