@@ -178,7 +178,9 @@ export class RaftlabClient {
         last = asRaftlabError(error);
       }
       if (FINAL_CODES.has(last.code)) throw last;
-      if (!last.definite) maybeHappened = last;
+      // The first attempt that may have taken effect names the outcome: later attempts are often cut
+      // short by the operation's deadline, and a TIMEOUT from that would hide what really happened.
+      if (!last.definite) maybeHappened ??= last;
       const followedHint = this.redirect(last, endpoint);
       await sleep(followedHint && attempt === 1 ? 0 : this.backoffMs(attempt), deadline);
     }
