@@ -3,7 +3,7 @@
 // Targets (issue 5): the first operation under 10 s after `lab run` starts; teardown under 5 s with Docker.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, realpathSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectEngine, probeEngine } from '../chaos/runtime/docker/engine.js';
 import { table, writeSection } from './report.js';
@@ -109,6 +109,8 @@ async function main(): Promise<void> {
       ['runtime', 'to first operation (each run)', 'teardown (each run)', 'first run (docker)', 'target'],
       rows,
     ),
+    '',
+    `Load average at the end: ${loadavg()[0]?.toFixed(1)} on ${availableParallelism()} cores (the machine is shared; under load the docker start-up has measured up to 15 s).`,
   ].join('\n');
   writeSection('lab', body);
   process.stdout.write(`${body}\n`);
