@@ -2,6 +2,9 @@
 // so events at the same instant run in the order they were scheduled (a total, seed-determined order).
 // The heap is kept as three parallel arrays (time, sequence, event) so scheduling an event allocates
 // nothing beyond the event itself: the simulator pushes and pops millions of them per sweep.
+// A sequence number may be reserved now and used by a later push (pushReserved): the event then
+// runs exactly where it would have run had it been pushed at reservation time. Lazy timers use it
+// to keep one queue entry per timer instead of one stale entry per re-arming.
 
 export interface Scheduled<E> {
   readonly time: number;
@@ -16,14 +19,32 @@ export class EventQueue<E> {
   private nextSeq = 0;
   /** The time of the event popEvent() returned last. */
   time = 0;
+  /** The sequence number of the event popEvent() returned last. */
+  seq = 0;
 
   get size(): number {
     return this.events.length;
   }
 
   push(time: number, event: E): void {
+    this.insert(time, this.nextSeq++, event);
+  }
+
+  /** Takes the next sequence number without pushing anything (see pushReserved). */
+  reserve(): number {
+    return this.nextSeq++;
+  }
+
+  /** Pushes with a sequence number from reserve(): ordered as if pushed when it was reserved. */
+  pushReserved(time: number, seq: number, event: E): void {
+    if (seq >= this.nextSeq) throw new RangeError(`sequence ${seq} was never reserved`);
+    if (time < this.time || (time === this.time && seq < this.seq))
+      throw new RangeError(`event at ${time} #${seq} is in the past (now ${this.time} #${this.seq})`);
+    this.insert(time, seq, event);
+  }
+
+  private insert(time: number, seq: number, event: E): void {
     const { times, seqs, events } = this;
-    const seq = this.nextSeq++;
     let i = events.length;
     while (i > 0) {
       const parent = (i - 1) >> 1;
@@ -46,6 +67,7 @@ export class EventQueue<E> {
     if (n < 0) return undefined;
     const top = events[0] as E;
     this.time = times[0] as number;
+    this.seq = seqs[0] as number;
     const lastTime = times.pop() as number;
     const lastSeq = seqs.pop() as number;
     const lastEvent = events.pop() as E;
@@ -74,10 +96,9 @@ export class EventQueue<E> {
 
   /** popEvent() with its time and sequence number (allocates; for tests and tools). */
   pop(): Scheduled<E> | undefined {
-    const seq = this.seqs[0];
     const event = this.popEvent();
-    if (event === undefined || seq === undefined) return undefined;
-    return { time: this.time, seq, event };
+    if (event === undefined) return undefined;
+    return { time: this.time, seq: this.seq, event };
   }
 }
 

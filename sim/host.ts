@@ -164,20 +164,24 @@ export class SimHost {
     this.incarnation++;
   }
 
-  tick(): void {
+  // tick, step and handleRequest return whether the core produced a Ready. When it did not, its
+  // role, term and commit and this host's applied index are what the simulation last observed (it
+  // observes after every Ready), so the safety checks need not look again.
+
+  tick(): boolean {
     this.raft.tick();
-    this.drain();
+    return this.drain();
   }
 
-  step(message: Parameters<RaftNode['step']>[0]): void {
+  step(message: Parameters<RaftNode['step']>[0]): boolean {
     this.raft.step(message);
-    this.drain();
+    return this.drain();
   }
 
-  handleRequest(request: ClientRequest): void {
+  handleRequest(request: ClientRequest): boolean {
     if (request.op.type === 'get') this.handleRead(request);
     else this.handleWrite(request);
-    this.drain();
+    return this.drain();
   }
 
   private handleRead(request: ClientRequest): void {
@@ -205,9 +209,14 @@ export class SimHost {
     this.pendingWrites.set(proposed.index, { request, term: proposed.term });
   }
 
-  /** Processes Ready values until the core has nothing more; stops early if a crash is injected. */
-  private drain(): void {
+  /**
+   * Processes Ready values until the core has nothing more; stops early if a crash is injected.
+   * Returns whether there was any.
+   */
+  private drain(): boolean {
+    let any = false;
     while (this.state === 'up' && this.raft.hasReady()) {
+      any = true;
       const ready = this.raft.ready();
       if (this.crashAtNextWrite && ready.entries.length > 0) {
         const what = this.disk.crashDuringWrite(ready.hardState, ready.entries, this.rng);
@@ -215,7 +224,7 @@ export class SimHost {
           () => `${this.id} CRASH mid-write: ${what}; ${ready.messages.length} messages never sent`,
         );
         this.crash();
-        return;
+        return true;
       }
       this.disk.write(ready.hardState, ready.entries, ready.mustSync);
       // Most Readies carry one or two of these parts; the empty ones are skipped (same effect).
@@ -226,6 +235,7 @@ export class SimHost {
         this.serveReads(ready);
       this.raft.advance();
     }
+    return any;
   }
 
   private applyEntry(entry: Entry): void {

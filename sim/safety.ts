@@ -1,6 +1,6 @@
 // Raft's safety properties, checked incrementally after every simulated step (Raft paper §5.2-5.4,
 // Figure 3). The first violation stops the run; it names the property and what broke it.
-import type { Entry, Ready } from '../server/raft/types.js';
+import type { Entry, Ready, Role } from '../server/raft/types.js';
 import type { SimDisk } from './disk.js';
 
 export type SafetyProperty =
@@ -81,30 +81,26 @@ export class SafetyChecker {
   }
 
   /** Called after every event on a node: one leader per term, monotonic commit, applied <= commit. */
-  observe(
-    node: string,
-    status: { role: string; term: number; commit: number; applied: number },
-    appliedIndex: number,
-  ): void {
+  observe(node: string, role: Role, term: number, commit: number, appliedIndex: number): void {
     // One record per node (this runs after every event): term 0 never has a leader, so 0 = "none".
     let seen = this.nodes.get(node);
     if (seen === undefined) this.nodes.set(node, (seen = { commit: 0, leaderTerm: 0 }));
-    if (status.role === 'leader') {
-      const other = this.leaderOfTerm.get(status.term);
-      if (other === undefined) this.leaderOfTerm.set(status.term, node);
+    if (role === 'leader') {
+      const other = this.leaderOfTerm.get(term);
+      if (other === undefined) this.leaderOfTerm.set(term, node);
       else if (other !== node)
-        this.fail('election safety', `${other} and ${node} are both leader in term ${status.term}`);
-      if (seen.leaderTerm !== status.term) {
-        seen.leaderTerm = status.term;
-        this.checkLeaderCompleteness(node, status.term);
+        this.fail('election safety', `${other} and ${node} are both leader in term ${term}`);
+      if (seen.leaderTerm !== term) {
+        seen.leaderTerm = term;
+        this.checkLeaderCompleteness(node, term);
       }
     }
     const before = seen.commit;
-    if (status.commit < before)
-      this.fail('monotonic commit', `${node} commit index went from ${before} to ${status.commit}`);
-    seen.commit = status.commit;
-    if (appliedIndex > status.commit)
-      this.fail('applied within commit', `${node} applied ${appliedIndex} > commit ${status.commit}`);
+    if (commit < before)
+      this.fail('monotonic commit', `${node} commit index went from ${before} to ${commit}`);
+    seen.commit = commit;
+    if (appliedIndex > commit)
+      this.fail('applied within commit', `${node} applied ${appliedIndex} > commit ${commit}`);
   }
 
   /** A restarted node may come back with a lower commit (it is not always synced); start over for it. */

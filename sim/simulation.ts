@@ -13,6 +13,7 @@ import type { SimDisk } from './disk.js';
 import { EventQueue } from './event-queue.js';
 import type { HostEnv } from './host.js';
 import { SimHost } from './host.js';
+import { LazyTimer } from './lazy-timer.js';
 import { Nemesis } from './nemesis.js';
 import { SimNetwork } from './network.js';
 import type { ClientRequest, Packet } from './packets.js';
@@ -23,14 +24,22 @@ import { Trace } from './trace.js';
 import { Workload } from './workload.js';
 
 type SimEvent =
-  | { readonly k: 'tick'; readonly host: SimHost; readonly incarnation: number }
+  | TickEvent
   | { readonly k: 'deliver'; readonly to: string; readonly packet: Packet }
   | { readonly k: 'raft'; readonly message: Message }
-  | { readonly k: 'client-wake'; readonly client: SimClient; readonly token: number }
+  | { readonly k: 'client-wake'; readonly client: SimClient; readonly timer: LazyTimer<SimEvent> }
   | { readonly k: 'client-start'; readonly client: SimClient }
   | { readonly k: 'nemesis' }
-  | { readonly k: 'call'; readonly action: () => void }
-  | { readonly k: 'settle-check' };
+  | { readonly k: 'call'; readonly action: () => void };
+
+/** One per host life: a tick re-schedules the very event it came from (ticks are the commonest events). */
+interface TickEvent {
+  readonly k: 'tick';
+  readonly host: SimHost;
+  readonly incarnation: number;
+  /** This host's tick period (its clock drift applied). */
+  readonly tickNs: number;
+}
 
 export interface SimSummary {
   readonly seed: number;
@@ -59,6 +68,8 @@ export class Simulation {
   readonly history: HistoryEvent[] = [];
   readonly hosts = new Map<string, SimHost>();
   readonly clients = new Map<string, SimClient>();
+  /** Each client's attempt/backoff timer (one re-armable timer per client). */
+  private readonly clientTimers = new Map<SimClient, LazyTimer<SimEvent>>();
   readonly network: SimNetwork;
   readonly safety: SafetyChecker;
   private readonly nemesis: Nemesis;
@@ -103,6 +114,10 @@ export class Simulation {
         options.clients,
       );
       this.clients.set(endpoint, client);
+      this.clientTimers.set(
+        client,
+        new LazyTimer(this.queue, (timer) => ({ k: 'client-wake', client, timer })),
+      );
     }
     this.nemesis = new Nemesis(this.rng.fork('nemesis'), options.faults, this.nemesisWorld(nodeIds));
   }
@@ -146,42 +161,37 @@ export class Simulation {
   private dispatch(e: SimEvent): void {
     switch (e.k) {
       case 'tick':
-        return this.onTick(e.host, e.incarnation);
+        return this.onTick(e);
       case 'deliver':
         return this.onDeliver(e.to, e.packet);
       case 'raft':
         return this.onDeliverRaft(e.message);
-      case 'client-wake':
-        return e.client.wake(e.token);
+      case 'client-wake': {
+        const token = e.timer.popped();
+        if (token !== undefined) e.client.wake(token);
+        return;
+      }
       case 'client-start':
         return e.client.startNext();
       case 'nemesis':
         return this.onNemesis();
       case 'call':
         return e.action();
-      case 'settle-check':
-        return; // the loop checks settled() after every event
     }
   }
 
-  /** Tick events are immutable, so each host's current life reuses one (a tick is the commonest event). */
-  private readonly tickEvents = new Map<SimHost, SimEvent>();
-
+  /** Starts the ticks of a host's current life, the first after `delayNs`. */
   private scheduleTick(host: SimHost, delayNs: number): void {
-    let event = this.tickEvents.get(host);
-    if (event === undefined || event.k !== 'tick' || event.incarnation !== host.incarnation) {
-      event = { k: 'tick', host, incarnation: host.incarnation };
-      this.tickEvents.set(host, event);
-    }
-    this.queue.push(this.now + delayNs, event);
+    const tickNs = this.tickNsOf.get(host.id) ?? SIM_TIMING.tickNs;
+    this.queue.push(this.now + delayNs, { k: 'tick', host, incarnation: host.incarnation, tickNs });
   }
 
-  private onTick(host: SimHost, incarnation: number): void {
-    if (incarnation !== host.incarnation || host.state === 'crashed') return;
-    this.scheduleTick(host, this.tickNsOf.get(host.id) ?? SIM_TIMING.tickNs);
+  private onTick(e: TickEvent): void {
+    const host = e.host;
+    if (e.incarnation !== host.incarnation || host.state === 'crashed') return;
+    this.queue.push(this.now + e.tickNs, e);
     if (host.state === 'paused') return; // a paused process's timers stand still
-    host.tick();
-    this.observe(host);
+    if (host.tick()) this.observe(host);
   }
 
   private onDeliver(to: string, packet: Packet): void {
@@ -212,14 +222,14 @@ export class Simulation {
       return;
     }
     if (this.trace.enabled) this.trace.add(this.now, () => `deliver ${describeMessage(message)}`);
-    host.step(message);
-    this.observe(host);
+    if (host.step(message)) this.observe(host);
   }
 
   private deliverToHost(host: SimHost, packet: Packet): void {
+    let changed = false;
     if (packet.kind === 'raft') {
       if (this.trace.enabled) this.trace.add(this.now, () => `deliver ${describeMessage(packet.message)}`);
-      host.step(packet.message);
+      changed = host.step(packet.message);
     } else if (packet.kind === 'request') {
       if (this.trace.enabled)
         this.trace.add(
@@ -227,18 +237,20 @@ export class Simulation {
           () =>
             `${packet.to} <- ${packet.from} #${packet.requestId} ${describeOp(packet.op)} session ${packet.clientId}/${packet.sequence}`,
         );
-      host.handleRequest(packet);
+      changed = host.handleRequest(packet);
     }
-    this.observe(host);
+    if (changed) this.observe(host);
   }
 
   private observe(host: SimHost): void {
     if (host.state !== 'up') return;
-    const status = host.raft.status();
-    this.safety.observe(host.id, status, host.appliedIndex);
-    if (status.role === 'leader' && status.term > this.lastLeaderTerm) {
-      this.lastLeaderTerm = status.term;
-      if (this.trace.enabled) this.trace.add(this.now, () => `${host.id} is leader of term ${status.term}`);
+    const raft = host.raft;
+    const role = raft.currentRole();
+    const term = raft.currentTerm();
+    this.safety.observe(host.id, role, term, raft.commitIndex(), host.appliedIndex);
+    if (role === 'leader' && term > this.lastLeaderTerm) {
+      this.lastLeaderTerm = term;
+      if (this.trace.enabled) this.trace.add(this.now, () => `${host.id} is leader of term ${term}`);
       if (this.nemesisRunning) this.nemesis.leaderElected(host.id);
     }
   }
@@ -265,9 +277,8 @@ export class Simulation {
     let leaders = 0;
     for (const host of this.hosts.values()) {
       if (host.state !== 'up' || host.appliedIndex !== committed) return false;
-      const s = host.raft.status();
-      if (s.role === 'leader') leaders++;
-      if (s.commit !== committed) return false;
+      if (host.raft.currentRole() === 'leader') leaders++;
+      if (host.raft.commitIndex() !== committed) return false;
     }
     return leaders === 1;
   }
@@ -344,7 +355,7 @@ export class Simulation {
           );
         this.send(request.from, request.to, request, false, hedge ? 2 : 1);
       },
-      wakeAt: (time, client, token) => this.queue.push(time, { k: 'client-wake', client, token }),
+      wakeAt: (time, client, token) => this.clientTimers.get(client)?.arm(time, token),
       record: (event) => {
         this.history.push(event);
         if (this.trace.enabled) this.trace.add(this.now, () => `history ${JSON.stringify(event)}`);

@@ -21,11 +21,20 @@ export const SESSION_RESULTS_MAX = 64;
 export const EXPIRED_CLIENTS_REMEMBERED_MAX = 4096;
 
 interface Session {
+  readonly clientId: number;
   /** Log index of the last command of this client. */
   lastIndex: number;
   /** Every sequence <= floor has been answered and its result discarded. */
   floor: number;
-  results: Map<number, SessionResult>;
+  /**
+   * Results kept, as parallel arrays in the order they were recorded (usually one or two entries:
+   * arrays, because a Map that gains and loses a key per write keeps rebuilding its hash table).
+   */
+  sequences: number[];
+  results: SessionResult[];
+  /** Neighbours in the idle order (the table's list, least recently used first). */
+  older: Session | undefined;
+  newer: Session | undefined;
 }
 
 export type SessionLookup =
@@ -38,9 +47,12 @@ const NEW: SessionLookup = Object.freeze({ kind: 'new' });
 const EXPIRED: SessionLookup = Object.freeze({ kind: 'expired' });
 
 export class SessionTable {
-  // Map iteration order is insertion order; touching a session re-inserts it, so the first entry
-  // is always the one idle for the most entries.
   private readonly sessions = new Map<number, Session>();
+  // The idle order as a doubly linked list through the sessions: touching a session moves it to the
+  // newest end, so the oldest end is always the one idle for the most entries. (Deleting and
+  // re-inserting into a Map keeps the same order but churns its hash table on every write.)
+  private oldest: Session | undefined;
+  private newest: Session | undefined;
   private readonly expiredClients = new Set<number>();
 
   constructor(
@@ -57,8 +69,13 @@ export class SessionTable {
   /** An independent copy (same order, so the same future expiry); results are immutable and shared. */
   clone(): SessionTable {
     const copy = new SessionTable(this.sessionsMax, this.sessionIdleEntriesMax);
-    for (const [clientId, s] of this.sessions) {
-      copy.sessions.set(clientId, { lastIndex: s.lastIndex, floor: s.floor, results: new Map(s.results) });
+    for (let s = this.oldest; s !== undefined; s = s.newer) {
+      const c = newSession(s.clientId, s.lastIndex);
+      c.floor = s.floor;
+      c.sequences = s.sequences.slice();
+      c.results = s.results.slice();
+      copy.sessions.set(c.clientId, c);
+      copy.append(c);
     }
     for (const clientId of this.expiredClients) copy.expiredClients.add(clientId);
     return copy;
@@ -74,16 +91,17 @@ export class SessionTable {
       // risk applying it twice. (Without an explicit registration command a retry that arrives after
       // its session expired AND was forgotten cannot be told apart; docs/kv.md says so.)
       if (this.expiredClients.has(clientId) || sequence !== ackedSequence + 1) return EXPIRED;
-      session = { lastIndex: index, floor: 0, results: new Map() };
+      session = newSession(clientId, index);
       this.makeRoom();
+      this.sessions.set(clientId, session);
     } else {
-      this.sessions.delete(clientId);
+      this.unlink(session);
     }
     session.lastIndex = index;
-    this.sessions.set(clientId, session);
+    this.append(session);
     this.acknowledge(session, ackedSequence);
-    const earlier = session.results.get(sequence);
-    if (earlier !== undefined) return { kind: 'duplicate', result: earlier };
+    const at = session.sequences.indexOf(sequence);
+    if (at >= 0) return { kind: 'duplicate', result: session.results[at] as SessionResult };
     if (sequence <= session.floor) return EXPIRED;
     return NEW;
   }
@@ -93,44 +111,83 @@ export class SessionTable {
     const session = this.sessions.get(clientId);
     if (session === undefined)
       throw new Error(`invariant: record() for client ${clientId} without a session`);
-    session.results.set(sequence, result);
-    while (session.results.size > SESSION_RESULTS_MAX) {
-      const oldest = Math.min(...session.results.keys());
-      session.results.delete(oldest);
+    session.sequences.push(sequence);
+    session.results.push(result);
+    while (session.sequences.length > SESSION_RESULTS_MAX) {
+      const oldest = Math.min(...session.sequences);
+      const at = session.sequences.indexOf(oldest);
+      session.sequences.splice(at, 1);
+      session.results.splice(at, 1);
       session.floor = Math.max(session.floor, oldest);
     }
   }
 
   /** Expires sessions idle for more than sessionIdleEntriesMax entries as of `index`. */
   expireIdle(index: number): void {
-    for (const [clientId, session] of this.sessions) {
-      if (index - session.lastIndex <= this.sessionIdleEntriesMax) break;
-      this.forget(clientId);
-    }
+    while (this.oldest !== undefined && index - this.oldest.lastIndex > this.sessionIdleEntriesMax)
+      this.forget(this.oldest);
   }
 
   private acknowledge(session: Session, ackedSequence: number): void {
     if (ackedSequence <= session.floor) return;
     session.floor = ackedSequence;
-    for (const sequence of session.results.keys()) {
-      if (sequence <= ackedSequence) session.results.delete(sequence);
+    const { sequences, results } = session;
+    let kept = 0;
+    for (let i = 0; i < sequences.length; i++) {
+      const sequence = sequences[i] as number;
+      if (sequence <= ackedSequence) continue;
+      sequences[kept] = sequence;
+      results[kept] = results[i] as SessionResult;
+      kept++;
+    }
+    // pop() rather than setting length (a runtime call); usually one or two entries go.
+    while (sequences.length > kept) {
+      sequences.pop();
+      results.pop();
     }
   }
 
   private makeRoom(): void {
-    while (this.sessions.size >= this.sessionsMax) {
-      const first = this.sessions.keys().next();
-      if (first.done === true) return;
-      this.forget(first.value);
-    }
+    while (this.sessions.size >= this.sessionsMax && this.oldest !== undefined) this.forget(this.oldest);
   }
 
-  private forget(clientId: number): void {
-    this.sessions.delete(clientId);
-    this.expiredClients.add(clientId);
+  private forget(session: Session): void {
+    this.sessions.delete(session.clientId);
+    this.unlink(session);
+    this.expiredClients.add(session.clientId);
     if (this.expiredClients.size > EXPIRED_CLIENTS_REMEMBERED_MAX) {
       const first = this.expiredClients.keys().next();
       if (first.done !== true) this.expiredClients.delete(first.value);
     }
   }
+
+  /** Adds a session (not in the list) at the newest end. */
+  private append(session: Session): void {
+    session.older = this.newest;
+    session.newer = undefined;
+    if (this.newest === undefined) this.oldest = session;
+    else this.newest.newer = session;
+    this.newest = session;
+  }
+
+  private unlink(session: Session): void {
+    if (session.older === undefined) this.oldest = session.newer;
+    else session.older.newer = session.newer;
+    if (session.newer === undefined) this.newest = session.older;
+    else session.newer.older = session.older;
+    session.older = undefined;
+    session.newer = undefined;
+  }
+}
+
+function newSession(clientId: number, lastIndex: number): Session {
+  return {
+    clientId,
+    lastIndex,
+    floor: 0,
+    sequences: [],
+    results: [],
+    older: undefined,
+    newer: undefined,
+  };
 }

@@ -243,6 +243,24 @@ export class RaftNode {
     };
   }
 
+  // status() fields one at a time, without building an object: a simulator checking safety after
+  // every event reads these millions of times.
+
+  /** This node's role now. */
+  currentRole(): Role {
+    return this.role;
+  }
+
+  /** This node's term now. */
+  currentTerm(): number {
+    return this.term;
+  }
+
+  /** This node's commit index now. */
+  commitIndex(): number {
+    return this.log.committed;
+  }
+
   /** The entry at `index` in this node's log (for simulators checking log matching). */
   entryAt(index: number): Entry | undefined {
     return this.log.entry(index);
