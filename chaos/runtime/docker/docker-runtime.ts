@@ -14,7 +14,7 @@ import { freePorts } from '../../../server/free-ports.js';
 import { connectEngine, execIn, statusCode } from './engine.js';
 import { LABEL_NODE, runLabels } from './labels.js';
 import { createRunNetwork } from './network.js';
-import { removeRun } from './remove.js';
+import { countByKind, removeRun } from './remove.js';
 import { APPLY_SCRIPT, chainRules } from './rules.js';
 import { ensureServerImage } from './server-image.js';
 
@@ -285,7 +285,7 @@ export class DockerRuntime implements Runtime {
   private async removeEverything(runId: string): Promise<void> {
     await this.creating?.catch(() => undefined);
     const removed = await removeRun(this.docker, runId);
-    if (removed.length > 0) this.log(`docker runtime: removed ${removed.join(', ')}`);
+    if (removed.length > 0) this.log(`removed ${countByKind(removed)} of run ${runId}`);
   }
 
   private node(id: string): DockerNode {

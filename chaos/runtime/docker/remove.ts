@@ -49,3 +49,13 @@ async function gone(action: () => Promise<unknown>): Promise<void> {
     }
   }
 }
+
+/** "container a, container b, network c" -> "2 containers, 1 network" (a short teardown line). */
+export function countByKind(removed: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const item of removed) {
+    const kind = item.split(' ')[0] ?? item;
+    counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  }
+  return [...counts].map(([kind, n]) => `${n} ${kind}${n === 1 ? '' : 's'}`).join(', ');
+}
