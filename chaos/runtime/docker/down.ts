@@ -43,7 +43,8 @@ export async function downDocker(docker: Docker, all: boolean): Promise<DockerDo
       report.skipped.push(`docker run ${runId}: ${who}; use --all`);
       continue;
     }
-    for (const item of await removeRun(docker, runId)) report.removed.push(`docker run ${runId}: ${item}`);
+    for (const { kind, name } of await removeRun(docker, runId))
+      report.removed.push(`docker run ${runId}: ${kind} ${name}`);
   }
   return report;
 }

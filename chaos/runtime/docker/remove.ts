@@ -5,26 +5,31 @@ import type Docker from 'dockerode';
 import { statusCode } from './engine.js';
 import { labelFilter } from './labels.js';
 
+export interface Removed {
+  readonly kind: 'container' | 'network' | 'volume';
+  readonly name: string;
+}
+
 /** Removes every container, network and volume of the run; returns what it removed. Idempotent. */
-export async function removeRun(docker: Docker, runId: string): Promise<string[]> {
+export async function removeRun(docker: Docker, runId: string): Promise<Removed[]> {
   const filters = labelFilter(runId);
-  const removed: string[] = [];
+  const removed: Removed[] = [];
   const containers = await docker.listContainers({ all: true, filters });
   await Promise.all(
     containers.map(async (info) => {
       await gone(() => docker.getContainer(info.Id).remove({ force: true, v: false }));
-      removed.push(`container ${info.Names[0]?.replace(/^\//, '') ?? info.Id.slice(0, 12)}`);
+      removed.push({ kind: 'container', name: info.Names[0]?.replace(/^\//, '') ?? info.Id.slice(0, 12) });
     }),
   );
   for (const network of await docker.listNetworks({ filters })) {
     await gone(() => docker.getNetwork(network.Id).remove());
-    removed.push(`network ${network.Name}`);
+    removed.push({ kind: 'network', name: network.Name });
   }
   const { Volumes: volumes } = await docker.listVolumes({ filters });
   await Promise.all(
     (volumes ?? []).map(async (volume) => {
       await gone(() => docker.getVolume(volume.Name).remove());
-      removed.push(`volume ${volume.Name}`);
+      removed.push({ kind: 'volume', name: volume.Name });
     }),
   );
   return removed;
@@ -50,12 +55,9 @@ async function gone(action: () => Promise<unknown>): Promise<void> {
   }
 }
 
-/** "container a, container b, network c" -> "2 containers, 1 network" (a short teardown line). */
-export function countByKind(removed: readonly string[]): string {
+/** Two containers and a network -> "2 containers, 1 network" (a short teardown line). */
+export function countByKind(removed: readonly Removed[]): string {
   const counts = new Map<string, number>();
-  for (const item of removed) {
-    const kind = item.split(' ')[0] ?? item;
-    counts.set(kind, (counts.get(kind) ?? 0) + 1);
-  }
+  for (const { kind } of removed) counts.set(kind, (counts.get(kind) ?? 0) + 1);
   return [...counts].map(([kind, n]) => `${n} ${kind}${n === 1 ? '' : 's'}`).join(', ');
 }
