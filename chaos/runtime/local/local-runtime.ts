@@ -243,8 +243,7 @@ export class LocalRuntime implements Runtime {
     await Promise.all(this.proxies.map((proxy) => proxy.close()));
     for (const dir of this.state?.createdDirs ?? []) rmSync(dir, { recursive: true, force: true });
     if (this.spec !== undefined) removeLocalState(this.spec.runId);
-    if (this.nodes.size > 0)
-      this.log(`local runtime: stopped ${this.nodes.size} nodes and ${this.proxies.length} proxies`);
+    if (this.nodes.size > 0) this.log(`stopped ${this.nodes.size} nodes and ${this.proxies.length} proxies`);
   }
 
   private saveState(): void {
