@@ -9,9 +9,15 @@ import type { ClientEvent } from '../checker/history-types.js';
 import { checkHistoryParallel } from '../checker/parallel.js';
 import { loadHistory, type LoadedHistory } from '../checker/readers/index.js';
 import { writeCounterexampleViews } from '../checker/view/index.js';
+import { PORCUPINE_DATA_DIR, porcupineDataMissing } from '../test/shared-data.js';
 import { table, writeSection } from './report.js';
 
-const data = join(import.meta.dirname, '..', '..', 'shared', 'porcupine-data');
+const data = PORCUPINE_DATA_DIR;
+const missing = porcupineDataMissing();
+if (missing !== undefined) {
+  process.stderr.write(`bench:checker: ${missing}\n`);
+  process.exit(1);
+}
 const WARMUP_RUNS = 3;
 const TIMED_RUNS = 9;
 

@@ -1,12 +1,11 @@
 // Porcupine's public histories must get the verdicts Porcupine's own tests assert (EXPECTED.tsv).
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PORCUPINE_DATA_DIR as data, porcupineDataMissing } from '../../test/shared-data.js';
 import { checkHistory } from '../check.js';
 import { loadHistory } from '../readers/index.js';
 
-const root = join(import.meta.dirname, '..', '..');
-const data = join(root, '..', 'shared', 'porcupine-data');
 const fixtures = join(import.meta.dirname, 'fixtures');
 
 function expectedRows(): { file: string; family: string; ops: number; expected: string }[] {
@@ -19,10 +18,11 @@ function expectedRows(): { file: string; family: string; ops: number; expected: 
 
 describe('Porcupine histories in ../shared/porcupine-data', () => {
   it('the data folder is there (the suite depends on it)', () => {
-    expect(existsSync(join(data, 'EXPECTED.tsv'))).toBe(true);
+    const missing = porcupineDataMissing();
+    expect(missing, missing).toBeUndefined();
   });
 
-  const rows = existsSync(join(data, 'EXPECTED.tsv')) ? expectedRows() : [];
+  const rows = porcupineDataMissing() === undefined ? expectedRows() : [];
   it.each(rows)('$file is $expected', ({ file, family, expected, ops }) => {
     const history = loadHistory(join(data, file));
     expect(history.format).toBe(family === 'kv' ? 'porcupine-kv' : 'jepsen-etcd');
