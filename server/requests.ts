@@ -4,7 +4,7 @@
 import type { ClientOp, ClientRequest, ClientResponse, ClientResult, StatusResult } from '../proto/codec.js';
 import { encodeCommand, type KvOp } from './kv/command.js';
 import type { Driver } from './driver/driver.js';
-import type { Outcome } from './driver/pending.js';
+import type { Outcome } from './node/pending.js';
 
 const EMPTY = new Uint8Array(0);
 

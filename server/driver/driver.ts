@@ -9,9 +9,9 @@ import type { Entry, HardState, Message, Ready, SoftState } from '../raft/types.
 import type { KvCommand } from '../kv/command.js';
 import type { KvStateMachine } from '../kv/state-machine.js';
 import type { Logger } from '../log.js';
-import { Inbox } from './inbox.js';
-import { failure, PendingTable, type Outcome, type PendingRead, type PendingWrite } from './pending.js';
-import { describeMessage } from './describe.js';
+import { Inbox } from '../node/inbox.js';
+import { failure, PendingTable, type Outcome, type PendingRead, type PendingWrite } from '../node/pending.js';
+import { describeMessage } from '../node/describe.js';
 
 export interface DurableLog {
   save(hardState: HardState | undefined, entries: readonly Entry[]): Promise<void>;
