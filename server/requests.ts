@@ -2,7 +2,7 @@
 // commands (with the client's session fields) proposed to the log; gets are linearizable reads
 // through ReadIndex; status is answered locally.
 import type { ClientOp, ClientRequest, ClientResponse, ClientResult, StatusResult } from '../proto/codec.js';
-import { encodeCommand, type KvOp } from './kv/command.js';
+import type { KvOp } from './kv/command.js';
 import type { Driver } from './driver/driver.js';
 import type { Outcome } from './node/pending.js';
 
@@ -27,7 +27,7 @@ export function handleClientRequest(
   };
   const invalid = sessionProblem(request);
   if (invalid) return reply({ requestId, error: { code: 'BAD_REQUEST', message: invalid, definite: true } });
-  driver.submitWrite(command, encodeCommand(command), answer);
+  driver.submitWrite(command, answer);
 }
 
 function sessionProblem(r: ClientRequest): string | undefined {

@@ -30,12 +30,20 @@ export interface SimOptions {
 
 export const NS_PER_MS = 1_000_000;
 
-/** Timing of the simulated world (all simulated nanoseconds or ticks). */
+/**
+ * A simulated node's timing, as a server's flags give it (--tick-ms, --heartbeat-interval-ms,
+ * --election-timeout-ms): server/node/config.ts turns it into ticks for both. Faster than the
+ * server's defaults so that a seed sees many elections; every other setting is the server's.
+ */
+export const SIM_NODE_TIMING = {
+  tickMs: 10,
+  heartbeatIntervalMs: 20,
+  electionTimeoutMs: 100,
+} as const;
+
+/** Timing of the simulated world (all simulated nanoseconds). */
 export const SIM_TIMING = {
-  tickNs: 10 * NS_PER_MS,
-  electionTimeoutTicksMin: 10,
-  electionTimeoutTicksMax: 20,
-  heartbeatIntervalTicks: 2,
+  tickNs: SIM_NODE_TIMING.tickMs * NS_PER_MS,
   /** Per-node clock rate error, as a fraction (a node's tick is tickNs * (1 +- drift)). */
   clockDriftMax: 0.01,
   networkDelayNsMin: 200_000,

@@ -39,7 +39,7 @@ export function describeOp(op: KvOp): string {
 
 export function describeResult(r: KvResult): string {
   if (!r.ok)
-    return `${r.error.code}${r.error.leaderHint !== undefined ? ` (leader ${r.error.leaderHint})` : ''}`;
+    return `${r.error.code}${r.error.definite ? '' : ' indeterminate'}${r.error.leaderHint !== undefined ? ` (leader ${r.error.leaderHint})` : ''}`;
   const parts = ['ok'];
   if (r.found !== undefined) parts.push(r.found ? 'found' : 'absent');
   if (r.value !== undefined) parts.push(JSON.stringify(td.decode(r.value)));

@@ -4,7 +4,7 @@
 // the end. runSimulation(options) is a pure function of its options: same seed, same trace.
 import type { HistoryEvent, NemesisEvent } from '../checker/history-types.js';
 import { checkHistory } from '../checker/index.js';
-import type { Message, Ready } from '../server/raft/types.js';
+import type { Message } from '../server/raft/types.js';
 import { SimClient } from './client.js';
 import type { SimOptions } from './config.js';
 import { formatFaults, SIM_TIMING } from './config.js';
@@ -321,8 +321,8 @@ export class Simulation {
 
   private hostEnv(id: string): HostEnv {
     return {
-      sendRaft: (ready: Ready, from: string) => {
-        for (const message of ready.messages) this.sendRaftMessage(from, message);
+      sendRaft: (messages) => {
+        for (const message of messages) this.sendRaftMessage(id, message);
       },
       reply: (request, result) => {
         if (this.trace.enabled)

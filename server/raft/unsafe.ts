@@ -2,7 +2,12 @@
 // lab must catch each of them. The default build has none switched on.
 
 export type UnsafeVariant =
-  'commit-previous-term' | 'vote-twice' | 'no-log-check-on-vote' | 'stale-leader-read' | 'no-session-dedup';
+  | 'commit-previous-term'
+  | 'vote-twice'
+  | 'no-log-check-on-vote'
+  | 'stale-leader-read'
+  | 'no-session-dedup'
+  | 'send-before-persist';
 
 export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = [
   'commit-previous-term',
@@ -10,6 +15,7 @@ export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = [
   'no-log-check-on-vote',
   'stale-leader-read',
   'no-session-dedup',
+  'send-before-persist',
 ];
 
 /** One line per variant, for --help texts and docs. */
@@ -23,6 +29,8 @@ export const UNSAFE_DESCRIPTIONS: Readonly<Record<UnsafeVariant, string>> = {
     'a node that believes it is leader serves reads at once from its commit index, without a ReadIndex round, and a leader cut off from a majority does not step down (no check-quorum)',
   'no-session-dedup':
     'the key-value state machine applies a retried write again instead of returning the original result',
+  'send-before-persist':
+    "the node shell sends a Ready's messages (votes, append acknowledgements) before its entries and hard state are durable, instead of after the fsync",
 };
 
 function isUnsafeVariant(name: string): name is UnsafeVariant {
