@@ -6,7 +6,8 @@
 import { RaftNode } from '../server/raft/node.js';
 import type { Entry, HardState, Message, Ready } from '../server/raft/types.js';
 import type { UnsafeVariant } from '../server/raft/unsafe.js';
-import type { KvCommand } from '../server/kv/command.js';
+import type { KvCommand, KvOp } from '../server/kv/command.js';
+import type { ErrorInfo } from '../proto/errors.js';
 import { decodeCommand } from '../server/kv/command.js';
 import { KvStateMachine } from '../server/kv/state-machine.js';
 import type { KvResult } from '../server/kv/state-machine.js';
@@ -22,13 +23,16 @@ import type { SimRng } from './rng.js';
 
 /** What the host needs from the simulation around it. */
 export interface HostEnv {
-  sendRaft(messages: readonly Message[]): void;
-  reply(request: ClientRequest, result: KvResult): void;
+  /** Arrow functions: the shell calls them unbound. */
+  readonly sendRaft: (messages: readonly Message[]) => void;
+  readonly reply: (request: ClientRequest, result: KvResult) => void;
   /** Called for each committed entry a state machine applies (the safety checker listens). */
   applied(node: string, entry: Entry): void;
   /** Called after each Ready's entries are persisted, with the node's durable log. */
   persisted(node: string, ready: Ready, disk: SimDisk): void;
   trace(text: () => string): void;
+  /** Whether the run records a trace (the shell logs into it only then). */
+  readonly tracing: boolean;
 }
 
 export type HostState = 'up' | 'paused' | 'crashed';
@@ -73,7 +77,7 @@ function applyNormal(kv: KvStateMachine, entry: Entry): KvResult {
   return command === undefined ? kv.apply(entry.index, entry.data) : kv.applyCommand(entry.index, command);
 }
 
-export class SimHost {
+export class SimHost implements ShellDisk, ShellMachine {
   raft!: RaftNode;
   kv!: KvStateMachine;
   /** This life's node shell: a crash throws it away with everything it was waiting for. */
@@ -90,15 +94,7 @@ export class SimHost {
   private readonly appliedLog: Entry[] = [];
   private checkpoints: Checkpoint[] = [];
   private readonly config: NodeConfig;
-  private readonly machine: ShellMachine = {
-    validate: (op) => this.kv.validate(op),
-    apply: (entry) => this.applyEntry(entry),
-    read: (key) => this.kv.read(key),
-  };
-  private readonly shellDisk: ShellDisk = {
-    persist: (hardState, entries, mustSync) => this.persist(hardState, entries, mustSync),
-  };
-  private readonly log: Logger;
+  private readonly log: Logger | undefined;
 
   constructor(
     readonly id: string,
@@ -108,7 +104,7 @@ export class SimHost {
     private readonly env: HostEnv,
   ) {
     this.config = buildNodeConfig({ id, voters, unsafe, ...SIM_NODE_TIMING });
-    this.log = traceLogger(env);
+    this.log = env.tracing ? traceLogger(env) : undefined;
     this.start();
   }
 
@@ -126,10 +122,10 @@ export class SimHost {
     });
     this.shell = new NodeShell<ClientRequest>({
       core: this.raft,
-      machine: this.machine,
-      disk: this.shellDisk,
-      send: (messages) => this.env.sendRaft(messages),
-      answer: (request, outcome) => this.env.reply(request, outcome),
+      machine: this,
+      disk: this,
+      send: this.env.sendRaft,
+      answer: this.env.reply,
       log: this.log,
       unsafe: this.unsafe,
       electionTimeoutTicksMin: this.config.raft.electionTimeoutTicksMin,
@@ -188,12 +184,10 @@ export class SimHost {
     return this.shell.pump();
   }
 
-  /** The shell's disk: the simulated disk writes at once; an injected crash tears the write. */
-  private persist(
-    hardState: HardState | undefined,
-    entries: readonly Entry[],
-    mustSync: boolean,
-  ): PersistStatus {
+  // ---- the shell's disk and state machine ----------------------------------------------------
+
+  /** The simulated disk writes at once; an injected crash tears the write. */
+  persist(hardState: HardState | undefined, entries: readonly Entry[], mustSync: boolean): PersistStatus {
     if (this.crashAtNextWrite && entries.length > 0) {
       const what = this.disk.crashDuringWrite(hardState, entries, this.rng);
       this.env.trace(() => `${this.id} CRASH mid-write: ${what}`);
@@ -202,6 +196,18 @@ export class SimHost {
     }
     this.disk.write(hardState, entries, mustSync);
     return 'done';
+  }
+
+  validate(op: KvOp): ErrorInfo | undefined {
+    return this.kv.validate(op);
+  }
+
+  apply(entry: Entry): KvResult {
+    return this.applyEntry(entry);
+  }
+
+  read(key: Uint8Array): KvResult {
+    return this.kv.read(key);
   }
 
   private applyEntry(entry: Entry): KvResult {

@@ -340,6 +340,7 @@ export class Simulation {
       applied: (node, entry) => this.safety.applied(node, entry),
       persisted: (node, ready, disk) => this.safety.persisted(node, ready, disk),
       trace: (text) => this.trace.add(this.now, text),
+      tracing: this.trace.enabled,
     };
   }
 

@@ -45,7 +45,8 @@ export interface ShellOptions<R> {
   readonly send: (messages: readonly Message[]) => void;
   /** Answers one client request (each exactly once). */
   readonly answer: Answer<R>;
-  readonly log: Logger;
+  /** Where the shell's lines go; undefined = nowhere (a simulation sweep without a trace). */
+  readonly log: Logger | undefined;
   readonly unsafe: ReadonlySet<UnsafeVariant>;
   readonly electionTimeoutTicksMin: number;
   readonly inboxMessagesMax: number;
@@ -66,7 +67,11 @@ export class NodeShell<R> {
   readonly inbox: Inbox<R>;
   private readonly pending: PendingTable<R>;
   private readonly core: RaftNode;
-  private readonly log: Logger;
+  private readonly log: Logger | undefined;
+  private readonly machine: ShellMachine;
+  private readonly disk: ShellDisk;
+  private readonly send: (messages: readonly Message[]) => void;
+  private readonly answer: Answer<R>;
   private readonly sendBeforePersist: boolean;
   private stage: Stage = 'idle';
   private inFlight: Ready | undefined;
@@ -82,6 +87,10 @@ export class NodeShell<R> {
   constructor(private readonly options: ShellOptions<R>) {
     this.core = options.core;
     this.log = options.log;
+    this.machine = options.machine;
+    this.disk = options.disk;
+    this.send = options.send;
+    this.answer = options.answer;
     this.inbox = new Inbox(options.inboxMessagesMax);
     this.pending = new PendingTable(options.answer);
     this.appliedIndex = options.applied;
@@ -117,25 +126,25 @@ export class NodeShell<R> {
   }
 
   submitWrite(request: R, command: KvCommand): void {
-    if (!this.running) return this.options.answer(request, shuttingDown());
-    const invalid = this.options.machine.validate(command.op);
-    if (invalid) return this.options.answer(request, { ok: false, error: invalid });
-    if (this.softState.role !== 'leader') return this.options.answer(request, this.notLeader());
+    if (!this.running) return this.answer(request, shuttingDown());
+    const invalid = this.machine.validate(command.op);
+    if (invalid) return this.answer(request, { ok: false, error: invalid });
+    if (this.softState.role !== 'leader') return this.answer(request, this.notLeader());
     const data = encodeCommand(command);
     if (this.stage === 'idle') return this.propose(request, data);
     if (!this.inbox.push({ kind: 'write', request, data }))
-      this.options.answer(request, overloaded(this.inbox.inboxMessagesMax));
+      this.answer(request, overloaded(this.inbox.inboxMessagesMax));
   }
 
   submitRead(request: R, key: Uint8Array): void {
-    if (!this.running) return this.options.answer(request, shuttingDown());
-    const invalid = this.options.machine.validate({ type: 'get', key });
-    if (invalid) return this.options.answer(request, { ok: false, error: invalid });
-    if (this.softState.role !== 'leader') return this.options.answer(request, this.notLeader());
+    if (!this.running) return this.answer(request, shuttingDown());
+    const invalid = this.machine.validate({ type: 'get', key });
+    if (invalid) return this.answer(request, { ok: false, error: invalid });
+    if (this.softState.role !== 'leader') return this.answer(request, this.notLeader());
     const read: PendingRead<R> = { request, key, requestId: 0, index: 0 };
     if (this.stage === 'idle') return this.queueRead(read);
     if (!this.inbox.push({ kind: 'read', read }))
-      this.options.answer(request, overloaded(this.inbox.inboxMessagesMax));
+      this.answer(request, overloaded(this.inbox.inboxMessagesMax));
   }
 
   /** A peer's connection closed (a killed process closes its sockets at once). */
@@ -190,7 +199,7 @@ export class NodeShell<R> {
     if (this.sendBeforePersist) this.sendMessages(rd.messages); // UNSAFE: before the write
     const status =
       rd.entries.length > 0 || rd.hardState !== undefined
-        ? this.options.disk.persist(rd.hardState, rd.entries, rd.mustSync)
+        ? this.disk.persist(rd.hardState, rd.entries, rd.mustSync)
         : 'done';
     if (status === 'halted') {
       this.stage = 'halted';
@@ -211,31 +220,34 @@ export class NodeShell<R> {
     if (!this.sendBeforePersist)
       this.sendMessages(leaderTrafficSent ? rd.messages.filter((m) => !isLeaderTraffic(m)) : rd.messages);
     for (const entry of rd.committedEntries) this.apply(entry);
-    for (const rs of rd.readStates) this.pending.readConfirmed(rs.requestId, rs.index);
-    for (const id of rd.droppedReads) this.pending.failRead(id, this.notLeader());
+    if (rd.readStates.length > 0 || rd.droppedReads.length > 0) this.readsDecided(rd);
     this.pending.serveReadsUpTo(this.appliedIndex, this.serveRead);
     this.core.advance();
     this.stage = 'idle';
-    this.drainInbox();
+    if (this.ticksOwed > 0 || this.inbox.length > 0) this.drainInbox();
+  }
+
+  private readsDecided(rd: Ready): void {
+    for (const rs of rd.readStates) this.pending.readConfirmed(rs.requestId, rs.index);
+    for (const id of rd.droppedReads) this.pending.failRead(id, this.notLeader());
   }
 
   private sendMessages(messages: readonly Message[]): void {
     if (messages.length === 0) return;
-    if (this.log.debugEnabled) for (const m of messages) this.log.debug(`send ${describeMessage(m)}`);
-    this.logRejections(messages);
-    this.options.send(messages);
+    if (this.log !== undefined) this.logSends(this.log, messages);
+    this.send(messages);
   }
 
   private apply(entry: Entry): void {
     if (entry.index !== this.appliedIndex + 1)
       throw new Error(`assertion failed: applying index ${entry.index} after ${this.appliedIndex}`);
-    const result = this.options.machine.apply(entry);
+    const result = this.machine.apply(entry);
     this.appliedIndex = entry.index;
     const write = this.pending.takeWrite(entry.index);
     if (!write) return;
     // Log Matching: the entry at our index with our term is our proposal; another term's entry
     // replaced it, so our proposal was never committed (and never will be).
-    this.options.answer(
+    this.answer(
       write.request,
       write.term === entry.term
         ? result
@@ -256,7 +268,7 @@ export class NodeShell<R> {
 
   private proposeIfLeader(request: R, data: Uint8Array): void {
     // Leadership may have ended while the write waited: refuse it now (definite, never proposed).
-    if (this.softState.role !== 'leader') return this.options.answer(request, this.notLeader());
+    if (this.softState.role !== 'leader') return this.answer(request, this.notLeader());
     this.propose(request, data);
   }
 
@@ -267,7 +279,7 @@ export class NodeShell<R> {
         result.error.code === 'NOT_LEADER'
           ? this.notLeader()
           : { ok: false as const, error: result.error.toInfo() };
-      return this.options.answer(request, refused);
+      return this.answer(request, refused);
     }
     this.pending.addWrite({ request, index: result.index, term: result.term });
   }
@@ -290,7 +302,7 @@ export class NodeShell<R> {
    */
   private leaderConnectionLost(peer: string): void {
     if (this.softState.role !== 'follower' || this.softState.leader !== peer) return;
-    this.log.info(
+    this.log?.info(
       `${this.core.status().id} lost its connection to leader ${peer}; election timer runs ahead`,
     );
     for (let i = 0; i < this.options.electionTimeoutTicksMin; i++) this.core.tick();
@@ -301,7 +313,7 @@ export class NodeShell<R> {
     this.softState = next;
     this.logRoleChange(previous, next, term);
     if (previous.role === 'leader' && next.role !== 'leader') {
-      this.log.warn(
+      this.log?.warn(
         `${this.core.status().id} lost leadership in term ${term}; failing ${this.pending.writeCount} pending writes as indeterminate`,
       );
       // Proposed writes may still be committed by the next leader: indeterminate, and the client's
@@ -311,12 +323,14 @@ export class NodeShell<R> {
   }
 
   private logRoleChange(previous: SoftState, next: SoftState, term: number): void {
+    const log = this.log;
+    if (log === undefined) return;
     const id = this.core.status().id;
     if (next.role === 'leader' && previous.role !== 'leader')
-      this.log.info(`${id} became leader for term ${term}`);
-    else if (next.role !== previous.role) this.log.info(`${id} became ${next.role} for term ${term}`);
+      log.info(`${id} became leader for term ${term}`);
+    else if (next.role !== previous.role) log.info(`${id} became ${next.role} for term ${term}`);
     if (next.leader !== previous.leader && next.role !== 'leader')
-      this.log.info(
+      log.info(
         next.leader
           ? `${id} follows leader ${next.leader} in term ${term}`
           : `${id} lost its leader in term ${term}`,
@@ -341,10 +355,11 @@ export class NodeShell<R> {
     return outcome;
   }
 
-  private logRejections(messages: readonly Message[]): void {
+  private logSends(log: Logger, messages: readonly Message[]): void {
     for (const m of messages) {
+      if (log.debugEnabled) log.debug(`send ${describeMessage(m)}`);
       if (m.type === 'append-response' && !m.success)
-        this.log.info(`${m.from} rejected append from ${m.to}: log conflict at ${m.rejectIndex}`, {
+        log.info(`${m.from} rejected append from ${m.to}: log conflict at ${m.rejectIndex}`, {
           hintIndex: m.hintIndex,
           hintTerm: m.hintTerm,
         });
@@ -354,9 +369,8 @@ export class NodeShell<R> {
   private failEverything(): void {
     const message = 'the server is shutting down';
     for (const item of this.inbox.takeAll()) {
-      if (item.kind === 'write') this.options.answer(item.request, failure('SHUTTING_DOWN', message));
-      else if (item.kind === 'read')
-        this.options.answer(item.read.request, failure('SHUTTING_DOWN', message));
+      if (item.kind === 'write') this.answer(item.request, failure('SHUTTING_DOWN', message));
+      else if (item.kind === 'read') this.answer(item.read.request, failure('SHUTTING_DOWN', message));
     }
     this.pending.failAll(
       failure('SHUTTING_DOWN', message, { definite: false }),
