@@ -8,8 +8,8 @@ import {
   loadClusterFile,
   parseClusterSpec,
   type MemberAddress,
-} from '../../server/config.js';
-import { parseLogFormat, parseLogLevel } from '../../server/log.js';
+} from '../../shared/config.js';
+import { parseLogFormat, parseLogLevel } from '../../shared/log.js';
 import { parseUnsafe } from '../../server/raft/unsafe.js';
 import { EXIT_BAD_ARGUMENTS, EXIT_LAB_FAILED } from '../exit-codes.js';
 

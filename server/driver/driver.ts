@@ -9,7 +9,7 @@ import type { Entry, HardState, Message } from '../raft/types.js';
 import type { UnsafeVariant } from '../raft/unsafe.js';
 import type { KvCommand } from '../kv/command.js';
 import type { KvStateMachine } from '../kv/state-machine.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../shared/log.js';
 import type { Inbox } from '../node/inbox.js';
 import { kvMachine } from '../node/machine.js';
 import type { Outcome } from '../node/pending.js';

@@ -10,7 +10,7 @@
 // for the most entries is evicted. Every replica applies the same entries, so every replica expires
 // the same sessions at the same index; no wall clock is involved.
 
-import type { ErrorInfo } from '../../proto/errors.js';
+import type { ErrorInfo } from '../../shared/errors.js';
 
 export type SessionResult =
   { ok: true; found?: boolean; value?: Uint8Array; existed?: boolean } | { ok: false; error: ErrorInfo };

@@ -2,8 +2,8 @@
 // apply() is deterministic: the same entries in the same order give the same state and results on
 // every replica, including which client sessions exist (see session.ts).
 
-import type { ErrorCodeName, ErrorInfo } from '../../proto/errors.js';
-import { DEFINITE_BY_DEFAULT } from '../../proto/errors.js';
+import type { ErrorCodeName, ErrorInfo } from '../../shared/errors.js';
+import { DEFINITE_BY_DEFAULT } from '../../shared/errors.js';
 import type { UnsafeVariant } from '../raft/unsafe.js';
 import type { KvCommand, KvOp } from './command.js';
 import { decodeCommand, KvCommandError } from './command.js';

@@ -5,7 +5,7 @@
 import type { RaftConfig } from '../raft/config.js';
 import type { UnsafeVariant } from '../raft/unsafe.js';
 import type { KvLimits } from '../kv/state-machine.js';
-import { ticksFromMs } from '../config.js';
+import { ticksFromMs } from '../../shared/config.js';
 
 /** Per-node limits of the core and the state machine (each a named maximum, rule of the project). */
 export interface NodeLimits {

@@ -1,7 +1,7 @@
 // The replicated state machine as the node shell sees it, and the adapter for the KV state machine.
 // The simulator supplies its own adapter over the same KvStateMachine (it decodes each command once
 // for all replicas and keeps checkpoints for fast restarts).
-import type { ErrorInfo } from '../../proto/errors.js';
+import type { ErrorInfo } from '../../shared/errors.js';
 import type { KvOp } from '../kv/command.js';
 import type { KvStateMachine } from '../kv/state-machine.js';
 import type { Entry } from '../raft/types.js';

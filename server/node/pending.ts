@@ -2,7 +2,7 @@
 // by ReadIndex request id, then by the index the state machine must reach before they are served.
 // A request is whatever the host uses to answer a client (a callback in the server, a simulated
 // request in the simulator): the table keeps it and hands it back to `answer` exactly once.
-import { DEFINITE_BY_DEFAULT, type ErrorCodeName, type ErrorInfo } from '../../proto/errors.js';
+import { DEFINITE_BY_DEFAULT, type ErrorCodeName, type ErrorInfo } from '../../shared/errors.js';
 import type { KvResult } from '../kv/state-machine.js';
 
 export type Outcome = KvResult;

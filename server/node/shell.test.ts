@@ -7,7 +7,7 @@ import type { Entry, HardState, Message } from '../raft/types.js';
 import type { UnsafeVariant } from '../raft/unsafe.js';
 import { encodeCommand, type KvCommand } from '../kv/command.js';
 import { KvStateMachine } from '../kv/state-machine.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../shared/log.js';
 import { buildNodeConfig } from './config.js';
 import { kvMachine } from './machine.js';
 import type { Outcome } from './pending.js';

@@ -17,7 +17,7 @@ import type { RaftNode } from '../raft/node.js';
 import type { Entry, HardState, Message, Ready, SoftState } from '../raft/types.js';
 import type { UnsafeVariant } from '../raft/unsafe.js';
 import { encodeCommand, type KvCommand } from '../kv/command.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../shared/log.js';
 import { Inbox } from './inbox.js';
 import { failure, PendingTable, type Answer, type Outcome, type PendingRead } from './pending.js';
 import { describeMessage } from './describe.js';
