@@ -39,14 +39,30 @@ export class SimDisk {
     }
   }
 
-  /** A crash while a Ready was being written: some prefix of it reached the disk, unsynced data is lost. */
+  /**
+   * A crash while a Ready was being written, before its fsync. The real WAL (server/storage/wal.ts)
+   * appends one save as records in order: an earlier unsynced hard state, then this save's entries,
+   * then its hard state; a torn tail keeps a prefix of those records. So a hard state survives only
+   * with every entry written before it, and never a commit index past entries that were lost.
+   */
   crashDuringWrite(hardState: HardState | undefined, entries: readonly Entry[], rng: SimRng): string {
-    const kept = rng.int(0, entries.length);
-    appendEntries(this.durable, entries.slice(0, kept));
-    const keptHardState = hardState !== undefined && rng.chance(0.5);
+    const pending = this.pendingHardState;
+    const records = (pending !== undefined ? 1 : 0) + entries.length + (hardState !== undefined ? 1 : 0);
+    let kept = rng.int(0, records);
+    const keptPending = pending !== undefined && kept > 0;
+    if (keptPending) {
+      this.durableHardState = pending;
+      kept--;
+    }
+    const keptEntries = Math.min(kept, entries.length);
+    appendEntries(this.durable, entries.slice(0, keptEntries));
+    const keptHardState = hardState !== undefined && kept > entries.length;
     if (keptHardState) this.durableHardState = hardState;
     this.pendingHardState = undefined;
-    return `torn write kept ${kept}/${entries.length} entries${hardState !== undefined ? `, hard state ${keptHardState ? 'kept' : 'lost'}` : ''}`;
+    const parts = [`torn write kept ${keptEntries}/${entries.length} entries`];
+    if (hardState !== undefined) parts.push(`hard state ${keptHardState ? 'kept' : 'lost'}`);
+    if (pending !== undefined) parts.push(`earlier unsynced hard state ${keptPending ? 'kept' : 'lost'}`);
+    return parts.join(', ');
   }
 
   /** A crash between writes: whatever was not fsynced is lost. */

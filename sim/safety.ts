@@ -42,6 +42,15 @@ export class SafetyChecker {
   private readonly slots: (LogSlot[] | undefined)[] = [];
   /** committed[i - 1] = the entry applied at index i (by whichever node applied it first). */
   private readonly committed: Entry[] = [];
+  /**
+   * commitTerm[i - 1] = the term in which index i became committed: the term of the leader whose
+   * commit index first covered it. Leader completeness (paper §5.4) promises an entry committed in
+   * term C to the leaders of terms after C, not to every leader elected later in time: a candidate
+   * of an older term that wins late on delayed votes may lack it (and can commit nothing).
+   */
+  private readonly commitTerm: number[] = [];
+  /** The highest term any node has been seen leading (the commit term of an index no leader covered first). */
+  private leaderTermMax = 0;
   /** Per node (per incarnation): the last commit index seen and the last term it was seen leading. */
   private readonly nodes = new Map<string, { commit: number; leaderTerm: number }>();
   now = 0;
@@ -85,7 +94,10 @@ export class SafetyChecker {
     // One record per node (this runs after every event): term 0 never has a leader, so 0 = "none".
     let seen = this.nodes.get(node);
     if (seen === undefined) this.nodes.set(node, (seen = { commit: 0, leaderTerm: 0 }));
+    if (commit > this.commitTerm.length)
+      this.noteCommitTerm(role === 'leader' ? term : this.leaderTermMax, commit);
     if (role === 'leader') {
+      if (term > this.leaderTermMax) this.leaderTermMax = term;
       const other = this.leaderOfTerm.get(term);
       if (other === undefined) this.leaderOfTerm.set(term, node);
       else if (other !== node)
@@ -101,6 +113,15 @@ export class SafetyChecker {
     seen.commit = commit;
     if (appliedIndex > commit)
       this.fail('applied within commit', `${node} applied ${appliedIndex} > commit ${commit}`);
+  }
+
+  /**
+   * Indexes up to `commit` not covered before became committed in `term`. A leader's commit index
+   * moves first (followers learn it from the leader), so the first node to cover an index is its
+   * leader; the fallback (the highest leader term seen) errs late, which only skips checks.
+   */
+  private noteCommitTerm(term: number, commit: number): void {
+    for (let i = this.commitTerm.length; i < commit; i++) this.commitTerm.push(term);
   }
 
   /** A restarted node may come back with a lower commit (it is not always synced); start over for it. */
@@ -144,11 +165,13 @@ export class SafetyChecker {
     const log = this.disks.get(node)?.log ?? [];
     for (let i = 0; i < this.committed.length; i++) {
       const c = this.committed[i] as Entry;
-      if (c.term >= term) break;
+      // Committed in this term or later (a late leader of an older term): not promised to it.
+      const committedIn = this.commitTerm[i] ?? this.leaderTermMax;
+      if (committedIn >= term) continue;
       if (log[i]?.term !== c.term) {
         this.fail(
           'leader completeness',
-          `${node} became leader of term ${term} without committed entry ${i + 1} (term ${c.term})`,
+          `${node} became leader of term ${term} without entry ${i + 1} (term ${c.term}), committed in term ${committedIn}`,
         );
         return;
       }

@@ -136,6 +136,21 @@ describe('the simulated disk', () => {
     expect(state.hardState.commit).toBeLessThanOrEqual(state.entries.length);
   });
 
+  it('tears a write the way the WAL can: a hard state survives only with every entry before it', () => {
+    // The WAL writes an earlier unsynced hard state, then the save's entries, then its hard state;
+    // a torn tail keeps a prefix of those records, so every outcome is one of these prefixes.
+    const outcomes = new Set<string>();
+    for (let seed = 1; seed <= 200; seed++) {
+      const disk = new SimDisk();
+      disk.write({ term: 1, vote: 'n1', commit: 1 }, [entry(1, 1)], true);
+      disk.write({ term: 2, vote: '', commit: 1 }, [], false); // written, not yet fsynced
+      disk.crashDuringWrite({ term: 2, vote: 'n2', commit: 3 }, [entry(2, 2), entry(3, 2)], new SimRng(seed));
+      const { hardState, entries } = disk.read();
+      outcomes.add(`${hardState.term}/${hardState.vote}/${hardState.commit} ${entries.length}`);
+    }
+    expect([...outcomes].sort()).toEqual(['1/n1/1 1', '2//1 1', '2//1 2', '2//1 3', '2/n2/3 3']);
+  });
+
   it('refuses entries that would leave a gap', () => {
     const disk = new SimDisk();
     expect(() => disk.write(undefined, [entry(3, 1)], true)).toThrow(/gap/);
