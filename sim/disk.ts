@@ -19,24 +19,38 @@ export class SimDisk {
   /** Written but not fsynced: only a hard state can be pending (entries always come with mustSync). */
   private pendingHardState: HardState | undefined;
   syncs = 0;
+  /**
+   * The last hard state the driver was told is durable (written with mustSync): what a restart must
+   * read back at least (term, commit). Kept apart from what really is durable, so a disk or driver
+   * bug that loses a promised write shows up as the difference.
+   */
+  promised: HardState = EMPTY_HARD_STATE;
+  /** Called with every hard state that becomes durable (the one-vote-per-term check reads them all). */
+  onDurable: ((hardState: HardState) => void) | undefined;
+  /** UNSAFE (hard-state-no-fsync): a Ready without entries is not fsynced, even when it must be. */
+  unsafeSyncOnlyEntries = false;
 
   /** Persists one Ready's writes. Entries replace any entries from their first index on. */
   write(hardState: HardState | undefined, entries: readonly Entry[], mustSync: boolean): void {
     if (entries.length > 0 && !mustSync) throw new Error('invariant: entries written without mustSync');
     appendEntries(this.durable, entries);
-    if (hardState !== undefined) {
-      if (mustSync) {
-        this.durableHardState = hardState;
-        this.pendingHardState = undefined;
-      } else {
-        this.pendingHardState = hardState;
-      }
-    }
-    if (mustSync) {
-      if (this.pendingHardState !== undefined) this.durableHardState = this.pendingHardState;
-      this.pendingHardState = undefined;
-      this.syncs++;
-    }
+    if (hardState !== undefined) this.pendingHardState = hardState;
+    if (!mustSync) return;
+    if (this.pendingHardState !== undefined) this.promised = this.pendingHardState;
+    if (this.unsafeSyncOnlyEntries && entries.length === 0) return;
+    if (this.pendingHardState !== undefined) this.makeDurable(this.pendingHardState);
+    this.pendingHardState = undefined;
+    this.syncs++;
+  }
+
+  private makeDurable(hardState: HardState): void {
+    this.durableHardState = hardState;
+    this.onDurable?.(hardState);
+  }
+
+  /** UNSAFE (forget-vote-on-restart): the durable vote is lost, as if the driver never stored it. */
+  forgetVote(): void {
+    this.durableHardState = { ...this.durableHardState, vote: '' };
   }
 
   /**
@@ -51,13 +65,13 @@ export class SimDisk {
     let kept = rng.int(0, records);
     const keptPending = pending !== undefined && kept > 0;
     if (keptPending) {
-      this.durableHardState = pending;
+      this.makeDurable(pending);
       kept--;
     }
     const keptEntries = Math.min(kept, entries.length);
     appendEntries(this.durable, entries.slice(0, keptEntries));
     const keptHardState = hardState !== undefined && kept > entries.length;
-    if (keptHardState) this.durableHardState = hardState;
+    if (keptHardState) this.makeDurable(hardState);
     this.pendingHardState = undefined;
     const parts = [`torn write kept ${keptEntries}/${entries.length} entries`];
     if (hardState !== undefined) parts.push(`hard state ${keptHardState ? 'kept' : 'lost'}`);
@@ -75,6 +89,11 @@ export class SimDisk {
     const hs = this.durableHardState;
     const commit = Math.min(hs.commit, this.durable.length);
     return { hardState: commit === hs.commit ? hs : { ...hs, commit }, entries: this.durable.slice() };
+  }
+
+  /** The hard state last written (synced or not): the node's term and vote as it last recorded them. */
+  get lastHardState(): HardState {
+    return this.pendingHardState ?? this.durableHardState;
   }
 
   /** The log as written (durable; there are no pending entries). */

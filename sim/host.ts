@@ -2,13 +2,14 @@
 // driver drives them. For each Ready: persist (simulated disk, fsync when mustSync), only then send
 // its messages, apply committed entries, serve reads, advance(). A crash may be injected in the
 // middle of a Ready: after a torn write and before anything is sent.
+import type { RaftConfig } from '../server/raft/config.js';
 import { RaftNode } from '../server/raft/node.js';
 import type { Entry, Ready } from '../server/raft/types.js';
 import type { UnsafeVariant } from '../server/raft/unsafe.js';
 import type { KvCommand } from '../server/kv/command.js';
 import { decodeCommand, encodeCommand } from '../server/kv/command.js';
 import { KvStateMachine } from '../server/kv/state-machine.js';
-import type { KvResult } from '../server/kv/state-machine.js';
+import type { KvLimits, KvResult } from '../server/kv/state-machine.js';
 import { SIM_TIMING } from './config.js';
 import { SimDisk } from './disk.js';
 import type { ClientRequest } from './packets.js';
@@ -24,6 +25,12 @@ export interface HostEnv {
   /** Called after each Ready is persisted, with the node's durable log. */
   persisted(node: string, ready: Ready, disk: SimDisk): void;
   trace(text: () => string): void;
+  /** Core settings the run chooses (read mode, pre-vote), over the defaults below. */
+  readonly coreOverrides: Partial<RaftConfig>;
+  /** The KV limits of the run (shrunk in simulation, so eviction and expiry run). */
+  readonly kvLimits: Partial<KvLimits>;
+  /** With crashAtNextWrite set: whether this Ready is the write the crash tears. */
+  tearsWrite(node: string, ready: Ready): boolean;
 }
 
 export type HostState = 'up' | 'paused' | 'crashed';
@@ -124,6 +131,7 @@ export class SimHost {
       checkQuorum: true,
       readMode: 'read-index',
       unsafe: this.unsafe,
+      ...this.env.coreOverrides,
       rng: this.rng.fork(`raft-${this.incarnation}`),
       ...(durable.entries.length > 0 || durable.hardState.term > 0 ? { initial: durable } : {}),
       applied: durable.hardState.commit,
@@ -149,9 +157,7 @@ export class SimHost {
     while (same < bound && entries[same] === this.appliedLog[same]) same++;
     this.checkpoints = this.checkpoints.filter((c) => c.index <= same);
     const checkpoint = this.checkpoints[this.checkpoints.length - 1];
-    this.kv =
-      checkpoint?.kv.clone() ??
-      new KvStateMachine({ sessionsMax: 1000, sessionIdleEntriesMax: 100_000 }, this.unsafe);
+    this.kv = checkpoint?.kv.clone() ?? new KvStateMachine(this.env.kvLimits, this.unsafe);
     this.appliedIndex = checkpoint?.index ?? 0;
     this.appliedLog.length = this.appliedIndex;
     return this.appliedIndex;
@@ -218,7 +224,7 @@ export class SimHost {
     while (this.state === 'up' && this.raft.hasReady()) {
       any = true;
       const ready = this.raft.ready();
-      if (this.crashAtNextWrite && ready.entries.length > 0) {
+      if (this.crashAtNextWrite && this.env.tearsWrite(this.id, ready)) {
         const what = this.disk.crashDuringWrite(ready.hardState, ready.entries, this.rng);
         this.env.trace(
           () => `${this.id} CRASH mid-write: ${what}; ${ready.messages.length} messages never sent`,

@@ -1,10 +1,13 @@
 // Raft's safety properties, checked incrementally after every simulated step (Raft paper §5.2-5.4,
 // Figure 3). The first violation stops the run; it names the property and what broke it.
-import type { Entry, Ready, Role } from '../server/raft/types.js';
+import type { Entry, HardState, Ready, Role } from '../server/raft/types.js';
 import type { SimDisk } from './disk.js';
 
 export type SafetyProperty =
   | 'election safety'
+  | 'one vote per term'
+  | 'state machines equal'
+  | 'no regress across restarts'
   | 'log matching'
   | 'leader completeness'
   | 'state machine safety'
@@ -13,14 +16,28 @@ export type SafetyProperty =
   | 'committed entries durable on a majority'
   | 'no duplicate appends'
   | 'linearizability'
-  | 'liveness after heal'
+  | LivenessProperty
   | 'internal error';
+
+/** Properties that fail when the cluster stops making progress (it did nothing wrong yet). */
+export type LivenessProperty =
+  | 'liveness after heal'
+  | 'liveness: leader after heal'
+  | 'liveness: term inflation'
+  | 'liveness: client progress';
+
+export function isLiveness(property: SafetyProperty): property is LivenessProperty {
+  return property.startsWith('liveness');
+}
 
 export interface Violation {
   readonly property: SafetyProperty;
   readonly detail: string;
   readonly timeNs: number;
 }
+
+/** How often (in applied entries) replicas compare state machine digests. */
+export const STATE_HASH_EVERY_ENTRIES = 64;
 
 interface LogSlot {
   readonly prevTerm: number;
@@ -51,6 +68,10 @@ export class SafetyChecker {
   private readonly commitTerm: number[] = [];
   /** The highest term any node has been seen leading (the commit term of an index no leader covered first). */
   private leaderTermMax = 0;
+  /** Per node: the vote of every term in its durable hard states, across all its lives. */
+  private readonly votes = new Map<string, Map<number, string>>();
+  /** stateHashes[k] = the state machine digest at applied index (k + 1) * STATE_HASH_EVERY_ENTRIES. */
+  private readonly stateHashes: { node: string; hash: number }[] = [];
   /** Per node (per incarnation): the last commit index seen and the last term it was seen leading. */
   private readonly nodes = new Map<string, { commit: number; leaderTerm: number }>();
   now = 0;
@@ -87,6 +108,52 @@ export class SafetyChecker {
         );
       }
     }
+  }
+
+  /** One vote per term per node, across restarts: every durable hard state of a node agrees. */
+  durableHardState(node: string, hs: HardState): void {
+    if (hs.vote === '') return;
+    let votes = this.votes.get(node);
+    if (votes === undefined) this.votes.set(node, (votes = new Map()));
+    const earlier = votes.get(hs.term);
+    if (earlier === undefined) votes.set(hs.term, hs.vote);
+    else if (earlier !== hs.vote)
+      this.fail('one vote per term', `${node} voted for ${earlier} and then ${hs.vote} in term ${hs.term}`);
+  }
+
+  /**
+   * After a restart: the node reads back at least the term and commit its driver was promised
+   * durable, and its state machine replays up to that commit (nothing it applied and made durable
+   * goes backwards).
+   */
+  checkRestart(node: string, disk: SimDisk, commit: number, appliedIndex: number): void {
+    const promised = disk.promised;
+    const read = disk.read().hardState;
+    const what =
+      read.term < promised.term
+        ? `term ${read.term} < ${promised.term}`
+        : commit < promised.commit
+          ? `commit ${commit} < ${promised.commit}`
+          : appliedIndex < promised.commit
+            ? `applied ${appliedIndex} < ${promised.commit}`
+            : undefined;
+    if (what !== undefined)
+      this.fail('no regress across restarts', `${node} restarted with ${what} (its last fsynced hard state)`);
+  }
+
+  /** Replicas at one applied index have equal state machines (digests, every STATE_HASH_EVERY_ENTRIES). */
+  stateHash(node: string, appliedIndex: number, hash: number): void {
+    const k = appliedIndex / STATE_HASH_EVERY_ENTRIES - 1;
+    const first = this.stateHashes[k];
+    if (first === undefined) {
+      if (k === this.stateHashes.length) this.stateHashes.push({ node, hash });
+      return;
+    }
+    if (first.hash !== hash)
+      this.fail(
+        'state machines equal',
+        `${node}'s state machine at applied index ${appliedIndex} differs from ${first.node}'s (digest ${hash.toString(16)} vs ${first.hash.toString(16)})`,
+      );
   }
 
   /** Called after every event on a node: one leader per term, monotonic commit, applied <= commit. */

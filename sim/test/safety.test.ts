@@ -1,8 +1,10 @@
 // Scripted checks of the safety checker: each rule is driven by hand through the exact schedule
 // that should (or should not) trip it, so a rule that random search reaches rarely is still pinned.
 import { describe, expect, it } from 'vitest';
+import { RaftNode } from '../../server/raft/node.js';
 import type { Entry } from '../../server/raft/types.js';
 import { SimDisk } from '../disk.js';
+import { SimRng } from '../rng.js';
 import { SafetyChecker } from '../safety.js';
 
 const entry = (index: number, term: number): Entry => ({
@@ -57,5 +59,87 @@ describe('leader completeness', () => {
     expect(safety.violation?.detail).toBe(
       'n1 became leader of term 13 without entry 2 (term 1), committed in term 12',
     );
+  });
+});
+
+/** One node of a 3-node cluster on a SimDisk, driven by hand: persists each Ready like the host. */
+function voter(disk: SimDisk): RaftNode {
+  const durable = disk.read();
+  const node = new RaftNode({
+    id: 'n1',
+    voters: ['n1', 'n2', 'n3'],
+    electionTimeoutTicksMin: 10,
+    electionTimeoutTicksMax: 20,
+    heartbeatIntervalTicks: 2,
+    appendEntriesMax: 64,
+    appendBytesMax: 64 * 1024,
+    inflightAppendsMax: 16,
+    proposalsPendingMax: 100,
+    readsPendingMax: 100,
+    preVote: true,
+    checkQuorum: true,
+    readMode: 'read-index',
+    unsafe: new Set(),
+    rng: new SimRng(1).fork('raft'),
+    ...(durable.hardState.term > 0 ? { initial: durable } : {}),
+    applied: durable.hardState.commit,
+  });
+  return node;
+}
+
+function requestVote(node: RaftNode, disk: SimDisk, from: string, term: number): boolean {
+  node.step({ type: 'vote', from, to: 'n1', term, preVote: false, lastLogIndex: 0, lastLogTerm: 0 });
+  let granted = false;
+  while (node.hasReady()) {
+    const ready = node.ready();
+    disk.write(ready.hardState, ready.entries, ready.mustSync);
+    for (const m of ready.messages) if (m.type === 'vote-response' && m.granted) granted = true;
+    node.advance();
+  }
+  return granted;
+}
+
+describe('one vote per term, across restarts', () => {
+  it('catches a node that forgets its vote on restart and votes again in the same term', () => {
+    const { disks, safety } = world();
+    const disk = disks.get('n1') as SimDisk;
+    disk.onDurable = (hs) => safety.durableHardState('n1', hs);
+    expect(requestVote(voter(disk), disk, 'n2', 5)).toBe(true);
+    // A correct restart remembers the vote: n3's request for the same term is refused.
+    expect(requestVote(voter(disk), disk, 'n3', 5)).toBe(false);
+    expect(safety.violation).toBeUndefined();
+    disk.forgetVote(); // the unsafe forget-vote-on-restart driver
+    expect(requestVote(voter(disk), disk, 'n3', 5)).toBe(true);
+    expect(safety.violation?.property).toBe('one vote per term');
+    expect(safety.violation?.detail).toBe('n1 voted for n2 and then n3 in term 5');
+  });
+});
+
+describe('no regress across restarts', () => {
+  it('catches a restart that reads back less than its driver was promised was fsynced', () => {
+    const { disks, safety } = world();
+    const disk = disks.get('n1') as SimDisk;
+    disk.write({ term: 3, vote: 'n1', commit: 0 }, [entry(1, 3)], true);
+    disk.write({ term: 3, vote: 'n1', commit: 1 }, [], false);
+    disk.crash(); // the commit was never promised durable: coming back with 0 is fine
+    safety.checkRestart('n1', disk, 0, 0);
+    expect(safety.violation).toBeUndefined();
+    disk.unsafeSyncOnlyEntries = true; // the unsafe hard-state-no-fsync driver
+    disk.write({ term: 4, vote: 'n2', commit: 1 }, [], true);
+    disk.crash();
+    safety.checkRestart('n1', disk, 0, 0);
+    expect(safety.violation?.detail).toBe('n1 restarted with term 3 < 4 (its last fsynced hard state)');
+  });
+});
+
+describe('state machines equal', () => {
+  it('compares digests at equal applied indexes, whoever gets there first', () => {
+    const { safety } = world();
+    safety.stateHash('n1', 64, 0xabc);
+    safety.stateHash('n2', 64, 0xabc);
+    safety.stateHash('n2', 128, 0x123);
+    expect(safety.violation).toBeUndefined();
+    safety.stateHash('n3', 128, 0x124);
+    expect(safety.violation?.property).toBe('state machines equal');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseFaults, defaultSimOptions } from '../config.js';
-import { runSimulation } from '../simulation.js';
+import { runSimulation, Simulation } from '../simulation.js';
 import { parseSeeds, runSweep } from '../sweep.js';
 
 describe('the simulator', () => {
@@ -33,8 +33,32 @@ describe('the simulator', () => {
     const completions = run.history.filter(
       (e) => e.type === 'ok' || e.type === 'fail' || e.type === 'info',
     ).length;
-    expect(invokes).toBe(400);
-    expect(completions).toBe(400);
+    // 400 operations, then one final operation per client after the heal (client progress).
+    expect(invokes).toBe(405);
+    expect(completions).toBe(405);
+  });
+
+  it('runs the new faults and shrunk session limits, and some seeds with lease reads', () => {
+    const runs = [1, 2, 3, 4, 5, 6, 7, 8].map((seed) =>
+      runSimulation(defaultSimOptions({ seed, nodes: 5, ops: 600, trace: true })),
+    );
+    for (const run of runs) expect(run.summary.violation).toBeUndefined();
+    const text = runs.map((r) => r.trace.text()).join('\n');
+    expect(text).toMatch(/CRASH (after-vote|after-term-change)/);
+    expect(text).toMatch(/resume n\d \(clock jumps\)/);
+    expect(text).toMatch(/keeps only n\d/);
+    expect(runs.reduce((sum, r) => sum + r.summary.sessions.evicted, 0)).toBeGreaterThan(0);
+    expect(runs.reduce((sum, r) => sum + r.summary.sessions.expired, 0)).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('runs a seeded share of the seeds with lease reads (--reads mixed)', () => {
+    let lease = 0;
+    for (let seed = 1; seed <= 200; seed++)
+      if (new Simulation(defaultSimOptions({ seed })).readMode === 'lease') lease++;
+    expect(lease).toBeGreaterThan(30); // a quarter of 200 is 50
+    expect(lease).toBeLessThan(75);
+    expect(new Simulation(defaultSimOptions({ seed: 1, reads: 'lease' })).readMode).toBe('lease');
+    expect(new Simulation(defaultSimOptions({ seed: 1, reads: 'index' })).readMode).toBe('read-index');
   });
 
   it('never issues again from a process after it recorded info', () => {

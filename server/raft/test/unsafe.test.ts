@@ -87,7 +87,7 @@ describe('unsafe variants', () => {
     expect([...parseUnsafe(' vote-twice , stale-leader-read ')]).toEqual(['vote-twice', 'stale-leader-read']);
     expect([...parseUnsafe(UNSAFE_VARIANTS.join(','))]).toEqual(UNSAFE_VARIANTS);
     expect(() => parseUnsafe('vote-twice,vote-thrice')).toThrow(
-      'unknown unsafe variant "vote-thrice"; valid variants: commit-previous-term, vote-twice, no-log-check-on-vote, stale-leader-read, no-session-dedup',
+      'unknown unsafe variant "vote-thrice"; valid variants: commit-previous-term, vote-twice, no-log-check-on-vote, stale-leader-read, no-session-dedup, forget-vote-on-restart, hard-state-no-fsync, local-session-expiry, no-pre-vote',
     );
   });
 });
