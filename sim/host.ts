@@ -25,8 +25,9 @@ export interface HostEnv {
   /** Called after each Ready is persisted, with the node's durable log. */
   persisted(node: string, ready: Ready, disk: SimDisk): void;
   trace(text: () => string): void;
-  /** Core settings the run chooses (read mode, pre-vote), over the defaults below. */
-  readonly coreOverrides: Partial<RaftConfig>;
+  /** Core settings the run chooses (named fields: a spread into the config slowed every access). */
+  readonly readMode: RaftConfig['readMode'];
+  readonly preVote: boolean;
   /** The KV limits of the run (shrunk in simulation, so eviction and expiry run). */
   readonly kvLimits: Partial<KvLimits>;
   /** With crashAtNextWrite set: whether this Ready is the write the crash tears. */
@@ -127,11 +128,10 @@ export class SimHost {
       inflightAppendsMax: 16,
       proposalsPendingMax: 1000,
       readsPendingMax: 1000,
-      preVote: true,
+      preVote: this.env.preVote,
       checkQuorum: true,
-      readMode: 'read-index',
+      readMode: this.env.readMode,
       unsafe: this.unsafe,
-      ...this.env.coreOverrides,
       rng: this.rng.fork(`raft-${this.incarnation}`),
       ...(durable.entries.length > 0 || durable.hardState.term > 0 ? { initial: durable } : {}),
       applied: durable.hardState.commit,

@@ -448,10 +448,8 @@ export class Simulation {
       },
       persisted: (node, ready, disk) => this.safety.persisted(node, ready, disk),
       trace: (text) => this.trace.add(this.now, text),
-      coreOverrides: {
-        readMode: this.readMode,
-        preVote: !this.options.unsafe.has('no-pre-vote'),
-      },
+      readMode: this.readMode,
+      preVote: !this.options.unsafe.has('no-pre-vote'),
       kvLimits: SIM_KV_LIMITS,
       tearsWrite: (node, ready) => this.tearsWrite(node, ready),
     };
