@@ -5,7 +5,9 @@ import { RaftNode } from '../../server/raft/node.js';
 import type { Entry } from '../../server/raft/types.js';
 import { SimDisk } from '../disk.js';
 import { SimRng } from '../rng.js';
-import { SafetyChecker } from '../safety.js';
+import { defaultSimOptions, parseFaults } from '../config.js';
+import { isLiveness, SafetyChecker } from '../safety.js';
+import { Simulation } from '../simulation.js';
 
 const entry = (index: number, term: number): Entry => ({
   index,
@@ -141,5 +143,26 @@ describe('state machines equal', () => {
     expect(safety.violation).toBeUndefined();
     safety.stateHash('n3', 128, 0x124);
     expect(safety.violation?.property).toBe('state machines equal');
+  });
+});
+
+describe('liveness after the final heal', () => {
+  it('reports a cluster that cannot elect a leader as a liveness failure, not a safety one', () => {
+    // Two of three nodes crash at 1 ms for good (outside the nemesis: the final heal does not restart
+    // them): operations time out, the run heals, and no leader can follow.
+    const sim = new Simulation(
+      defaultSimOptions({ seed: 7, nodes: 3, ops: 20, faults: parseFaults('none') }),
+    );
+    sim.queue.push(1_000_000, {
+      k: 'call',
+      action: () => {
+        sim.hosts.get('n1')?.crash();
+        sim.hosts.get('n2')?.crash();
+      },
+    });
+    const violation = sim.run();
+    expect(violation?.property).toBe('liveness: leader after heal');
+    expect(isLiveness(violation?.property ?? 'internal error')).toBe(true);
+    expect(isLiveness('leader completeness')).toBe(false);
   });
 });
