@@ -165,4 +165,14 @@ describe('liveness after the final heal', () => {
     expect(isLiveness(violation?.property ?? 'internal error')).toBe(true);
     expect(isLiveness('leader completeness')).toBe(false);
   });
+
+  it('reports final operations the cluster never answers as a client progress failure', () => {
+    // Every node drops client requests on the floor (a server that stopped serving clients while
+    // Raft itself is healthy): the final operations after the heal time out.
+    const sim = new Simulation(defaultSimOptions({ seed: 7, nodes: 3, ops: 5, faults: parseFaults('none') }));
+    for (const host of sim.hosts.values()) host.handleRequest = () => false;
+    const violation = sim.run();
+    expect(violation?.property).toBe('liveness: client progress');
+    expect(violation?.detail).toMatch(/after the final heal ended (info|fail) TIMEOUT/);
+  });
 });
