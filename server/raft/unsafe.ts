@@ -34,6 +34,11 @@ export const SIMULATOR_ONLY_UNSAFE: ReadonlySet<UnsafeVariant> = new Set([
   'no-pre-vote',
 ]);
 
+/** The variants a real server (lab server, lab run --server-unsafe) implements. */
+export const SERVER_UNSAFE_VARIANTS: readonly UnsafeVariant[] = UNSAFE_VARIANTS.filter(
+  (v) => !SIMULATOR_ONLY_UNSAFE.has(v),
+);
+
 /** One line per variant, for --help texts and docs. */
 export const UNSAFE_DESCRIPTIONS: Readonly<Record<UnsafeVariant, string>> = {
   'commit-previous-term':
@@ -60,15 +65,25 @@ function isUnsafeVariant(name: string): name is UnsafeVariant {
 }
 
 /** Parses a comma-separated list ("" = none); throws an Error naming the valid variants on an unknown name. */
-export function parseUnsafe(list: string): ReadonlySet<UnsafeVariant> {
+export function parseUnsafe(
+  list: string,
+  valid: readonly UnsafeVariant[] = UNSAFE_VARIANTS,
+): ReadonlySet<UnsafeVariant> {
   const result = new Set<UnsafeVariant>();
   for (const raw of list.split(',')) {
     const name = raw.trim();
     if (name === '') continue;
-    if (!isUnsafeVariant(name)) {
-      throw new Error(`unknown unsafe variant "${name}"; valid variants: ${UNSAFE_VARIANTS.join(', ')}`);
+    if (!isUnsafeVariant(name) || !valid.includes(name)) {
+      const simOnly =
+        isUnsafeVariant(name) && SIMULATOR_ONLY_UNSAFE.has(name) ? ' (it exists in lab sim only)' : '';
+      throw new Error(`unknown unsafe variant "${name}"${simOnly}; valid variants: ${valid.join(', ')}`);
     }
     result.add(name);
   }
   return result;
+}
+
+/** parseUnsafe for a real server: a simulator-only variant would run the correct code under its name. */
+export function parseServerUnsafe(list: string): ReadonlySet<UnsafeVariant> {
+  return parseUnsafe(list, SERVER_UNSAFE_VARIANTS);
 }
