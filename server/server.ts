@@ -6,7 +6,7 @@ import { randomInt } from 'node:crypto';
 import type { StatusResult } from '../proto/codec.js';
 import { RaftNode } from './raft/node.js';
 import { createRng } from './raft/rng.js';
-import { parseUnsafe } from './raft/unsafe.js';
+import { parseServerUnsafe, type parseUnsafe } from './raft/unsafe.js';
 import { KvStateMachine } from './kv/state-machine.js';
 import { openWal, type Wal } from './storage/index.js';
 import { clientAddress, DEFAULT_LIMITS, peerAddress, type ServerOptions } from '../shared/config.js';
@@ -40,7 +40,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw new Error(
       `--id ${options.id} is not in the cluster (${options.members.map((m) => m.id).join(', ')})`,
     );
-  const unsafe = parseUnsafe(options.unsafe);
+  const unsafe = parseServerUnsafe(options.unsafe);
   if (unsafe.size > 0) logger.warn(`UNSAFE variants enabled: ${[...unsafe].join(', ')}`);
   const seed = options.seed ?? randomInt(2 ** 31);
   const wal = await openWal(options.dataDir);

@@ -35,7 +35,13 @@ export interface ShellDisk {
    * need not be durable before anything (it is re-learned after a restart): the write may finish
    * in the background, and the answer is 'done'.
    */
-  persist(hardState: HardState | undefined, entries: readonly Entry[], mustSync: boolean): PersistStatus;
+  persist(
+    hardState: HardState | undefined,
+    entries: readonly Entry[],
+    mustSync: boolean,
+    /** The whole Ready, for a simulated disk that aims its crashes (a real disk ignores it). */
+    ready: Ready,
+  ): PersistStatus;
 }
 
 export interface ShellOptions<R> {
@@ -199,7 +205,7 @@ export class NodeShell<R> {
     if (this.sendBeforePersist) this.sendMessages(rd.messages); // UNSAFE: before the write
     const status =
       rd.entries.length > 0 || rd.hardState !== undefined
-        ? this.disk.persist(rd.hardState, rd.entries, rd.mustSync)
+        ? this.disk.persist(rd.hardState, rd.entries, rd.mustSync, rd)
         : 'done';
     if (status === 'halted') {
       this.stage = 'halted';
