@@ -199,6 +199,7 @@ export class Driver {
   private async handleReady(rd: Ready): Promise<void> {
     if (rd.softState) this.onSoftState(rd.softState, rd.hardState?.term ?? this.term);
     if (rd.hardState) this.term = rd.hardState.term;
+    for (const n of rd.notices) this.log.warn(n.text, { code: n.code });
     // A leader's appends and heartbeats promise nothing about its own disk (it counts itself toward
     // a commit only after advance(), i.e. after the sync), so they go out before the sync and the
     // followers' fsyncs overlap the leader's (Raft thesis 10.2.1). Everything else waits (rule 7).

@@ -2,7 +2,12 @@
 // lab must catch each of them. The default build has none switched on.
 
 export type UnsafeVariant =
-  'commit-previous-term' | 'vote-twice' | 'no-log-check-on-vote' | 'stale-leader-read' | 'no-session-dedup';
+  | 'commit-previous-term'
+  | 'vote-twice'
+  | 'no-log-check-on-vote'
+  | 'stale-leader-read'
+  | 'no-session-dedup'
+  | 'no-lost-state-guard';
 
 export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = [
   'commit-previous-term',
@@ -10,6 +15,7 @@ export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = [
   'no-log-check-on-vote',
   'stale-leader-read',
   'no-session-dedup',
+  'no-lost-state-guard',
 ];
 
 /** One line per variant, for --help texts and docs. */
@@ -23,6 +29,8 @@ export const UNSAFE_DESCRIPTIONS: Readonly<Record<UnsafeVariant, string>> = {
     'a node that believes it is leader serves reads at once from its commit index, without a ReadIndex round, and a leader cut off from a majority does not step down (no check-quorum)',
   'no-session-dedup':
     'the key-value state machine applies a retried write again instead of returning the original result',
+  'no-lost-state-guard':
+    'a node that lost acknowledged log entries votes and campaigns at once instead of waiting until it has caught up (and lab server starts on a data directory whose log is gone)',
 };
 
 function isUnsafeVariant(name: string): name is UnsafeVariant {

@@ -82,12 +82,34 @@ describe('unsafe variants', () => {
     await expect(c.text()).toMatchFileSnapshot('testdata/unsafe-commit-previous-term.txt');
   });
 
+  it('no-lost-state-guard: a node that lost its disk votes for a candidate missing committed entries, which overwrites them (safe: lost-state-no-vote)', async () => {
+    const c = new Cluster(['n1', 'n2', 'n3'], {
+      ...only('no-lost-state-guard'),
+      preVote: true,
+      checkQuorum: true,
+    });
+    c.elect('n1');
+    c.isolate('n3');
+    c.propose('n1', 'x');
+    c.stabilize(); // x committed on n1 and n2 only
+    c.heal();
+    c.loseLog('n2', 0);
+    c.restart('n2', { recovering: true });
+    c.isolate('n1');
+    c.elect('n3'); // n2 votes although it knows it lost its log
+    expect(c.leaders()).toContain('n3');
+    expect(c.node('n3').entryAt(2)?.term).toBe(2); // the committed x (2/1) is gone from the new leader
+    c.heal();
+    expect(() => c.run(10)).toThrow(/conflict at committed index 2/);
+    await expect(c.text()).toMatchFileSnapshot('testdata/unsafe-no-lost-state-guard.txt');
+  });
+
   it('parseUnsafe accepts a comma-separated list and names the valid variants on an unknown one', () => {
     expect([...parseUnsafe('')]).toEqual([]);
     expect([...parseUnsafe(' vote-twice , stale-leader-read ')]).toEqual(['vote-twice', 'stale-leader-read']);
     expect([...parseUnsafe(UNSAFE_VARIANTS.join(','))]).toEqual(UNSAFE_VARIANTS);
     expect(() => parseUnsafe('vote-twice,vote-thrice')).toThrow(
-      'unknown unsafe variant "vote-thrice"; valid variants: commit-previous-term, vote-twice, no-log-check-on-vote, stale-leader-read, no-session-dedup',
+      'unknown unsafe variant "vote-thrice"; valid variants: commit-previous-term, vote-twice, no-log-check-on-vote, stale-leader-read, no-session-dedup, no-lost-state-guard',
     );
   });
 });
