@@ -4,11 +4,21 @@ export { openWal, Wal, WAL_DEFAULTS, WAL_DIR_NAME, type WalOptions, type WalStat
 export { EMPTY_HARD_STATE, type WalState } from './replay.js';
 export { LOCK_FILE_NAME, lockDataDir, type DataDirLock } from './lock.js';
 export {
+  decideStart,
+  MEMBER_FILE_NAME,
+  readMember,
+  writeMember,
+  type MemberIdentity,
+  type StartDecision,
+} from './member.js';
+export {
   DataDirLockedError,
+  DataDirMismatchError,
   WalClosedError,
   WalCorruptError,
   WalError,
   WalFailedError,
+  WalLostError,
   WalOverloadedError,
   WalSaveTooLargeError,
   type WalErrorCode,
