@@ -580,7 +580,7 @@ export class RaftNode {
         `${this.id} lost acknowledged entries: leader ${m.from} counts it up to index ${m.commit} but its log ends at ${last}; it will not vote or campaign until it has caught up`,
       );
     }
-    this.send(this.appendResponse(m.from, false, 0, m.commit, last, this.log.lastTerm()));
+    this.send(this.appendResponse(m.from, false, 0, m.commit, last, this.log.lastTerm(), true));
   }
 
   /** A leader's commit index while recovering: the target moves up; recovery may end. */
@@ -602,7 +602,7 @@ export class RaftNode {
     pr.recentActive = true;
     if (!m.success) {
       const nextProbe = m.hintTerm > 0 ? this.log.findConflictByTerm(m.hintIndex, m.hintTerm) : m.hintIndex;
-      if (m.hintIndex < pr.match && m.rejectIndex >= pr.match) {
+      if (m.logLost && m.hintIndex < pr.match) {
         this.followerLostEntries(m, pr, nextProbe + 1);
         this.sendAppend(m.from, pr, true);
       } else if (pr.maybeDecrTo(m.rejectIndex, nextProbe + 1)) {
@@ -623,14 +623,15 @@ export class RaftNode {
   }
 
   /**
-   * The follower's log ends (or diverges) below what it acknowledged to us: it lost entries it had
-   * made durable (a lost or truncated disk), or, rarely, this answer is older than its
-   * acknowledgement. Either way probing from its hint is right: forget its match and start over.
+   * The follower says its log ends below what it acknowledged to us: it lost entries it had made
+   * durable (a lost or truncated disk). Forget its match and probe from where its log ends. (An
+   * ordinary rejection cannot say this: under reordering, a rejection older than an acknowledgement
+   * looks the same, so those only move `next` back, above the match.)
    */
   private followerLostEntries(m: AppendResponseMessage, pr: Progress, next: number): void {
     this.notice(
       'FOLLOWER_LOST_ENTRIES',
-      `follower ${m.from} lost acknowledged entries: it acknowledged up to index ${pr.match} but its log now ends or diverges at ${m.hintIndex} (term ${m.hintTerm}); probing it from index ${next} (a stale answer looks the same and costs only this probe)`,
+      `follower ${m.from} lost acknowledged entries: it acknowledged up to index ${pr.match} but its log now ends at ${m.hintIndex} (term ${m.hintTerm}); probing it from index ${next}`,
     );
     pr.restartProbe(next);
   }
@@ -809,6 +810,7 @@ export class RaftNode {
     rejectIndex: number,
     hintIndex: number,
     hintTerm: number,
+    logLost = false,
   ): AppendResponseMessage {
     return {
       type: 'append-response',
@@ -820,6 +822,7 @@ export class RaftNode {
       rejectIndex,
       hintIndex,
       hintTerm,
+      logLost,
     };
   }
 

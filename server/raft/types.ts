@@ -49,6 +49,8 @@ export interface AppendResponseMessage extends MessageBase {
   readonly rejectIndex: number;
   readonly hintIndex: number;
   readonly hintTerm: number;
+  /** A rejection saying the follower lost entries it had acknowledged; hintIndex is its last index. */
+  readonly logLost: boolean;
 }
 
 export interface VoteMessage extends MessageBase {
