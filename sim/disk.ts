@@ -61,6 +61,16 @@ export class SimDisk {
     return { hardState: commit === hs.commit ? hs : { ...hs, commit }, entries: this.durable.slice() };
   }
 
+  /**
+   * A lost disk (the disk-loss fault, beyond Raft's model): only the first `keep` entries survive,
+   * and the hard state is gone (a cut log loses the hard-state records written after the cut).
+   */
+  lose(keep: number): void {
+    if (this.durable.length > keep) this.durable.length = keep;
+    this.durableHardState = EMPTY_HARD_STATE;
+    this.pendingHardState = undefined;
+  }
+
   /** The log as written (durable; there are no pending entries). */
   get log(): readonly Entry[] {
     return this.durable;

@@ -103,8 +103,11 @@ export class SimHost {
     this.start();
   }
 
-  /** Starts (or restarts) from the disk: a new core from the durable state, a new state machine replaying it. */
-  start(): void {
+  /**
+   * Starts (or restarts) from the disk: a new core from the durable state, a new state machine
+   * replaying it. `recovering`: the node lost acknowledged state (RaftConfig.recovering).
+   */
+  start(recovering = false): void {
     const durable = this.disk.read();
     const commit = durable.hardState.commit;
     for (let i = this.resumeFrom(durable.entries, commit); i < commit; i++)
@@ -127,6 +130,7 @@ export class SimHost {
       rng: this.rng.fork(`raft-${this.incarnation}`),
       ...(durable.entries.length > 0 || durable.hardState.term > 0 ? { initial: durable } : {}),
       applied: durable.hardState.commit,
+      recovering,
     });
     this.pendingWrites = new Map();
     this.pendingReads = new Map();
@@ -227,6 +231,7 @@ export class SimHost {
         return true;
       }
       this.disk.write(ready.hardState, ready.entries, ready.mustSync);
+      for (const n of ready.notices) this.env.trace(() => `${this.id} ${n.code}: ${n.text}`);
       // Most Readies carry one or two of these parts; the empty ones are skipped (same effect).
       if (ready.entries.length > 0) this.env.persisted(this.id, ready, this.disk);
       if (ready.messages.length > 0) this.env.sendRaft(ready, this.id);

@@ -5,10 +5,11 @@
 import type { NemesisEvent } from '../checker/history-types.js';
 import type { FaultName } from './config.js';
 import { SIM_TIMING } from './config.js';
+import { startDiskLoss, type DiskLossWorld } from './disk-loss.js';
 import type { SimRng } from './rng.js';
 
 /** What the nemesis may do to the world. */
-export interface NemesisWorld {
+export interface NemesisWorld extends DiskLossWorld {
   nodes: readonly string[];
   leader(): string | undefined;
   partition(grudge: Map<string, ReadonlySet<string>>): void;
@@ -17,7 +18,7 @@ export interface NemesisWorld {
   resume(node: string): void;
   /** midWrite: crash inside the node's next disk write rather than now. */
   crash(node: string, midWrite: boolean): void;
-  restart(node: string): void;
+  restart(node: string, recovering?: boolean): void;
   packetLoss(probability: number): void;
   record(event: Omit<NemesisEvent, 'type' | 'time'>): void;
   isDown(node: string): boolean;
@@ -25,7 +26,8 @@ export interface NemesisWorld {
   after(delayNs: number, action: () => void): void;
 }
 
-type Action = 'partition' | 'pause' | 'crash' | 'packet' | 'pause-isolated-leader' | 'leader-churn';
+type Action =
+  'partition' | 'pause' | 'crash' | 'packet' | 'pause-isolated-leader' | 'leader-churn' | 'disk-loss';
 
 /** The fault in force: `next()` moves it to its next phase and returns that phase's length, or undefined once healed. */
 interface Active {
@@ -46,6 +48,7 @@ export class Nemesis {
     if (faults.has('pause')) this.actions.push('pause');
     if (faults.has('crash')) this.actions.push('crash', 'leader-churn', 'leader-churn');
     if (faults.has('drop')) this.actions.push('packet');
+    if (faults.has('disk-loss')) this.actions.push('disk-loss', 'disk-loss');
     // A leader that stalls while cut off, then wakes up with stale timers still believing it leads:
     // the schedule that exposes reads served without confirming leadership.
     if (faults.has('partition') && faults.has('pause')) this.actions.push('pause-isolated-leader');
@@ -93,6 +96,8 @@ export class Nemesis {
         return this.startPauseIsolatedLeader();
       case 'leader-churn':
         return this.startLeaderChurn();
+      case 'disk-loss':
+        return startDiskLoss(this.rng, this.world, () => this.faultLength());
     }
   }
 

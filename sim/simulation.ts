@@ -418,7 +418,14 @@ export class Simulation {
         if (midWrite) h.crashAtNextWrite = true;
         else h.crash();
       },
-      restart: (node) => this.restart(node),
+      restart: (node, recovering) => this.restart(node, recovering),
+      lastIndex: (node) => this.hosts.get(node)?.disk.log.length ?? 0,
+      healthy: () =>
+        [...this.hosts.values()].every(
+          (h) => h.state === 'up' && !h.crashAtNextWrite && h.raft.status().recoveryIndex === 0,
+        ),
+      loseDisk: (node, keep) => this.hosts.get(node)?.disk.lose(keep),
+      guardOff: () => this.options.unsafe.has('no-lost-state-guard'),
       packetLoss: (p) => {
         this.network.extraDropProbability = p;
       },
@@ -445,13 +452,13 @@ export class Simulation {
     }
   }
 
-  private restart(node: string): void {
+  private restart(node: string, recovering = false): void {
     const h = this.hosts.get(node);
     if (h === undefined) return;
     if (h.state === 'up') h.crash(); // a mid-write crash that never found its write: crash now
     if (h.state === 'paused') return;
     this.safety.restarted(node);
-    h.start();
+    h.start(recovering);
     if (this.trace.enabled)
       this.trace.note(this.now, `${node} restarted from disk: ${describeDurable(h.disk)}`);
     this.scheduleTick(h, this.rng.int(1, SIM_TIMING.tickNs));

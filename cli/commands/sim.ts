@@ -33,7 +33,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'run one seed (default 1)')
     .option('--seeds <list>', 'sweep seeds: 1..500, or a list such as 1,7,20..30')
     .option('--nodes <n>', 'cluster size: 3, 5 or 7', '5')
-    .option('--faults <list>', 'partition,pause,crash,drop,duplicate,reorder, all or none', 'all')
+    .option('--faults <list>', 'partition,pause,crash,drop,duplicate,reorder, all or none; disk-loss only by name (all,disk-loss)', 'all')
     .option('--ops <n>', 'client operations per seed', '2000')
     .option('--clients <n>', 'concurrent client processes', '5')
     .option('--keys <n>', 'keys the workload uses', '4')

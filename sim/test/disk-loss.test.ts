@@ -1,0 +1,55 @@
+// The disk-loss fault: the leader crashes and the most up-to-date follower loses its disk (whole
+// data directory, log only, or a cut log). The correct server stays safe and recovers, or refuses to
+// start until the operator says the data is lost; the unsafe variant no-lost-state-guard (a node
+// that lost its log votes at once) is caught.
+import { describe, expect, it } from 'vitest';
+import { defaultSimOptions, formatFaults, parseFaults } from '../config.js';
+import { runSimulation } from '../simulation.js';
+import { parseSeeds, runSweep } from '../sweep.js';
+
+const faults = parseFaults('all,disk-loss');
+const base = { nodes: 3, ops: 500, faults };
+
+describe('the disk-loss fault', () => {
+  it('is asked for by name: "all" leaves it out, "all,disk-loss" adds it, and the replay command keeps it', () => {
+    expect(parseFaults('all').has('disk-loss')).toBe(false);
+    expect(faults.has('disk-loss')).toBe(true);
+    expect(formatFaults(faults)).toBe('all,disk-loss');
+    expect(formatFaults(parseFaults('crash,disk-loss'))).toBe('crash,disk-loss');
+    expect(() => parseFaults('disk-lost')).toThrow(/valid: .*disk-loss, all \(but disk-loss\), none/);
+  });
+
+  it('loses disks, is refused a plain restart after losing the log, and recovers with the flag: every seed passes', () => {
+    const events = { loses: 0, refused: 0, rejoined: 0 };
+    for (let seed = 1; seed <= 12; seed++) {
+      const run = runSimulation(defaultSimOptions({ ...base, seed }));
+      expect(run.summary.violation, `seed ${seed}`).toBeUndefined();
+      for (const e of run.history) {
+        if (e.type !== 'nemesis') continue;
+        if (/ loses /.test(e.detail)) events.loses++;
+        if (/refuses to start: .*MEMBER file\) but its write-ahead log is empty/.test(e.detail))
+          events.refused++;
+        if (/with --rejoin-after-data-loss/.test(e.detail)) events.rejoined++;
+      }
+    }
+    expect(events.loses).toBeGreaterThan(3);
+    expect(events.refused).toBeGreaterThan(0);
+    expect(events.rejoined).toBe(events.loses); // every victim came back through the operator flag
+  }, 120_000);
+
+  it('catches no-lost-state-guard within 300 seeds, and the correct server passes that seed and 100 more', () => {
+    const { seed: _seed, ...unsafeBase } = defaultSimOptions({
+      ...base,
+      unsafe: new Set(['no-lost-state-guard']),
+      checkLinearizability: false,
+    });
+    const caught = runSweep({ seeds: parseSeeds('1..300'), base: unsafeBase, stopAtFirstFailure: true });
+    const first = caught.failures[0];
+    expect(first, `not caught in ${caught.total} seeds`).toBeDefined();
+    expect(['leader completeness', 'state machine safety']).toContain(first?.violation?.property);
+    const { seed: _s, ...safeBase } = defaultSimOptions(base);
+    const seeds = [first?.seed ?? 1, ...parseSeeds('1..100')];
+    const safe = runSweep({ seeds, base: safeBase });
+    expect(safe.failures.map((f) => `${f.seed}: ${f.violation?.detail}`)).toEqual([]);
+  }, 240_000);
+});
