@@ -85,19 +85,41 @@ async function expectAllReadable(
   for (const [key, value] of acked) expect(await cl.get(key)).toBe(value);
 }
 
-async function setUp(): Promise<{ c: LocalCluster; cl: RaftlabClient; leader: string; follower: string }> {
+interface SetUp {
+  c: LocalCluster;
+  cl: RaftlabClient;
+  leader: string;
+  follower: string;
+  acked: Map<string, string>;
+}
+
+/** A 3-node cluster with `keys` acknowledged writes that a follower has applied. */
+async function setUp(keys: number): Promise<SetUp> {
   cluster = await startTestCluster(3);
   client = testClient(cluster);
   const leader = await waitForLeader(cluster, client);
   const follower = cluster.state.nodes.map((n) => n.id).find((id) => id !== leader) as string;
-  return { c: cluster, cl: client, leader, follower };
+  const acked = await writeKeys(client, 'a', keys);
+  await caughtUp(cluster, client, follower, leader);
+  return { c: cluster, cl: client, leader, follower, acked };
+}
+
+/** `id` says it recovered, and it did not campaign while recovering. */
+async function expectRecovered(c: LocalCluster, id: string): Promise<void> {
+  await eventually(`${id} to say it recovered`, async () =>
+    /recovered from lost state/.test(c.log(id)) ? true : undefined,
+  );
+  const log = c.log(id);
+  const recovering = log.slice(
+    log.lastIndexOf('rejoins after data loss'),
+    log.indexOf('recovered from lost state'),
+  );
+  expect(recovering).not.toMatch(/became (pre-)?candidate/);
 }
 
 describe('a follower that lost acknowledged entries (real processes)', () => {
   it('with its WAL truncated in the middle of acknowledged records: restarts, is probed back, catches up, logs stay quiet', async () => {
-    const { c, cl, leader, follower } = await setUp();
-    const acked = await writeKeys(cl, 'a', 60);
-    await caughtUp(c, cl, follower, leader);
+    const { c, cl, leader, follower, acked } = await setUp(60);
     await c.kill(follower, 'SIGTERM');
     const walDir = join(c.node(follower).dataDir, 'wal');
     const segment = join(walDir, readdirSync(walDir).sort().at(-1) as string);
@@ -116,9 +138,7 @@ describe('a follower that lost acknowledged entries (real processes)', () => {
   }, 60_000);
 
   it('with wal/ wiped: refuses to start; with --rejoin-after-data-loss it recovers without voting, then serves', async () => {
-    const { c, cl, leader, follower } = await setUp();
-    const acked = await writeKeys(cl, 'a', 40);
-    await caughtUp(c, cl, follower, leader);
+    const { c, cl, leader, follower, acked } = await setUp(40);
     await c.kill(follower, 'SIGKILL');
     rmSync(join(c.node(follower).dataDir, 'wal'), { recursive: true, force: true });
     await expect(c.restart(follower)).rejects.toThrow(
@@ -127,25 +147,19 @@ describe('a follower that lost acknowledged entries (real processes)', () => {
     await c.restart(follower, ['--rejoin-after-data-loss']);
     for (const [k, v] of await writeKeys(cl, 'b', 10)) acked.set(k, v);
     await caughtUp(c, cl, follower, leader);
-    await eventually('the follower to say it recovered', async () =>
-      /recovered from lost state/.test(c.log(follower)) ? true : undefined,
-    );
+    await expectRecovered(c, follower);
     expect(c.log(follower)).toMatch(/rejoins after data loss/);
     await expectQuietLogs(c);
     await expectAllReadable(c, cl, leader, acked);
   }, 60_000);
 
   it('with its whole data directory wiped and --rejoin-after-data-loss: recovers, and a restart needs no flag', async () => {
-    const { c, cl, leader, follower } = await setUp();
-    const acked = await writeKeys(cl, 'a', 40);
-    await caughtUp(c, cl, follower, leader);
+    const { c, cl, leader, follower, acked } = await setUp(40);
     await c.kill(follower, 'SIGKILL');
     rmSync(c.node(follower).dataDir, { recursive: true, force: true });
     await c.restart(follower, ['--rejoin-after-data-loss']);
     await caughtUp(c, cl, follower, leader);
-    await eventually('the follower to say it recovered', async () =>
-      /recovered from lost state/.test(c.log(follower)) ? true : undefined,
-    );
+    await expectRecovered(c, follower);
     expect(readFileSync(join(c.node(follower).dataDir, 'MEMBER'), 'utf8')).toContain(`"node":"${follower}"`);
     await c.kill(follower, 'SIGTERM');
     await c.restart(follower); // MEMBER and a full log: an ordinary restart
