@@ -3,11 +3,22 @@
 // catch up within a bound, the logs must not explode (the bug: 45,000-75,000 lines/s of "rejected
 // append ... log conflict"), and every acknowledged write must stay readable, also once the old
 // leader is gone.
-import { readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RaftlabClient } from '../../client/index.js';
-import type { LocalCluster } from '../local-cluster.js';
+import { freePorts } from '../free-ports.js';
+import { labBinary, type LocalCluster } from '../local-cluster.js';
 import {
   eventually,
   removeTestCluster,
@@ -116,6 +127,41 @@ async function expectRecovered(c: LocalCluster, id: string): Promise<void> {
   );
   expect(recovering).not.toMatch(/became (pre-)?candidate/);
 }
+
+describe('lab server on a data directory whose log is gone', () => {
+  it('exits 255 with a message naming the flag, through a pipe; with the flag it starts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'raftlab-lost-'));
+    try {
+      writeFileSync(join(dir, 'MEMBER'), JSON.stringify({ node: 'n1', cluster: 'n1' }));
+      const [clientPort, peerPort] = await freePorts(2);
+      const args = [
+        labBinary(),
+        'server',
+        '--id',
+        'n1',
+        '--cluster',
+        `n1=127.0.0.1:${clientPort}/${peerPort}`,
+      ];
+      const refused = spawnSync(process.execPath, [...args, '--data-dir', dir], {
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      expect(refused.status).toBe(255);
+      expect(refused.stderr).toMatch(
+        /cannot start: data directory .* write-ahead log is empty.*--rejoin-after-data-loss/s,
+      );
+      const started = spawnSync(process.execPath, [...args, '--data-dir', dir, '--rejoin-after-data-loss'], {
+        encoding: 'utf8',
+        timeout: 3000,
+        killSignal: 'SIGTERM',
+      });
+      expect(started.stderr).toMatch(/rejoins after data loss/);
+      expect(started.stderr).toMatch(/n1 serving clients/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
 
 describe('a follower that lost acknowledged entries (real processes)', () => {
   it('with its WAL truncated in the middle of acknowledged records: restarts, is probed back, catches up, logs stay quiet', async () => {
