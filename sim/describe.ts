@@ -11,7 +11,7 @@ export function describeMessage(m: Message): string {
     case 'append':
       return `${head} prev ${m.prevLogIndex}/${m.prevLogTerm} entries ${m.entries.length} commit ${m.commit}`;
     case 'append-response':
-      return `${head} ${m.success ? `ok match ${m.matchIndex}` : `reject ${m.rejectIndex} hint ${m.hintIndex}/${m.hintTerm}`}`;
+      return `${head} ${m.success ? `ok match ${m.matchIndex}` : `reject ${m.rejectIndex} hint ${m.hintIndex}/${m.hintTerm}${m.logLost ? ' log-lost' : ''}`}`;
     case 'vote':
       return `${head}${m.preVote ? ' pre' : ''} last ${m.lastLogIndex}/${m.lastLogTerm}`;
     case 'vote-response':
