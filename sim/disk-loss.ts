@@ -10,11 +10,15 @@
 // The correct server stays safe (no leader without every committed entry) and recovers once the
 // old leader is back; with the unsafe variant no-lost-state-guard the recovering node votes, and a
 // stale leader overwrites committed entries (leader completeness).
+// A fourth mode leaves the leader up:
+//   cut-tail  a follower's log is cut below what it acknowledged and it restarts WITHOUT the flag
+//             (nobody noticed): the leader's heartbeat must tell it, and the leader must probe it
+//             back; a follower left at its old index fails the run's final liveness check.
 import { decideStart } from '../server/storage/start-decision.js';
 import type { SimRng } from './rng.js';
 
-export type DiskLossMode = 'wipe' | 'wipe-log' | 'truncate';
-const MODES: readonly DiskLossMode[] = ['wipe', 'wipe-log', 'truncate'];
+export type DiskLossMode = 'wipe' | 'wipe-log' | 'truncate' | 'cut-tail';
+const MODES: readonly DiskLossMode[] = ['wipe', 'wipe-log', 'truncate', 'cut-tail'];
 
 /** What the fault needs from the simulated world. */
 export interface DiskLossWorld {
@@ -44,22 +48,33 @@ export function startDiskLoss(
   const victim = leader === undefined ? undefined : mostUpToDateFollower(world, leader);
   if (!world.healthy() || leader === undefined || victim === undefined) return { next: () => undefined };
   const mode = rng.pick(MODES);
-  const keep = mode === 'truncate' ? rng.int(0, world.lastIndex(victim) - 1) : 0;
-  world.crash(leader, false);
+  const last = world.lastIndex(victim);
+  const keep =
+    mode === 'truncate' ? rng.int(0, last - 1) : mode === 'cut-tail' ? rng.int(1, Math.max(1, last - 1)) : 0;
+  const leaderToo = mode !== 'cut-tail';
+  if (leaderToo) world.crash(leader, false);
   world.crash(victim, false);
   world.loseDisk(victim, keep);
-  const detail = `crash leader ${leader}; ${victim} loses ${mode === 'truncate' ? `its log after index ${keep}` : mode === 'wipe' ? 'its whole data directory' : 'its log (MEMBER kept)'}`;
-  world.record({ phase: 'start', fault: 'kill', detail, nodes: [leader, victim] });
+  const what =
+    mode === 'wipe'
+      ? 'its whole data directory'
+      : mode === 'wipe-log'
+        ? 'its log (MEMBER kept)'
+        : `its log after index ${keep}`;
+  const detail = `${leaderToo ? `crash leader ${leader}; ` : `crash ${victim}; `}${victim} loses ${what}`;
+  world.record({ phase: 'start', fault: 'kill', detail, nodes: leaderToo ? [leader, victim] : [victim] });
+  let started = false;
   const phases = [
-    () => startVictim(world, victim, mode),
+    () => (started = startVictim(world, victim, mode)),
     () => {
-      if (mode === 'wipe-log' && !world.guardOff()) startVictim(world, victim, mode, true);
-    },
-    () => {
-      world.restart(leader);
-      world.record({ phase: 'stop', fault: 'kill', detail: `restart ${leader}`, nodes: [leader] });
+      if (!started) startVictim(world, victim, mode, true);
     },
   ];
+  if (leaderToo)
+    phases.push(() => {
+      world.restart(leader);
+      world.record({ phase: 'stop', fault: 'kill', detail: `restart ${leader}`, nodes: [leader] });
+    });
   return {
     next: () => {
       const phase = phases.shift();
@@ -78,12 +93,12 @@ function mostUpToDateFollower(world: DiskLossWorld, leader: string): string | un
 }
 
 /**
- * Starts the victim as `lab server` would (server/storage/start-decision.ts). The operator passes
- * --rejoin-after-data-loss, except at the first start after wipe-log: that is a plain restart, and
- * the server refuses it.
+ * Starts the victim as `lab server` would (server/storage/start-decision.ts); returns false when the
+ * server refused. The operator passes --rejoin-after-data-loss after wipe and truncate, and on the
+ * second try; the first start after wipe-log or cut-tail is a plain restart.
  */
-function startVictim(world: DiskLossWorld, node: string, mode: DiskLossMode, secondTry = false): void {
-  const rejoin = mode !== 'wipe-log' || secondTry;
+function startVictim(world: DiskLossWorld, node: string, mode: DiskLossMode, secondTry = false): boolean {
+  const rejoin = mode === 'wipe' || mode === 'truncate' || secondTry;
   const identity = { node, cluster: world.nodes.join(',') };
   try {
     const decision = decideStart({
@@ -95,8 +110,13 @@ function startVictim(world: DiskLossWorld, node: string, mode: DiskLossMode, sec
       guard: !world.guardOff(),
     });
     world.restart(node, decision.recovering);
-    const how = rejoin ? 'with --rejoin-after-data-loss' : 'as a fresh node (unsafe: guard off)';
-    world.record({ phase: 'stop', fault: 'kill', detail: `restart ${node} ${how}`, nodes: [node] });
+    const how = rejoin
+      ? ' with --rejoin-after-data-loss'
+      : mode === 'cut-tail'
+        ? ' (nobody noticed the cut)'
+        : ' as a fresh node (unsafe: guard off)';
+    world.record({ phase: 'stop', fault: 'kill', detail: `restart ${node}${how}`, nodes: [node] });
+    return true;
   } catch (error) {
     world.record({
       phase: 'start',
@@ -104,5 +124,6 @@ function startVictim(world: DiskLossWorld, node: string, mode: DiskLossMode, sec
       detail: `${node} refuses to start: ${(error as Error).message.slice(0, 120)}...`,
       nodes: [node],
     });
+    return false;
   }
 }
