@@ -11,9 +11,13 @@
 // old leader is back; with the unsafe variant no-lost-state-guard the recovering node votes, and a
 // stale leader overwrites committed entries (leader completeness).
 // A fourth mode leaves the leader up:
-//   cut-tail  a follower's log is cut below what it acknowledged and it restarts WITHOUT the flag
-//             (nobody noticed): the leader's heartbeat must tell it, and the leader must probe it
-//             back; a follower left at its old index fails the run's final liveness check.
+//   cut-tail  a follower crashes; while it is down its log is cut below what it acknowledged, and
+//             it restarts WITHOUT the flag (nobody noticed): the leader's heartbeat must tell it,
+//             and the leader must probe it back; a follower left at its old index fails the run's
+//             final liveness check. (The cut comes at the restart, so entries the leader commits
+//             meanwhile are counted on disks that still hold them: a disk lost while the leader
+//             keeps counting the copy on it is data loss no protocol can undo, and the checker's
+//             "durable on a majority" would rightly flag it.)
 import { decideStart } from '../server/storage/start-decision.js';
 import type { SimRng } from './rng.js';
 
@@ -54,18 +58,21 @@ export function startDiskLoss(
   const leaderToo = mode !== 'cut-tail';
   if (leaderToo) world.crash(leader, false);
   world.crash(victim, false);
-  world.loseDisk(victim, keep);
+  if (leaderToo) world.loseDisk(victim, keep);
   const what =
     mode === 'wipe'
       ? 'its whole data directory'
       : mode === 'wipe-log'
         ? 'its log (MEMBER kept)'
         : `its log after index ${keep}`;
-  const detail = `${leaderToo ? `crash leader ${leader}; ` : `crash ${victim}; `}${victim} loses ${what}`;
+  const detail = leaderToo ? `crash leader ${leader}; ${victim} loses ${what}` : `crash ${victim}`;
   world.record({ phase: 'start', fault: 'kill', detail, nodes: leaderToo ? [leader, victim] : [victim] });
   let started = false;
   const phases = [
-    () => (started = startVictim(world, victim, mode)),
+    () => {
+      if (!leaderToo) cutTail(world, victim, keep);
+      started = startVictim(world, victim, mode);
+    },
     () => {
       if (!started) startVictim(world, victim, mode, true);
     },
@@ -83,6 +90,16 @@ export function startDiskLoss(
       return phases.length > 0 ? phaseNs() : undefined;
     },
   };
+}
+
+function cutTail(world: DiskLossWorld, node: string, keep: number): void {
+  world.loseDisk(node, keep);
+  world.record({
+    phase: 'start',
+    fault: 'kill',
+    detail: `${node} loses its log after index ${keep}`,
+    nodes: [node],
+  });
 }
 
 function mostUpToDateFollower(world: DiskLossWorld, leader: string): string | undefined {

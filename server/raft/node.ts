@@ -602,10 +602,11 @@ export class RaftNode {
     pr.recentActive = true;
     if (!m.success) {
       const nextProbe = m.hintTerm > 0 ? this.log.findConflictByTerm(m.hintIndex, m.hintTerm) : m.hintIndex;
-      if (m.logLost && m.hintIndex < pr.match) {
+      const reprobe = this.cfg.unsafe.has('reprobe-at-match'); // UNSAFE: the bug of issue 10
+      if (m.logLost && m.hintIndex < pr.match && !reprobe) {
         this.followerLostEntries(m, pr, nextProbe + 1);
         this.sendAppend(m.from, pr, true);
-      } else if (pr.maybeDecrTo(m.rejectIndex, nextProbe + 1)) {
+      } else if (pr.maybeDecrTo(m.rejectIndex, nextProbe + 1, reprobe)) {
         this.sendAppend(m.from, pr, true);
       }
       // Otherwise the rejection moved nothing (stale, or a repeat): the next probe waits for a

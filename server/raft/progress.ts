@@ -111,7 +111,7 @@ export class Progress {
    * rejection (one about an append we have moved past) and for one that moves nothing: then the
    * next probe waits for a heartbeat answer (probeSent stays set), so no exchange spins.
    */
-  maybeDecrTo(rejected: number, nextProbe: number): boolean {
+  maybeDecrTo(rejected: number, nextProbe: number, unsafeReprobe = false): boolean {
     if (this.state === 'replicate') {
       if (rejected <= this.match) return false;
       this.becomeProbe();
@@ -120,7 +120,7 @@ export class Progress {
     }
     if (this.next - 1 !== rejected) return false;
     const next = Math.max(this.match + 1, Math.min(rejected, nextProbe));
-    if (next >= this.next) return false;
+    if (next >= this.next && !unsafeReprobe) return false; // UNSAFE reprobe-at-match: spins
     this.next = next;
     this.probeSent = false;
     return true;

@@ -7,7 +7,8 @@ export type UnsafeVariant =
   | 'no-log-check-on-vote'
   | 'stale-leader-read'
   | 'no-session-dedup'
-  | 'no-lost-state-guard';
+  | 'no-lost-state-guard'
+  | 'reprobe-at-match';
 
 export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = [
   'commit-previous-term',
@@ -16,6 +17,7 @@ export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = [
   'stale-leader-read',
   'no-session-dedup',
   'no-lost-state-guard',
+  'reprobe-at-match',
 ];
 
 /** One line per variant, for --help texts and docs. */
@@ -31,6 +33,8 @@ export const UNSAFE_DESCRIPTIONS: Readonly<Record<UnsafeVariant, string>> = {
     'the key-value state machine applies a retried write again instead of returning the original result',
   'no-lost-state-guard':
     'a node that lost acknowledged log entries votes and campaigns at once instead of waiting until it has caught up (and lab server starts on a data directory whose log is gone)',
+  'reprobe-at-match':
+    'the leader answers every rejection with a new probe, clamped at the follower recorded match, and ignores log-lost rejections: a follower that lost acknowledged entries is never brought back, and the two trade rejections without pause (issue 10)',
 };
 
 function isUnsafeVariant(name: string): name is UnsafeVariant {

@@ -1,7 +1,8 @@
 // The disk-loss fault: the leader crashes and the most up-to-date follower loses its disk (whole
-// data directory, log only, or a cut log). The correct server stays safe and recovers, or refuses to
-// start until the operator says the data is lost; the unsafe variant no-lost-state-guard (a node
-// that lost its log votes at once) is caught.
+// data directory, log only, or a cut log), or a follower's log is cut unnoticed while the leader
+// stays up. The correct server stays safe and recovers, or refuses to start until the operator says
+// the data is lost; the unsafe variants no-lost-state-guard (a node that lost its log votes at once)
+// and reprobe-at-match (the leader never brings a cut follower back: issue 10) are caught.
 import { describe, expect, it } from 'vitest';
 import { defaultSimOptions, formatFaults, parseFaults } from '../config.js';
 import { runSimulation } from '../simulation.js';
@@ -29,13 +30,27 @@ describe('the disk-loss fault', () => {
         if (/ loses /.test(e.detail)) events.loses++;
         if (/refuses to start: .*MEMBER file\) but its write-ahead log is empty/.test(e.detail))
           events.refused++;
-        if (/with --rejoin-after-data-loss/.test(e.detail)) events.rejoined++;
+        if (/with --rejoin-after-data-loss|nobody noticed/.test(e.detail)) events.rejoined++;
       }
     }
     expect(events.loses).toBeGreaterThan(3);
     expect(events.refused).toBeGreaterThan(0);
-    expect(events.rejoined).toBe(events.loses); // every victim came back through the operator flag
+    expect(events.rejoined).toBe(events.loses); // every victim came back (with the flag, or unnoticed)
   }, 120_000);
+
+  it('catches reprobe-at-match (the stuck follower of issue 10) as a liveness failure within 50 seeds', () => {
+    const { seed: _seed, ...unsafeBase } = defaultSimOptions({
+      ...base,
+      unsafe: new Set(['reprobe-at-match']),
+      checkLinearizability: false,
+    });
+    const caught = runSweep({ seeds: parseSeeds('1..50'), base: unsafeBase, stopAtFirstFailure: true });
+    const first = caught.failures[0];
+    expect(first, `not caught in ${caught.total} seeds`).toBeDefined();
+    expect(first?.violation?.property).toBe('liveness after heal');
+    const safe = runSimulation(defaultSimOptions({ ...base, seed: first?.seed ?? 1 }));
+    expect(safe.summary.violation).toBeUndefined();
+  }, 240_000);
 
   it('catches no-lost-state-guard within 300 seeds, and the correct server passes that seed and 100 more', () => {
     const { seed: _seed, ...unsafeBase } = defaultSimOptions({

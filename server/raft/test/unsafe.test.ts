@@ -104,12 +104,26 @@ describe('unsafe variants', () => {
     await expect(c.text()).toMatchFileSnapshot('testdata/unsafe-no-lost-state-guard.txt');
   });
 
+  it('reprobe-at-match: a follower that lost acknowledged entries and its leader trade rejections forever (safe: lost-entries-probe)', () => {
+    const c = new Cluster(['n1', 'n2', 'n3'], only('reprobe-at-match'));
+    c.elect('n1');
+    for (const v of ['a', 'b', 'c']) c.propose('n1', v);
+    c.stabilize();
+    c.loseLog('n2', 1);
+    c.restart('n2');
+    c.propose('n1', 'd');
+    expect(() => c.stabilize()).toThrow('cluster did not stabilize');
+    const rejections = c.trace.filter((l) => l.startsWith('n2->n1 append-response') && l.includes('reject'));
+    expect(rejections.length).toBeGreaterThan(90); // one per round of the 200: each answered by a probe at once
+    expect(c.node('n2').status().lastIndex).toBe(1);
+  });
+
   it('parseUnsafe accepts a comma-separated list and names the valid variants on an unknown one', () => {
     expect([...parseUnsafe('')]).toEqual([]);
     expect([...parseUnsafe(' vote-twice , stale-leader-read ')]).toEqual(['vote-twice', 'stale-leader-read']);
     expect([...parseUnsafe(UNSAFE_VARIANTS.join(','))]).toEqual(UNSAFE_VARIANTS);
     expect(() => parseUnsafe('vote-twice,vote-thrice')).toThrow(
-      'unknown unsafe variant "vote-thrice"; valid variants: commit-previous-term, vote-twice, no-log-check-on-vote, stale-leader-read, no-session-dedup, no-lost-state-guard',
+      'unknown unsafe variant "vote-thrice"; valid variants: commit-previous-term, vote-twice, no-log-check-on-vote, stale-leader-read, no-session-dedup, no-lost-state-guard, reprobe-at-match',
     );
   });
 });
