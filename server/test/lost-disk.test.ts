@@ -3,7 +3,7 @@
 // catch up within a bound, the logs must not explode (the bug: 45,000-75,000 lines/s of "rejected
 // append ... log conflict"), and every acknowledged write must stay readable, also once the old
 // leader is gone.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   mkdtempSync,
   readdirSync,
@@ -115,17 +115,29 @@ async function setUp(keys: number): Promise<SetUp> {
   return { c: cluster, cl: client, leader, follower, acked };
 }
 
-/** `id` says it recovered, and it did not campaign while recovering. */
-async function expectRecovered(c: LocalCluster, id: string): Promise<void> {
+/** `id` says it recovered, and it did not campaign while recovering (since the line `from`). */
+async function expectRecovered(c: LocalCluster, id: string, from = 'rejoins after data loss'): Promise<void> {
   await eventually(`${id} to say it recovered`, async () =>
     /recovered from lost state/.test(c.log(id)) ? true : undefined,
   );
   const log = c.log(id);
-  const recovering = log.slice(
-    log.lastIndexOf('rejoins after data loss'),
-    log.indexOf('recovered from lost state'),
-  );
+  const recovering = log.slice(log.lastIndexOf(from), log.indexOf('recovered from lost state'));
   expect(recovering).not.toMatch(/became (pre-)?candidate/);
+}
+
+/** Runs `lab server` until it says it serves clients (or 20 s pass), stops it with SIGTERM, returns its stderr. */
+async function serveThenStop(args: readonly string[]): Promise<string> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await eventually(
+    'lab server to serve',
+    async () => (stderr.includes('serving clients') ? true : undefined),
+    20_000,
+  ).finally(() => child.kill('SIGTERM'));
+  await exited;
+  return stderr;
 }
 
 describe('lab server on a data directory whose log is gone', () => {
@@ -150,13 +162,9 @@ describe('lab server on a data directory whose log is gone', () => {
       expect(refused.stderr).toMatch(
         /cannot start: data directory .* write-ahead log is empty.*--rejoin-after-data-loss/s,
       );
-      const started = spawnSync(process.execPath, [...args, '--data-dir', dir, '--rejoin-after-data-loss'], {
-        encoding: 'utf8',
-        timeout: 3000,
-        killSignal: 'SIGTERM',
-      });
-      expect(started.stderr).toMatch(/rejoins after data loss/);
-      expect(started.stderr).toMatch(/n1 serving clients/);
+      const stderr = await serveThenStop([...args, '--data-dir', dir, '--rejoin-after-data-loss']);
+      expect(stderr).toMatch(/rejoins after data loss/);
+      expect(stderr).toMatch(/n1 serving clients/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -209,6 +217,19 @@ describe('a follower that lost acknowledged entries (real processes)', () => {
     expect(readFileSync(join(c.node(follower).dataDir, 'MEMBER'), 'utf8')).toContain(`"node":"${follower}"`);
     await c.kill(follower, 'SIGTERM');
     await c.restart(follower); // MEMBER and a full log: an ordinary restart
+    await expectAllReadable(c, cl, leader, acked);
+  }, 60_000);
+
+  it("with its whole data directory wiped and NO flag (the issue as reported): the leader's heartbeat gives it away, it recovers without campaigning", async () => {
+    const { c, cl, leader, follower, acked } = await setUp(40);
+    await c.kill(follower, 'SIGKILL');
+    rmSync(c.node(follower).dataDir, { recursive: true, force: true });
+    await c.restart(follower); // looks like a brand-new node: nothing on disk says otherwise
+    for (const [k, v] of await writeKeys(cl, 'b', 5)) acked.set(k, v);
+    await caughtUp(c, cl, follower, leader);
+    await expectRecovered(c, follower, 'lost acknowledged entries');
+    expect(c.log(leader)).toMatch(new RegExp(`follower ${follower} lost acknowledged entries`));
+    await expectQuietLogs(c);
     await expectAllReadable(c, cl, leader, acked);
   }, 60_000);
 });
