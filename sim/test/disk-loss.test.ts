@@ -5,11 +5,25 @@
 // and reprobe-at-match (the leader never brings a cut follower back: issue 10) are caught.
 import { describe, expect, it } from 'vitest';
 import { defaultSimOptions, formatFaults, parseFaults } from '../config.js';
-import { runSimulation } from '../simulation.js';
+import type { UnsafeVariant } from '../../server/raft/unsafe.js';
+import { runSimulation, type SimSummary } from '../simulation.js';
 import { parseSeeds, runSweep } from '../sweep.js';
 
 const faults = parseFaults('all,disk-loss');
 const base = { nodes: 3, ops: 500, faults };
+
+/** The first seed of `seeds` at which `variant` fails (the history check off: the Raft properties suffice). */
+function firstCaught(variant: UnsafeVariant, seeds: string): SimSummary {
+  const { seed: _seed, ...unsafeBase } = defaultSimOptions({
+    ...base,
+    unsafe: new Set([variant]),
+    checkLinearizability: false,
+  });
+  const caught = runSweep({ seeds: parseSeeds(seeds), base: unsafeBase, stopAtFirstFailure: true });
+  const first = caught.failures[0];
+  if (first === undefined) throw new Error(`${variant} was not caught in ${caught.total} seeds`);
+  return first;
+}
 
 describe('the disk-loss fault', () => {
   it('is asked for by name: "all" leaves it out, "all,disk-loss" adds it, and the replay command keeps it', () => {
@@ -39,32 +53,16 @@ describe('the disk-loss fault', () => {
   }, 120_000);
 
   it('catches reprobe-at-match (the stuck follower of issue 10) as a liveness failure within 50 seeds', () => {
-    const { seed: _seed, ...unsafeBase } = defaultSimOptions({
-      ...base,
-      unsafe: new Set(['reprobe-at-match']),
-      checkLinearizability: false,
-    });
-    const caught = runSweep({ seeds: parseSeeds('1..50'), base: unsafeBase, stopAtFirstFailure: true });
-    const first = caught.failures[0];
-    expect(first, `not caught in ${caught.total} seeds`).toBeDefined();
-    expect(first?.violation?.property).toBe('liveness after heal');
-    const safe = runSimulation(defaultSimOptions({ ...base, seed: first?.seed ?? 1 }));
-    expect(safe.summary.violation).toBeUndefined();
+    const first = firstCaught('reprobe-at-match', '1..50');
+    expect(first.violation?.property).toBe('liveness after heal');
+    expect(runSimulation(defaultSimOptions({ ...base, seed: first.seed })).summary.violation).toBeUndefined();
   }, 240_000);
 
   it('catches no-lost-state-guard within 300 seeds, and the correct server passes that seed and 100 more', () => {
-    const { seed: _seed, ...unsafeBase } = defaultSimOptions({
-      ...base,
-      unsafe: new Set(['no-lost-state-guard']),
-      checkLinearizability: false,
-    });
-    const caught = runSweep({ seeds: parseSeeds('1..300'), base: unsafeBase, stopAtFirstFailure: true });
-    const first = caught.failures[0];
-    expect(first, `not caught in ${caught.total} seeds`).toBeDefined();
-    expect(['leader completeness', 'state machine safety']).toContain(first?.violation?.property);
-    const { seed: _s, ...safeBase } = defaultSimOptions(base);
-    const seeds = [first?.seed ?? 1, ...parseSeeds('1..100')];
-    const safe = runSweep({ seeds, base: safeBase });
+    const first = firstCaught('no-lost-state-guard', '1..300');
+    expect(['leader completeness', 'state machine safety']).toContain(first.violation?.property);
+    const { seed: _seed, ...safeBase } = defaultSimOptions(base);
+    const safe = runSweep({ seeds: [first.seed, ...parseSeeds('1..100')], base: safeBase });
     expect(safe.failures.map((f) => `${f.seed}: ${f.violation?.detail}`)).toEqual([]);
   }, 240_000);
 });
