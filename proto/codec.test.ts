@@ -70,6 +70,7 @@ const message: fc.Arbitrary<Message> = fc.oneof(
     rejectIndex: u64,
     hintIndex: u64,
     hintTerm: u64,
+    logLost: fc.boolean(),
   }),
   fc.record({
     ...base,
@@ -303,6 +304,7 @@ describe('server/raft/types.ts mirrors proto/raftlab.proto', () => {
         rejectIndex: 0,
         hintIndex: 0,
         hintTerm: 0,
+        logLost: false,
       } satisfies AppendResponseMessage,
     ],
     vote: [

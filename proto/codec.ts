@@ -384,8 +384,13 @@ export function raftMessageToProto(m: Message): raftlab.RaftMessage.$Properties 
       return { from, to, term, append: { prevLogIndex, prevLogTerm, entries, commit } };
     }
     case 'append-response': {
-      const { success, matchIndex, rejectIndex, hintIndex, hintTerm } = m;
-      return { from, to, term, appendResponse: { success, matchIndex, rejectIndex, hintIndex, hintTerm } };
+      const { success, matchIndex, rejectIndex, hintIndex, hintTerm, logLost } = m;
+      return {
+        from,
+        to,
+        term,
+        appendResponse: { success, matchIndex, rejectIndex, hintIndex, hintTerm, logLost },
+      };
     }
     case 'vote':
       return {
@@ -424,6 +429,7 @@ export function raftMessageFromProto(p: raftlab.RaftMessage): Message {
         rejectIndex: u64(r.rejectIndex, 'rejectIndex'),
         hintIndex: u64(r.hintIndex, 'hintIndex'),
         hintTerm: u64(r.hintTerm, 'hintTerm'),
+        logLost: r.logLost ?? false,
       };
     }
     case 'vote': {

@@ -149,10 +149,10 @@ export class LocalCluster {
     await exited;
   }
 
-  /** Starts a stopped node again on the same ports and data directory. */
-  async restart(id: string): Promise<void> {
+  /** Starts a stopped node again on the same ports and data directory (`extraArgs`: for this start only). */
+  async restart(id: string, extraArgs: readonly string[] = []): Promise<void> {
     if (this.isRunning(id)) throw new Error(`${id} is still running`);
-    this.spawnNode(this.node(id));
+    this.spawnNode(this.node(id), extraArgs);
     this.saveState();
     await this.waitReady(id);
   }
@@ -178,7 +178,7 @@ export class LocalCluster {
     return existsSync(file) ? readFileSync(file, 'utf8') : '';
   }
 
-  private spawnNode(node: LocalNode): void {
+  private spawnNode(node: LocalNode, extraArgs: readonly string[] = []): void {
     const fd = openSync(node.logFile, 'a');
     const args = [
       labBinary(),
@@ -192,7 +192,8 @@ export class LocalCluster {
     ];
     // RAFTLAB_NODE_ARGS: extra Node.js flags for the servers (e.g. --cpu-prof when profiling the benchmark).
     const nodeArgs = (process.env.RAFTLAB_NODE_ARGS ?? '').split(' ').filter((a) => a.length > 0);
-    const child = spawn(process.execPath, [...nodeArgs, ...args, ...(this.options.serverArgs ?? [])], {
+    const serverArgs = [...(this.options.serverArgs ?? []), ...extraArgs];
+    const child = spawn(process.execPath, [...nodeArgs, ...args, ...serverArgs], {
       detached: this.options.detached ?? false,
       stdio: ['ignore', fd, fd],
     });

@@ -51,6 +51,11 @@ export interface ServerOptions {
   /** Bind address override for both listeners (default: the host given for this node). */
   readonly listenHost?: string;
   readonly limits?: Partial<ServerLimits>;
+  /**
+   * --rejoin-after-data-loss: this node lost its data (disk lost or wiped, log truncated); start it
+   * in recovery, without votes or campaigns until it has caught up (docs/storage.md, A lost disk).
+   */
+  readonly rejoinAfterDataLoss?: boolean;
   /** Logger sink override (tests); default stderr. */
   readonly logWrite?: (line: string) => void;
 }

@@ -26,6 +26,7 @@ interface ServerFlags {
   listenHost?: string;
   logLevel: string;
   logFormat: string;
+  rejoinAfterDataLoss?: boolean;
 }
 
 export function register(program: Command): void {
@@ -48,6 +49,10 @@ export function register(program: Command): void {
       String(DEFAULT_ELECTION_TIMEOUT_MS),
     )
     .option('--unsafe <names>', 'comma-separated UNSAFE variants for testing the testers', '')
+    .option(
+      '--rejoin-after-data-loss',
+      'this node lost its data (disk lost, wal/ wiped, log truncated): start it without votes or campaigns until it has caught up with the leader (docs/storage.md, A lost disk)',
+    )
     .option('--seed <n>', 'seed of the Raft core Rng (default: random, logged)')
     .option(
       '--listen-host <host>',
@@ -81,6 +86,7 @@ function parseFlags(flags: ServerFlags): Parameters<typeof startServer>[0] {
     logFormat: parseLogFormat(flags.logFormat),
     ...(flags.seed !== undefined ? { seed: Math.trunc(number('seed', flags.seed)) } : {}),
     ...(flags.listenHost !== undefined ? { listenHost: flags.listenHost } : {}),
+    ...(flags.rejoinAfterDataLoss === true ? { rejoinAfterDataLoss: true } : {}),
   };
 }
 

@@ -5,6 +5,7 @@ import { parseUnsafe } from '../../server/raft/unsafe.js';
 import {
   defaultSimOptions,
   FAULT_NAMES,
+  OPT_IN_FAULT_NAMES,
   parseFaults,
   parseReads,
   READS_CHOICES,
@@ -41,7 +42,11 @@ export function register(program: Command): void {
     .option('--seed <n>', 'run one seed (default 1)')
     .option('--seeds <list>', 'sweep seeds: 1..500, or a list such as 1,7,20..30')
     .option('--nodes <n>', 'cluster size: 3, 5 or 7', '5')
-    .option('--faults <list>', `${FAULT_NAMES.join(',')}, all or none`, 'all')
+    .option(
+      '--faults <list>',
+      `${FAULT_NAMES.join(',')}, all or none; ${OPT_IN_FAULT_NAMES.join(',')} only by name (all,${OPT_IN_FAULT_NAMES.join(',')})`,
+      'all',
+    )
     .option('--ops <n>', 'client operations per seed', '2000')
     .option('--clients <n>', 'concurrent client processes', '5')
     .option('--keys <n>', 'keys the workload uses', '4')
