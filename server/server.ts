@@ -9,7 +9,14 @@ import { createRng } from './raft/rng.js';
 import { parseUnsafe } from './raft/unsafe.js';
 import { KvStateMachine } from './kv/state-machine.js';
 import { openWal, type Wal } from './storage/index.js';
-import { clientAddress, DEFAULT_LIMITS, peerAddress, ticksFromMs, type ServerOptions } from './config.js';
+import {
+  clientAddress,
+  clusterIdOf,
+  DEFAULT_LIMITS,
+  peerAddress,
+  ticksFromMs,
+  type ServerOptions,
+} from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { Driver } from './driver/driver.js';
 import { PeerTransport } from './transport/peer-transport.js';
@@ -66,7 +73,13 @@ async function startOnWal(
     logger.info(
       `${options.id} restarted: replayed ${entries.length} entries, term ${hardState.term}, commit ${hardState.commit}`,
     );
-  logger.info(`${options.id} starting`, { seed, tickMs: options.tickMs, dataDir: options.dataDir });
+  const clusterId = options.clusterId ?? clusterIdOf(options.members);
+  logger.info(`${options.id} starting`, {
+    seed,
+    tickMs: options.tickMs,
+    dataDir: options.dataDir,
+    clusterId,
+  });
   const ticks = ticksFromMs(options.tickMs, options.heartbeatIntervalMs, options.electionTimeoutMs);
   const node = new RaftNode({
     id: options.id,
@@ -106,10 +119,8 @@ async function startOnWal(
   const transport = new PeerTransport({
     selfId: options.id,
     members: options.members,
-    clusterId: options.members
-      .map((m) => m.id)
-      .sort()
-      .join(','),
+    clusterId,
+    selfClientAddress: clientAddress(self),
     listenHost: options.listenHost ?? self.peerHost,
     listenPort: self.peerPort,
     frameSizeBytesMax: limits.frameSizeBytesMax,
@@ -145,8 +156,12 @@ async function startOnWal(
     listenHost: options.listenHost ?? self.clientHost,
     listenPort: self.clientPort,
     frameSizeBytesMax: limits.frameSizeBytesMax,
+    oversizedFrameSkipBytesMax: limits.oversizedFrameSkipBytesMax,
     requestsInFlightPerConnectionMax: limits.requestsInFlightPerConnectionMax,
     clientConnectionsMax: limits.clientConnectionsMax,
+    clientConnectionsPerAddressMax: limits.clientConnectionsPerAddressMax,
+    clientIdleTimeoutMs: limits.clientIdleTimeoutMs,
+    firstFrameTimeoutMs: limits.firstFrameTimeoutMs,
     logger,
     handle: (request, reply) => handleClientRequest(driver, status, request, reply),
     busy: () => driver.inbox.full,
