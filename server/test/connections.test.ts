@@ -19,7 +19,7 @@ const LIMITS = {
   clientConnectionsMax: 4,
   clientConnectionsPerAddressMax: 2,
   clientIdleTimeoutMs: 3000,
-  firstFrameTimeoutMs: 1500,
+  firstFrameTimeoutMs: 2500,
 };
 
 /** A raw connection that records every frame it receives and when the server closed it. */
@@ -157,6 +157,36 @@ describe('client connection limits and timeouts', () => {
     expect(other.closedAtMs).toBeUndefined();
   });
 
+  it('at a limit, gives the place of the oldest connection that sent no frame to the new one', async () => {
+    await client.put('k', 'during'); // the test client's connection is in use, not idle
+    // Per address: a third connection from 127.0.0.9 takes the place of the older silent one from there.
+    const silent = [raw('127.0.0.9'), raw('127.0.0.9')];
+    for (const s of silent) await s.connected;
+    await new Promise((r) => setTimeout(r, 50)); // accepted, in this order
+    const third = raw('127.0.0.9');
+    await third.status();
+    await silent[0]!.closed;
+    expect(silent[0]!.connectionError()?.error).toMatchObject({ code: 'OVERLOADED', definite: true });
+    expect(silent[0]!.connectionError()?.error.message).toMatch(
+      /sent no frame and a new connection needed its place \(clientConnectionsPerAddressMax 2\)/,
+    );
+    // In all: 4 open (the test client, silent[1], third, one more silent); a newcomer takes silent[1]'s place.
+    const more = raw('127.0.0.10');
+    await more.connected;
+    await new Promise((r) => setTimeout(r, 50));
+    const newcomer = createClient({ endpoints: cluster!.endpoints, operationTimeoutMs: 2000 });
+    try {
+      expect(await newcomer.get('k')).toBe('during');
+    } finally {
+      newcomer.close();
+    }
+    await silent[1]!.closed;
+    expect(silent[1]!.connectionError()?.error.message).toMatch(
+      /needed its place \(clientConnectionsMax 4\)/,
+    );
+    expect([more.closedAtMs, third.closedAtMs]).toEqual([undefined, undefined]);
+  });
+
   it('closes a connection idle for clientIdleTimeoutMs (UNAVAILABLE, definite), not before', async () => {
     const idle = raw('127.0.0.7');
     await idle.status();
@@ -184,7 +214,7 @@ describe('client connection limits and timeouts', () => {
     const openMs = slow.closedAtMs! - slow.openedAtMs;
     expect(openMs).toBeGreaterThanOrEqual(LIMITS.firstFrameTimeoutMs - 50);
     expect(openMs).toBeLessThan(LIMITS.firstFrameTimeoutMs * 1.25 + 2000);
-    expect(slow.connectionError()?.error.message).toMatch(/no complete frame within 1500 ms of connecting/);
+    expect(slow.connectionError()?.error.message).toMatch(/no complete frame within 2500 ms of connecting/);
     expect(await client.get('k')).toBe('during');
   });
 

@@ -3,8 +3,11 @@
 // the client does not read its responses (write() returned false) or the driver's inbox is full.
 // Connections are bounded in number (in all and per remote address) and in time: one that sends no
 // complete frame within firstFrameTimeoutMs (a slowloris), or sits idle with nothing in flight for
-// clientIdleTimeoutMs, is closed. A connection over a limit is refused with a connection-error frame
-// (OVERLOADED, definite, the reason) and closed; the clients already connected keep being served.
+// clientIdleTimeoutMs, is closed. At a limit, a new connection takes the place of the oldest one
+// (in the limit's scope) that has not sent a complete frame yet: such a connection is being served
+// nothing, and this keeps a flood of silent connections from locking clients out until the
+// first-frame timeout. With no such connection, the new one is refused with a connection-error
+// frame (OVERLOADED, definite, the reason) and closed; connected clients keep being served.
 import { createServer, type Server, type Socket } from 'node:net';
 import { peekRequestId, type ClientRequest, type ClientResponse } from '../../proto/codec.js';
 import type { OversizedFrame } from '../../proto/framing.js';
@@ -38,6 +41,8 @@ export class ClientListener {
   private server: Server | undefined;
   private readonly connections = new Set<ClientConnection>();
   private readonly perAddress = new Map<string, number>();
+  /** Connections with no complete frame yet, oldest first (Set keeps insertion order). */
+  private readonly frameless = new Set<ClientConnection>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly refusals: RateLimitedLog;
 
@@ -80,32 +85,70 @@ export class ClientListener {
   private accept(socket: Socket): void {
     const o = this.options;
     const address = socket.remoteAddress ?? 'unknown';
-    const fromAddress = this.perAddress.get(address) ?? 0;
-    const refusal =
-      this.connections.size >= o.clientConnectionsMax
-        ? `${this.connections.size} client connections are open (clientConnectionsMax ${o.clientConnectionsMax})`
-        : fromAddress >= o.clientConnectionsPerAddressMax
-          ? `${fromAddress} client connections from ${address} are open (clientConnectionsPerAddressMax ${o.clientConnectionsPerAddressMax})`
-          : undefined;
+    const refusal = this.makeRoom(address);
     if (refusal !== undefined) {
       this.refusals.warn(`limit ${address}`, `refused a client connection from ${address}: ${refusal}`);
       const message = `connection refused: ${refusal}; retry later or elsewhere`;
       endWithError(socket, { code: 'OVERLOADED', message, definite: true }, 0);
       return;
     }
-    this.perAddress.set(address, fromAddress + 1);
-    const connection = new ClientConnection(socket, o, (reason) => {
-      this.connections.delete(connection);
-      const left = (this.perAddress.get(address) ?? 1) - 1;
-      if (left > 0) this.perAddress.set(address, left);
-      else this.perAddress.delete(address);
-      if (reason && reason !== 'shutting down' && !connection.timedOut)
-        this.refusals.warn(
-          `closed ${address} ${reason}`,
-          `closed client connection ${connection.remote}: ${reason}`,
-        );
+    this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
+    const connection: ClientConnection = new ClientConnection(socket, o, {
+      spoke: () => this.frameless.delete(connection),
+      gone: (reason) => {
+        this.release(connection);
+        if (reason && reason !== 'shutting down' && !connection.closedByServer)
+          this.refusals.warn(
+            `closed ${address} ${reason}`,
+            `closed client connection ${connection.remote}: ${reason}`,
+          );
+      },
     });
     this.connections.add(connection);
+    this.frameless.add(connection);
+  }
+
+  /**
+   * Frees a place for a connection from `address` when a limit is reached, by closing the oldest
+   * connection in the limit's scope that has sent no complete frame; returns why not when none has.
+   */
+  private makeRoom(address: string): string | undefined {
+    const o = this.options;
+    if (this.connections.size >= o.clientConnectionsMax) {
+      const oldest = this.frameless.values().next().value;
+      if (oldest === undefined)
+        return `${this.connections.size} client connections are open (clientConnectionsMax ${o.clientConnectionsMax})`;
+      this.evict(oldest, `clientConnectionsMax ${o.clientConnectionsMax}`);
+    }
+    const fromAddress = this.perAddress.get(address) ?? 0;
+    if (fromAddress >= o.clientConnectionsPerAddressMax) {
+      const oldest = [...this.frameless].find((c) => c.address === address);
+      if (oldest === undefined)
+        return `${fromAddress} client connections from ${address} are open (clientConnectionsPerAddressMax ${o.clientConnectionsPerAddressMax})`;
+      this.evict(oldest, `clientConnectionsPerAddressMax ${o.clientConnectionsPerAddressMax}`);
+    }
+    return undefined;
+  }
+
+  private evict(connection: ClientConnection, limit: string): void {
+    this.refusals.warn(
+      `evict ${connection.address}`,
+      `closed client connection ${connection.remote}: no frame yet and a new connection needed its place (${limit})`,
+    );
+    this.release(connection); // now: its socket may linger a moment before 'close'
+    connection.closeByServer(
+      'OVERLOADED',
+      `connection closed: it sent no frame and a new connection needed its place (${limit})`,
+    );
+  }
+
+  /** Forgets a connection in the counts; idempotent (eviction releases before the socket closes). */
+  private release(connection: ClientConnection): void {
+    if (!this.connections.delete(connection)) return;
+    this.frameless.delete(connection);
+    const left = (this.perAddress.get(connection.address) ?? 1) - 1;
+    if (left > 0) this.perAddress.set(connection.address, left);
+    else this.perAddress.delete(connection.address);
   }
 
   /** Closes connections past their first-frame or idle timeout. */
@@ -117,11 +160,11 @@ export class ClientListener {
       if (c.framed.framesRead === 0 && quietMs >= o.firstFrameTimeoutMs) {
         const reason = `no complete frame within ${o.firstFrameTimeoutMs} ms of connecting (firstFrameTimeoutMs)`;
         this.refusals.warn(`first frame ${c.address}`, `closed client connection ${c.remote}: ${reason}`);
-        c.closeForTimeout(reason);
+        c.closeByServer('UNAVAILABLE', `connection closed: ${reason}`);
       } else if (c.framed.framesRead > 0 && c.inFlight === 0 && quietMs >= o.clientIdleTimeoutMs) {
         const reason = `idle for ${o.clientIdleTimeoutMs} ms with nothing in flight (clientIdleTimeoutMs)`;
         o.logger.debug(`closed client connection ${c.remote}: ${reason}`);
-        c.closeForTimeout(reason);
+        c.closeByServer('UNAVAILABLE', `connection closed: ${reason}`);
       }
     }
   }
@@ -133,13 +176,14 @@ class ClientConnection {
   readonly address: string;
   inFlight = 0;
   lastSentAtMs = 0;
-  timedOut = false;
+  closedByServer = false;
   private writeBlocked = false;
+  private spoke = false;
 
   constructor(
     socket: Socket,
     private readonly options: ClientListenerOptions,
-    onGone: (reason: string | undefined) => void,
+    private readonly events: { spoke(): void; gone(reason: string | undefined): void },
   ) {
     this.address = socket.remoteAddress ?? 'unknown';
     this.remote = `${this.address}:${socket.remotePort}`;
@@ -147,10 +191,14 @@ class ClientConnection {
       onEnvelope: (envelope) => {
         if (envelope.kind !== 'client-request')
           throw new ProtocolViolation(`a ${envelope.kind} frame is not allowed on the client port`);
+        this.firstFrame();
         this.onRequest(envelope.request);
       },
-      onOversized: (frame) => this.onOversized(frame),
-      onClose: onGone,
+      onOversized: (frame) => {
+        this.firstFrame();
+        this.onOversized(frame);
+      },
+      onClose: (reason) => events.gone(reason),
     });
     socket.on('drain', () => {
       this.writeBlocked = false;
@@ -158,14 +206,16 @@ class ClientConnection {
     });
   }
 
-  /** Closed by the listener's sweep: the client may send again on a new connection (UNAVAILABLE, definite). */
-  closeForTimeout(reason: string): void {
-    this.timedOut = true;
-    this.framed.closeWithError({
-      code: 'UNAVAILABLE',
-      message: `connection closed: ${reason}`,
-      definite: true,
-    });
+  /** Closed by the listener (a timeout, an eviction): nothing unread happened, so definite. */
+  closeByServer(code: 'UNAVAILABLE' | 'OVERLOADED', message: string): void {
+    this.closedByServer = true;
+    this.framed.closeWithError({ code, message, definite: true });
+  }
+
+  private firstFrame(): void {
+    if (this.spoke) return;
+    this.spoke = true;
+    this.events.spoke();
   }
 
   /**

@@ -34,17 +34,29 @@ export class ProtocolViolation extends Error {
 
 /** How long a closing connection waits for the other side to read its error frame and hang up. */
 export const CLOSE_LINGER_MS = 1000;
+/** Closing connections allowed to linger at once; past it they close as soon as the frame is written. */
+export const LINGERING_SOCKETS_MAX = 1024;
+let lingering = 0;
 
 /**
  * Sends a connection-error frame and ends the socket. Reading goes on, discarding, so unread input
  * does not make the kernel answer with a reset that could overtake the error frame; a peer that
- * neither reads nor hangs up is destroyed after CLOSE_LINGER_MS.
+ * neither reads nor hangs up is destroyed after CLOSE_LINGER_MS. When LINGERING_SOCKETS_MAX are
+ * already lingering (a flood of refused connections), the socket is destroyed once the frame is
+ * handed to the kernel instead, so a flood cannot hold file descriptors for long.
  */
 export function endWithError(socket: Socket, error: ErrorInfo, requestsRead: number): void {
   socket.removeAllListeners('data');
   socket.on('data', () => undefined);
   socket.on('error', () => undefined);
-  socket.end(encodeFrame(encodeEnvelope({ kind: 'connection-error', error, requestsRead })));
+  const frame = encodeFrame(encodeEnvelope({ kind: 'connection-error', error, requestsRead }));
+  if (lingering >= LINGERING_SOCKETS_MAX) {
+    socket.end(frame, () => socket.destroy());
+    return;
+  }
+  lingering++;
+  socket.once('close', () => lingering--);
+  socket.end(frame);
   setTimeout(() => socket.destroy(), CLOSE_LINGER_MS).unref();
 }
 
