@@ -145,15 +145,18 @@ export function splitHostPort(text: string, context = text): { host: string; por
 }
 
 /**
- * The default cluster id: a hash of the membership (every member's id, client and peer address, in
- * id order), so two clusters that merely share node ids (n1, n2, n3 on other ports) differ, and a
- * node started with another member list is refused by the peers. `--cluster-id` overrides it
- * (for members that reach one another under different addresses, e.g. behind NAT).
+ * The default cluster id: a hash of every member's id and client address, in id order. Two
+ * clusters that merely share node ids (n1, n2, n3 on other ports) differ, and a node started with
+ * another member list is refused by the peers; the order of the members does not matter. Peer
+ * addresses are left out on purpose: they may differ from node to node for the same cluster (the
+ * lab's local runtime gives each node its own proxy address for every peer, and NAT does the
+ * same), while client addresses are what clients and `status` use, the same everywhere.
+ * `--cluster-id` overrides it.
  */
 export function clusterIdOf(members: readonly MemberAddress[]): string {
   const canonical = [...members]
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    .map((m) => `${m.id}=${clientAddress(m)}/${peerAddress(m)}`)
+    .map((m) => `${m.id}=${clientAddress(m)}`)
     .join(',');
   return `c-${createHash('sha256').update(canonical).digest('hex').slice(0, 16)}`;
 }

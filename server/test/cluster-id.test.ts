@@ -1,5 +1,6 @@
-// The default cluster id is a hash of the whole membership, so clusters that share node ids but
-// not addresses differ, and the order members are listed in does not matter.
+// The default cluster id is a hash of the members' ids and client addresses, so clusters that share
+// node ids but not addresses differ, the order members are listed in does not matter, and peer
+// addresses (which differ per node when peers are reached through proxies) do not count.
 import { describe, expect, it } from 'vitest';
 import { clusterIdOf, parseClusterId, parseClusterSpec } from '../config.js';
 
@@ -12,12 +13,19 @@ describe('clusterIdOf', () => {
     expect(clusterIdOf(a)).toMatch(/^c-[0-9a-f]{16}$/);
   });
 
-  it('differs for the same node ids on other ports, and for one member more or less', () => {
+  it('differs for the same node ids on other client ports, and for one member more or less', () => {
     const otherPorts = parseClusterSpec(
-      'n1=127.0.0.1:8001/8002,n2=127.0.0.1:7003/7004,n3=127.0.0.1:7005/7006',
+      'n1=127.0.0.1:8001/7002,n2=127.0.0.1:7003/7004,n3=127.0.0.1:7005/7006',
     );
     expect(clusterIdOf(otherPorts)).not.toBe(clusterIdOf(a));
     expect(clusterIdOf(a.slice(0, 2))).not.toBe(clusterIdOf(a));
+  });
+
+  it('is the same when only peer addresses differ (each node of a lab run dials its peers through its own proxies)', () => {
+    const viaProxies = parseClusterSpec(
+      'n1=127.0.0.1:7001/9101,n2=127.0.0.1:7003/9102,n3=127.0.0.1:7005/9103',
+    );
+    expect(clusterIdOf(viaProxies)).toBe(clusterIdOf(a));
   });
 
   it('accepts a plain explicit id and refuses an empty or odd one', () => {
