@@ -26,8 +26,10 @@ export interface ServerLimits {
   readonly clientConnectionsPerAddressMax: number;
   /** A client connection with nothing in flight and no frame for this long is closed. */
   readonly clientIdleTimeoutMs: number;
-  /** A client connection that sends no complete frame this long after connecting is closed. */
+  /** A client connection that sends no complete frame this long after connecting is closed (and a peer connection without a hello). */
   readonly firstFrameTimeoutMs: number;
+  /** Inbound connections on the peer port open at once; more are refused. */
+  readonly peerConnectionsInboundMax: number;
   /** Encoded messages queued for one peer; full means drop and count (Raft tolerates loss). */
   readonly sendQueueMessagesMax: number;
   /** Bytes queued for one peer. */
@@ -44,6 +46,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   clientConnectionsPerAddressMax: 1024,
   clientIdleTimeoutMs: 5 * 60_000,
   firstFrameTimeoutMs: 10_000,
+  peerConnectionsInboundMax: 256,
   sendQueueMessagesMax: 4096,
   sendQueueBytesMax: 64 * 1024 * 1024,
   inboxMessagesMax: 16_384,

@@ -124,6 +124,8 @@ async function startOnWal(
     listenHost: options.listenHost ?? self.peerHost,
     listenPort: self.peerPort,
     frameSizeBytesMax: limits.frameSizeBytesMax,
+    peerConnectionsInboundMax: limits.peerConnectionsInboundMax,
+    helloTimeoutMs: limits.firstFrameTimeoutMs,
     sendQueueMessagesMax: limits.sendQueueMessagesMax,
     sendQueueBytesMax: limits.sendQueueBytesMax,
     logger,

@@ -10,7 +10,7 @@ import { encodeEnvelope, type Envelope } from '../../proto/codec.js';
 import type { Message } from '../raft/types.js';
 import type { MemberAddress } from '../config.js';
 import type { Logger } from '../log.js';
-import { FramedSocket, ProtocolViolation } from './framed-socket.js';
+import { endWithError, FramedSocket, ProtocolViolation } from './framed-socket.js';
 import { PeerLink } from './peer-link.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 
@@ -26,6 +26,10 @@ export interface PeerTransportOptions {
   readonly listenHost: string;
   readonly listenPort: number;
   readonly frameSizeBytesMax: number;
+  /** Inbound peer connections open at once (members reconnect; strays must not pile up). */
+  readonly peerConnectionsInboundMax: number;
+  /** An inbound connection without a valid peer-hello this long after connecting is closed. */
+  readonly helloTimeoutMs: number;
   readonly sendQueueMessagesMax: number;
   readonly sendQueueBytesMax: number;
   readonly logger: Logger;
@@ -101,22 +105,38 @@ export class PeerTransport {
   }
 
   private accept(socket: Socket): void {
-    const log = this.options.logger;
+    const o = this.options;
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    if (this.inbound.size >= o.peerConnectionsInboundMax) {
+      const reason = `${this.inbound.size} inbound peer connections are open (peerConnectionsInboundMax ${o.peerConnectionsInboundMax})`;
+      this.refusals.warn('inbound limit', `refused a peer connection from ${remote}: ${reason}`);
+      endWithError(
+        socket,
+        { code: 'OVERLOADED', message: `connection refused: ${reason}`, definite: true },
+        0,
+      );
+      return;
+    }
     let peer: string | undefined;
-    const framed: FramedSocket = new FramedSocket(socket, this.options, {
+    const framed: FramedSocket = new FramedSocket(socket, o, {
       onEnvelope: (envelope) => {
         peer = this.checkEnvelope(envelope, peer);
-        if (envelope.kind === 'raft' && !this.options.deliver(envelope.message)) this.pause(framed);
+        if (envelope.kind === 'raft' && !o.deliver(envelope.message)) this.pause(framed);
       },
       onClose: (reason) => {
+        clearTimeout(helloTimer);
         this.inbound.delete(framed);
-        if (peer !== undefined) this.options.onPeerLost?.(peer);
+        if (peer !== undefined) o.onPeerLost?.(peer);
         if (reason && reason !== 'shutting down')
           this.refusals.warn(reason, `closed peer connection from ${peer ?? remote}: ${reason}`);
-        else log.debug(`peer connection from ${peer ?? remote} closed`);
+        else o.logger.debug(`peer connection from ${peer ?? remote} closed`);
       },
     });
+    const helloTimer = setTimeout(() => {
+      if (peer !== undefined) return;
+      const message = `no peer-hello within ${o.helloTimeoutMs} ms of connecting`;
+      framed.closeWithError({ code: 'UNAVAILABLE', message, definite: true });
+    }, o.helloTimeoutMs).unref();
     this.inbound.add(framed);
   }
 
