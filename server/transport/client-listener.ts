@@ -122,7 +122,7 @@ export class ClientListener {
     }
     const fromAddress = this.perAddress.get(address) ?? 0;
     if (fromAddress >= o.clientConnectionsPerAddressMax) {
-      const oldest = [...this.frameless].find((c) => c.address === address);
+      const oldest = oldestFrom(this.frameless, address);
       if (oldest === undefined)
         return `${fromAddress} client connections from ${address} are open (clientConnectionsPerAddressMax ${o.clientConnectionsPerAddressMax})`;
       this.evict(oldest, `clientConnectionsPerAddressMax ${o.clientConnectionsPerAddressMax}`);
@@ -156,6 +156,7 @@ export class ClientListener {
     const o = this.options;
     const nowMs = performance.now();
     for (const c of this.connections) {
+      if (c.framed.isClosed) continue; // closing already (lingering for its error frame)
       const quietMs = nowMs - Math.max(c.framed.lastFrameAtMs, c.lastSentAtMs);
       if (c.framed.framesRead === 0 && quietMs >= o.firstFrameTimeoutMs) {
         const reason = `no complete frame within ${o.firstFrameTimeoutMs} ms of connecting (firstFrameTimeoutMs)`;
@@ -168,6 +169,11 @@ export class ClientListener {
       }
     }
   }
+}
+
+function oldestFrom(frameless: ReadonlySet<ClientConnection>, address: string): ClientConnection | undefined {
+  for (const c of frameless) if (c.address === address) return c;
+  return undefined;
 }
 
 class ClientConnection {
