@@ -121,9 +121,16 @@ async function status(c: RaftlabClient): Promise<Output> {
   const leaders = [
     ...new Set(reachable.filter((r) => r.status!.role === 'leader').map((r) => r.status!.nodeId)),
   ];
-  const human = `${statusTable(reports)}\nleader: ${leaders.join(', ') || '(none)'}`;
+  // A leader that did not answer here (down, or refusing this connection) may still be known to
+  // its followers: say so rather than "(none)".
+  const reported = [...new Set(reachable.map((r) => r.status!.leaderId).filter((id) => id !== ''))];
+  const heard = leaders.length === 0 && reported.length === 1 ? reported[0] : undefined;
+  const leaderLine =
+    leaders.join(', ') || (heard ? `${heard} (as its followers report; it did not answer here)` : '(none)');
+  const human = `${statusTable(reports)}\nleader: ${leaderLine}`;
   const json = {
     leader: leaders[0] ?? null,
+    ...(heard ? { reportedLeader: heard } : {}),
     nodes: reports.map((r) =>
       r.status ? { endpoint: r.endpoint, ...r.status } : { endpoint: r.endpoint, error: r.error?.message },
     ),
