@@ -47,8 +47,6 @@ export class PeerLink {
   private readonly refusals: RateLimitedLog;
   droppedMessages = 0;
   sentMessages = 0;
-  /** Connections that ended within reconnectDelayMsMax of being made (refused or unstable). */
-  shortConnections = 0;
 
   constructor(private readonly options: PeerLinkOptions) {
     this.reconnectDelayMs = options.reconnectDelayMsMin;
@@ -169,7 +167,7 @@ export class PeerLink {
     if (lastedMs >= o.reconnectDelayMsMax) {
       this.reconnectDelayMs = o.reconnectDelayMsMin;
       this.refused = false;
-    } else if (wasConnected) this.shortConnections++;
+    }
     socket.destroy();
     this.socket = undefined;
     this.clearQueue();
