@@ -2,7 +2,7 @@
 // redirects, a retried write applied once thanks to the session, and every error classified as
 // definite (it did not happen) or indeterminate (it may have happened).
 import { createServer, type Server, type Socket } from 'node:net';
-import { encodeEnvelope } from '../../proto/codec.js';
+import { decodeEnvelope, encodeEnvelope } from '../../proto/codec.js';
 import { FrameDecoder, encodeFrame } from '../../proto/framing.js';
 import { Connection } from '../connection.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -156,30 +156,46 @@ describe('error classification', () => {
   });
 });
 
-/** A server that reads `readBeforeRefusing` requests without answering, then closes with an error frame. */
+/**
+ * A server that reads `readBeforeRefusing` requests without answering, then closes with an error
+ * frame; from connection number `refusedConnections + 1` on, it answers every request as a get
+ * that found "served".
+ */
 async function refusingServer(
   readBeforeRefusing: number,
   code: 'TOO_LARGE' | 'OVERLOADED',
+  refusedConnections = Infinity,
 ): Promise<{ server: Server; endpoint: string; connections: () => number }> {
   let connections = 0;
   const server = createServer((socket: Socket) => {
-    connections++;
+    const serve = ++connections > refusedConnections;
     const decoder = new FrameDecoder(1 << 20);
     let read = 0;
     const refuse = (): void => {
       const error = { code, message: `refused by the fake (${code})`, definite: true };
       socket.end(encodeFrame(encodeEnvelope({ kind: 'connection-error', error, requestsRead: read })));
     };
-    if (readBeforeRefusing === 0) return refuse();
-    socket.on('data', (chunk) => {
-      for (const _ of decoder.push(chunk)) if (++read === readBeforeRefusing) return refuse();
-    });
     socket.on('error', () => undefined);
+    if (!serve && readBeforeRefusing === 0) return refuse();
+    socket.on('data', (chunk) => {
+      for (const frame of decoder.push(chunk)) {
+        if (serve) answer(socket, frame);
+        else if (++read === readBeforeRefusing) return refuse();
+      }
+    });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return { server, endpoint: `127.0.0.1:${port}`, connections: () => connections };
+}
+
+function answer(socket: Socket, frame: Uint8Array): void {
+  const envelope = decodeEnvelope(frame);
+  if (envelope.kind !== 'client-request') return;
+  const result = { type: 'get' as const, found: true, value: new TextEncoder().encode('served') };
+  const response = { requestId: envelope.request.requestId, result };
+  socket.write(encodeFrame(encodeEnvelope({ kind: 'client-response', response })));
 }
 
 describe('refusals and limits', () => {
@@ -212,15 +228,36 @@ describe('refusals and limits', () => {
     expect(outcomes[2]!.message).toMatch(/not read: .*refused by the fake/);
   });
 
-  it('retries a connection refused as OVERLOADED elsewhere and reports it definite with the reason', async () => {
+  it('takes a refused connection (OVERLOADED, nothing read) as definite for every request sent on it', async () => {
     const fake = await refusingServer(0, 'OVERLOADED');
-    const c = createClient({ endpoints: [fake.endpoint], operationTimeoutMs: 300, retryDelayMsMin: 20 });
-    const error = await failure(c.get('k'));
-    c.close();
+    const connection = new Connection(fake.endpoint, 1000, 1 << 20);
+    const outcomes = await Promise.all(
+      [1, 2].map((i) =>
+        connection.request(put(i), 5000).then(
+          () => undefined,
+          (e: RaftlabError) => e,
+        ),
+      ),
+    );
+    connection.close();
     fake.server.close();
-    expect([error.code, error.definite]).toEqual(['OVERLOADED', true]);
-    expect(error.message).toMatch(/refused by the fake/);
-    expect(fake.connections()).toBeGreaterThan(1); // retried: OVERLOADED is not final
+    expect(outcomes.map((e) => [e?.code, e?.definite])).toEqual([
+      ['OVERLOADED', true],
+      ['UNAVAILABLE', true],
+    ]);
+    expect(outcomes[0]!.message).toMatch(/refused by the fake/);
+  });
+
+  it('retries after an OVERLOADED refusal (it is not final) and succeeds once the server takes it', async () => {
+    const fake = await refusingServer(0, 'OVERLOADED', 2);
+    const c = createClient({ endpoints: [fake.endpoint], operationTimeoutMs: 10_000, retryDelayMsMin: 20 });
+    try {
+      expect(await c.get('k')).toBe('served');
+    } finally {
+      c.close();
+      fake.server.close();
+    }
+    expect(fake.connections()).toBe(3);
   });
 
   it('fails a request over its frameSizeBytesMax with TOO_LARGE (definite) without connecting', async () => {

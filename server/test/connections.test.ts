@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FrameDecoder, encodeFrame } from '../../proto/framing.js';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from '../../proto/codec.js';
 import { createClient, RaftlabError, type RaftlabClient } from '../../client/index.js';
+import { Connection } from '../../client/connection.js';
 import { freePorts } from '../free-ports.js';
 import { labBinary, type LocalCluster } from '../local-cluster.js';
 import { removeTestCluster, startTestCluster, testClient, waitForLeader } from './helpers.js';
@@ -128,9 +129,11 @@ describe('client connection limits and timeouts', () => {
     );
     expect(refused.connectionError()?.requestsRead).toBe(0);
 
-    const newcomer = createClient({ endpoints: cluster!.endpoints, operationTimeoutMs: 300 });
+    // One attempt of the client library (an operation would retry until its deadline).
+    const newcomer = new Connection(cluster!.endpoints[0]!, 1000, 1 << 20);
     try {
-      const error = await failure(newcomer.put('k', 'newcomer'));
+      const status = { clientId: 0, sequence: 0, ackedSequence: 0, op: { type: 'status' as const } };
+      const error = await failure(newcomer.request(status, 5000));
       expect([error.code, error.definite]).toEqual(['OVERLOADED', true]);
       expect(error.message).toMatch(/clientConnectionsMax 4/);
     } finally {
