@@ -13,7 +13,7 @@ import {
   type ClientOp,
   type ClientResponse,
 } from '../proto/codec.js';
-import { RaftlabError, type ErrorInfo } from '../proto/errors.js';
+import { RaftlabError, type ErrorInfo } from '../shared/errors.js';
 
 interface Waiter {
   resolve(response: ClientResponse): void;

@@ -11,9 +11,9 @@ import {
   parseClusterSpec,
   type MemberAddress,
   type ServerLimits,
-} from '../../server/config.js';
-import { parseLogFormat, parseLogLevel } from '../../server/log.js';
-import { parseUnsafe } from '../../server/raft/unsafe.js';
+} from '../../shared/config.js';
+import { parseLogFormat, parseLogLevel } from '../../shared/log.js';
+import { parseServerUnsafe } from '../../server/raft/unsafe.js';
 import { EXIT_BAD_ARGUMENTS, EXIT_LAB_FAILED } from '../exit-codes.js';
 
 interface ServerFlags {
@@ -135,7 +135,7 @@ function connectionLimits(flags: ServerFlags): Partial<ServerLimits> {
 
 /** Checks the names now, so a typo is a bad argument (254), not a failed start. */
 function validUnsafe(list: string): string {
-  parseUnsafe(list);
+  parseServerUnsafe(list);
   return list;
 }
 

@@ -8,7 +8,7 @@ import { Connection } from '../connection.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, RaftlabError, type RaftlabClient } from '../index.js';
 import type { LocalCluster } from '../../server/local-cluster.js';
-import { freePort, freePorts } from '../../server/free-ports.js';
+import { freePort, freePorts } from '../../shared/free-ports.js';
 import { removeTestCluster, startTestCluster, testClient, waitForLeader } from '../../server/test/helpers.js';
 
 async function failure(promise: Promise<unknown>): Promise<RaftlabError> {

@@ -2,7 +2,7 @@
 // node ids but not addresses differ, the order members are listed in does not matter, and peer
 // addresses (which differ per node when peers are reached through proxies) do not count.
 import { describe, expect, it } from 'vitest';
-import { clusterIdOf, parseClusterId, parseClusterSpec } from '../config.js';
+import { clusterIdOf, parseClusterId, parseClusterSpec } from '../../shared/config.js';
 
 describe('clusterIdOf', () => {
   const a = parseClusterSpec('n1=127.0.0.1:7001/7002,n2=127.0.0.1:7003/7004,n3=127.0.0.1:7005/7006');

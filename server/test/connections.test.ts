@@ -12,7 +12,7 @@ import { FrameDecoder, encodeFrame } from '../../proto/framing.js';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from '../../proto/codec.js';
 import { createClient, RaftlabError, type RaftlabClient } from '../../client/index.js';
 import { Connection } from '../../client/connection.js';
-import { freePorts } from '../free-ports.js';
+import { freePorts } from '../../shared/free-ports.js';
 import { labBinary, type LocalCluster } from '../local-cluster.js';
 import { removeTestCluster, startTestCluster, testClient, waitForLeader } from './helpers.js';
 

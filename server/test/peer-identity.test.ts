@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RaftlabClient } from '../../client/index.js';
-import { freePorts } from '../free-ports.js';
+import { freePorts } from '../../shared/free-ports.js';
 import { labBinary, type LocalCluster } from '../local-cluster.js';
 import {
   FAST_TIMEOUTS,

@@ -5,8 +5,8 @@ import { connect, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FrameDecoder, encodeFrame } from '../../proto/framing.js';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from '../../proto/codec.js';
-import { freePorts } from '../free-ports.js';
-import { createLogger } from '../log.js';
+import { freePorts } from '../../shared/free-ports.js';
+import { createLogger } from '../../shared/log.js';
 import { PeerTransport } from '../transport/peer-transport.js';
 
 const HELLO_TIMEOUT_MS = 300;

@@ -11,7 +11,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { peekRequestId, type ClientRequest, type ClientResponse } from '../../proto/codec.js';
 import type { OversizedFrame } from '../../proto/framing.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../shared/log.js';
 import { endWithError, FramedSocket, ProtocolViolation } from './framed-socket.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 

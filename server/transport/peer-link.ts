@@ -8,7 +8,7 @@
 import { connect, type Socket } from 'node:net';
 import { FrameDecoder, FrameError, encodeFrame } from '../../proto/framing.js';
 import { CodecError, decodeEnvelope, encodeEnvelope } from '../../proto/codec.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../shared/log.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 
 /** A refusal by the same peer is logged at most once per this interval. */

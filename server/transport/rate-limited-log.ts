@@ -2,7 +2,7 @@
 // of connections over the limit) must not flood the log: the first line for a key is written, later
 // ones within `intervalMs` are counted, and the next line written for that key says how many were
 // suppressed. Keys are bounded (keysMax): past it the oldest key is forgotten.
-import type { LogFields, Logger } from '../log.js';
+import type { LogFields, Logger } from '../../shared/log.js';
 
 export class RateLimitedLog {
   private readonly lastWriteMs = new Map<string, { atMs: number; suppressed: number }>();
