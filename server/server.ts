@@ -16,7 +16,13 @@ import {
   type StartDecision,
   type Wal,
 } from './storage/index.js';
-import { clientAddress, DEFAULT_LIMITS, peerAddress, type ServerOptions } from '../shared/config.js';
+import {
+  clientAddress,
+  clusterIdOf,
+  DEFAULT_LIMITS,
+  peerAddress,
+  type ServerOptions,
+} from '../shared/config.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { Driver } from './driver/driver.js';
 import { buildNodeConfig } from './node/config.js';
@@ -62,8 +68,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 }
 
-/** The id the peer transport checks: the sorted member ids. */
-function clusterIdOf(options: ServerOptions): string {
+/**
+ * The cluster a data directory belongs to, as its MEMBER file records it: the sorted member ids
+ * (not the peer hello's cluster id, which hashes client addresses too, so that moving a node to
+ * another port does not make its own data directory look foreign).
+ */
+function memberIdsOf(options: ServerOptions): string {
   return options.members
     .map((m) => m.id)
     .sort()
@@ -79,7 +89,7 @@ async function checkDataDir(
   wal: Wal,
   unsafe: ReturnType<typeof parseUnsafe>,
 ): Promise<StartDecision> {
-  const identity = { node: options.id, cluster: clusterIdOf(options) };
+  const identity = { node: options.id, cluster: memberIdsOf(options) };
   const { hardState, entries } = wal.state;
   const decision = decideStart({
     dir: options.dataDir,
@@ -110,7 +120,13 @@ async function startOnWal(
     logger.info(
       `${options.id} restarted: replayed ${entries.length} entries, term ${hardState.term}, commit ${hardState.commit}`,
     );
-  logger.info(`${options.id} starting`, { seed, tickMs: options.tickMs, dataDir: options.dataDir });
+  const clusterId = options.clusterId ?? clusterIdOf(options.members);
+  logger.info(`${options.id} starting`, {
+    seed,
+    tickMs: options.tickMs,
+    dataDir: options.dataDir,
+    clusterId,
+  });
   const config = buildNodeConfig({
     id: options.id,
     voters: options.members.map((m) => m.id),
@@ -148,10 +164,13 @@ async function startOnWal(
   const transport = new PeerTransport({
     selfId: options.id,
     members: options.members,
-    clusterId: clusterIdOf(options),
+    clusterId,
+    selfClientAddress: clientAddress(self),
     listenHost: options.listenHost ?? self.peerHost,
     listenPort: self.peerPort,
     frameSizeBytesMax: limits.frameSizeBytesMax,
+    peerConnectionsInboundMax: limits.peerConnectionsInboundMax,
+    helloTimeoutMs: limits.firstFrameTimeoutMs,
     sendQueueMessagesMax: limits.sendQueueMessagesMax,
     sendQueueBytesMax: limits.sendQueueBytesMax,
     logger,
@@ -184,8 +203,12 @@ async function startOnWal(
     listenHost: options.listenHost ?? self.clientHost,
     listenPort: self.clientPort,
     frameSizeBytesMax: limits.frameSizeBytesMax,
+    oversizedFrameSkipBytesMax: limits.oversizedFrameSkipBytesMax,
     requestsInFlightPerConnectionMax: limits.requestsInFlightPerConnectionMax,
     clientConnectionsMax: limits.clientConnectionsMax,
+    clientConnectionsPerAddressMax: limits.clientConnectionsPerAddressMax,
+    clientIdleTimeoutMs: limits.clientIdleTimeoutMs,
+    firstFrameTimeoutMs: limits.firstFrameTimeoutMs,
     logger,
     handle: (request, reply) => handleClientRequest(driver, status, request, reply),
     busy: () => driver.inbox.full,
