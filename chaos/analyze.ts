@@ -14,7 +14,8 @@ import {
   resolveRunDir,
   writeResults,
 } from './store.js';
-import { finishResults, summaryLines } from './verdict.js';
+import { historyFigures } from './results.js';
+import { exitVerdictOf, finishResults, summaryLines } from './verdict.js';
 
 export interface AnalyzeOptions {
   target: string | undefined;
@@ -26,7 +27,7 @@ export async function analyzeRun(
   options: AnalyzeOptions,
   deps: Pick<LabDeps, 'check' | 'writeCounterexampleViews' | 'writeReport'>,
   log: LabLog,
-): Promise<{ runDir: string; verdict: RunVerdict }> {
+): Promise<{ runDir: string; /** What the exit code follows (exitVerdictOf). */ verdict: RunVerdict }> {
   const runDir = resolveRunDir(options.target, options.store);
   if (!existsSync(join(runDir, RESULTS_FILE)))
     throw new Error(`${runDir} has a history but no ${RESULTS_FILE}; it is not a lab run folder`);
@@ -35,10 +36,14 @@ export async function analyzeRun(
   log.say(`analyzing ${runDir} (${results.name}, seed ${results.seed}, ${events.length} events)`);
   // Old views may belong to keys that are no longer illegal (a newer checker); start afresh.
   rmSync(join(runDir, COUNTEREXAMPLE_DIR), { recursive: true, force: true });
-  const finishedAt = results.finishedAt;
+  // No finish time: the lab died mid-run (SIGKILL, a crash), so what it recorded is partial. The
+  // run's own start and finish times stay as recorded; analysing is not running.
+  if (results.finishedAt === null) {
+    results.partial = true;
+    results.error ??= 'the lab stopped before the run finished (no finish time was recorded)';
+  }
+  Object.assign(results, historyFigures(events));
   await finishResults(results, events, runDir, deps, log, options.checkTimeLimitMs);
-  // The run's own end time stays; an interrupted run stays marked by its recorded error.
-  results.finishedAt = finishedAt ?? results.finishedAt;
   writeResults(runDir, results);
   if (deps.writeReport !== undefined) {
     try {
@@ -48,5 +53,5 @@ export async function analyzeRun(
     }
   }
   for (const line of summaryLines(results, runDir)) log.say(line);
-  return { runDir, verdict: results.verdict };
+  return { runDir, verdict: exitVerdictOf(results) };
 }

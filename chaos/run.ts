@@ -19,6 +19,7 @@ import type { RunResults, RunVerdict } from './results-types.js';
 import type { Runtime } from './runtime/types.js';
 import { sleep } from './sleep.js';
 import { createRunDir, HISTORY_FILE, LAB_LOG_FILE, NODE_LOG_DIR, writeResults } from './store.js';
+import { historyFigures } from './results.js';
 import { finishResults, summaryLines } from './verdict.js';
 import { finalReads } from './workload/final-reads.js';
 import { Workload } from './workload/workload.js';
@@ -58,31 +59,58 @@ export class LabRun {
     writeResults(this.runDir, this.results);
   }
 
-  /** Runs the test; resolves with the stored results (verdict incomplete when interrupted or failed). */
+  /**
+   * Runs the test; resolves with the stored results. A run that did not finish (Ctrl-C, or the lab
+   * failed) is marked partial and its history so far is checked all the same.
+   */
   async execute(interrupt: AbortSignal): Promise<RunOutcome> {
     try {
       await this.startCluster(interrupt);
       const completed = await this.exercise(interrupt);
       await this.collectAndTeardown();
       if (!completed) throw new InterruptedError('interrupted; faults healed and the cluster torn down');
+    } catch (error) {
+      await this.cleanupAfterError(error);
+    } finally {
+      this.writer.close();
+    }
+    await this.check();
+    this.results.finishedAt = new Date().toISOString();
+    writeResults(this.runDir, this.results);
+    await this.report();
+    for (const line of summaryLines(this.results, this.runDir)) this.log.say(line);
+    this.log.detach();
+    return { runDir: this.runDir, verdict: this.results.verdict, results: this.results };
+  }
+
+  /**
+   * The check, of the whole history or of what a partial run recorded: a violation in part of a
+   * history is one in the whole run, so even an interrupted run's verdict means something (stated
+   * as partial). With no operation recorded there is nothing to check: incomplete.
+   */
+  private async check(): Promise<void> {
+    const events = this.recorder.events;
+    Object.assign(this.results, historyFigures(events));
+    if (this.results.partial === true) {
+      // Counted before the check, so a second Ctrl-C during it still leaves the counts on disk.
+      this.results.finishedAt = new Date().toISOString();
+      writeResults(this.runDir, this.results);
+      if (!events.some((event) => event.type === 'invoke')) return;
+    }
+    try {
       await finishResults(
         this.results,
-        this.recorder.events,
+        events,
         this.runDir,
         this.deps,
         this.log,
         this.options.checkTimeLimitMs,
       );
     } catch (error) {
-      await this.cleanupAfterError(error);
-    } finally {
-      this.writer.close();
+      this.log.say(`lab run: the check failed: ${(error as Error).stack ?? String(error)}`);
+      this.results.verdict = 'incomplete';
+      this.results.error = `the check failed: ${(error as Error).message}`;
     }
-    writeResults(this.runDir, this.results);
-    await this.report();
-    for (const line of summaryLines(this.results, this.runDir)) this.log.say(line);
-    this.log.detach();
-    return { runDir: this.runDir, verdict: this.results.verdict, results: this.results };
   }
 
   /** For a second Ctrl-C: tear down now, whatever is running. */
@@ -256,7 +284,7 @@ export class LabRun {
       this.log.say(`teardown failed: ${(teardownError as Error).message}`),
     );
     this.results.verdict = 'incomplete';
-    this.results.finishedAt = new Date().toISOString();
+    this.results.partial = true;
     this.results.error = interrupted ? (error as Error).message : String((error as Error).message ?? error);
   }
 

@@ -1,5 +1,5 @@
-// From a finished history to results.json's verdict: check it, write the counterexample views
-// of failing keys, and fill in the figures. Shared by `lab run` and `lab analyze`.
+// From a history to results.json's verdict: check it and write the counterexample views of failing
+// keys (the caller fills in the figures first). Shared by `lab run` and `lab analyze`.
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { CheckResult } from '../checker/check.js';
@@ -8,11 +8,18 @@ import type { LabDeps } from './lab-deps.js';
 import type { LabLog } from './lab-log.js';
 import type { KeyVerdict, RunResults, RunVerdict } from './results-types.js';
 import { counterexampleFileName } from '../checker/view/index.js';
-import { historyFigures } from './results.js';
 import { COUNTEREXAMPLE_DIR } from './store.js';
 
 export function runVerdictOf(verdict: CheckResult['verdict']): RunVerdict {
   return verdict === 'ok' ? 'valid' : verdict === 'illegal' ? 'invalid' : 'unknown';
+}
+
+/**
+ * The verdict the exit code follows: a partial run did not finish (exit as incomplete) unless what it
+ * recorded already broke linearizability, which no later event can mend.
+ */
+export function exitVerdictOf(results: Pick<RunResults, 'verdict' | 'partial'>): RunVerdict {
+  return results.partial === true && results.verdict !== 'invalid' ? 'incomplete' : results.verdict;
 }
 
 export async function finishResults(
@@ -23,8 +30,9 @@ export async function finishResults(
   log: LabLog,
   checkTimeLimitMs: number,
 ): Promise<void> {
-  Object.assign(results, historyFigures(events));
-  log.say(`checking ${events.length} events for linearizability...`);
+  log.say(
+    `checking ${events.length} events for linearizability${results.partial === true ? ' (a partial history)' : ''}...`,
+  );
   const check = await deps.check(events, { timeLimitMs: checkTimeLimitMs });
   const viewDir = join(runDir, COUNTEREXAMPLE_DIR);
   if (check.verdict !== 'ok') mkdirSync(viewDir, { recursive: true });
@@ -35,8 +43,8 @@ export async function finishResults(
     keys: keyVerdicts(check, views),
   };
   results.verdict = runVerdictOf(check.verdict);
-  results.finishedAt = new Date().toISOString();
-  delete results.error;
+  // A partial run keeps the reason it did not finish.
+  if (results.partial !== true) delete results.error;
 }
 
 /** Each illegal key's view is the file whose name carries the key. */
@@ -72,7 +80,9 @@ export function summaryLines(results: RunResults, runDir: string): string[] {
       lines.push(
         `  key ${key.key} is not linearizable${key.view !== undefined ? `: ${join(runDir, key.view)}` : ''}`,
       );
-    lines.push(`verdict: ${results.verdict.toUpperCase()}`);
+    const partial =
+      results.partial === true ? ` of a partial history (${results.error ?? 'the run did not finish'})` : '';
+    lines.push(`verdict: ${results.verdict.toUpperCase()}${partial}`);
   }
   lines.push(`seed: ${results.seed}`, `run folder: ${runDir}`);
   return lines;

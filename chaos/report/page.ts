@@ -12,7 +12,7 @@ import {
   verdictBadge,
 } from './format.js';
 import type { NodeLogSummary } from './node-logs.js';
-import { displayVerdict, type RunData } from './run.js';
+import { displayVerdict, partialNote, type RunData } from './run.js';
 import type { ViolationWindow } from './violation.js';
 
 export interface ReportModel {
@@ -68,7 +68,12 @@ function header(model: ReportModel): string {
     : [['results.json', model.run.resultsProblem ?? 'missing']];
   const options: [string, string][] = r ? [['options', formatOptions(r.options)]] : [];
   const replay = r ? `<p>Replay this run:</p><pre>${esc(r.replayCommand)}</pre>` : '';
-  const error = r?.error ? `<p class="failing">The lab failed: ${esc(r.error)}</p>` : '';
+  const partial = partialNote(r);
+  const error = partial
+    ? `<p class="failing">The verdict is ${esc(partial)}.</p>`
+    : r?.error
+      ? `<p class="failing">The lab failed: ${esc(r.error)}</p>`
+      : '';
   return `<h1>${esc(model.title)} ${verdictBadge(verdict)}</h1>${error}
 <table class="meta">${[...rows, ...options].map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join('')}</table>${replay}`;
 }

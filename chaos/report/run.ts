@@ -78,10 +78,17 @@ export async function loadRun(dir: string): Promise<RunData> {
 /**
  * The run's verdict as displayed. The lab writes results.json (verdict incomplete, finishedAt null)
  * when a run starts, so a folder without it is not a lab run in progress (e.g. a simulator
- * history): unknown, with the reason shown next to it.
+ * history): unknown, with the reason shown next to it. A partial run (interrupted, or a dead lab's
+ * run checked by `lab analyze`) shows the verdict of what it recorded; partialNote says so.
  */
 export function displayVerdict(results: RunResults | null): RunResults['verdict'] {
   if (results === null) return 'unknown';
-  if (results.finishedAt === null) return 'incomplete';
+  if (results.finishedAt === null && results.partial !== true) return 'incomplete';
   return results.verdict;
+}
+
+/** "of a partial history (why)" for a run that did not finish, else ''. */
+export function partialNote(results: RunResults | null): string {
+  if (results?.partial !== true || results.verdict === 'incomplete') return '';
+  return `of a partial history (${results.error ?? 'the run did not finish'})`;
 }
