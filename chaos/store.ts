@@ -13,6 +13,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { parseHistoryTolerant } from './report/history-file.js';
+import { historyFigures } from './results.js';
 import type { RunResults } from './results-types.js';
 
 export const RESULTS_FILE = 'results.json';
@@ -68,6 +70,33 @@ export function readResults(runDir: string): RunResults {
   } catch (error) {
     throw new Error(`cannot read ${path}: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/**
+ * What `lab down` records in the run folder of a lab that died mid-run: the node logs it saved, the
+ * figures of the history so far, and that the run is partial and why, so `lab show` and `lab serve`
+ * show what happened and `lab analyze` checks it. A run that finished, or a folder without
+ * results.json, is left alone (returns false).
+ */
+export function recordAbandonedRun(
+  runDir: string,
+  nodeLogs: Record<string, string>,
+  reason: string,
+): boolean {
+  if (!existsSync(join(runDir, RESULTS_FILE))) return false;
+  const results = readResults(runDir);
+  if (results.finishedAt !== null) return false;
+  // Tolerant: a lab killed in the middle of a write leaves a torn last line.
+  const historyPath = join(runDir, HISTORY_FILE);
+  const text = existsSync(historyPath) ? readFileSync(historyPath, 'utf8') : '';
+  const { events } = parseHistoryTolerant(text);
+  Object.assign(results, historyFigures(events));
+  results.partial = true;
+  results.error = reason;
+  for (const [node, path] of Object.entries(nodeLogs))
+    results.nodeLogs[node] = path.startsWith(`${resolve(runDir)}/`) ? relative(resolve(runDir), path) : path;
+  writeResults(runDir, results);
+  return true;
 }
 
 /**

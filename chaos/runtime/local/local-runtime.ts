@@ -87,6 +87,7 @@ export class LocalRuntime implements Runtime {
       runId: spec.runId,
       ownerPid: process.pid,
       startedAt: new Date().toISOString(),
+      logDir: resolve(spec.logDir),
       createdDirs,
       nodes: {},
     };

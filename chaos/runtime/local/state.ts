@@ -15,6 +15,8 @@ export interface LocalRunState {
   /** The lab process that owns the run; `lab down` without --all spares runs whose owner lives. */
   ownerPid: number;
   startedAt: string;
+  /** Where the nodes write their logs (the run's evidence: `lab down` keeps them). */
+  logDir?: string;
   /** Folders the runtime created and removes at teardown. */
   createdDirs: string[];
   nodes: Record<string, LocalNodeState>;
