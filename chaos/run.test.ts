@@ -70,7 +70,7 @@ function fakeCluster(staleReads: boolean) {
       close: () => undefined,
     }),
     status: async (endpoint) => ({
-      id: endpoint,
+      id: `n${Number(endpoint.split(':')[1]) - 6999}`,
       role: endpoint.endsWith('7000') ? 'leader' : 'follower',
       term: 1,
       leader: 'n1',
