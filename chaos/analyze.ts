@@ -9,12 +9,13 @@ import type { RunVerdict } from './results-types.js';
 import {
   COUNTEREXAMPLE_DIR,
   HISTORY_FILE,
+  NoRunFolderError,
   readResults,
   RESULTS_FILE,
   resolveRunDir,
   writeResults,
-} from './store.js';
-import { historyFigures } from './results.js';
+} from './run-folder.js';
+import { historyFigures } from './figures/index.js';
 import { exitVerdictOf, finishResults, summaryLines } from './verdict.js';
 
 export interface AnalyzeOptions {
@@ -30,7 +31,7 @@ export async function analyzeRun(
 ): Promise<{ runDir: string; /** What the exit code follows (exitVerdictOf). */ verdict: RunVerdict }> {
   const runDir = resolveRunDir(options.target, options.store);
   if (!existsSync(join(runDir, RESULTS_FILE)))
-    throw new Error(`${runDir} has a history but no ${RESULTS_FILE}; it is not a lab run folder`);
+    throw new NoRunFolderError(`${runDir} has a history but no ${RESULTS_FILE}; it is not a lab run folder`);
   const results = readResults(runDir);
   const events = readHistory(join(runDir, HISTORY_FILE));
   log.say(`analyzing ${runDir} (${results.name}, seed ${results.seed}, ${events.length} events)`);

@@ -8,7 +8,7 @@ import type { LabDeps } from './lab-deps.js';
 import type { LabLog } from './lab-log.js';
 import type { KeyVerdict, RunResults, RunVerdict } from './results-types.js';
 import { counterexampleFileName } from '../checker/view/index.js';
-import { COUNTEREXAMPLE_DIR } from './store.js';
+import { COUNTEREXAMPLE_DIR } from './run-folder.js';
 
 export function runVerdictOf(verdict: CheckResult['verdict']): RunVerdict {
   return verdict === 'ok' ? 'valid' : verdict === 'illegal' ? 'invalid' : 'unknown';

@@ -12,6 +12,7 @@ import {
   verdictBadge,
 } from './format.js';
 import type { NodeLogSummary } from './node-logs.js';
+import { HISTORY_FILE, LAB_LOG_FILE, RESULTS_FILE } from '../run-folder.js';
 import { displayVerdict, partialNote, type RunData } from './run.js';
 import type { ViolationWindow } from './violation.js';
 
@@ -65,7 +66,7 @@ function header(model: ReportModel): string {
           `${r.checker.verdict} in ${ms(r.checker.elapsedMs)} ms over ${r.checker.keys.length} keys`,
         ],
       ]
-    : [['results.json', model.run.resultsProblem ?? 'missing']];
+    : [[RESULTS_FILE, model.run.resultsProblem ?? 'missing']];
   const options: [string, string][] = r ? [['options', formatOptions(r.options)]] : [];
   const replay = r ? `<p>Replay this run:</p><pre>${esc(r.replayCommand)}</pre>` : '';
   const partial = partialNote(r);
@@ -169,6 +170,6 @@ function faultsTable(faults: readonly FaultRecord[]): string {
 }
 
 function files(run: RunData): string {
-  const names = ['history.jsonl', 'results.json', 'lab.log', ...Object.values(run.results?.nodeLogs ?? {})];
+  const names = [HISTORY_FILE, RESULTS_FILE, LAB_LOG_FILE, ...Object.values(run.results?.nodeLogs ?? {})];
   return `<h2>Files</h2><p>${names.map((n) => `<a href="${hrefOf(n)}">${esc(n)}</a>`).join(' · ')}</p>`;
 }

@@ -1,7 +1,7 @@
 // `lab down`: remove what crashed lab runs left behind, on both runtimes, after saving the node logs
 // into each run's folder and marking the run there as partial.
 import { dirname } from 'node:path';
-import { recordAbandonedRun } from '../store.js';
+import { recordAbandonedRun } from '../run-folder.js';
 import type { RunLogs } from './down-report.js';
 import { connectEngine, engineAddress, probeEngine } from './docker/engine.js';
 import { downDocker } from './docker/down.js';
