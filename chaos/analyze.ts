@@ -44,7 +44,8 @@ export async function analyzeRun(
     results.error ??= 'the lab stopped before the run finished (no finish time was recorded)';
   }
   Object.assign(results, historyFigures(events));
-  await finishResults(results, events, runDir, deps, log, options.checkTimeLimitMs);
+  const history = { historyPath: join(runDir, HISTORY_FILE), eventCount: events.length, runDir };
+  await finishResults(results, history, deps, log, options.checkTimeLimitMs);
   writeResults(runDir, results);
   if (deps.writeReport !== undefined) {
     try {

@@ -4,7 +4,8 @@
 import { setMaxListeners } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { HistoryWriter } from '../checker/history.js';
+import { readHistory } from '../checker/history.js';
+import type { HistoryEvent } from '../checker/history-types.js';
 import type { LabDeps } from './lab-deps.js';
 import type { LabLog } from './lab-log.js';
 import { waitForLeader, findLeader } from './leader.js';
@@ -14,7 +15,7 @@ import { replayCommand, serverArgs } from './options-parse.js';
 import type { LabOptions } from './options.js';
 import { Progress } from './progress.js';
 import { forkRandom } from './random.js';
-import { monotonicClock, Recorder } from './recorder.js';
+import { HistoryFileWriter, monotonicClock, Recorder } from './recorder.js';
 import type { RunResults, RunVerdict } from './results-types.js';
 import type { Runtime } from './runtime/types.js';
 import { sleep } from './sleep.js';
@@ -38,7 +39,7 @@ export class LabRun {
   readonly runDir: string;
   readonly results: RunResults;
   private readonly recorder: Recorder;
-  private readonly writer: HistoryWriter;
+  private readonly writer: HistoryFileWriter;
   private runtime: Runtime | undefined;
   private nemesis: Nemesis | undefined;
   private endpoints = new Map<string, string>();
@@ -52,7 +53,7 @@ export class LabRun {
     const startedAt = new Date();
     this.runDir = createRunDir(options.store, options.name, startedAt);
     log.attach(join(this.runDir, LAB_LOG_FILE));
-    this.writer = new HistoryWriter(join(this.runDir, HISTORY_FILE));
+    this.writer = new HistoryFileWriter(join(this.runDir, HISTORY_FILE));
     this.recorder = new Recorder(this.writer, monotonicClock());
     this.results = initialResults(options, seed, startedAt);
     // Marked in progress from the start, so `lab serve` can show a run that is still going.
@@ -71,9 +72,8 @@ export class LabRun {
       if (!completed) throw new InterruptedError('interrupted; faults healed and the cluster torn down');
     } catch (error) {
       await this.cleanupAfterError(error);
-    } finally {
-      this.writer.close();
     }
+    await this.closeHistory();
     await this.check();
     this.results.finishedAt = new Date().toISOString();
     writeResults(this.runDir, this.results);
@@ -89,19 +89,19 @@ export class LabRun {
    * as partial). With no operation recorded there is nothing to check: incomplete.
    */
   private async check(): Promise<void> {
-    const events = this.recorder.events;
-    Object.assign(this.results, historyFigures(events));
+    const historyPath = join(this.runDir, HISTORY_FILE);
+    const read = this.figuresFromDisk(historyPath);
+    if (read === undefined) return;
     if (this.results.partial === true) {
       // Counted before the check, so a second Ctrl-C during it still leaves the counts on disk.
       this.results.finishedAt = new Date().toISOString();
       writeResults(this.runDir, this.results);
-      if (!events.some((event) => event.type === 'invoke')) return;
+      if (!read.invoked) return;
     }
     try {
       await finishResults(
         this.results,
-        events,
-        this.runDir,
+        { historyPath, eventCount: read.eventCount, runDir: this.runDir },
         this.deps,
         this.log,
         this.options.checkTimeLimitMs,
@@ -111,6 +111,35 @@ export class LabRun {
       this.results.verdict = 'incomplete';
       this.results.error = `the check failed: ${(error as Error).message}`;
     }
+  }
+
+  /** The figures, from the history read back (the run kept none of it in memory); undefined if unreadable. */
+  private figuresFromDisk(historyPath: string): { eventCount: number; invoked: boolean } | undefined {
+    let events: HistoryEvent[];
+    try {
+      events = readHistory(historyPath);
+    } catch (error) {
+      this.markUnfinished(`cannot read the history back: ${(error as Error).message}`);
+      return undefined;
+    }
+    Object.assign(this.results, historyFigures(events));
+    return { eventCount: events.length, invoked: events.some((event) => event.type === 'invoke') };
+  }
+
+  /** Writes out the buffered history; a failed write leaves the run partial (the history has a gap). */
+  private async closeHistory(): Promise<void> {
+    try {
+      await this.writer.close();
+    } catch (error) {
+      this.log.say(`lab run: ${(error as Error).message}`);
+      this.markUnfinished((error as Error).message);
+    }
+  }
+
+  private markUnfinished(reason: string): void {
+    this.results.verdict = 'incomplete';
+    this.results.partial = true;
+    this.results.error = reason;
   }
 
   /** For a second Ctrl-C: tear down now, whatever is running. */
@@ -283,9 +312,7 @@ export class LabRun {
     await this.collectAndTeardown().catch((teardownError: unknown) =>
       this.log.say(`teardown failed: ${(teardownError as Error).message}`),
     );
-    this.results.verdict = 'incomplete';
-    this.results.partial = true;
-    this.results.error = interrupted ? (error as Error).message : String((error as Error).message ?? error);
+    this.markUnfinished(interrupted ? (error as Error).message : String((error as Error).message ?? error));
   }
 
   private async report(): Promise<void> {

@@ -3,11 +3,11 @@
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { CheckResult } from '../checker/check.js';
-import type { HistoryEvent } from '../checker/history-types.js';
 import type { LabDeps } from './lab-deps.js';
 import type { LabLog } from './lab-log.js';
 import type { KeyVerdict, RunResults, RunVerdict } from './results-types.js';
 import { counterexampleFileName } from '../checker/view/index.js';
+import { checkByKey } from './history-keys.js';
 import { COUNTEREXAMPLE_DIR } from './run-folder.js';
 
 export function runVerdictOf(verdict: CheckResult['verdict']): RunVerdict {
@@ -22,21 +22,29 @@ export function exitVerdictOf(results: Pick<RunResults, 'verdict' | 'partial'>):
   return results.partial === true && results.verdict !== 'invalid' ? 'incomplete' : results.verdict;
 }
 
+export interface StoredHistory {
+  historyPath: string;
+  /** For the progress line. */
+  eventCount: number;
+  runDir: string;
+}
+
+/** Checks the stored history (one key at a time) and writes the checker's part and the verdict into results. */
 export async function finishResults(
   results: RunResults,
-  events: readonly HistoryEvent[],
-  runDir: string,
+  history: StoredHistory,
   deps: Pick<LabDeps, 'check' | 'writeCounterexampleViews'>,
   log: LabLog,
   checkTimeLimitMs: number,
 ): Promise<void> {
   log.say(
-    `checking ${events.length} events for linearizability${results.partial === true ? ' (a partial history)' : ''}...`,
+    `checking ${history.eventCount} events for linearizability${results.partial === true ? ' (a partial history)' : ''}...`,
   );
-  const check = await deps.check(events, { timeLimitMs: checkTimeLimitMs });
-  const viewDir = join(runDir, COUNTEREXAMPLE_DIR);
-  if (check.verdict !== 'ok') mkdirSync(viewDir, { recursive: true });
-  const views = check.verdict === 'ok' ? [] : deps.writeCounterexampleViews(events, check, viewDir);
+  const viewDir = join(history.runDir, COUNTEREXAMPLE_DIR);
+  const { result: check, views } = await checkByKey(history.historyPath, deps, checkTimeLimitMs, () => {
+    mkdirSync(viewDir, { recursive: true });
+    return viewDir;
+  });
   results.checker = {
     verdict: check.verdict,
     elapsedMs: Math.round(check.elapsedMs),
