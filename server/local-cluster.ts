@@ -14,7 +14,12 @@ import { formatClusterSpec, type MemberAddress } from './config.js';
 import { freePorts } from './free-ports.js';
 
 export const STATE_FILE = 'cluster-state.json';
-const NODES_MAX = 9;
+export const CLUSTER_NODES_MAX = 9;
+
+/** No cluster where the command was pointed (a wrong --dir, or none started yet): bad arguments. */
+export class NoClusterError extends Error {
+  override readonly name = 'NoClusterError';
+}
 const START_TIMEOUT_MS_DEFAULT = 60_000;
 const STOP_GRACE_MS_DEFAULT = 5_000;
 
@@ -98,8 +103,8 @@ export class LocalCluster {
   private constructor(private readonly nodes: LocalNodes) {}
 
   static async start(options: LocalClusterOptions): Promise<LocalCluster> {
-    if (!(Number.isInteger(options.nodes) && options.nodes >= 1 && options.nodes <= NODES_MAX))
-      throw new Error(`--nodes must be 1..${NODES_MAX} (got ${options.nodes})`);
+    if (!(Number.isInteger(options.nodes) && options.nodes >= 1 && options.nodes <= CLUSTER_NODES_MAX))
+      throw new Error(`--nodes must be 1..${CLUSTER_NODES_MAX} (got ${options.nodes})`);
     const dir = resolve(options.dir);
     mkdirSync(dir, { recursive: true });
     const ports = await choosePorts(options.nodes, options.basePort);
@@ -226,7 +231,7 @@ export function readClusterState(dir: string): ClusterState {
 /** The cluster recorded in DIR, to act on from a later command (`lab cluster stop|start|restart`). */
 export function loadCluster(dir: string): LocalNodes {
   const file = join(resolve(dir), STATE_FILE);
-  if (!existsSync(file)) throw new Error(`no cluster state in ${dir} (expected ${file})`);
+  if (!existsSync(file)) throw new NoClusterError(`no cluster state in ${dir} (expected ${file})`);
   return LocalNodes.load(file, {
     startTimeoutMs: START_TIMEOUT_MS_DEFAULT,
     stopGraceMs: STOP_GRACE_MS_DEFAULT,
@@ -251,7 +256,7 @@ export function clusterDir(dir: string | undefined): string {
   try {
     return readFileSync(latestClusterFile(), 'utf8').trim();
   } catch {
-    throw new Error('no --dir given and no cluster started with `lab cluster start` yet');
+    throw new NoClusterError('no --dir given and no cluster started with `lab cluster start` yet');
   }
 }
 

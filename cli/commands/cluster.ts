@@ -11,8 +11,11 @@ import {
   restartClusterNode,
   startClusterNode,
   stopClusterDir,
+  CLUSTER_NODES_MAX,
+  NoClusterError,
   type LocalNode,
 } from '../../server/local-cluster.js';
+import { RuntimeError } from '../../chaos/runtime/types.js';
 import { EXIT_BAD_ARGUMENTS, EXIT_LAB_FAILED } from '../exit-codes.js';
 
 interface StartFlags {
@@ -88,13 +91,16 @@ function badArguments(message: string): never {
   process.exit(EXIT_BAD_ARGUMENTS);
 }
 
+/** A cluster or node that is not there is a wrong argument (254); anything else, the command failed (255). */
 function failed(command: string, error: unknown): never {
   process.stderr.write(`lab cluster ${command}: ${(error as Error).message}\n`);
-  process.exit(EXIT_LAB_FAILED);
+  const unknownNode = error instanceof RuntimeError && /^unknown node/.test(error.message);
+  process.exit(error instanceof NoClusterError || unknownNode ? EXIT_BAD_ARGUMENTS : EXIT_LAB_FAILED);
 }
 
 async function start(flags: StartFlags): Promise<void> {
   const nodes = positiveInt('nodes', flags.nodes ?? '3');
+  if (nodes > CLUSTER_NODES_MAX) badArguments(`--nodes must be 1..${CLUSTER_NODES_MAX} (got ${nodes})`);
   const serverArgs: string[] = [];
   for (const name of ['tick-ms', 'heartbeat-interval-ms', 'election-timeout-ms'] as const) {
     const key = name.replace(/-(.)/g, (_, c: string) => c.toUpperCase()) as keyof StartFlags;
@@ -102,6 +108,10 @@ async function start(flags: StartFlags): Promise<void> {
     if (value !== undefined) serverArgs.push(`--${name}`, String(positiveInt(name, value)));
   }
   const basePort = flags.basePort === undefined ? undefined : positiveInt('base-port', flags.basePort);
+  if (basePort !== undefined && basePort + 2 * nodes - 1 > 65_535)
+    badArguments(
+      `--base-port ${basePort}: ${nodes} nodes need ports up to ${basePort + 2 * nodes - 1}, past 65535`,
+    );
   const dir = flags.dir ?? mkdtempSync(join(tmpdir(), 'raftlab-cluster-'));
   let c: LocalCluster | undefined;
   let leader: string;
