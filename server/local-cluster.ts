@@ -128,6 +128,7 @@ export class LocalCluster {
       startTimeoutMs: options.startTimeoutMs ?? START_TIMEOUT_MS_DEFAULT,
       stopGraceMs: STOP_GRACE_MS_DEFAULT,
       outliveUs: options.detached ?? false,
+      ownProcessGroup: options.detached ?? false,
       cwd: projectRoot(),
     });
     const spec = formatClusterSpec(members);

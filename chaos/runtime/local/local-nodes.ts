@@ -12,6 +12,8 @@ export interface LocalNodesOptions {
   stopGraceMs: number;
   /** The nodes outlive this process (`lab cluster start` exits at once). */
   outliveUs?: boolean;
+  /** Each node in its own process group (default), out of reach of a Ctrl-C at our terminal. */
+  ownProcessGroup?: boolean;
   cwd?: string;
 }
 
@@ -55,7 +57,8 @@ export class LocalNodes {
   /** Starts every node and waits until each is up; on a failure kills them all and throws. */
   async startAll(): Promise<void> {
     try {
-      for (const node of this.processes.values()) node.start(this.options.outliveUs);
+      for (const node of this.processes.values())
+        node.start(this.options.outliveUs, this.options.ownProcessGroup);
       this.save();
       await Promise.all(
         [...this.processes.values()].map((node) => node.awaitUp(this.options.startTimeoutMs)),
@@ -69,7 +72,7 @@ export class LocalNodes {
   /** Starts one stopped node (same command, data and ports) and waits until it is up. */
   async start(id: string): Promise<void> {
     const node = this.node(id);
-    node.start(this.options.outliveUs);
+    node.start(this.options.outliveUs, this.options.ownProcessGroup);
     this.save();
     await node.awaitUp(this.options.startTimeoutMs);
   }

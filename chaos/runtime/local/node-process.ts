@@ -57,18 +57,21 @@ export class NodeProcess {
     return this.exitDescription;
   }
 
-  /** Spawns the node. `outliveUs`: not our child in any way that keeps us alive (`lab cluster start`). */
-  start(outliveUs = false): void {
+  /**
+   * Spawns the node. `outliveUs`: nothing of it keeps this process alive (`lab cluster start`).
+   * `ownGroup`: its own process group, so a Ctrl-C at the terminal reaches only us (the lab, whose
+   * teardown then stops the servers in order, and `lab down` finds them after a crash); without it
+   * (the server tests) a Ctrl-C of the test runner stops the servers too.
+   */
+  start(outliveUs = false, ownGroup = true): void {
     if (this.running) throw new RuntimeError(`node ${this.id} is already running (pid ${this.currentPid})`);
     const logFd = openSync(this.launch.logFile, 'a');
     try {
-      // Detached: its own process group, so a Ctrl-C at the terminal reaches only the lab, whose
-      // teardown then stops the servers in order (and `lab down` finds them after a crash).
       const [command = process.execPath, ...args] = this.launch.command;
       const child = spawn(command, args, {
         cwd: this.launch.cwd,
         stdio: ['ignore', logFd, logFd],
-        detached: true,
+        detached: ownGroup || outliveUs,
       });
       this.child = child;
       this.currentPid = child.pid;
