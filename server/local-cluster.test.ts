@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { processAlive } from '../chaos/runtime/process-alive.js';
-import { freePorts } from './free-ports.js';
+import { freePorts } from '../shared/free-ports.js';
 import { labBinary, readClusterState, STATE_FILE } from './local-cluster.js';
 
 const base = mkdtempSync(join(tmpdir(), 'raftlab-cluster-cli-'));

@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { LocalNodes } from '../chaos/runtime/local/local-nodes.js';
 import { readLocalState, type LocalRunState } from '../chaos/runtime/local/state.js';
 import { projectRoot, serverBin, stateDir } from '../chaos/runtime/project.js';
-import { formatClusterSpec, type MemberAddress } from './config.js';
-import { freePorts } from './free-ports.js';
+import { formatClusterSpec, type MemberAddress } from '../shared/config.js';
+import { freePorts } from '../shared/free-ports.js';
 
 export const STATE_FILE = 'cluster-state.json';
 export const CLUSTER_NODES_MAX = 9;
@@ -105,6 +105,7 @@ export class LocalCluster {
   static async start(options: LocalClusterOptions): Promise<LocalCluster> {
     if (!(Number.isInteger(options.nodes) && options.nodes >= 1 && options.nodes <= CLUSTER_NODES_MAX))
       throw new Error(`--nodes must be 1..${CLUSTER_NODES_MAX} (got ${options.nodes})`);
+    if (!existsSync(serverBin())) throw new Error(`${serverBin()} is missing: run \`npm run build\` first`);
     const dir = resolve(options.dir);
     mkdirSync(dir, { recursive: true });
     const ports = await choosePorts(options.nodes, options.basePort);

@@ -8,9 +8,9 @@ import {
   loadClusterFile,
   parseClusterSpec,
   type MemberAddress,
-} from '../../server/config.js';
-import { parseLogFormat, parseLogLevel } from '../../server/log.js';
-import { parseUnsafe } from '../../server/raft/unsafe.js';
+} from '../../shared/config.js';
+import { parseLogFormat, parseLogLevel } from '../../shared/log.js';
+import { parseServerUnsafe } from '../../server/raft/unsafe.js';
 import { EXIT_BAD_ARGUMENTS, EXIT_LAB_FAILED } from '../exit-codes.js';
 
 interface ServerFlags {
@@ -86,7 +86,7 @@ function parseFlags(flags: ServerFlags): Parameters<typeof startServer>[0] {
 
 /** Checks the names now, so a typo is a bad argument (254), not a failed start. */
 function validUnsafe(list: string): string {
-  parseUnsafe(list);
+  parseServerUnsafe(list);
   return list;
 }
 

@@ -9,13 +9,13 @@ import type { ClusterSpec, Grudge, NodeHandle, Runtime, RuntimeLogger } from '..
 import { RuntimeError } from '../types.js';
 import { checkSpec, requireStarted } from '../spec.js';
 import { NodeProcess } from './node-process.js';
-import { freePorts } from '../../../server/free-ports.js';
+import { freePorts } from '../../../shared/free-ports.js';
 import { LinkProxy, type LinkFaults } from './proxy.js';
 import { LocalNodes } from './local-nodes.js';
 import { removeLocalState, stateFile, type LocalRunState } from './state.js';
 
 export interface LocalRuntimeOptions {
-  /** The server command before its flags; default: this node binary, dist/server/bin.js, `server`. */
+  /** The server command before its flags; default: this node binary, dist/cli/server-bin.js, `server`. */
   serverCommand?: readonly string[];
   /** Uniform [0, 1) source for packet loss (fork it from the run's seed); default Math.random. */
   random?: () => number;

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePorts } from '../../../server/free-ports.js';
+import { freePorts } from '../../../shared/free-ports.js';
 import { NodeProcess } from './node-process.js';
 
 let node: NodeProcess | undefined;
