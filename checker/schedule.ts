@@ -17,6 +17,9 @@ import type { Model, Operation } from './model.js';
 import type { KvState } from './models/kv.js';
 import { PartitionSearch, type SearchOptions } from './search.js';
 
+/** The reason of a key left unchecked because another key decided the verdict. */
+export const NOT_CHECKED = 'not checked:';
+
 /** Steps a key gets per round: small enough to be fair, large enough that switching is cheap. */
 export const SLICE_STEPS = 1 << 14;
 /** The search without the append pruning that may give a better counterexample: at most this long. */
@@ -94,7 +97,7 @@ export class CheckRun {
     if (verdict === 'illegal') {
       const counterexample = this.counterexample(pending.ops, search);
       if (counterexample !== undefined) result.counterexample = counterexample;
-      if (this.options.allKeys !== true) this.stopped = `not checked: key ${pending.key} is illegal`;
+      if (this.options.allKeys !== true) this.stopped = `${NOT_CHECKED} key ${pending.key} is illegal`;
     }
     search.dispose();
     if (verdict === 'unknown' && search.reason === 'time limit reached') this.stopped = 'time limit reached';

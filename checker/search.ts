@@ -98,7 +98,7 @@ export class PartitionSearch<S> {
 
   private outOfMemory(): Verdict {
     this.verdict = 'unknown';
-    this.reason = `memory limit reached (the check's budget of ${formatMiB(this.budget.bytesMax)} is used up; this key held ${formatMiB(this.bytes)})`;
+    this.reason = `memory limit reached: the check's budget of ${formatMiB(this.budget.bytesMax)} is used up; this key held ${formatMiB(this.bytes)}`;
     return this.verdict;
   }
 
