@@ -5,7 +5,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkHistory } from '../checker/check.js';
-import type { ClientEvent } from '../checker/history-types.js';
 import { loadHistory, type LoadedHistory } from '../checker/readers/index.js';
 import { writeCounterexampleViews } from '../checker/view/index.js';
 import { PORCUPINE_DATA_DIR, porcupineDataMissing } from '../test/shared-data.js';

@@ -59,12 +59,13 @@ export class AppendPrune {
     states: KvStates,
     operations: readonly Operation[],
     budget: MemoryBudget,
+    unsafeIgnoreResets = false,
   ): AppendPrune | undefined {
     const reads: number[] = [];
     const resets: number[] = [];
     operations.forEach((_, op) => {
       if (states.observation(op) !== undefined) reads.push(op);
-      if (states.resets(op)) resets.push(op);
+      if (states.resets(op) && !unsafeIgnoreResets) resets.push(op);
     });
     if (reads.length === 0) return undefined;
     const prune = new AppendPrune(states, operations, reads, resets);

@@ -7,7 +7,7 @@ import { kvModel, type KvState } from './models/kv.js';
 import { registerModel } from './models/register.js';
 import { toOperations } from './operations.js';
 import { CheckRun } from './schedule.js';
-import type { Verdict } from './search.js';
+import type { SearchVariant, Verdict } from './search.js';
 
 export type { Verdict } from './search.js';
 
@@ -48,6 +48,8 @@ export interface CheckOptions {
    * Default: a quarter of the machine's memory.
    */
   memoryBytesMax?: number;
+  /** Tests and benchmarks only: a search variant (see SearchOptions.variant). */
+  searchVariant?: SearchVariant;
   /** Check every key even after one is illegal (to get every key's counterexample). Default false. */
   allKeys?: boolean;
   /** Distinct longest partial linearizations kept per illegal key. Default 3. */

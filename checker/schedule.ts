@@ -113,7 +113,7 @@ export class CheckRun {
   private counterexample(ops: Operation[], pruned: PartitionSearch<KvState>): Counterexample | undefined {
     const plain = new PartitionSearch(this.model, ops, this.budget, {
       ...this.searchOptions(),
-      withoutAppendPrune: true,
+      variant: 'plain',
     });
     const deadline = Math.min(this.deadline, performance.now() + COUNTEREXAMPLE_SEARCH_MS);
     const steps = Math.max(COUNTEREXAMPLE_STEPS_MIN, 10 * pruned.steps);
@@ -127,6 +127,7 @@ export class CheckRun {
     return {
       absentIsEmpty: this.options.model === 'kv-absent-empty',
       prefixesMax: this.options.partialsMax ?? 3,
+      ...(this.options.searchVariant === undefined ? {} : { variant: this.options.searchVariant }),
     };
   }
 

@@ -11,14 +11,19 @@ import { formatMiB, type MemoryBudget } from './memory.js';
 import type { Model, Operation } from './model.js';
 
 export type Verdict = 'ok' | 'illegal' | 'unknown';
+export type SearchVariant = 'plain' | 'unsafe-prune-ignores-resets';
 
 export interface SearchOptions {
   /** Absent keys read as "" (Porcupine's kv histories). */
   absentIsEmpty: boolean;
   /** How many distinct longest partial linearizations to keep for the counterexample. */
   prefixesMax: number;
-  /** Test only: search without the append pruning, to measure it and to check it changes no verdict. */
-  withoutAppendPrune?: boolean;
+  /**
+   * Tests and benchmarks only. 'plain': without the append pruning (to measure it and to check it
+   * changes no verdict). 'unsafe-prune-ignores-resets': the pruning's most likely bug, forgetting
+   * that a put may come before a read; the property tests must catch it.
+   */
+  variant?: SearchVariant;
 }
 
 /** Steps between two looks at the clock. */
@@ -64,7 +69,9 @@ export class PartitionSearch<S> {
     this.definiteLeft = list.definite;
     this.states = new KvStates(operations, options.absentIsEmpty, budget);
     this.prune =
-      options.withoutAppendPrune === true ? undefined : AppendPrune.create(this.states, operations, budget);
+      options.variant === 'plain'
+        ? undefined
+        : AppendPrune.create(this.states, operations, budget, options.variant === 'unsafe-prune-ignores-resets');
     this.cache = new LinearizedCache(n, budget);
     this.zobrist = zobristKeys(n);
     this.bits = new Uint32Array(Math.max(1, Math.ceil(n / 32)));
