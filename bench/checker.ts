@@ -6,8 +6,10 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkHistory } from '../checker/check.js';
 import { loadHistory, type LoadedHistory } from '../checker/readers/index.js';
+import type { SearchVariant } from '../checker/search.js';
 import { writeCounterexampleViews } from '../checker/view/index.js';
 import { PORCUPINE_DATA_DIR, porcupineDataMissing } from '../test/shared-data.js';
+import { hardChild, hardSection } from './checker-hard.js';
 import { table, writeSection } from './report.js';
 
 const data = PORCUPINE_DATA_DIR;
@@ -144,6 +146,7 @@ async function main(): Promise<void> {
   const both = (t: { cpu: number; wall: number }) => `${fmt(t.cpu)} ms CPU (${fmt(t.wall)} ms wall)`;
   const slowPair = (medians.get('jepsen/etcd_002.log') ?? 0) + (medians.get('jepsen/etcd_007.log') ?? 0);
   const cx = counterexamples(all);
+  const hard = hardSection();
   const body = [
     `Checker on Porcupine's public histories (\`../shared/porcupine-data\`), median of ${TIMED_RUNS} runs after ${WARMUP_RUNS} warm-up runs, in one Node process (tsx). CPU time is the process's user + system time; wall time also counts waiting for a core on this shared machine (other jobs ran alongside; load average at the start ${loadavg()[0]!.toFixed(1)}). Porcupine's figures are v1.3.0 (Go) wall times from that folder's README, measured on a quiet 2-vCPU machine of this kind.`,
     '',
@@ -172,11 +175,20 @@ async function main(): Promise<void> {
     "Counterexample for every illegal file: check, then write its HTML page; each file in a fresh process, time and that process's peak RSS (target: under 10 s and 1 GiB each). Only files over 5 ms and the kv files are listed.",
     '',
     table(['illegal history', 'ms', 'peak RSS MiB', 'longest partial linearization (first illegal key)'], cx),
+    '',
+    hard,
   ].join('\n');
   writeSection('checker', body);
   process.stderr.write('wrote the checker section of BENCHMARKS.md\n');
 }
 
 const at = process.argv.indexOf('--counterexample');
+const hardAt = process.argv.indexOf('--hard');
+const variantAt = process.argv.indexOf('--variant');
 if (at >= 0) counterexampleChild(process.argv[at + 1]!);
+else if (hardAt >= 0)
+  hardChild(
+    process.argv[hardAt + 1]!,
+    variantAt >= 0 ? (process.argv[variantAt + 1] as SearchVariant) : undefined,
+  );
 else await main();

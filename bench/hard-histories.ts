@@ -173,7 +173,7 @@ export function hardHistories(): { name: string; events: ClientEvent[] }[] {
   for (const operations of [300, 1000, 3000]) {
     for (const stale of [false, true]) {
       const seed = operations;
-      const events = manyWriters({ seed, clients: 50, keys: 1, operations, stale });
+      const events = manyWriters({ seed, clients: 50, keys: 1, operations, putShare: 0, stale });
       out.push({ name: `w50-1key-${operations}ops-${stale ? 'bad' : 'ok'}-seed${seed}`, events });
     }
   }

@@ -13,10 +13,14 @@
 // history, about one per put), and each master keeps the hashes of all its prefixes. A hash
 // mismatch proves the strings differ; a match only lets the configuration live, so a collision
 // can cost time but never a wrong verdict.
-import { ILLEGAL, polyHash, type KvStates } from './kv-states.js';
+import { ILLEGAL as ILLEGAL_STATE, polyHash, type KvStates } from './kv-states.js';
 import type { MemoryBudget } from './memory.js';
 import type { Operation } from './model.js';
+import { ResetIndex } from './reset-index.js';
 
+// A local copy: an imported binding may be a getter call under some loaders.
+const ILLEGAL = -1;
+if (ILLEGAL !== ILLEGAL_STATE) throw new Error('internal: state codes differ');
 const BASE_A = 0x01000193;
 const BASE_B = 0x5bd1e995;
 /** Masters kept: reads of values under no master are simply not used to prune. */
@@ -24,10 +28,6 @@ const MASTERS_MAX = 64;
 /** Unplaced reads tested per step, and how far the scan for them may go past placed ones. */
 const READS_TESTED_MAX = 4;
 const READS_SCANNED_MAX = 32;
-/** Resets looked at per read; past this the read is assumed resettable (no pruning). */
-const RESETS_SCANNED_MAX = 32;
-/** A reset whose value is unknown or absent (delete): any later value may extend it. */
-const ANY_VALUE = -2;
 
 interface Master {
   prefixA: Int32Array;
@@ -41,17 +41,10 @@ export class AppendPrune {
   private readonly reads: Int32Array;
   private readonly readLength: Int32Array;
   private readonly ret: Float64Array;
-  /** Resets in order of call. */
-  private readonly resets: Int32Array;
-  private readonly call: Float64Array;
-  private readonly isReset: Uint8Array;
-  private readonly resetLength: Int32Array;
-  private readonly resetA: Int32Array;
-  private readonly resetB: Int32Array;
+  private readonly resets: ResetIndex;
   private readonly placed: Uint8Array;
   private readonly position: Int32Array;
   private firstRead = 0;
-  private firstReset = 0;
   private reservedBytes = 0;
 
   /** Undefined when nothing was read that could prune (or the budget has no room for it). */
@@ -86,28 +79,16 @@ export class AppendPrune {
     this.masterOf = new Int32Array(n).fill(-1);
     this.readLength = new Int32Array(n);
     this.ret = Float64Array.from(operations, (o) => o.ret);
-    this.call = Float64Array.from(operations, (o) => o.call);
     this.reads = Int32Array.from(reads.sort((a, b) => this.ret[a]! - this.ret[b]! || a - b));
-    this.resets = Int32Array.from(resets.sort((a, b) => this.call[a]! - this.call[b]! || a - b));
-    this.isReset = new Uint8Array(n);
+    this.resets = new ResetIndex(
+      operations,
+      resets,
+      Float64Array.from(operations, (o) => o.call),
+    );
     this.placed = new Uint8Array(n);
     this.position = new Int32Array(n);
     this.reads.forEach((op, i) => (this.position[op] = i));
-    this.resets.forEach((op, i) => {
-      this.position[op] = i;
-      this.isReset[op] = 1;
-    });
     for (const op of reads) this.readLength[op] = states.observation(op)!.length;
-    this.resetLength = new Int32Array(n).fill(ANY_VALUE);
-    this.resetA = new Int32Array(n);
-    this.resetB = new Int32Array(n);
-    for (const op of resets) {
-      const o = operations[op]!;
-      if (o.input.f === 'delete' || o.input.value === null) continue;
-      this.resetLength[op] = o.input.value.length;
-      this.resetA[op] = polyHash(o.input.value, BASE_A);
-      this.resetB[op] = polyHash(o.input.value, BASE_B);
-    }
   }
 
   private build(budget: MemoryBudget): boolean {
@@ -169,47 +150,34 @@ export class AppendPrune {
 
   /** Whether an unplaced reset (other than `op`) may come before `read` and explain its value. */
   private mayFollowReset(read: number, op: number): boolean {
-    const end = Math.min(this.resets.length, this.firstReset + RESETS_SCANNED_MAX);
-    for (let i = this.firstReset; i < end; i++) {
-      const r = this.resets[i]!;
-      // Called after the read returned: it comes after the read in every linearization.
-      if (this.call[r]! > this.ret[read]!) return false;
-      if (this.placed[r] === 1 || r === op) continue;
-      if (this.readExtends(read, r)) return true;
-    }
-    return end < this.resets.length;
-  }
-
-  /** Whether the read's value may extend the reset's (false only when it surely does not). */
-  private readExtends(read: number, reset: number): boolean {
-    const resetLength = this.resetLength[reset]!;
-    if (resetLength === ANY_VALUE) return true;
+    const ret = this.ret[read]!;
+    if (this.resets.anyValueBefore(ret, op)) return true;
     const readLength = this.readLength[read]!;
-    if (readLength === -1 || resetLength > readLength) return false;
     const m = this.masterOf[read]!;
-    if (m < 0) return true;
+    if (readLength === -1) return false; // only a delete makes a key absent
+    if (m < 0) return true; // its value has no prefix hashes: assume it may
     const master = this.masters[m]!;
-    return (
-      master.prefixA[resetLength] === this.resetA[reset] && master.prefixB[resetLength] === this.resetB[reset]
-    );
+    const lengths = this.resets.lengths;
+    for (let i = 0; i < lengths.length && lengths[i]! <= readLength; i++) {
+      const l = lengths[i]!;
+      if (this.resets.valueBefore(i, master.prefixA[l]!, master.prefixB[l]!, ret, op)) return true;
+    }
+    return false;
   }
 
   place(op: number): void {
     this.placed[op] = 1;
-    const list = this.isReset[op] === 1 ? this.resets : this.reads;
-    if (this.isReset[op] === 0 && this.states.observation(op) === undefined) return;
-    let first = this.isReset[op] === 1 ? this.firstReset : this.firstRead;
-    if (this.position[op] !== first) return;
-    while (first < list.length && this.placed[list[first]!] === 1) first++;
-    if (this.isReset[op] === 1) this.firstReset = first;
-    else this.firstRead = first;
+    this.resets.place(op);
+    if (this.states.observation(op) === undefined || this.position[op] !== this.firstRead) return;
+    while (this.firstRead < this.reads.length && this.placed[this.reads[this.firstRead]!] === 1)
+      this.firstRead++;
   }
 
   unplace(op: number): void {
     this.placed[op] = 0;
-    if (this.isReset[op] === 1) this.firstReset = Math.min(this.firstReset, this.position[op]!);
-    else if (this.states.observation(op) !== undefined)
-      this.firstRead = Math.min(this.firstRead, this.position[op]!);
+    this.resets.unplace(op);
+    if (this.states.observation(op) !== undefined && this.position[op]! < this.firstRead)
+      this.firstRead = this.position[op]!;
   }
 }
 

@@ -6,9 +6,16 @@
 // its keys and one hard key cannot starve the others.
 import { AppendPrune } from './append-prune.js';
 import { LinearizedCache, zobristKeys } from './cache.js';
-import { ILLEGAL, KvStates, OUT_OF_MEMORY } from './kv-states.js';
+import { ILLEGAL as ILLEGAL_STATE, KvStates, OUT_OF_MEMORY as OUT_OF_MEMORY_STATE } from './kv-states.js';
 import { formatMiB, type MemoryBudget } from './memory.js';
 import type { Model, Operation } from './model.js';
+
+// Local copies: a module-level constant inlines, an imported binding may not under every loader
+// (under tsx each use was a getter call: a third of etcd_002's time).
+const ILLEGAL = -1;
+const OUT_OF_MEMORY = -4;
+if (ILLEGAL !== ILLEGAL_STATE || OUT_OF_MEMORY !== OUT_OF_MEMORY_STATE)
+  throw new Error('internal: state codes differ');
 
 export type Verdict = 'ok' | 'illegal' | 'unknown';
 export type SearchVariant = 'plain' | 'unsafe-prune-ignores-resets';
@@ -71,7 +78,12 @@ export class PartitionSearch<S> {
     this.prune =
       options.variant === 'plain'
         ? undefined
-        : AppendPrune.create(this.states, operations, budget, options.variant === 'unsafe-prune-ignores-resets');
+        : AppendPrune.create(
+            this.states,
+            operations,
+            budget,
+            options.variant === 'unsafe-prune-ignores-resets',
+          );
     this.cache = new LinearizedCache(n, budget);
     this.zobrist = zobristKeys(n);
     this.bits = new Uint32Array(Math.max(1, Math.ceil(n / 32)));
