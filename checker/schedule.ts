@@ -23,8 +23,8 @@ export const NOT_CHECKED = 'not checked:';
 /** Steps a key gets per round: small enough to be fair, large enough that switching is cheap. */
 export const SLICE_STEPS = 1 << 14;
 /** The search without the append pruning that may give a better counterexample: at most this long. */
-const COUNTEREXAMPLE_SEARCH_MS = 1000;
-const COUNTEREXAMPLE_STEPS_MIN = 1 << 20;
+const COUNTEREXAMPLE_SEARCH_MS = 250;
+const COUNTEREXAMPLE_STEPS_MIN = 1 << 16;
 
 interface Pending {
   key: string;
