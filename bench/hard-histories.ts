@@ -170,7 +170,7 @@ export function hardHistories(): { name: string; events: ClientEvent[] }[] {
     const events = manyWriters({ seed, clients: 50, keys: 10, operations: 1700, stale });
     out.push({ name: `c50-10keys-1700ops-${stale ? 'bad' : 'ok'}-seed${seed}`, events });
   }
-  for (const operations of [300, 1000, 3000]) {
+  for (const operations of [300, 1000, 5000]) {
     for (const stale of [false, true]) {
       const seed = operations;
       const events = manyWriters({ seed, clients: 50, keys: 1, operations, putShare: 0, stale });

@@ -13,7 +13,8 @@
 // history, about one per put), and each master keeps the hashes of all its prefixes. A hash
 // mismatch proves the strings differ; a match only lets the configuration live, so a collision
 // can cost time but never a wrong verdict.
-import { ILLEGAL as ILLEGAL_STATE, polyHash, type KvStates } from './kv-states.js';
+import { ILLEGAL as ILLEGAL_STATE, type KvStates } from './kv-states.js';
+import type { Master } from './masters.js';
 import type { MemoryBudget } from './memory.js';
 import type { Operation } from './model.js';
 import { ResetIndex } from './reset-index.js';
@@ -21,18 +22,9 @@ import { ResetIndex } from './reset-index.js';
 // A local copy: an imported binding may be a getter call under some loaders.
 const ILLEGAL = -1;
 if (ILLEGAL !== ILLEGAL_STATE) throw new Error('internal: state codes differ');
-const BASE_A = 0x01000193;
-const BASE_B = 0x5bd1e995;
-/** Masters kept: reads of values under no master are simply not used to prune. */
-const MASTERS_MAX = 64;
 /** Unplaced reads tested per step, and how far the scan for them may go past placed ones. */
 const READS_TESTED_MAX = 4;
 const READS_SCANNED_MAX = 32;
-
-interface Master {
-  prefixA: Int32Array;
-  prefixB: Int32Array;
-}
 
 export class AppendPrune {
   private readonly masters: Master[] = [];
@@ -91,29 +83,15 @@ export class AppendPrune {
     for (const op of reads) this.readLength[op] = states.observation(op)!.length;
   }
 
+  /** Reads whose value has a master (masters.ts) can prune; the others are skipped. */
   private build(budget: MemoryBudget): boolean {
-    const byText = new Map<string, number[]>();
-    for (const op of this.reads) {
-      const text = this.states.observation(op)!.text;
-      if (text === null) continue;
-      const list = byText.get(text);
-      if (list === undefined) byText.set(text, [op]);
-      else list.push(op);
-    }
-    const texts = [...byText.keys()].sort((a, b) => b.length - a.length);
-    const groups: string[] = [];
-    for (const text of texts) {
-      let m = groups.findIndex((g) => g.startsWith(text));
-      if (m < 0) {
-        if (groups.length === MASTERS_MAX) continue;
-        m = groups.push(text) - 1;
-      }
-      for (const op of byText.get(text)!) this.masterOf[op] = m;
-    }
-    const bytes = groups.reduce((sum, g) => sum + 8 * (g.length + 1), 0) + 40 * this.masterOf.length;
+    const masters = this.states.masters;
+    if (masters === undefined) return false;
+    this.masters.push(...masters.list);
+    for (const op of this.reads) this.masterOf[op] = this.states.observation(op)!.master;
+    const bytes = 40 * this.masterOf.length;
     if (!budget.reserve(bytes)) return false;
     this.reservedBytes = bytes;
-    for (const text of groups) this.masters.push(master(text));
     return true;
   }
 
@@ -179,15 +157,4 @@ export class AppendPrune {
     if (this.states.observation(op) !== undefined && this.position[op]! < this.firstRead)
       this.firstRead = this.position[op]!;
   }
-}
-
-function master(text: string): Master {
-  const prefixA = new Int32Array(text.length + 1);
-  const prefixB = new Int32Array(text.length + 1);
-  for (let i = 0; i < text.length; i++) {
-    prefixA[i + 1] = (Math.imul(prefixA[i]!, BASE_A) + text.charCodeAt(i)) | 0;
-    prefixB[i + 1] = (Math.imul(prefixB[i]!, BASE_B) + text.charCodeAt(i)) | 0;
-  }
-  if (prefixA[text.length] !== polyHash(text, BASE_A)) throw new Error('internal: prefix hashes disagree');
-  return { prefixA, prefixB };
 }

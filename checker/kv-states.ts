@@ -6,14 +6,13 @@
 // hashes when the search meets it again, and interning finds the same id.
 // The semantics mirror models/kv.ts (stepKv); checker/test/kv-states.test.ts holds them equal.
 import type { Operation } from './model.js';
+import { BASE_A, BASE_B, Masters, polyHash } from './masters.js';
 import type { MemoryBudget } from './memory.js';
 
 export const ILLEGAL = -1;
 /** The budget would be exceeded by the structures needed to go on. */
 export const OUT_OF_MEMORY = -4;
 
-const BASE_A = 0x01000193;
-const BASE_B = 0x5bd1e995;
 const NULL_HASH = 0x9e3779b9 | 0;
 const NONE = -2;
 const MEMO_BITS_MAX = 16;
@@ -27,16 +26,10 @@ const F_APPEND = 3;
 const F_CAS = 4;
 const F_CODES = { get: F_GET, put: F_PUT, delete: F_DELETE, append: F_APPEND, cas: F_CAS } as const;
 
-/** Bytes one state costs: six Int32 columns plus two hash-table slots (load factor 1/2). */
-const STATE_BYTES = 6 * 4 + 2 * 4;
+/** Bytes one state costs: seven Int32 columns plus two hash-table slots (load factor 1/2). */
+const STATE_BYTES = 7 * 4 + 2 * 4;
 /** What a JS string costs beyond its characters (header, map), counted for literals. */
 const STRING_OVERHEAD_BYTES = 32;
-
-export function polyHash(text: string, base: number): number {
-  let h = 0;
-  for (let i = 0; i < text.length; i++) h = (Math.imul(h, base) + text.charCodeAt(i)) | 0;
-  return h;
-}
 
 function power(base: number, exponent: number): number {
   let p = 1;
@@ -45,12 +38,14 @@ function power(base: number, exponent: number): number {
 }
 
 /** What an operation observed (a get's value, an append's reported result, a cas's expected value). */
-interface Observation {
+export interface Observation {
   text: string | null;
   a: number;
   b: number;
   length: number;
   id: number;
+  /** The master the value is a prefix of (masters.ts), or -1. */
+  master: number;
 }
 
 export class KvStates {
@@ -73,6 +68,11 @@ export class KvStates {
   hashA = new Int32Array(0);
   hashB = new Int32Array(0);
   private verified = new Int32Array(0);
+  /** A master the state's value is known to be a prefix of (-1: none known yet). */
+  private inMasterOf = new Int32Array(0);
+  private readonly path: number[] = [];
+  /** Undefined when the budget had no room for the prefix hashes (values are then hashed alone). */
+  readonly masters: Masters | undefined;
   private readonly literals: (string | null)[] = [];
   private slots = new Int32Array(0);
   private count = 0;
@@ -109,8 +109,14 @@ export class KvStates {
     this.memoState = new Int32Array(1 << memoBits).fill(-1);
     this.memoOp = new Int32Array(1 << memoBits);
     this.memoNext = new Int32Array(1 << memoBits);
+    const seen = operations.map((o, op) => this.seenValue(o, op));
+    this.masters = Masters.build(
+      seen.filter((v): v is string => typeof v === 'string'),
+      budget,
+    );
+    if (this.masters !== undefined) this.reservedBytes += this.masters.bytes;
     const texts = new Map<string | null, number>();
-    operations.forEach((o, op) => this.describeOperation(o, op, texts));
+    seen.forEach((value, op) => this.observe(value, op, texts));
     this.grow();
     this.slots = new Int32Array(2 * this.parent.length);
     this.initial = this.literalState(this.norm(null));
@@ -143,7 +149,8 @@ export class KvStates {
     return true;
   }
 
-  private describeOperation(o: Operation, op: number, texts: Map<string | null, number>): void {
+  /** Records what the operation writes; returns what it observed (undefined: nothing). */
+  private seenValue(o: Operation, op: number): string | null | undefined {
     const f = F_CODES[o.input.f];
     this.f[op] = f;
     this.unknown[op] = o.output.unknown ? 1 : 0;
@@ -157,18 +164,27 @@ export class KvStates {
       this.powA[op] = power(BASE_A, written.length);
       this.powB[op] = power(BASE_B, written.length);
     }
-    let seen: string | null | undefined;
-    if (f === F_CAS) seen = this.norm(o.input.expected);
-    else if (o.output.unknown) seen = undefined;
-    else if (f === F_GET) seen = this.norm(o.output.value);
-    else if (f === F_APPEND && o.output.value !== undefined) seen = this.norm(o.output.value);
+    if (f === F_CAS) return this.norm(o.input.expected);
+    if (o.output.unknown) return undefined;
+    if (f === F_GET) return this.norm(o.output.value);
+    if (f === F_APPEND && o.output.value !== undefined) return this.norm(o.output.value);
+    return undefined;
+  }
+
+  /** The observed value's hashes come from its master's prefix hashes when it has one. */
+  private observe(seen: string | null | undefined, op: number, texts: Map<string | null, number>): void {
     if (seen === undefined) return;
     let id = texts.get(seen);
     if (id === undefined) texts.set(seen, (id = texts.size));
-    this.observed[op] =
-      seen === null
-        ? { text: null, a: NULL_HASH, b: NULL_HASH, length: -1, id }
-        : { text: seen, a: polyHash(seen, BASE_A), b: polyHash(seen, BASE_B), length: seen.length, id };
+    if (seen === null) {
+      this.observed[op] = { text: null, a: NULL_HASH, b: NULL_HASH, length: -1, id, master: -1 };
+      return;
+    }
+    const m = this.masters?.of(seen) ?? -1;
+    const master = m >= 0 ? this.masters!.list[m]! : undefined;
+    const a = master === undefined ? polyHash(seen, BASE_A) : master.prefixA[seen.length]!;
+    const b = master === undefined ? polyHash(seen, BASE_B) : master.prefixB[seen.length]!;
+    this.observed[op] = { text: seen, a, b, length: seen.length, id, master: m };
   }
 
   /** The value an operation observed, when it observed one (for the append pruning). */
@@ -259,8 +275,37 @@ export class KvStates {
       return false;
     if (seen.length === -1 || this.verified[state] === seen.id) return true;
     // Equal hashes: almost surely equal strings, but a wrong "equal" would be a wrong verdict.
-    if (this.materialize(state) !== seen.text) return false;
-    this.verified[state] = seen.id;
+    const equal =
+      seen.master >= 0 ? this.inMaster(state, seen.master) : this.materialize(state) === seen.text;
+    if (equal) this.verified[state] = seen.id;
+    return equal;
+  }
+
+  /**
+   * Whether the state's value is a prefix of master m (with equal lengths: equal to the value read).
+   * Walks up to an ancestor already known to be in m, then checks each appended piece against the
+   * master's text at its offset, marking the states on the way: each piece is compared once.
+   */
+  private inMaster(state: number, m: number): boolean {
+    const text = this.masters!.list[m]!.text;
+    const path = this.path;
+    path.length = 0;
+    let s = state;
+    while (this.inMasterOf[s] !== m) {
+      if (this.parent[s]! < 0) {
+        const literal = this.literals[this.piece[s]!];
+        if (literal === null || literal === undefined || !text.startsWith(literal)) return false;
+        this.inMasterOf[s] = m;
+        break;
+      }
+      path.push(s);
+      s = this.parent[s]!;
+    }
+    for (let i = path.length - 1; i >= 0; i--) {
+      const t = path[i]!;
+      if (!text.startsWith(this.written[this.piece[t]!]!, this.length[this.parent[t]!]!)) return false;
+      this.inMasterOf[t] = m;
+    }
     return true;
   }
 
@@ -326,6 +371,7 @@ export class KvStates {
     this.hashA[s] = a;
     this.hashB[s] = b;
     this.verified[s] = -1;
+    this.inMasterOf[s] = -1;
     if (this.count * 2 > this.slots.length) this.rehash();
     else this.slots[slot] = s + 1;
     return s;
@@ -346,6 +392,7 @@ export class KvStates {
     this.hashA = grown(this.hashA);
     this.hashB = grown(this.hashB);
     this.verified = grown(this.verified);
+    this.inMasterOf = grown(this.inMasterOf);
     return true;
   }
 

@@ -3,11 +3,8 @@
 // sorted by call with a pointer to its first unplaced member. A read can follow a reset only if the
 // reset was called before the read returned and its value is a prefix of what the read saw, so one
 // question per distinct reset length answers it: O(distinct lengths), not O(resets).
+import { BASE_A, BASE_B, polyHash } from './masters.js';
 import type { Operation } from './model.js';
-import { polyHash } from './kv-states.js';
-
-const BASE_A = 0x01000193;
-const BASE_B = 0x5bd1e995;
 
 interface Group {
   ops: Int32Array;
