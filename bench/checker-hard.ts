@@ -138,7 +138,7 @@ export function hardSection(): string {
     '',
     table(head, rows),
     '',
-    'Before issue 13 (same machine, `lab check --time-limit 20`): the starvation example took 20 s (key a never finished), the c50-shaped bad file 9.3 s with a key unknown, the c50-shaped ok file ended unknown after 15.8 s, and every `w50-1key` file ended "unknown (memory limit)" in 4-8 s at 2.2-3.1 GB peak RSS.',
+    'Before issue 13 (the checker of commit 5b7a28f, same machine, time limit 20 s): the starvation example took 20 s (key a never finished), the c50-shaped bad file 9.3 s with a key unknown, the c50-shaped ok file ended unknown after 15.8 s (`lab check`, 3 GB peak RSS); in-process, `w50-1key-300ops-ok` ended "unknown (memory limit)" after 13.9 s at 2.2 GB peak RSS, `w50-1key-1000ops-bad` after 5.9 s at 1.7 GB, `w50-1key-5000ops-ok` after 6.2 s at 2.1 GB.',
     '',
     '`w50-1key-300ops-puts` keeps 2 % puts on the single key: a put concurrent with many appends lets every read after it escape the append pruning, and the appends before the put are still tried in every order. It is the known weak spot (docs/checker.md).',
   ].join('\n');

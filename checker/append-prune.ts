@@ -135,9 +135,11 @@ export class AppendPrune {
     if (readLength === -1) return false; // only a delete makes a key absent
     if (m < 0) return true; // its value has no prefix hashes: assume it may
     const master = this.masters[m]!;
+    // Longest first: a read usually saw a written value itself, or that value plus a few appends.
     const lengths = this.resets.lengths;
-    for (let i = 0; i < lengths.length && lengths[i]! <= readLength; i++) {
+    for (let i = lengths.length - 1; i >= 0; i--) {
       const l = lengths[i]!;
+      if (l > readLength) continue;
       if (this.resets.valueBefore(i, master.prefixA[l]!, master.prefixB[l]!, ret, op)) return true;
     }
     return false;
