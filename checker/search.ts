@@ -18,7 +18,7 @@ if (ILLEGAL !== ILLEGAL_STATE || OUT_OF_MEMORY !== OUT_OF_MEMORY_STATE)
   throw new Error('internal: state codes differ');
 
 export type Verdict = 'ok' | 'illegal' | 'unknown';
-export type SearchVariant = 'plain' | 'unsafe-prune-ignores-resets';
+export type SearchVariant = 'plain' | 'eager' | 'unsafe-prune-ignores-resets';
 
 export interface SearchOptions {
   /** Absent keys read as "" (Porcupine's kv histories). */
@@ -27,20 +27,32 @@ export interface SearchOptions {
   prefixesMax: number;
   /**
    * Tests and benchmarks only. 'plain': without the append pruning (to measure it and to check it
-   * changes no verdict). 'unsafe-prune-ignores-resets': the pruning's most likely bug, forgetting
-   * that a put may come before a read; the property tests must catch it.
+   * changes no verdict). 'eager': with it from the first step instead of after PRUNE_AFTER_STEPS
+   * (so that small test histories exercise it). 'unsafe-prune-ignores-resets': eager, with the
+   * pruning's most likely bug, forgetting that a put may come before a read; the property tests
+   * must catch it.
    */
   variant?: SearchVariant;
 }
 
 /** Steps between two looks at the clock. */
 const CHECK_EVERY_STEPS = 1 << 13;
+/**
+ * The append pruning starts once a key has taken this many steps: its setup and its checks cost
+ * more than they save on the many small keys a simulator history has (30 % of the check of a
+ * 2,000-operation put-heavy history), and a hard key does not notice its first 512 steps.
+ */
+const PRUNE_AFTER_STEPS = 512;
 /** What the per-operation arrays of a search cost (lists, stacks, flags, Zobrist keys, bitset). */
 const BYTES_PER_OPERATION = 64;
 
 export class PartitionSearch<S> {
   readonly states: KvStates;
-  private readonly prune: AppendPrune | undefined;
+  private prune: AppendPrune | undefined;
+  /** The pruning is still to be started (it starts after PRUNE_AFTER_STEPS, or at once if eager). */
+  private pruneLater: boolean;
+  private readonly operations: readonly Operation[];
+  private readonly variant: SearchVariant | undefined;
   private readonly cache: LinearizedCache;
   private readonly n: number;
   private readonly next: Int32Array;
@@ -75,15 +87,10 @@ export class PartitionSearch<S> {
     ({ next: this.next, prev: this.prev, hasReturn: this.hasReturn } = list);
     this.definiteLeft = list.definite;
     this.states = new KvStates(operations, options.absentIsEmpty, budget);
-    this.prune =
-      options.variant === 'plain'
-        ? undefined
-        : AppendPrune.create(
-            this.states,
-            operations,
-            budget,
-            options.variant === 'unsafe-prune-ignores-resets',
-          );
+    this.operations = operations;
+    this.variant = options.variant;
+    this.pruneLater = options.variant === undefined;
+    if (options.variant === 'eager' || options.variant === 'unsafe-prune-ignores-resets') this.startPrune(0);
     this.cache = new LinearizedCache(n, budget);
     this.zobrist = zobristKeys(n);
     this.bits = new Uint32Array(Math.max(1, Math.ceil(n / 32)));
@@ -95,6 +102,15 @@ export class PartitionSearch<S> {
     this.entry = firstChoice(this.next, 2 * n, this.readOnly, this.states, this.state);
     if (this.reservedBytes === 0 && n > 0) this.outOfMemory();
     else if (this.states.outOfMemory || !this.cache.usable) this.outOfMemory();
+  }
+
+  /** Creates the pruning and tells it what the current stack has placed. */
+  private startPrune(depth: number): AppendPrune | undefined {
+    this.pruneLater = false;
+    const unsafe = this.variant === 'unsafe-prune-ignores-resets';
+    this.prune = AppendPrune.create(this.states, this.operations, this.budget, unsafe);
+    for (let i = 0; i < depth; i++) this.prune?.place(this.stackEntry[i]! >> 1);
+    return this.prune;
   }
 
   get bytes(): number {
@@ -153,15 +169,17 @@ export class PartitionSearch<S> {
     if (this.verdict !== undefined) return this.verdict;
     if (this.n === 0) return this.finish('ok');
     const { next, prev, hasReturn, readOnly, zobrist, bits, stackEntry, stackState, states, cache } = this;
-    const prune = this.prune;
+    let prune = this.prune;
     const best = this.best;
     const HEAD = 2 * this.n;
     let { definiteLeft, depth, state, hash, entry, steps } = this;
+    const pruneAt = this.pruneLater ? Math.max(steps + 1, PRUNE_AFTER_STEPS) : -1;
     const stepsEnd = steps + stepsMax;
     // The loop stays in one function on purpose: its state lives in locals (registers), and it is
     // where nearly all of the checker's time goes.
     search: while (definiteLeft > 0) {
-      if (++steps % CHECK_EVERY_STEPS === 0) {
+      if (++steps === pruneAt) prune = this.startPrune(depth);
+      if (steps % CHECK_EVERY_STEPS === 0) {
         if (performance.now() > deadline) {
           this.save(definiteLeft, depth, state, hash, entry, steps);
           return this.finish('unknown', 'time limit reached');
