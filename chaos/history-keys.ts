@@ -61,6 +61,7 @@ export async function checkByKey(
   const views: string[] = [];
   let operations = 0;
   let events = 0;
+  let memoryBytesPeak = 0;
   let model: CheckResult['model'] = 'kv';
   try {
     for (const file of (await splitByKey(historyPath, scratch)).values()) {
@@ -70,6 +71,7 @@ export async function checkByKey(
       const result = await deps.check(keyEvents, { timeLimitMs: remainingMs });
       keys.push(...result.keys);
       operations += result.operations;
+      memoryBytesPeak = Math.max(memoryBytesPeak, result.memoryBytesPeak);
       model = result.model;
       if (result.verdict !== 'ok') views.push(...deps.writeCounterexampleViews(keyEvents, result, viewDir()));
     }
@@ -78,7 +80,7 @@ export async function checkByKey(
   }
   const verdict = combine(keys.map((key) => key.verdict));
   return {
-    result: { verdict, keys, elapsedMs: performance.now() - started, model, operations },
+    result: { verdict, keys, elapsedMs: performance.now() - started, model, operations, memoryBytesPeak },
     views,
     events,
   };
