@@ -9,7 +9,7 @@ import type { ClientEvent } from '../checker/history-types.js';
 import { checkHistoryParallel } from '../checker/parallel.js';
 import { loadHistory, type LoadedHistory } from '../checker/readers/index.js';
 import { writeCounterexampleViews } from '../checker/view/index.js';
-import { PORCUPINE_DATA_DIR, porcupineDataMissing } from '../test/shared-data.js';
+import { PORCUPINE_DATA_DIR, porcupineDataMissing } from '../test-support/porcupine-data.js';
 import { table, writeSection } from './report.js';
 
 const data = PORCUPINE_DATA_DIR;
