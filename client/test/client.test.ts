@@ -6,7 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, RaftlabError, type RaftlabClient } from '../index.js';
 import type { LocalCluster } from '../../test-support/cluster.js';
 import { freePort } from '../../shared/free-ports.js';
-import { removeTestCluster, startTestCluster, testClient, waitForLeader } from '../../test-support/cluster.js';
+import {
+  removeTestCluster,
+  startTestCluster,
+  testClient,
+  waitForLeader,
+} from '../../test-support/cluster.js';
 
 async function failure(promise: Promise<unknown>): Promise<RaftlabError> {
   const error = await promise.then(
