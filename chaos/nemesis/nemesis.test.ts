@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { NemesisEvent } from '../../checker/history-types.js';
 import { FakeClock } from '../../test-support/fake-clock.js';
 import { sleep } from '../sleep.js';
-import { Recorder } from '../recorder.js';
+import { MemoryHistory, Recorder } from '../recorder.js';
 import { Nemesis, type NemesisRuntime } from './nemesis.js';
 import type { FaultStep } from './schedule.js';
 
@@ -28,7 +28,8 @@ function fakeRuntime(clock: FakeClock, failing: string[] = []) {
 const nodes = ['n1', 'n2', 'n3'];
 
 function nemesisWith(clock: FakeClock, runtime: NemesisRuntime, leader: string | null) {
-  const recorder = new Recorder({ append: () => undefined }, () => clock.nowMs() * 1e6);
+  const memory = new MemoryHistory();
+  const recorder = new Recorder(memory, () => clock.nowMs() * 1e6);
   const nemesis = new Nemesis({
     runtime,
     nodes,
@@ -37,7 +38,7 @@ function nemesisWith(clock: FakeClock, runtime: NemesisRuntime, leader: string |
     log: () => undefined,
     clock,
   });
-  return { nemesis, events: () => recorder.events as NemesisEvent[] };
+  return { nemesis, events: () => memory.events as NemesisEvent[] };
 }
 
 describe('the nemesis', () => {

@@ -3,7 +3,7 @@ import type { ClientEvent, HistoryEvent } from '../../checker/history-types.js';
 import { RaftlabError } from '../../shared/errors.js';
 import { FakeClock } from '../../test-support/fake-clock.js';
 import { Random } from '../random.js';
-import { Recorder } from '../recorder.js';
+import { MemoryHistory, Recorder } from '../recorder.js';
 import { classifyError, type LabClient } from './client.js';
 import { finalReads } from './final-reads.js';
 import { KeyPool } from './keys.js';
@@ -60,9 +60,10 @@ function workloadWith(
   seed: number,
 ) {
   const clock = new FakeClock();
-  const recorder = new Recorder({ append: () => undefined }, () => clock.nowMs() * 1e6);
+  const memory = new MemoryHistory();
+  const recorder = new Recorder(memory, () => clock.nowMs() * 1e6);
   const workload = new Workload(workloadOptions, clients, recorder, new Random(seed), clock);
-  return { clock, recorder, workload };
+  return { clock, memory, recorder, workload };
 }
 
 /** Runs the workload for `ms` of fake time, then stops it and waits for every worker to finish. */
@@ -87,9 +88,9 @@ describe('the workload', () => {
   it('retires a process after an info and never uses its id again', async () => {
     const store = fakeStore(7);
     const run = workloadWith(options, store.factory, 1);
-    const { recorder, workload } = run;
+    const { memory, workload } = run;
     await runFor(300, run);
-    const events = clientEvents(recorder.events);
+    const events = clientEvents(memory.events);
     expect(workload.counters.info).toBeGreaterThan(0);
     const infoProcesses = new Set(events.filter((e) => e.type === 'info').map((e) => e.process));
     for (const process of infoProcesses) {
@@ -125,9 +126,9 @@ describe('the workload', () => {
       };
     };
     const run = workloadWith(options, meddling, 2);
-    const { recorder } = run;
+    const { memory } = run;
     await runFor(200, run);
-    const events = clientEvents(recorder.events);
+    const events = clientEvents(memory.events);
     const fails = events.filter((e) => e.type === 'fail');
     expect(fails.length).toBeGreaterThan(0);
     expect(fails.every((e) => e.f === 'cas' && e.error === 'CAS_MISMATCH')).toBe(true);
@@ -139,15 +140,15 @@ describe('the workload', () => {
   it('retires each key after ops-per-key operations and the final phase reads every key', async () => {
     const store = fakeStore(0);
     const run = workloadWith(options, store.factory, 3);
-    const { recorder, workload } = run;
+    const { memory, workload } = run;
     await runFor(200, run);
     const perKey = new Map<string, number>();
-    for (const e of clientEvents(recorder.events))
+    for (const e of clientEvents(memory.events))
       if (e.type === 'invoke') perKey.set(e.key, (perKey.get(e.key) ?? 0) + 1);
     for (const count of perKey.values()) expect(count).toBeLessThanOrEqual(options.opsPerKey);
     const summary = await finalReads(workload, store.factory, { parallelism: 3, attemptsPerKey: 2 });
     expect(summary.read).toBe(workload.keys.allKeys().length);
-    const finals = clientEvents(recorder.events).slice(-2 * summary.keys);
+    const finals = clientEvents(memory.events).slice(-2 * summary.keys);
     expect(new Set(finals.map((e) => e.key))).toEqual(new Set(workload.keys.allKeys()));
   });
 
@@ -156,9 +157,9 @@ describe('the workload', () => {
     const homes: [number, number][] = [];
     const factory = (process: number, home: number) => (homes.push([process, home]), store.factory(process));
     const run = workloadWith({ ...options, freshReadClients: true, nodes: 3 }, factory, 5);
-    const { recorder } = run;
+    const { memory } = run;
     await runFor(200, run);
-    const reads = clientEvents(recorder.events).filter((e) => e.type === 'invoke' && e.f === 'get').length;
+    const reads = clientEvents(memory.events).filter((e) => e.type === 'invoke' && e.f === 'get').length;
     expect(reads).toBeGreaterThan(5);
     // One long-lived client per process, plus one per read; every client starts at its home node.
     expect(homes.length).toBe(options.concurrency + reads);
@@ -182,7 +183,7 @@ describe('the workload', () => {
     });
     const run = workloadWith({ ...options, concurrency: 1, opDeadlineMs: 1000 }, hanging, 6);
     await runFor(5000, run);
-    const events = clientEvents(run.recorder.events);
+    const events = clientEvents(run.memory.events);
     const infos = events.filter((e) => e.type === 'info');
     expect(infos.length).toBeGreaterThan(0);
     for (const info of infos) {

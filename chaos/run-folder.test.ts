@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readlinkSync, realpathSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createRunDir, resolveRunDir, runTimestamp, safeName } from './store.js';
+import { createRunDir, resolveRunDir, runTimestamp, safeName } from './run-folder.js';
 
 describe('the run store', () => {
   it('makes histories/<name>/<timestamp> and points both latest links at it', () => {
