@@ -8,7 +8,7 @@ import { checkHistory } from '../checker/check.js';
 import { loadHistory, type LoadedHistory } from '../checker/readers/index.js';
 import type { SearchVariant } from '../checker/search.js';
 import { writeCounterexampleViews } from '../checker/view/index.js';
-import { PORCUPINE_DATA_DIR, porcupineDataMissing } from '../test/shared-data.js';
+import { PORCUPINE_DATA_DIR, porcupineDataMissing } from '../test-support/porcupine-data.js';
 import { hardChild, hardSection } from './checker-hard.js';
 import { table, writeSection } from './report.js';
 

@@ -7,9 +7,14 @@ import { FrameDecoder, encodeFrame } from '../../proto/framing.js';
 import { Connection } from '../connection.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, RaftlabError, type RaftlabClient } from '../index.js';
-import type { LocalCluster } from '../../server/local-cluster.js';
+import type { LocalCluster } from '../../test-support/cluster.js';
 import { freePort, freePorts } from '../../shared/free-ports.js';
-import { removeTestCluster, startTestCluster, testClient, waitForLeader } from '../../server/test/helpers.js';
+import {
+  removeTestCluster,
+  startTestCluster,
+  testClient,
+  waitForLeader,
+} from '../../test-support/cluster.js';
 
 async function failure(promise: Promise<unknown>): Promise<RaftlabError> {
   const error = await promise.then(

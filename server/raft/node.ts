@@ -1,4 +1,5 @@
-// The Raft core: a pure, synchronous, deterministic state machine (rule 1). Inputs are tick(),
+// The Raft core: a pure, synchronous, deterministic state machine, so the
+// simulator can drive it from a seed and replay any schedule exactly. Inputs are tick(),
 // step(message), propose(), readIndex(); outputs leave through ready() and advance(). Role
 // transitions and message handling live here; the log, follower progress, majority arithmetic and
 // the ReadIndex queue are in their own files.
@@ -247,7 +248,8 @@ export class RaftNode {
     this.log.acceptPersisted();
     this.log.acceptApplied();
     if (this.role !== 'leader') return;
-    // Rule 7: the leader counts itself only for what is durable.
+    // The leader counts itself only for what is durable: an entry committed on the strength of an
+    // unsynced write could vanish in a crash after clients were told it is committed.
     const self = this.progress.get(this.id);
     if (self && self.maybeUpdate(this.log.stableIndex) && this.maybeCommit()) this.appendsPending = true;
   }
@@ -482,7 +484,8 @@ export class RaftNode {
     const upToDate =
       this.cfg.unsafe.has('no-log-check-on-vote') || this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm);
     if (canVote && upToDate) {
-      // Rule 7: the grant leaves in the same Ready as the hard state recording the vote.
+      // The grant leaves in the same Ready as the hard state recording the vote, so the driver syncs
+      // the vote first: a node that forgot its vote after a crash could vote twice in one term.
       this.send(this.voteResponse(m.from, m.term, m.preVote, true));
       if (!m.preVote) {
         this.electionElapsed = 0;
@@ -536,7 +539,8 @@ export class RaftNode {
     if (this.log.matchTerm(m.prevLogIndex, m.prevLogTerm)) {
       const lastNew = this.log.appendAfter(m.prevLogIndex, m.entries);
       this.log.commitTo(Math.min(m.commit, lastNew));
-      // Rule 7: this answer leaves in the Ready that carries the appended entries.
+      // This answer leaves in the Ready that carries the appended entries, so the driver syncs them
+      // first: the leader may count this acknowledgement toward a commit.
       this.send(this.appendResponse(m.from, true, lastNew, 0, 0, 0));
       this.heardCommit(m.commit);
       return;

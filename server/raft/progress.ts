@@ -1,7 +1,7 @@
 // What a leader knows about one follower (etcd's tracker.Progress). In `probe` state the leader
 // sends one append at a time until it finds where the logs match; in `replicate` state it streams
-// appends optimistically, with at most `inflightAppendsMax` unacknowledged ones (rule 4: a limit
-// on everything).
+// appends optimistically, with at most `inflightAppendsMax` unacknowledged ones (a limit, so a
+// slow or partitioned follower cannot make the leader queue without bound).
 
 export type ProgressState = 'probe' | 'replicate';
 

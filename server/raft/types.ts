@@ -13,7 +13,10 @@ export interface Entry {
   readonly data: Uint8Array;
 }
 
-/** What must be durable before a node votes, acknowledges, or counts itself (DEVELOPERS.md rule 7). */
+/**
+ * What must be durable before a node votes, acknowledges, or counts itself: a crash must not make it
+ * forget a vote (two leaders in one term) or a term it has seen.
+ */
 export interface HardState {
   readonly term: number;
   readonly vote: NodeId | ''; // '' = voted for nobody in `term`

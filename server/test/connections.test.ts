@@ -14,7 +14,12 @@ import { createClient, RaftlabError, type RaftlabClient } from '../../client/ind
 import { Connection } from '../../client/connection.js';
 import { freePorts } from '../../shared/free-ports.js';
 import { labBinary, type LocalCluster } from '../local-cluster.js';
-import { removeTestCluster, startTestCluster, testClient, waitForLeader } from './helpers.js';
+import {
+  removeTestCluster,
+  startTestCluster,
+  testClient,
+  waitForLeader,
+} from '../../test-support/cluster.js';
 
 const LIMITS = {
   clientConnectionsMax: 4,

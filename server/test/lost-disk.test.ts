@@ -26,7 +26,7 @@ import {
   startTestCluster,
   testClient,
   waitForLeader,
-} from './helpers.js';
+} from '../../test-support/cluster.js';
 
 /** Log lines a node may write in 2 s once things settle (heartbeat-paced at worst, 25 ms here). */
 const LOG_LINES_PER_2S_MAX = 40;

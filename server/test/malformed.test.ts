@@ -7,7 +7,13 @@ import { FrameDecoder, encodeFrame } from '../../proto/framing.js';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from '../../proto/codec.js';
 import { createClient, RaftlabError, type RaftlabClient } from '../../client/index.js';
 import type { LocalCluster } from '../local-cluster.js';
-import { eventually, removeTestCluster, startTestCluster, testClient, waitForLeader } from './helpers.js';
+import {
+  eventually,
+  removeTestCluster,
+  startTestCluster,
+  testClient,
+  waitForLeader,
+} from '../../test-support/cluster.js';
 
 /** Sends raw bytes, then collects every frame until the server closes the connection. */
 function exchange(port: number, bytes: Uint8Array): Promise<Envelope[]> {

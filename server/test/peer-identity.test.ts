@@ -18,7 +18,7 @@ import {
   startTestCluster,
   testClient,
   waitForLeader,
-} from './helpers.js';
+} from '../../test-support/cluster.js';
 
 /** How long each stray runs after its first refusals: several redials at the 1 s backoff ceiling. */
 const STRAY_MS = 4000;

@@ -1,9 +1,12 @@
-// Shared helpers for the tests that run real `lab server` processes on loopback.
+// For the tests of any part that need real `lab server` processes on loopback: a test reaches a
+// running cluster through here, never through the server's internals.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClient, type RaftlabClient } from '../../client/index.js';
-import { LocalCluster } from '../local-cluster.js';
+import { createClient, type RaftlabClient } from '../client/index.js';
+import { LocalCluster } from '../server/local-cluster.js';
+
+export type { LocalCluster };
 
 /** Small timeouts so elections take a fraction of a second in tests. */
 export const FAST_TIMEOUTS = [

@@ -4,10 +4,10 @@
 // (a linearizability violation). Verdicts and counterexample views come from the real checker.
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { checkHistory, writeCounterexampleViews } from '../../checker/index.js';
-import type { ClientEvent, HistoryEvent, NemesisEvent, OpName } from '../../checker/history-types.js';
-import type { KeyVerdict, OutcomeCounts, RunResults } from '../results-types.js';
-import { HISTORY_FILE, LAB_LOG_FILE, RESULTS_FILE } from '../run-folder.js';
+import { checkHistory, writeCounterexampleViews } from '../checker/index.js';
+import type { ClientEvent, HistoryEvent, NemesisEvent, OpName } from '../checker/history-types.js';
+import type { KeyVerdict, OutcomeCounts, RunResults } from '../chaos/results-types.js';
+import { HISTORY_FILE, LAB_LOG_FILE, RESULTS_FILE } from '../chaos/run-folder.js';
 
 export interface SyntheticOptions {
   name?: string;

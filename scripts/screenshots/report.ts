@@ -1,15 +1,15 @@
 // Regenerates the README's screenshots -> docs/images/report-failing.png, docs/images/runs-page.png:
-//   npx tsx chaos/report/screenshots.ts --store DIR   from real runs in DIR (its newest invalid run)
-//   npx tsx chaos/report/screenshots.ts               from synthetic runs (no cluster needed)
+//   npx tsx scripts/screenshots/report.ts --store DIR   from real runs in DIR (its newest invalid run)
+//   npx tsx scripts/screenshots/report.ts               from synthetic runs (no cluster needed)
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
-import { startServe } from '../serve/server.js';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.js';
-import { writeReport } from './index.js';
-import { listRuns } from './store.js';
-import { writeSyntheticRun } from './synthetic-run.js';
+import { startServe } from '../../chaos/serve/server.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../test-support/browser.js';
+import { writeReport } from '../../chaos/report/index.js';
+import { listRuns } from '../../chaos/report/store.js';
+import { writeSyntheticRun } from '../../test-support/synthetic-run.js';
 
 const IMAGES = join(import.meta.dirname, '..', '..', 'docs', 'images');
 

@@ -1,4 +1,4 @@
-// Debian's chromium, driven by playwright-core, for the browser test and the README screenshots.
+// Debian's chromium, driven by playwright-core, for the browser tests and the README screenshots.
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
   '--headless',

@@ -1,17 +1,17 @@
 // Regenerates docs/images/counterexample.png (the README's picture of the counterexample page)
-// from fixtures/stale-read.jsonl in headless Chromium: npx tsx checker/test/screenshot.ts
+// from checker/test/fixtures/stale-read.jsonl in headless Chromium: npx tsx scripts/screenshots/counterexample.ts
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../chaos/report/chromium.js';
-import { checkHistory } from '../check.js';
-import { readHistory } from '../history.js';
-import { writeCounterexampleViews } from '../view/index.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../test-support/browser.js';
+import { checkHistory } from '../../checker/check.js';
+import { readHistory } from '../../checker/history.js';
+import { writeCounterexampleViews } from '../../checker/view/index.js';
 
 const root = join(import.meta.dirname, '..', '..');
-const events = readHistory(join(import.meta.dirname, 'fixtures', 'stale-read.jsonl'));
+const events = readHistory(join(root, 'checker', 'test', 'fixtures', 'stale-read.jsonl'));
 const dir = mkdtempSync(join(tmpdir(), 'raftlab-shot-'));
 const [page] = writeCounterexampleViews(events, checkHistory(events), dir);
 const browser = await chromium.launch({
