@@ -36,7 +36,7 @@ export async function down(all: boolean): Promise<DownResult> {
 
 /** Lines for one run's logs; the run folder (the log folder's parent) records them and is marked partial. */
 function recordLogs(logs: RunLogs): string[] {
-  const nodes = Object.keys(logs.written);
+  const nodes = Object.keys(logs.written).sort(); // in node order, whatever order the engine listed them
   const lines = [
     `${logs.runtime} run ${logs.runId}: ${nodes.length > 0 ? `logs of ${nodes.join(', ')} in ${logs.logDir}` : `no node log in ${logs.logDir}`}`,
   ];
