@@ -9,6 +9,8 @@ import { createRng } from './raft/rng.js';
 import { parseUnsafe } from './raft/unsafe.js';
 import { KvStateMachine } from './kv/state-machine.js';
 import { openWal, type Wal } from './storage/index.js';
+import { armFailpoints } from './failpoints/failpoints.js';
+import { installPowerCut } from './failpoints/power.js';
 import { clientAddress, DEFAULT_LIMITS, peerAddress, type ServerOptions } from '../shared/config.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { Driver } from './driver/driver.js';
@@ -43,11 +45,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const unsafe = parseUnsafe(options.unsafe);
   if (unsafe.size > 0) logger.warn(`UNSAFE variants enabled: ${[...unsafe].join(', ')}`);
   const seed = options.seed ?? randomInt(2 ** 31);
-  const wal = await openWal(options.dataDir);
+  const armed = armFailpoints(process.env); // throws outside the lab, before anything is opened
+  if (armed !== undefined) logger.warn(armed);
+  const wal = await openWal(options.dataDir, {}, { ackBeforeFsync: unsafe.has('ack-before-fsync') });
   for (const warning of wal.warnings) logger.warn(`${options.id} repaired its WAL: ${warning}`);
+  let uninstallPowerCut = (): void => undefined;
   try {
-    return await startOnWal(options, logger, wal, seed, unsafe);
+    uninstallPowerCut = installPowerCut(process.env, wal, logger);
+    const server = await startOnWal(options, logger, wal, seed, unsafe);
+    // A clean close in a test process must not leave the signal handler behind.
+    return { ...server, close: () => (uninstallPowerCut(), server.close()) };
   } catch (error) {
+    uninstallPowerCut();
     await wal.close();
     throw error;
   }

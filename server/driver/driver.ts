@@ -14,6 +14,7 @@ import type { Inbox } from '../node/inbox.js';
 import { kvMachine } from '../node/machine.js';
 import type { Outcome } from '../node/pending.js';
 import { NodeShell, type PersistStatus } from '../node/shell.js';
+import { failpoint } from '../failpoints/failpoints.js';
 
 export interface DurableLog {
   save(hardState: HardState | undefined, entries: readonly Entry[]): Promise<void>;
@@ -120,8 +121,10 @@ export class Driver {
       save.catch((error: unknown) => this.die(error));
       return 'done';
     }
+    const votes = hardState !== undefined && hardState.vote !== '';
     this.saving = save
       .then(() => {
+        if (votes) failpoint('after-vote-persisted');
         this.saving = undefined;
         this.shell.persisted();
       })

@@ -7,7 +7,8 @@ export type UnsafeVariant =
   | 'no-log-check-on-vote'
   | 'stale-leader-read'
   | 'no-session-dedup'
-  | 'send-before-persist';
+  | 'send-before-persist'
+  | 'ack-before-fsync';
 
 export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = [
   'commit-previous-term',
@@ -16,6 +17,7 @@ export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = [
   'stale-leader-read',
   'no-session-dedup',
   'send-before-persist',
+  'ack-before-fsync',
 ];
 
 /** One line per variant, for --help texts and docs. */
@@ -31,6 +33,8 @@ export const UNSAFE_DESCRIPTIONS: Readonly<Record<UnsafeVariant, string>> = {
     'the key-value state machine applies a retried write again instead of returning the original result',
   'send-before-persist':
     "the node shell sends a Ready's messages (votes, append acknowledgements) before its entries and hard state are durable, instead of after the fsync",
+  'ack-before-fsync':
+    'the WAL treats a write as durable once written: it never fsyncs, so votes, acknowledgements and answers rest on the page cache (lost on a power cut; only the lab power nemesis exposes it)',
 };
 
 function isUnsafeVariant(name: string): name is UnsafeVariant {

@@ -1,0 +1,153 @@
+// Failpoints and power cuts. The unit half checks parsing and the lab-only guard; the WAL half
+// shows a power cut drops exactly what was not fsynced; the process half runs real servers on the
+// lab's local runtime: a power cut of every node loses acknowledged writes with the unsafe
+// ack-before-fsync WAL and keeps them with the real one, and a crash failpoint kills a node at its
+// point and the node comes back.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from '../../client/index.js';
+import { LocalRuntime } from '../../chaos/runtime/local/local-runtime.js';
+import { serverBin } from '../../chaos/runtime/project.js';
+import { openWal } from '../storage/index.js';
+import { armFailpoints, FailpointConfigError, LAB_RUN_ENV, parseFailpoints } from './failpoints.js';
+
+let base: string;
+beforeAll(() => {
+  base = mkdtempSync(join(tmpdir(), 'raftlab-failpoints-'));
+  process.env.RAFTLAB_STATE_DIR = join(base, 'state');
+});
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+describe('failpoint settings', () => {
+  it('parses actions, probabilities and nth hits, and names what is wrong', () => {
+    const points = parseFailpoints('wal-after-write-before-fsync=crash@0.25, after-vote-persisted=power#3');
+    expect(points.get('wal-after-write-before-fsync')).toMatchObject({ action: 'crash', probability: 0.25 });
+    expect(points.get('after-vote-persisted')).toMatchObject({ action: 'power', nth: 3 });
+    expect(() => parseFailpoints('no-such-point=crash')).toThrow(/unknown failpoint "no-such-point"/);
+    expect(() => parseFailpoints('after-vote-persisted=explode')).toThrow(/expected name=crash/);
+    expect(() => parseFailpoints('after-vote-persisted=crash@1.5')).toThrow(/probability/);
+  });
+
+  it('refuses failpoints in a process the lab did not start, and is off when unset', () => {
+    expect(() => armFailpoints({ RAFTLAB_FAILPOINTS: 'after-vote-persisted=crash' })).toThrow(
+      FailpointConfigError,
+    );
+    expect(armFailpoints({})).toBeUndefined();
+    expect(
+      armFailpoints({ RAFTLAB_FAILPOINTS: 'after-vote-persisted=crash#1000000', [LAB_RUN_ENV]: 't' }),
+    ).toMatch(/FAILPOINTS armed/);
+    armFailpoints({}); // disarm again for the rest of this process
+  });
+});
+
+describe('power cut of the WAL', () => {
+  const entry = (index: number) => ({
+    index,
+    term: 1,
+    type: 'normal' as const,
+    data: new Uint8Array([index]),
+  });
+
+  async function cutAfterSaves(dir: string, ackBeforeFsync: boolean): Promise<number> {
+    const wal = await openWal(dir, {}, { ackBeforeFsync });
+    await wal.save({ term: 1, vote: 'n1', commit: 0 }, [entry(1), entry(2)]);
+    await wal.save(undefined, [entry(3)]);
+    wal.dropUnsyncedSync();
+    await wal.close();
+    const reopened = await openWal(dir);
+    const count = reopened.state.entries.length;
+    await reopened.close();
+    return count;
+  }
+
+  it('keeps every fsynced save and drops every save that was only written', async () => {
+    expect(await cutAfterSaves(join(base, 'wal-safe'), false)).toBe(3);
+    expect(await cutAfterSaves(join(base, 'wal-unsafe'), true)).toBe(0);
+  });
+});
+
+const built = existsSync(serverBin());
+
+describe.skipIf(!built)('power cuts and crash points on real servers (local runtime)', () => {
+  async function writeCutRead(runId: string, unsafe: boolean): Promise<(string | undefined)[]> {
+    const runtime = new LocalRuntime();
+    try {
+      const handles = await runtime.start({
+        runId,
+        nodes: ['n1', 'n2', 'n3'],
+        serverArgs: unsafe ? ['--unsafe', 'ack-before-fsync'] : [],
+        dataDir: join(base, runId, 'data'),
+        logDir: join(base, runId, 'logs'),
+        serverEnv: { RAFTLAB_LOSE_UNSYNCED: '1' },
+      });
+      const client = createClient({
+        endpoints: handles.map((h) => h.clientEndpoint),
+        operationTimeoutMs: 15_000,
+      });
+      try {
+        for (let i = 0; i < 5; i++) await client.put(`k${i}`, `v${i}`); // each one acknowledged
+        for (const h of handles) await runtime.powerCut(h.id);
+        for (const h of handles) await runtime.restart(h.id);
+        const values: (string | undefined)[] = [];
+        for (let i = 0; i < 5; i++) values.push((await client.get(`k${i}`)) ?? undefined);
+        return values;
+      } finally {
+        client.close();
+      }
+    } finally {
+      await runtime.teardown();
+    }
+  }
+
+  it('a power cut of every node keeps acknowledged writes on the real WAL', async () => {
+    expect(await writeCutRead('power-safe', false)).toEqual(['v0', 'v1', 'v2', 'v3', 'v4']);
+  }, 60_000);
+
+  it('a power cut of every node loses acknowledged writes with --unsafe ack-before-fsync', async () => {
+    expect(await writeCutRead('power-unsafe', true)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+  }, 60_000);
+
+  it('a crash failpoint kills the node right there, and it restarts on its data', async () => {
+    const runtime = new LocalRuntime();
+    const runId = 'crash-point';
+    try {
+      const handles = await runtime.start({
+        runId,
+        nodes: ['n1'],
+        serverArgs: [],
+        dataDir: join(base, runId, 'data'),
+        logDir: join(base, runId, 'logs'),
+        serverEnv: { RAFTLAB_FAILPOINTS: 'wal-after-fsync-before-ack=crash#4' },
+      });
+      const client = createClient({ endpoints: [handles[0]!.clientEndpoint], operationTimeoutMs: 3000 });
+      try {
+        const outcomes: string[] = [];
+        for (let i = 0; i < 6; i++)
+          outcomes.push(
+            await client.put(`k${i}`, 'x').then(
+              () => 'ok',
+              (e: Error) => e.name,
+            ),
+          );
+        expect(outcomes).toContain('ok');
+        expect(outcomes.at(-1)).not.toBe('ok'); // the node died at its 4th WAL round
+        const log = readFileSync(join(base, runId, 'logs', 'n1.log'), 'utf8');
+        expect(log).toMatch(/failpoint wal-after-fsync-before-ack: crash \(hit 4\)/);
+        await runtime.restart('n1'); // restarts with the failpoint armed again, counting afresh
+        expect(await client.get('k0')).toBe('x');
+      } finally {
+        client.close();
+      }
+    } finally {
+      await runtime.teardown();
+    }
+  }, 60_000);
+});
