@@ -39,6 +39,8 @@ export interface LabOptions {
   checkTimeLimitMs: number;
   recoveryTimeoutMs: number;
   store: string;
+  /** RAFTLAB_FAILPOINTS for every server ('' = none), e.g. wal-after-write-before-fsync=crash@0.01. */
+  failpoints: string;
 }
 
 /** The flags as commander hands them over: strings, or undefined when absent. */
@@ -69,6 +71,7 @@ export const FLAG_DEFAULTS = {
   checkTimeLimit: '120',
   recoveryTimeoutMs: '30000',
   store: 'histories',
+  failpoints: '',
 } as const;
 
 function flag(name: string): string {

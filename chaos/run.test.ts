@@ -33,6 +33,7 @@ function fakeCluster(staleReads: boolean) {
       return spec.nodes.map((id, i) => ({ id, clientEndpoint: `127.0.0.1:${7000 + i}` }));
     },
     kill: async (node) => void (calls.push(`kill ${node}`), down.add(node)),
+    powerCut: async (node) => void (calls.push(`power ${node}`), down.add(node)),
     restart: async (node) => void (calls.push(`restart ${node}`), down.delete(node)),
     stop: async (node) => void calls.push(`stop ${node}`),
     pause: async (node) => void (calls.push(`pause ${node}`), down.add(node)),

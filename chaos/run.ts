@@ -10,7 +10,7 @@ import type { LabLog } from './lab-log.js';
 import { waitForLeader, findLeader } from './leader.js';
 import { Nemesis } from './nemesis/nemesis.js';
 import { describeStep, planSchedule } from './nemesis/schedule.js';
-import { replayCommand, serverArgs } from './options-parse.js';
+import { replayCommand, serverArgs, serverEnv } from './options-parse.js';
 import type { LabOptions } from './options.js';
 import { Progress } from './progress.js';
 import { forkRandom } from './random.js';
@@ -113,6 +113,7 @@ export class LabRun {
         serverArgs: serverArgs(this.options),
         dataDir: join(this.runDir, 'data'),
         logDir: join(this.runDir, NODE_LOG_DIR),
+        serverEnv: serverEnv(this.options, this.seed),
       }),
       interrupt,
     );

@@ -12,6 +12,7 @@ function fakeRuntime(failing: string[] = []) {
   };
   const runtime: NemesisRuntime = {
     kill: async (node) => act(`kill ${node}`)(),
+    powerCut: async (node) => act(`power ${node}`)(),
     restart: async (node) => act(`restart ${node}`)(),
     pause: async (node) => act(`pause ${node}`)(),
     resume: async (node) => act(`resume ${node}`)(),

@@ -8,7 +8,7 @@ import { isolate, type Grudge } from './shapes.js';
 
 export type NemesisRuntime = Pick<
   Runtime,
-  'kill' | 'restart' | 'pause' | 'resume' | 'partition' | 'packetLoss' | 'heal'
+  'kill' | 'powerCut' | 'restart' | 'pause' | 'resume' | 'partition' | 'packetLoss' | 'heal'
 >;
 
 export interface NemesisDeps {
@@ -124,6 +124,10 @@ export class Nemesis {
         for (const node of fault.nodes) this.killed.add(node);
         for (const node of fault.nodes) await runtime.kill(node);
         return;
+      case 'power':
+        for (const node of fault.nodes) this.killed.add(node);
+        for (const node of fault.nodes) await runtime.powerCut(node);
+        return;
       case 'pause':
         for (const node of fault.nodes) this.paused.add(node);
         for (const node of fault.nodes) await runtime.pause(node);
@@ -154,6 +158,7 @@ export class Nemesis {
       case 'partition':
         return runtime.partition(new Map());
       case 'kill':
+      case 'power':
         for (const node of fault.nodes) await runtime.restart(node);
         for (const node of fault.nodes) this.killed.delete(node);
         return;
@@ -175,6 +180,7 @@ export class Nemesis {
         return { detail, nodes: partition.nodes, grudge: partition.grudge };
       }
       case 'kill':
+      case 'power':
       case 'pause': {
         const nodes = step.nodes ?? [await this.leaderOrAny()];
         const who =

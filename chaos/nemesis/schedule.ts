@@ -11,8 +11,9 @@ import {
   type PartitionShape,
 } from './shapes.js';
 
-export type FaultKind = 'partition' | 'pause' | 'kill' | 'packet';
-export const FAULT_KINDS: readonly FaultKind[] = ['partition', 'pause', 'kill', 'packet'];
+/** power: a kill that also loses every write the node had not fsynced (server/failpoints/power.ts). */
+export type FaultKind = 'partition' | 'pause' | 'kill' | 'packet' | 'power';
+export const FAULT_KINDS: readonly FaultKind[] = ['partition', 'pause', 'kill', 'packet', 'power'];
 
 /** Which nodes a kill or pause hits. */
 export type TargetMode = 'one' | 'leader' | 'minority' | 'majority';
@@ -30,7 +31,7 @@ export type FaultStep = StepBase &
         shape: PartitionShape;
         partition: Partition | null; /* null: isolate the leader, found at run time */
       }
-    | { kind: 'kill' | 'pause'; target: TargetMode; nodes: string[] | null /* null: the leader */ }
+    | { kind: 'kill' | 'pause' | 'power'; target: TargetMode; nodes: string[] | null /* null: the leader */ }
     | { kind: 'packet'; nodes: string[]; lossFraction: number }
   );
 
@@ -44,12 +45,12 @@ export interface ScheduleOptions {
 }
 
 /**
- * Kill and pause share one slot (a paused node is never also killed); partitions and packet loss
+ * Kill, power and pause share one slot (a paused node is never also killed); partitions and packet loss
  * have a slot each. A step only starts a kind whose slot is free, so at most one fault per slot
  * is in force, and every fault ends by the time limit.
  */
 export function slotOf(kind: FaultKind): 'process' | 'partition' | 'packet' {
-  return kind === 'kill' || kind === 'pause' ? 'process' : kind;
+  return kind === 'kill' || kind === 'pause' || kind === 'power' ? 'process' : kind;
 }
 
 export function planSchedule(options: ScheduleOptions, random: Random): FaultStep[] {
@@ -80,6 +81,7 @@ function planStep(kind: FaultKind, base: StepBase, options: ScheduleOptions, ran
       return { ...base, kind, shape, partition: planPartition(shape, nodes, random) };
     }
     case 'kill':
+    case 'power':
     case 'pause': {
       const target = random.pick(options.targets);
       return {
@@ -138,6 +140,7 @@ export function describeStep(step: FaultStep): string {
     case 'partition':
       return `${at} partition ${step.partition?.detail ?? 'isolate the leader'}`;
     case 'kill':
+    case 'power':
     case 'pause':
       return `${at} ${step.kind} ${step.nodes?.join(',') ?? 'the leader'} (${step.target})`;
     case 'packet':

@@ -1,6 +1,7 @@
 // The Docker runtime: one container per node on a user-defined network of the run's own, data on
 // named volumes, client ports published on 127.0.0.1, partitions and packet loss as iptables rules
 // in each container's RAFTLAB chain (rules.ts). Everything carries the run's labels (labels.ts).
+import { LAB_RUN_ENV } from '../../../server/failpoints/failpoints.js';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -113,6 +114,8 @@ export class DockerRuntime implements Runtime {
       Hostname: id,
       Image: image,
       Labels: labels,
+      // Test-only switches (power cuts, failpoints); the run id is what lets the server honour them.
+      Env: Object.entries({ ...spec.serverEnv, [LAB_RUN_ENV]: spec.runId }).map(([k, v]) => `${k}=${v}`),
       Cmd: [
         ...(this.options.containerCommand ?? DEFAULT_COMMAND),
         '--id',
@@ -189,6 +192,15 @@ export class DockerRuntime implements Runtime {
     const node = this.node(id);
     if (node.paused) await this.resumeContainer(node); // docker refuses to kill a paused container
     await ignoreNotRunning(node.container.kill({ signal: 'SIGKILL' }));
+    await node.container.wait({ condition: 'not-running' }).catch(() => undefined);
+    node.running = false;
+  }
+
+  /** SIGUSR2 to the server (it drops unsynced writes and dies); see Runtime.powerCut. */
+  async powerCut(id: string): Promise<void> {
+    const node = this.node(id);
+    if (node.paused) await this.resumeContainer(node);
+    await ignoreNotRunning(node.container.kill({ signal: 'SIGUSR2' }));
     await node.container.wait({ condition: 'not-running' }).catch(() => undefined);
     node.running = false;
   }

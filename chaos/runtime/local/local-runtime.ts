@@ -12,6 +12,7 @@ import { waitForPort } from '../wait.js';
 import { NodeProcess } from './node-process.js';
 import { freePorts } from '../../../shared/free-ports.js';
 import { LinkProxy, type LinkFaults } from './proxy.js';
+import { LAB_RUN_ENV } from '../../../server/failpoints/failpoints.js';
 import { removeLocalState, writeLocalState, type LocalRunState } from './state.js';
 
 export interface LocalRuntimeOptions {
@@ -106,6 +107,7 @@ export class LocalRuntime implements Runtime {
         args,
         logFile,
         cwd: projectRoot(),
+        env: { ...spec.serverEnv, [LAB_RUN_ENV]: spec.runId },
       });
       this.nodes.set(id, { id, clientPort, peerPort, process: process_ });
     }
@@ -147,6 +149,13 @@ export class LocalRuntime implements Runtime {
 
   async kill(id: string): Promise<void> {
     await this.node(id).process.kill();
+    this.saveState();
+  }
+
+  async powerCut(id: string): Promise<void> {
+    const node = this.node(id);
+    if (node.process.running && node.process.paused) node.process.signal('SIGCONT');
+    await node.process.powerCut(this.options.stopGraceMs ?? STOP_GRACE_MS_DEFAULT);
     this.saveState();
   }
 

@@ -8,6 +8,8 @@ export interface NodeLaunch {
   args: string[];
   logFile: string;
   cwd: string;
+  /** Added to the lab's own environment. */
+  env?: Readonly<Record<string, string>>;
 }
 
 export class NodeProcess {
@@ -42,6 +44,7 @@ export class NodeProcess {
       // teardown then stops the servers in order (and `lab down` finds them after a crash).
       const child = spawn(this.launch.command, this.launch.args, {
         cwd: this.launch.cwd,
+        env: { ...process.env, ...this.launch.env },
         stdio: ['ignore', logFd, logFd],
         detached: true,
       });
@@ -77,6 +80,20 @@ export class NodeProcess {
   async kill(): Promise<void> {
     this.signal('SIGKILL');
     await this.exited;
+    this.paused = false;
+  }
+
+  /**
+   * A power cut: SIGUSR2 (the server drops its unsynced writes and SIGKILLs itself), SIGCONT so a
+   * paused one acts on it, SIGKILL after graceMs if it has not died (it then lost nothing).
+   */
+  async powerCut(graceMs: number): Promise<void> {
+    if (!this.running) return;
+    this.signal('SIGUSR2');
+    this.signal('SIGCONT');
+    const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
     this.paused = false;
   }
 
