@@ -1,7 +1,7 @@
 // Turns the raw flags into LabOptions (see options.ts for the shapes and the per-flag checks).
 import { UNSAFE_VARIANTS } from '../server/raft/unsafe.js';
 import { parseFailpoints } from '../server/failpoints/failpoints.js';
-import { FAULT_KINDS, TARGET_MODES, type TargetMode } from './nemesis/schedule.js';
+import { FAULT_KINDS, TARGET_MODES, TARGET_MODES_OPT_IN, type TargetMode } from './nemesis/schedule.js';
 import { PARTITION_SHAPES, type PartitionShape } from './nemesis/shapes.js';
 import {
   BadArgumentsError,
@@ -34,7 +34,10 @@ export function parseLabOptions(raw: RawLabOptions): LabOptions {
   const serverUnsafe = listFlag(raw, 'serverUnsafe', UNSAFE_VARIANTS);
   const faultKinds = faultKindsOf(nemesis);
   const partitionShapes = listFlag(raw, 'partitionShapes', PARTITION_SHAPES) as PartitionShape[];
-  const faultTargets = listFlag(raw, 'faultTargets', TARGET_MODES) as TargetMode[];
+  const faultTargets = listFlag(raw, 'faultTargets', [
+    ...TARGET_MODES,
+    ...TARGET_MODES_OPT_IN,
+  ]) as TargetMode[];
   if (partitionShapes.length === 0)
     throw new BadArgumentsError('--partition-shapes needs at least one shape');
   if (faultTargets.length === 0) throw new BadArgumentsError('--fault-targets needs at least one target');

@@ -74,6 +74,27 @@ describe('the nemesis', () => {
     expect(calls).toEqual(['kill n1', 'restart n1', 'kill n2', 'restart n2']);
   });
 
+  it('cuts power to its targets and restarts them at the end of the fault, or in the final heal', async () => {
+    const { runtime, calls } = fakeRuntime();
+    const { nemesis } = nemesisWith(runtime, 'n1');
+    const steps: FaultStep[] = [
+      { atMs: 0, durationMs: 10, kind: 'power', target: 'all', nodes: nodes.slice() },
+    ];
+    await nemesis.run(steps, performance.now(), new AbortController().signal);
+    expect(calls).toEqual(['power n1', 'power n2', 'power n3', 'restart n1', 'restart n2', 'restart n3']);
+    const interrupted = new AbortController();
+    const running = nemesis.run(
+      [{ atMs: 0, durationMs: 60_000, kind: 'power', target: 'leader', nodes: null }],
+      performance.now(),
+      interrupted.signal,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    interrupted.abort(); // Ctrl-C while the leader is without power
+    await running;
+    await nemesis.healAll();
+    expect(calls.slice(6)).toEqual(['power n1', 'heal', 'restart n1']);
+  });
+
   it('heals everything in force at the end: resumes paused and restarts killed nodes', async () => {
     const { runtime, calls } = fakeRuntime();
     const { nemesis, events } = nemesisWith(runtime, null);

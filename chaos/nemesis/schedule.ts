@@ -16,8 +16,10 @@ export type FaultKind = 'partition' | 'pause' | 'kill' | 'packet' | 'power';
 export const FAULT_KINDS: readonly FaultKind[] = ['partition', 'pause', 'kill', 'packet', 'power'];
 
 /** Which nodes a kill or pause hits. */
-export type TargetMode = 'one' | 'leader' | 'minority' | 'majority';
+export type TargetMode = 'one' | 'leader' | 'minority' | 'majority' | 'all';
+/** The default targets. `all` (every node at once, Jepsen's whole-cluster crash) is opt-in. */
 export const TARGET_MODES: readonly TargetMode[] = ['one', 'leader', 'minority', 'majority'];
+export const TARGET_MODES_OPT_IN: readonly TargetMode[] = ['all'];
 
 interface StepBase {
   /** Offset from the start of the workload. */
@@ -124,6 +126,7 @@ export function pickTargets(
   nodes: readonly string[],
   random: Random,
 ): string[] {
+  if (mode === 'all') return [...nodes].sort();
   const count =
     mode === 'one' ? 1 : mode === 'majority' ? majority(nodes.length) : nodes.length - majority(nodes.length);
   return random.shuffle(nodes).slice(0, Math.max(1, count)).sort();

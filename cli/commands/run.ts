@@ -20,7 +20,7 @@ const FLAGS: readonly [flag: string, help: string][] = [
   ],
   [
     '--fault-targets <list>',
-    `kill and pause targets to draw from (default all: ${FLAG_DEFAULTS.faultTargets})`,
+    `kill, power and pause targets to draw from; "all" (every node at once) is opt-in (default ${FLAG_DEFAULTS.faultTargets})`,
   ],
   [
     '--concurrency <n>',
