@@ -1,6 +1,7 @@
 // `lab run` as a library call: runs --test-count tests one after another, each in its own run
 // folder, and handles Ctrl-C (SIGINT/SIGTERM): the first stops the run cleanly (heal, collect
 // logs, tear down, results marked incomplete); a second tears down at once and exits.
+import { seriesLines } from './series.js';
 import { setMaxListeners } from 'node:events';
 import type { LabDeps } from './lab-deps.js';
 import { LabLog } from './lab-log.js';
@@ -60,5 +61,6 @@ export async function runLab(options: LabOptions, deps: LabDeps, log = new LabLo
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  for (const line of seriesLines(outcomes.map((outcome) => outcome.results))) log.say(line);
   return { outcomes, exitCode: combinedExitCode(outcomes.map((outcome) => outcome.verdict)) };
 }
