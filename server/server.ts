@@ -11,6 +11,7 @@ import { KvStateMachine } from './kv/state-machine.js';
 import { openWal, type Wal } from './storage/index.js';
 import { armFailpoints } from './failpoints/failpoints.js';
 import { installPowerCut } from './failpoints/power.js';
+import { FaultClock, watchClockFile } from './failpoints/clock.js';
 import { clientAddress, DEFAULT_LIMITS, peerAddress, type ServerOptions } from '../shared/config.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { Driver } from './driver/driver.js';
@@ -49,14 +50,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if (armed !== undefined) logger.warn(armed);
   const wal = await openWal(options.dataDir, {}, { ackBeforeFsync: unsafe.has('ack-before-fsync') });
   for (const warning of wal.warnings) logger.warn(`${options.id} repaired its WAL: ${warning}`);
-  let uninstallPowerCut = (): void => undefined;
+  let uninstall = (): void => undefined;
   try {
-    uninstallPowerCut = installPowerCut(process.env, wal, logger);
-    const server = await startOnWal(options, logger, wal, seed, unsafe);
-    // A clean close in a test process must not leave the signal handler behind.
-    return { ...server, close: () => (uninstallPowerCut(), server.close()) };
+    const clock = new FaultClock();
+    const stopPowerCut = installPowerCut(process.env, wal, logger);
+    uninstall = stopPowerCut;
+    const stopClockFile = watchClockFile(process.env, clock, logger);
+    uninstall = () => (stopPowerCut(), stopClockFile());
+    const server = await startOnWal(options, logger, wal, seed, unsafe, () => clock.now());
+    // A clean close in a test process must not leave the signal handler or the poll behind.
+    return { ...server, close: () => (uninstall(), server.close()) };
   } catch (error) {
-    uninstallPowerCut();
+    uninstall();
     await wal.close();
     throw error;
   }
@@ -68,6 +73,7 @@ async function startOnWal(
   wal: Wal,
   seed: number,
   unsafe: ReturnType<typeof parseUnsafe>,
+  now: () => number,
 ): Promise<RunningServer> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const self = options.members.find((m) => m.id === options.id)!;
@@ -109,6 +115,7 @@ async function startOnWal(
       return m ? clientAddress(m) : undefined;
     },
     applied: 0,
+    now,
   });
   const transport = new PeerTransport({
     selfId: options.id,

@@ -13,6 +13,7 @@ function fakeRuntime(failing: string[] = []) {
   const runtime: NemesisRuntime = {
     kill: async (node) => act(`kill ${node}`)(),
     powerCut: async (node) => act(`power ${node}`)(),
+    setClock: async (node, s) => act(`clock ${node} ${s.rate} ${s.offsetMs}`)(),
     restart: async (node) => act(`restart ${node}`)(),
     pause: async (node) => act(`pause ${node}`)(),
     resume: async (node) => act(`resume ${node}`)(),
@@ -93,6 +94,38 @@ describe('the nemesis', () => {
     await running;
     await nemesis.healAll();
     expect(calls.slice(6)).toEqual(['power n1', 'heal', 'restart n1']);
+  });
+
+  it('sets the clock of its targets for the fault, resets it after, and resets it in the final heal', async () => {
+    const { runtime, calls } = fakeRuntime();
+    const { nemesis, events } = nemesisWith(runtime, 'n2');
+    const steps: FaultStep[] = [
+      { atMs: 0, durationMs: 10, kind: 'clock', target: 'leader', nodes: null, rate: 0.1, offsetMs: 0 },
+    ];
+    await nemesis.run(steps, performance.now(), new AbortController().signal);
+    expect(calls).toEqual(['clock n2 0.1 0', 'clock n2 1 0']);
+    expect(events()[0]!.detail).toBe('clock rate x0.1 on n2 (the leader)');
+    const interrupted = new AbortController();
+    const running = nemesis.run(
+      [
+        {
+          atMs: 0,
+          durationMs: 60_000,
+          kind: 'clock',
+          target: 'one',
+          nodes: ['n3'],
+          rate: 1,
+          offsetMs: -1500,
+        },
+      ],
+      performance.now(),
+      interrupted.signal,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    interrupted.abort();
+    await running;
+    await nemesis.healAll();
+    expect(calls.slice(2)).toEqual(['clock n3 1 -1500', 'heal', 'clock n3 1 0']);
   });
 
   it('heals everything in force at the end: resumes paused and restarts killed nodes', async () => {

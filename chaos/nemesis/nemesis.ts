@@ -3,12 +3,12 @@
 import type { Runtime } from '../runtime/types.js';
 import type { Recorder } from '../recorder.js';
 import { sleep } from '../sleep.js';
-import { slotOf, type FaultKind, type FaultStep } from './schedule.js';
+import { describeClock, slotOf, type FaultKind, type FaultStep } from './schedule.js';
 import { isolate, type Grudge } from './shapes.js';
 
 export type NemesisRuntime = Pick<
   Runtime,
-  'kill' | 'powerCut' | 'restart' | 'pause' | 'resume' | 'partition' | 'packetLoss' | 'heal'
+  'kill' | 'powerCut' | 'setClock' | 'restart' | 'pause' | 'resume' | 'partition' | 'packetLoss' | 'heal'
 >;
 
 export interface NemesisDeps {
@@ -27,6 +27,9 @@ export interface ActiveFault {
   nodes: string[];
 }
 
+/** What a clock fault's end and the final heal set: true rate, no jump. */
+const TRUE_TIME = { rate: 1, offsetMs: 0 } as const;
+
 export function toRuntimeGrudge(grudge: Grudge): ReadonlyMap<string, ReadonlySet<string>> {
   return new Map(Object.entries(grudge).map(([node, dropped]) => [node, new Set(dropped)]));
 }
@@ -35,6 +38,7 @@ export class Nemesis {
   private readonly active = new Map<FaultStep, ActiveFault>();
   private readonly paused = new Set<string>();
   private readonly killed = new Set<string>();
+  private readonly clocked = new Set<string>();
   faultsStarted = 0;
 
   constructor(private readonly deps: NemesisDeps) {}
@@ -82,6 +86,8 @@ export class Nemesis {
     await runtime.heal();
     for (const node of [...this.paused].sort()) await runtime.resume(node);
     for (const node of [...this.killed].sort()) await runtime.restart(node);
+    for (const node of [...this.clocked].sort()) await runtime.setClock(node, TRUE_TIME);
+    this.clocked.clear();
     this.paused.clear();
     this.killed.clear();
     for (const fault of this.active.values()) this.recordPhase('stop', fault);
@@ -134,6 +140,10 @@ export class Nemesis {
         return;
       case 'packet':
         return runtime.packetLoss(fault.nodes, step.lossFraction);
+      case 'clock':
+        for (const node of fault.nodes) this.clocked.add(node);
+        for (const node of fault.nodes) await runtime.setClock(node, step);
+        return;
     }
   }
 
@@ -168,6 +178,10 @@ export class Nemesis {
         return;
       case 'packet':
         return runtime.packetLoss([], 0);
+      case 'clock':
+        for (const node of fault.nodes) await runtime.setClock(node, TRUE_TIME);
+        for (const node of fault.nodes) this.clocked.delete(node);
+        return;
     }
   }
 
@@ -186,6 +200,11 @@ export class Nemesis {
         const who =
           step.nodes === null ? `${nodes.join(',')} (the leader)` : `${nodes.join(',')} (${step.target})`;
         return { detail: `${step.kind} ${who}`, nodes };
+      }
+      case 'clock': {
+        const nodes = step.nodes ?? [await this.leaderOrAny()];
+        const who = step.nodes === null ? `${nodes.join(',')} (the leader)` : nodes.join(',');
+        return { detail: `clock ${describeClock(step)} on ${who}`, nodes };
       }
       case 'packet':
         return {

@@ -12,8 +12,9 @@ import {
 } from './shapes.js';
 
 /** power: a kill that also loses every write the node had not fsynced (server/failpoints/power.ts). */
-export type FaultKind = 'partition' | 'pause' | 'kill' | 'packet' | 'power';
-export const FAULT_KINDS: readonly FaultKind[] = ['partition', 'pause', 'kill', 'packet', 'power'];
+/** clock: the targets' clocks run slow or fast, or jump (server/failpoints/clock.ts). */
+export type FaultKind = 'partition' | 'pause' | 'kill' | 'packet' | 'power' | 'clock';
+export const FAULT_KINDS: readonly FaultKind[] = ['partition', 'pause', 'kill', 'packet', 'power', 'clock'];
 
 /** Which nodes a kill or pause hits. */
 export type TargetMode = 'one' | 'leader' | 'minority' | 'majority' | 'all';
@@ -35,6 +36,15 @@ export type FaultStep = StepBase &
       }
     | { kind: 'kill' | 'pause' | 'power'; target: TargetMode; nodes: string[] | null /* null: the leader */ }
     | { kind: 'packet'; nodes: string[]; lossFraction: number }
+    | {
+        kind: 'clock';
+        target: TargetMode;
+        nodes: string[] | null /* null: the leader */;
+        /** Clock milliseconds per real millisecond while the fault lasts. */
+        rate: number;
+        /** A jump at the start of the fault. */
+        offsetMs: number;
+      }
   );
 
 export interface ScheduleOptions {
@@ -51,7 +61,7 @@ export interface ScheduleOptions {
  * have a slot each. A step only starts a kind whose slot is free, so at most one fault per slot
  * is in force, and every fault ends by the time limit.
  */
-export function slotOf(kind: FaultKind): 'process' | 'partition' | 'packet' {
+export function slotOf(kind: FaultKind): 'process' | 'partition' | 'packet' | 'clock' {
   return kind === 'kill' || kind === 'pause' || kind === 'power' ? 'process' : kind;
 }
 
@@ -93,6 +103,8 @@ function planStep(kind: FaultKind, base: StepBase, options: ScheduleOptions, ran
         nodes: target === 'leader' ? null : pickTargets(target, nodes, random),
       };
     }
+    case 'clock':
+      return planClock(base, options, random);
     case 'packet': {
       // Loss on a minority, or on every node: the first slows a few links, the second all of them.
       const everyone = random.next() < 0.5;
@@ -100,6 +112,21 @@ function planStep(kind: FaultKind, base: StepBase, options: ScheduleOptions, ran
       return { ...base, kind, nodes: hit, lossFraction: round2(random.between(0.1, 0.5)) };
     }
   }
+}
+
+/**
+ * Half the clock faults slow the targets (rate 0.05 to 0.5: a leader's lease and check-quorum then
+ * outlast the others' election timeouts), a third speed them up (2 to 10), the rest jump (a second
+ * or two forward or back at true rate).
+ */
+function planClock(base: StepBase, options: ScheduleOptions, random: Random): FaultStep {
+  const target = random.pick(options.targets);
+  const nodes = target === 'leader' ? null : pickTargets(target, options.nodes, random);
+  const draw = random.next();
+  const rate =
+    draw < 0.5 ? round2(random.between(0.05, 0.5)) : draw < 0.85 ? round2(random.between(2, 10)) : 1;
+  const offsetMs = rate === 1 ? Math.round(random.between(-2000, 2000)) : 0;
+  return { ...base, kind: 'clock', target, nodes, rate, offsetMs };
 }
 
 export function planPartition(
@@ -146,7 +173,13 @@ export function describeStep(step: FaultStep): string {
     case 'power':
     case 'pause':
       return `${at} ${step.kind} ${step.nodes?.join(',') ?? 'the leader'} (${step.target})`;
+    case 'clock':
+      return `${at} clock ${describeClock(step)} on ${step.nodes?.join(',') ?? 'the leader'} (${step.target})`;
     case 'packet':
       return `${at} packet loss ${Math.round(step.lossFraction * 100)}% on ${step.nodes.join(',')}`;
   }
+}
+
+export function describeClock(step: { rate: number; offsetMs: number }): string {
+  return step.rate !== 1 ? `rate x${step.rate}` : `jump ${step.offsetMs > 0 ? '+' : ''}${step.offsetMs} ms`;
 }

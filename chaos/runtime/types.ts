@@ -53,6 +53,11 @@ export interface Runtime {
    * with RAFTLAB_LOSE_UNSYNCED=1, see server/failpoints/power.ts); it stays down until restart().
    */
   powerCut(node: string): Promise<void>;
+  /**
+   * Clock fault: the node's clock (its ticks, not the host's) runs at `rate` times true time and
+   * jumps by offsetMs now; {rate: 1, offsetMs: 0} restores true rate. Survives a restart until reset.
+   */
+  setClock(node: string, setting: { rate: number; offsetMs: number }): Promise<void>;
   /** Graceful stop (SIGTERM, then SIGKILL after a grace period); it stays down until restart(). */
   stop(node: string): Promise<void>;
   /** Freeze the node (SIGSTOP / docker pause); resume() thaws it. */

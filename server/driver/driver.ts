@@ -33,6 +33,8 @@ export interface DriverOptions {
   /** Client address of a member, for NOT_LEADER redirects. */
   readonly clientAddressOf: (id: string) => string | undefined;
   readonly applied: number;
+  /** Milliseconds for the tick timer; default performance.now (the lab's clock fault swaps it). */
+  readonly now?: () => number;
 }
 
 type Done = (outcome: Outcome) => void;
@@ -46,11 +48,13 @@ export class Driver {
   /** The WAL save the shell waits for, if any. */
   private saving: Promise<void> | undefined;
   private onFatal: (error: Error) => void = () => undefined;
+  private readonly now: () => number;
   /** Set when the node had to stop on an error (a failed fsync is not retried). */
   fatal: Error | undefined;
 
   constructor(private readonly options: DriverOptions) {
     this.node = options.node;
+    this.now = options.now ?? (() => performance.now());
     this.shell = new NodeShell<Done>({
       core: options.node,
       machine: kvMachine(options.kv),
@@ -73,7 +77,7 @@ export class Driver {
 
   start(onFatal: (error: Error) => void): void {
     this.onFatal = onFatal;
-    this.tickedAtMs = performance.now();
+    this.tickedAtMs = this.now();
     this.ticker = setInterval(() => this.onTimer(), this.options.tickMs);
     this.pump();
   }
@@ -153,7 +157,7 @@ export class Driver {
 
   /** Converts wall-clock time into ticks; a late timer (a long fsync) catches up in one go. */
   private onTimer(): void {
-    const now = performance.now();
+    const now = this.now();
     const due = Math.floor((now - this.tickedAtMs) / this.options.tickMs);
     if (due <= 0) return;
     this.tickedAtMs += due * this.options.tickMs;

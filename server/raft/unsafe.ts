@@ -8,7 +8,8 @@ export type UnsafeVariant =
   | 'stale-leader-read'
   | 'no-session-dedup'
   | 'send-before-persist'
-  | 'ack-before-fsync';
+  | 'ack-before-fsync'
+  | 'lease-read-no-clock-bound';
 
 export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = [
   'commit-previous-term',
@@ -18,6 +19,7 @@ export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = [
   'no-session-dedup',
   'send-before-persist',
   'ack-before-fsync',
+  'lease-read-no-clock-bound',
 ];
 
 /** One line per variant, for --help texts and docs. */
@@ -35,6 +37,8 @@ export const UNSAFE_DESCRIPTIONS: Readonly<Record<UnsafeVariant, string>> = {
     "the node shell sends a Ready's messages (votes, append acknowledgements) before its entries and hard state are durable, instead of after the fsync",
   'ack-before-fsync':
     'the WAL treats a write as durable once written: it never fsyncs, so votes, acknowledgements and answers rest on the page cache (lost on a power cut; only the lab power nemesis exposes it)',
+  'lease-read-no-clock-bound':
+    'the leader serves reads from its lease (Raft thesis 6.4.1) with no bound on clock drift: a leader whose clock runs slow keeps its lease after the others elected a new leader (the lab clock nemesis exposes it)',
 };
 
 function isUnsafeVariant(name: string): name is UnsafeVariant {

@@ -2,6 +2,10 @@
 // named volumes, client ports published on 127.0.0.1, partitions and packet loss as iptables rules
 // in each container's RAFTLAB chain (rules.ts). Everything carries the run's labels (labels.ts).
 import { LAB_RUN_ENV } from '../../../server/failpoints/failpoints.js';
+import { CLOCK_FILE_ENV } from '../../../server/failpoints/clock.js';
+
+/** On the node's volume, so a restarted container keeps the clock fault in force. */
+const DOCKER_CLOCK_FILE = '/data/clock-fault.json';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -115,7 +119,11 @@ export class DockerRuntime implements Runtime {
       Image: image,
       Labels: labels,
       // Test-only switches (power cuts, failpoints); the run id is what lets the server honour them.
-      Env: Object.entries({ ...spec.serverEnv, [LAB_RUN_ENV]: spec.runId }).map(([k, v]) => `${k}=${v}`),
+      Env: Object.entries({
+        ...spec.serverEnv,
+        [LAB_RUN_ENV]: spec.runId,
+        [CLOCK_FILE_ENV]: DOCKER_CLOCK_FILE,
+      }).map(([k, v]) => `${k}=${v}`),
       Cmd: [
         ...(this.options.containerCommand ?? DEFAULT_COMMAND),
         '--id',
@@ -203,6 +211,14 @@ export class DockerRuntime implements Runtime {
     await ignoreNotRunning(node.container.kill({ signal: 'SIGUSR2' }));
     await node.container.wait({ condition: 'not-running' }).catch(() => undefined);
     node.running = false;
+  }
+
+  /** Writes the setting into the container (see Runtime.setClock); untested without an engine. */
+  async setClock(id: string, setting: { rate: number; offsetMs: number }): Promise<void> {
+    const node = this.node(id);
+    const script = `printf '%s' "$1" > ${DOCKER_CLOCK_FILE}.tmp && mv ${DOCKER_CLOCK_FILE}.tmp ${DOCKER_CLOCK_FILE}`;
+    const result = await execIn(node.container, ['sh', '-c', script, 'clock', JSON.stringify(setting)]);
+    if (result.exitCode !== 0) throw new RuntimeError(`setClock ${id}: ${result.output}`);
   }
 
   async restart(id: string): Promise<void> {

@@ -1,7 +1,7 @@
 // The local runtime: `lab server` processes on 127.0.0.1, every directed peer link routed through a
 // fault-injecting proxy (proxy.ts), so partitions and packet loss need neither root nor Docker.
 // Node A's --cluster entry for B names the A->B proxy; A's own entry and every client port are real.
-import { existsSync, mkdirSync, copyFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, copyFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { projectRoot, serverBin } from '../project.js';
 import { checkedGrudge, checkedLoss, drops, noFaults, type FaultState } from '../faults.js';
@@ -13,6 +13,7 @@ import { NodeProcess } from './node-process.js';
 import { freePorts } from '../../../shared/free-ports.js';
 import { LinkProxy, type LinkFaults } from './proxy.js';
 import { LAB_RUN_ENV } from '../../../server/failpoints/failpoints.js';
+import { CLOCK_FILE_ENV } from '../../../server/failpoints/clock.js';
 import { removeLocalState, writeLocalState, type LocalRunState } from './state.js';
 
 export interface LocalRuntimeOptions {
@@ -107,7 +108,7 @@ export class LocalRuntime implements Runtime {
         args,
         logFile,
         cwd: projectRoot(),
-        env: { ...spec.serverEnv, [LAB_RUN_ENV]: spec.runId },
+        env: { ...spec.serverEnv, [LAB_RUN_ENV]: spec.runId, [CLOCK_FILE_ENV]: this.clockFile(id) },
       });
       this.nodes.set(id, { id, clientPort, peerPort, process: process_ });
     }
@@ -157,6 +158,19 @@ export class LocalRuntime implements Runtime {
     if (node.process.running && node.process.paused) node.process.signal('SIGCONT');
     await node.process.powerCut(this.options.stopGraceMs ?? STOP_GRACE_MS_DEFAULT);
     this.saveState();
+  }
+
+  /** Written whole and renamed, so the server never reads half a setting. */
+  async setClock(id: string, setting: { rate: number; offsetMs: number }): Promise<void> {
+    this.node(id);
+    const file = this.clockFile(id);
+    writeFileSync(`${file}.tmp`, JSON.stringify(setting));
+    renameSync(`${file}.tmp`, file);
+    return Promise.resolve();
+  }
+
+  private clockFile(id: string): string {
+    return resolve(join(this.requireSpec().dataDir, `${id}.clock.json`));
   }
 
   async restart(id: string): Promise<void> {
