@@ -26,6 +26,13 @@ const CASES: readonly { variant: string; args: string[] }[] = [
   { variant: 'send-before-persist', args: ['--nemesis', 'power,kill', '--fault-targets', 'all,leader'] },
   { variant: 'ack-before-fsync', args: ['--nemesis', 'power', '--fault-targets', 'all'] },
   {
+    variant: 'lease-read-no-clock-bound',
+    args: [
+      ...['--nemesis', 'clock,partition', '--partition-shapes', 'isolate-leader'],
+      ...['--fault-targets', 'leader', '--rate', '200', '--concurrency', '4n', '--keys-active', '1'],
+    ],
+  },
+  {
     variant: 'none',
     args: ['--nemesis', 'partition,kill,power', '--fault-targets', 'one,leader,majority,all'],
   },

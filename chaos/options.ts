@@ -1,6 +1,12 @@
 // `lab run`'s options: parsed and checked here (the CLI only hands over strings), so every bad
 // flag is a clear message and exit 254 before anything starts.
-import { FAULT_KINDS, TARGET_MODES, type FaultKind, type TargetMode } from './nemesis/schedule.js';
+import {
+  FAULT_KINDS,
+  FAULT_KINDS_IN_ALL,
+  TARGET_MODES,
+  type FaultKind,
+  type TargetMode,
+} from './nemesis/schedule.js';
 import { PARTITION_SHAPES, type PartitionShape } from './nemesis/shapes.js';
 
 export class BadArgumentsError extends Error {
@@ -136,8 +142,8 @@ export function faultKindsOf(nemesis: readonly string[]): FaultKind[] {
       throw new BadArgumentsError('--nemesis none cannot be combined with other faults');
     return [];
   }
-  if (nemesis.includes('all')) return [...FAULT_KINDS];
-  return FAULT_KINDS.filter((kind) => nemesis.includes(kind));
+  const all = nemesis.includes('all');
+  return FAULT_KINDS.filter((kind) => nemesis.includes(kind) || (all && FAULT_KINDS_IN_ALL.includes(kind)));
 }
 
 /** "10" or "2n" (two per node). */

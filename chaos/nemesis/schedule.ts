@@ -15,6 +15,11 @@ import {
 /** clock: the targets' clocks run slow or fast, or jump (server/failpoints/clock.ts). */
 export type FaultKind = 'partition' | 'pause' | 'kill' | 'packet' | 'power' | 'clock';
 export const FAULT_KINDS: readonly FaultKind[] = ['partition', 'pause', 'kill', 'packet', 'power', 'clock'];
+/**
+ * What `--nemesis all` means: power and clock are opt-in, because they need the server's test-only
+ * switches and change what a long-standing `all` run did.
+ */
+export const FAULT_KINDS_IN_ALL: readonly FaultKind[] = ['partition', 'pause', 'kill', 'packet'];
 
 /** Which nodes a kill or pause hits. */
 export type TargetMode = 'one' | 'leader' | 'minority' | 'majority' | 'all';
