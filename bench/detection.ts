@@ -34,7 +34,7 @@ const CASES: readonly { variant: string; args: string[] }[] = [
   },
   {
     variant: 'none',
-    args: ['--nemesis', 'partition,kill,power', '--fault-targets', 'one,leader,majority,all'],
+    args: ['--nemesis', 'partition,kill,power,clock', '--fault-targets', 'one,leader,majority,all'],
   },
 ];
 
