@@ -34,6 +34,7 @@ function fakeCluster(staleReads: boolean) {
     },
     kill: async (node) => void (calls.push(`kill ${node}`), down.add(node)),
     powerCut: async (node) => void (calls.push(`power ${node}`), down.add(node)),
+    isRunning: async (node) => !down.has(node),
     setClock: async (node, s) => void calls.push(`clock ${node} ${s.rate} ${s.offsetMs}`),
     restart: async (node) => void (calls.push(`restart ${node}`), down.delete(node)),
     stop: async (node) => void calls.push(`stop ${node}`),

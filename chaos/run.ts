@@ -168,6 +168,7 @@ export class LabRun {
     });
     await this.drive(workload, this.nemesis, steps, interrupt);
     await this.nemesis.healAll();
+    if (options.failpoints !== '') await this.nemesis.reviveCrashed();
     this.log.say('nemesis: healed everything; waiting for a leader');
     if (interrupt.aborted) return false;
     const leader = await waitForLeader(this.deps, this.endpoints, options.recoveryTimeoutMs, interrupt);
@@ -211,6 +212,8 @@ export class LabRun {
           stop.abort();
           throw error;
         }),
+        // A node killed by one of its own --failpoints comes back like a killed one.
+        this.options.failpoints === '' ? Promise.resolve() : nemesis.reviveCrashedUntil(stop.signal, 1000),
       ]);
       for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
     } finally {

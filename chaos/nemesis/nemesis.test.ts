@@ -4,7 +4,7 @@ import { Recorder } from '../recorder.js';
 import { Nemesis, type NemesisRuntime } from './nemesis.js';
 import type { FaultStep } from './schedule.js';
 
-function fakeRuntime(failing: string[] = []) {
+function fakeRuntime(failing: string[] = [], down = new Set<string>()) {
   const calls: string[] = [];
   const act = (name: string) => async () => {
     calls.push(name);
@@ -13,8 +13,9 @@ function fakeRuntime(failing: string[] = []) {
   const runtime: NemesisRuntime = {
     kill: async (node) => act(`kill ${node}`)(),
     powerCut: async (node) => act(`power ${node}`)(),
+    isRunning: async (node) => !down.has(node),
     setClock: async (node, s) => act(`clock ${node} ${s.rate} ${s.offsetMs}`)(),
-    restart: async (node) => act(`restart ${node}`)(),
+    restart: async (node) => (down.delete(node), act(`restart ${node}`)()),
     pause: async (node) => act(`pause ${node}`)(),
     resume: async (node) => act(`resume ${node}`)(),
     partition: async (grudge) => act(`partition ${[...grudge.keys()].sort().join(',')}`)(),
@@ -126,6 +127,31 @@ describe('the nemesis', () => {
     await running;
     await nemesis.healAll();
     expect(calls.slice(2)).toEqual(['clock n3 1 -1500', 'heal', 'clock n3 1 0']);
+  });
+
+  it('restarts a node that died at a failpoint and records it, but leaves the nodes it killed alone', async () => {
+    const down = new Set(['n3']);
+    const { runtime, calls } = fakeRuntime([], down);
+    const { nemesis, events } = nemesisWith(
+      { ...runtime, kill: async (node) => (down.add(node), runtime.kill(node)) },
+      'n1',
+    );
+    const interrupted = new AbortController();
+    const running = nemesis.run(
+      [{ atMs: 0, durationMs: 60_000, kind: 'kill', target: 'one', nodes: ['n2'] }],
+      performance.now(),
+      interrupted.signal,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await nemesis.reviveCrashed()).toEqual(['n3']);
+    expect(calls).toEqual(['kill n2', 'restart n3']);
+    expect(events().map((e) => `${e.phase} ${e.fault} ${e.detail}`)).toEqual([
+      'start kill kill n2 (one)',
+      'start failpoint-crash n3 died at a failpoint',
+      'stop failpoint-crash n3 died at a failpoint',
+    ]);
+    interrupted.abort();
+    await running;
   });
 
   it('heals everything in force at the end: resumes paused and restarts killed nodes', async () => {

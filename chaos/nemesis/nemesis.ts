@@ -8,7 +8,16 @@ import { isolate, type Grudge } from './shapes.js';
 
 export type NemesisRuntime = Pick<
   Runtime,
-  'kill' | 'powerCut' | 'setClock' | 'restart' | 'pause' | 'resume' | 'partition' | 'packetLoss' | 'heal'
+  | 'kill'
+  | 'powerCut'
+  | 'setClock'
+  | 'isRunning'
+  | 'restart'
+  | 'pause'
+  | 'resume'
+  | 'partition'
+  | 'packetLoss'
+  | 'heal'
 >;
 
 export interface NemesisDeps {
@@ -100,6 +109,34 @@ export class Nemesis {
       nodes: [...nodes],
       time: recorder.now(),
     });
+  }
+
+  /**
+   * Restarts every node that died on its own (a --failpoints crash point fired), recording the
+   * crash as a `failpoint-crash` fault that ends with the restart. Nodes the nemesis itself took
+   * down are left to it. Returns the nodes restarted.
+   */
+  async reviveCrashed(): Promise<string[]> {
+    const { runtime, nodes } = this.deps;
+    const revived: string[] = [];
+    for (const node of nodes) {
+      if (this.killed.has(node) || (await runtime.isRunning(node))) continue;
+      const fault: ActiveFault = { kind: 'kill', detail: `${node} died at a failpoint`, nodes: [node] };
+      this.recordPhase('start', fault, 'failpoint-crash');
+      this.deps.log(`nemesis: ${fault.detail}; restarting it`);
+      await runtime.restart(node);
+      this.recordPhase('stop', fault, 'failpoint-crash');
+      revived.push(node);
+    }
+    return revived;
+  }
+
+  /** Checks for crashed nodes every intervalMs until the signal aborts (for --failpoints runs). */
+  async reviveCrashedUntil(signal: AbortSignal, intervalMs: number): Promise<void> {
+    while (!signal.aborted) {
+      await sleep(intervalMs, signal);
+      if (!signal.aborted) await this.reviveCrashed();
+    }
   }
 
   /**
@@ -222,12 +259,12 @@ export class Nemesis {
     return this.deps.nodes[0] as string;
   }
 
-  private recordPhase(phase: 'start' | 'stop', fault: ActiveFault): void {
+  private recordPhase(phase: 'start' | 'stop', fault: ActiveFault, name: string = fault.kind): void {
     const { recorder } = this.deps;
     recorder.record({
       type: 'nemesis',
       phase,
-      fault: fault.kind,
+      fault: name,
       detail: fault.detail,
       nodes: [...fault.nodes],
       time: recorder.now(),

@@ -58,6 +58,8 @@ export interface Runtime {
    * jumps by offsetMs now; {rate: 1, offsetMs: 0} restores true rate. Survives a restart until reset.
    */
   setClock(node: string, setting: { rate: number; offsetMs: number }): Promise<void>;
+  /** Whether the node's server process is up (false after a kill, a power cut, or a crash of its own). */
+  isRunning(node: string): Promise<boolean>;
   /** Graceful stop (SIGTERM, then SIGKILL after a grace period); it stays down until restart(). */
   stop(node: string): Promise<void>;
   /** Freeze the node (SIGSTOP / docker pause); resume() thaws it. */

@@ -213,6 +213,11 @@ export class DockerRuntime implements Runtime {
     node.running = false;
   }
 
+  async isRunning(id: string): Promise<boolean> {
+    const info = await this.node(id).container.inspect();
+    return info.State.Running === true;
+  }
+
   /** Writes the setting into the container (see Runtime.setClock); untested without an engine. */
   async setClock(id: string, setting: { rate: number; offsetMs: number }): Promise<void> {
     const node = this.node(id);

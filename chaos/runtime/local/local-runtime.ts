@@ -160,6 +160,10 @@ export class LocalRuntime implements Runtime {
     this.saveState();
   }
 
+  async isRunning(id: string): Promise<boolean> {
+    return Promise.resolve(this.node(id).process.running);
+  }
+
   /** Written whole and renamed, so the server never reads half a setting. */
   async setClock(id: string, setting: { rate: number; offsetMs: number }): Promise<void> {
     this.node(id);
