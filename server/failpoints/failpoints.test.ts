@@ -1,8 +1,9 @@
 // Failpoints and power cuts. The unit half checks parsing and the lab-only guard; the WAL half
 // shows a power cut drops exactly what was not fsynced; the process half runs real servers on the
 // lab's local runtime: a power cut of every node loses acknowledged writes with the unsafe
-// ack-before-fsync WAL and keeps them with the real one, and a crash failpoint kills a node at its
-// point and the node comes back.
+// ack-before-fsync WAL and keeps them with the real one, a crash failpoint kills a node at its
+// point and the node comes back, and a slow clock on an isolated leader makes a lease read stale
+// (lease-read-no-clock-bound) while the same read at true rate, or with ReadIndex, is refused.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -149,5 +150,74 @@ describe.skipIf(!built)('power cuts and crash points on real servers (local runt
     } finally {
       await runtime.teardown();
     }
+  }, 60_000);
+});
+
+describe.skipIf(!built)('clock faults on real servers (local runtime)', () => {
+  /**
+   * Slows the leader's clock, isolates it, writes through the others once they elected a new
+   * leader, then reads from the old leader alone: what it answers (or that it does not).
+   */
+  async function staleReadAfterSlowClock(runId: string, serverArgs: string[], rate = 0.02): Promise<string> {
+    const runtime = new LocalRuntime();
+    try {
+      const handles = await runtime.start({
+        runId,
+        nodes: ['n1', 'n2', 'n3'],
+        serverArgs: ['--election-timeout-ms', '500', '--heartbeat-interval-ms', '50', ...serverArgs],
+        dataDir: join(base, runId, 'data'),
+        logDir: join(base, runId, 'logs'),
+      });
+      const all = createClient({
+        endpoints: handles.map((h) => h.clientEndpoint),
+        operationTimeoutMs: 15_000,
+      });
+      try {
+        await all.put('k', 'old');
+        const leader = (await all.status()).leaderId;
+        const others = handles.filter((h) => h.id !== leader).map((h) => h.id);
+        await runtime.setClock(leader, { rate, offsetMs: 0 }); // 0.02: 50 times slow
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await runtime.partition(
+          new Map([[leader, new Set(others)], ...others.map((o) => [o, new Set([leader])] as const)]),
+        );
+        const majority = createClient({
+          endpoints: handles.filter((h) => h.id !== leader).map((h) => h.clientEndpoint),
+          operationTimeoutMs: 15_000,
+        });
+        await majority.put('k', 'new'); // acknowledged by the new leader
+        majority.close();
+        const pinned = createClient({
+          endpoints: [handles.find((h) => h.id === leader)!.clientEndpoint],
+          operationTimeoutMs: 1500,
+        });
+        const answer = await pinned.get('k').then(
+          (value) => `read ${value}`,
+          (error: Error) => `failed ${error.name}`,
+        );
+        pinned.close();
+        return answer;
+      } finally {
+        all.close();
+      }
+    } finally {
+      await runtime.teardown();
+    }
+  }
+
+  it('a leader with a slow clock serves a stale lease read after the others moved on', async () => {
+    expect(await staleReadAfterSlowClock('clock-lease', ['--unsafe', 'lease-read-no-clock-bound'])).toBe(
+      'read old',
+    );
+  }, 60_000);
+
+  it('the same lease read at true clock rate has lapsed by then: no stale answer', async () => {
+    expect(
+      await staleReadAfterSlowClock('clock-lease-true', ['--unsafe', 'lease-read-no-clock-bound'], 1),
+    ).toMatch(/^failed /);
+  }, 60_000);
+
+  it('with ReadIndex the slow, isolated leader cannot confirm a read: no stale answer', async () => {
+    expect(await staleReadAfterSlowClock('clock-read-index', [])).toMatch(/^failed /);
   }, 60_000);
 });
