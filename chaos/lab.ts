@@ -9,6 +9,7 @@ import type { LabOptions } from './options.js';
 import { newSeed } from './random.js';
 import type { RunVerdict } from './results-types.js';
 import { LabRun, type RunOutcome } from './run.js';
+import { exitVerdictOf } from './verdict.js';
 
 export const EXIT_FOR_VERDICT: Readonly<Record<RunVerdict, number>> = {
   valid: 0,
@@ -61,6 +62,8 @@ export async function runLab(options: LabOptions, deps: LabDeps, log = new LabLo
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  for (const line of seriesLines(outcomes.map((outcome) => outcome.results))) log.say(line);
-  return { outcomes, exitCode: combinedExitCode(outcomes.map((outcome) => outcome.verdict)) };
+  // A partial run counts as the exit code counts it: incomplete unless it already found a violation.
+  const series = outcomes.map((outcome) => ({ ...outcome.results, verdict: exitVerdictOf(outcome.results) }));
+  for (const line of seriesLines(series)) log.say(line);
+  return { outcomes, exitCode: combinedExitCode(outcomes.map((outcome) => exitVerdictOf(outcome.results))) };
 }

@@ -1,5 +1,5 @@
 // Turns the raw flags into LabOptions (see options.ts for the shapes and the per-flag checks).
-import { UNSAFE_VARIANTS } from '../server/raft/unsafe.js';
+import { SERVER_UNSAFE_VARIANTS } from '../server/raft/unsafe.js';
 import { parseFailpoints } from '../server/failpoints/failpoints.js';
 import { FAULT_KINDS, TARGET_MODES, TARGET_MODES_OPT_IN, type TargetMode } from './nemesis/schedule.js';
 import { PARTITION_SHAPES, type PartitionShape } from './nemesis/shapes.js';
@@ -31,7 +31,7 @@ export function parseLabOptions(raw: RawLabOptions): LabOptions {
   const concurrency = parseConcurrency(concurrencyText, nodes);
   const seedText = (raw.seed ?? '').trim();
   const timeLimitMs = numberFlag(raw, 'timeLimit', 1, 86_400) * 1000;
-  const serverUnsafe = listFlag(raw, 'serverUnsafe', UNSAFE_VARIANTS);
+  const serverUnsafe = listFlag(raw, 'serverUnsafe', SERVER_UNSAFE_VARIANTS);
   const faultKinds = faultKindsOf(nemesis);
   const partitionShapes = listFlag(raw, 'partitionShapes', PARTITION_SHAPES) as PartitionShape[];
   const faultTargets = listFlag(raw, 'faultTargets', [

@@ -1,5 +1,6 @@
 // Live progress of a run: elapsed and limit, ops/s, ok/fail/info, the faults in force. One
 // refreshed line on a terminal; a plain line every few seconds otherwise (CI logs, pipes).
+import { realClock, type LabClock, type LabTimer } from './clock.js';
 import type { LabLog } from './lab-log.js';
 import type { ActiveFault } from './nemesis/nemesis.js';
 import type { WorkloadCounters } from './workload/workload.js';
@@ -22,8 +23,11 @@ export function progressLine(
   return `${seconds(elapsedMs)}/${seconds(limitMs)}  ${opsPerSec.toFixed(0)} ops/s  ok ${ok} fail ${fail} info ${info}  faults: ${inForce}`;
 }
 
+/** How often the line is refreshed. */
+export const PROGRESS_REFRESH_MS = 500;
+
 export class Progress {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: LabTimer | undefined;
   private lastPlainMs = 0;
   private lastCompleted = 0;
   private lastSampleMs = 0;
@@ -34,23 +38,32 @@ export class Progress {
     private readonly source: ProgressSource,
     private readonly limitMs: number,
     private readonly plainEveryMs = 5000,
+    private readonly clock: LabClock = realClock,
   ) {}
 
   start(): void {
-    const startMs = performance.now();
+    const startMs = this.clock.nowMs();
     this.lastSampleMs = startMs;
-    this.timer = setInterval(() => this.tick(startMs), 500);
-    this.timer.unref();
+    this.refreshFrom(startMs);
   }
 
   stop(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     this.log.endStatus();
   }
 
+  /** A one-shot timer re-armed after each refresh; unref'd, so it never keeps a finished lab alive. */
+  private refreshFrom(startMs: number): void {
+    this.timer = this.clock.schedule(PROGRESS_REFRESH_MS, () => {
+      this.tick(startMs);
+      if (this.timer !== undefined) this.refreshFrom(startMs);
+    });
+    this.timer.unref();
+  }
+
   private tick(startMs: number): void {
-    const nowMs = performance.now();
+    const nowMs = this.clock.nowMs();
     const { ok, fail, info } = this.source.counters;
     const completed = ok + fail + info;
     if (nowMs - this.lastSampleMs >= 1000) {

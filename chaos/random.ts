@@ -1,5 +1,6 @@
 // The lab's one source of randomness: a seeded PRNG (mulberry32), so a printed seed replays the
-// same fault schedule, targets and workload choices (design rule 8). Independent streams are
+// same fault schedule, targets and workload choices: a failure the lab
+// finds must be reproducible from what it printed. Independent streams are
 // forked from the run's seed by name, so adding a draw in the workload never shifts the nemesis.
 
 const UINT32 = 2 ** 32;

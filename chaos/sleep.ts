@@ -1,12 +1,14 @@
-// Timers the lab can cancel: a stop (time limit, Ctrl-C) must not wait out a long gap.
+// Timers the lab can cancel: a stop (time limit, Ctrl-C) must not wait out a long gap. Both take the
+// lab's clock, so a test on a fake clock controls when they fire.
+import { realClock, type LabClock } from './clock.js';
 
 /** Resolves after `ms`, or at once when the signal aborts (never rejects). */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: AbortSignal, clock: LabClock = realClock): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, Math.max(0, ms));
+    const timer = clock.schedule(ms, done);
     function done(): void {
-      clearTimeout(timer);
+      timer.cancel();
       signal?.removeEventListener('abort', done);
       resolve();
     }
@@ -15,16 +17,21 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** Rejects with `onTimeout()` if the promise has not settled within `ms`. */
-export function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+export function withDeadline<T>(
+  promise: Promise<T>,
+  ms: number,
+  onTimeout: () => Error,
+  clock: LabClock = realClock,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(onTimeout()), ms);
+    const timer = clock.schedule(ms, () => reject(onTimeout()));
     promise.then(
       (value) => {
-        clearTimeout(timer);
+        timer.cancel();
         resolve(value);
       },
       (error: unknown) => {
-        clearTimeout(timer);
+        timer.cancel();
         reject(error instanceof Error ? error : new Error(String(error)));
       },
     );

@@ -1,4 +1,5 @@
-// The `lab` command line: parses flags and calls library functions (DEVELOPERS.md rule 9).
+// The `lab` command line: parses flags and calls library functions, so the same
+// behaviour is reachable (and tested) without going through argv.
 // Each command lives in cli/commands/<name>.ts and exports `register(program)`.
 import { Command, CommanderError } from 'commander';
 import { EXIT_BAD_ARGUMENTS } from './exit-codes.js';

@@ -1,7 +1,8 @@
 // Options of one simulated run, the fault names of --faults, and the defaults.
 import type { UnsafeVariant } from '../server/raft/unsafe.js';
 
-export type FaultName = 'partition' | 'pause' | 'crash' | 'drop' | 'duplicate' | 'reorder';
+export type FaultName =
+  'partition' | 'pause' | 'crash' | 'drop' | 'duplicate' | 'reorder' | 'delay' | 'clock' | 'disk-loss';
 export const FAULT_NAMES: readonly FaultName[] = [
   'partition',
   'pause',
@@ -9,7 +10,20 @@ export const FAULT_NAMES: readonly FaultName[] = [
   'drop',
   'duplicate',
   'reorder',
+  'delay',
+  'clock',
 ];
+
+/** How reads are served: ReadIndex, leases, or a seeded choice per seed (part of every sweep leases). */
+export type ReadsChoice = 'index' | 'lease' | 'mixed';
+export const READS_CHOICES: readonly ReadsChoice[] = ['index', 'lease', 'mixed'];
+/** With --reads mixed, the share of seeds that run with lease reads. */
+export const LEASE_SHARE_OF_SEEDS = 0.25;
+/**
+ * Faults that `all` leaves out. disk-loss breaks Raft's own assumption (what a node made durable
+ * stays durable) and needs the operator's recovery; it is asked for by name: `all,disk-loss`.
+ */
+export const OPT_IN_FAULT_NAMES: readonly FaultName[] = ['disk-loss'];
 
 export interface SimOptions {
   seed: number;
@@ -26,7 +40,16 @@ export interface SimOptions {
   trace: boolean;
   /** Check the client history for linearizability at the end (needs checker/). */
   checkLinearizability: boolean;
+  reads: ReadsChoice;
 }
+
+/**
+ * The KV limits in simulation, shrunk from the server's (10,000 sessions, 1,000,000 idle entries)
+ * so that seeds evict sessions from a full table and expire idle ones: 5 client slots plus the
+ * sessions of processes that ended (sim/client.ts) overflow 8, and an ended process's session is
+ * idle for 100 entries within a few hundred operations. An active client writes far more often.
+ */
+export const SIM_KV_LIMITS = { sessionsMax: 8, sessionIdleEntriesMax: 100 } as const;
 
 export const NS_PER_MS = 1_000_000;
 
@@ -46,6 +69,14 @@ export const SIM_TIMING = {
   tickNs: SIM_NODE_TIMING.tickMs * NS_PER_MS,
   /** Per-node clock rate error, as a fraction (a node's tick is tickNs * (1 +- drift)). */
   clockDriftMax: 0.01,
+  /** With the clock fault: the per-node drift bound of the run is drawn up to this. */
+  clockDriftMaxWithFault: 0.05,
+  /** With the delay fault: this share of peer messages arrives after more than an election timeout. */
+  longDelayProbability: 0.005,
+  longDelayNsMin: 200 * NS_PER_MS,
+  longDelayNsMax: 1500 * NS_PER_MS,
+  /** A pause resumed with a clock jump delivers at most this many missed ticks at once. */
+  clockJumpTicksMax: 60,
   networkDelayNsMin: 200_000,
   networkDelayNsMean: 1 * NS_PER_MS,
   networkDelayNsMax: 40 * NS_PER_MS,
@@ -63,6 +94,10 @@ export const SIM_TIMING = {
   nemesisFaultNsMax: 1200 * NS_PER_MS,
   /** After the last operation and the final heal: the cluster must commit again within this. */
   livenessAfterHealNs: 20_000 * NS_PER_MS,
+  /** After the final heal: some node must be leader within this (election timeouts are 100-200 ms). */
+  leaderAfterHealNsMax: 3_000 * NS_PER_MS,
+  /** From the final heal until converged: terms may rise by at most this many more than leaders elected. */
+  termsWithoutLeaderAfterHealMax: 4,
 } as const;
 
 export function parseFaults(list: string): ReadonlySet<FaultName> {
@@ -74,18 +109,27 @@ export function parseFaults(list: string): ReadonlySet<FaultName> {
       for (const f of FAULT_NAMES) out.add(f);
       continue;
     }
-    if (!(FAULT_NAMES as readonly string[]).includes(name)) {
-      throw new Error(`unknown fault "${name}"; valid: ${FAULT_NAMES.join(', ')}, all, none`);
+    if (![...FAULT_NAMES, ...OPT_IN_FAULT_NAMES].includes(name as FaultName)) {
+      throw new Error(
+        `unknown fault "${name}"; valid: ${[...FAULT_NAMES, ...OPT_IN_FAULT_NAMES].join(', ')}, all (but ${OPT_IN_FAULT_NAMES.join(', ')}), none`,
+      );
     }
     out.add(name as FaultName);
   }
   return out;
 }
 
+export function parseReads(text: string): ReadsChoice {
+  if (!(READS_CHOICES as readonly string[]).includes(text))
+    throw new Error(`unknown --reads "${text}"; valid: ${READS_CHOICES.join(', ')}`);
+  return text as ReadsChoice;
+}
+
 export function formatFaults(faults: ReadonlySet<FaultName>): string {
   if (faults.size === 0) return 'none';
-  if (FAULT_NAMES.every((f) => faults.has(f))) return 'all';
-  return FAULT_NAMES.filter((f) => faults.has(f)).join(',');
+  const optIn = OPT_IN_FAULT_NAMES.filter((f) => faults.has(f));
+  if (FAULT_NAMES.every((f) => faults.has(f))) return ['all', ...optIn].join(',');
+  return [...FAULT_NAMES.filter((f) => faults.has(f)), ...optIn].join(',');
 }
 
 export function defaultSimOptions(overrides: Partial<SimOptions> = {}): SimOptions {
@@ -99,6 +143,7 @@ export function defaultSimOptions(overrides: Partial<SimOptions> = {}): SimOptio
     unsafe: new Set(),
     trace: false,
     checkLinearizability: true,
+    reads: 'mixed',
     ...overrides,
   };
 }

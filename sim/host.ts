@@ -10,12 +10,13 @@ import type { KvCommand, KvOp } from '../server/kv/command.js';
 import type { ErrorInfo } from '../shared/errors.js';
 import { decodeCommand } from '../server/kv/command.js';
 import { KvStateMachine } from '../server/kv/state-machine.js';
-import type { KvResult } from '../server/kv/state-machine.js';
+import type { KvLimits, KvResult } from '../server/kv/state-machine.js';
 import type { Logger } from '../shared/log.js';
 import { DEFAULT_LIMITS } from '../shared/config.js';
 import { buildNodeConfig, type NodeConfig } from '../server/node/config.js';
 import { APPLIED_WITHOUT_EFFECT, type ShellMachine } from '../server/node/machine.js';
 import { NodeShell, type PersistStatus, type ShellDisk } from '../server/node/shell.js';
+import type { ReadMode } from '../server/raft/config.js';
 import { SIM_NODE_TIMING } from './config.js';
 import { SimDisk } from './disk.js';
 import type { ClientRequest } from './packets.js';
@@ -33,6 +34,13 @@ export interface HostEnv {
   trace(text: () => string): void;
   /** Whether the run records a trace (the shell logs into it only then). */
   readonly tracing: boolean;
+  /** Core settings the run chooses (named fields: a spread into the config slowed every access). */
+  readonly readMode: ReadMode;
+  readonly preVote: boolean;
+  /** The KV limits of the run (shrunk in simulation, so eviction and expiry run). */
+  readonly kvLimits: Partial<KvLimits>;
+  /** With crashAtNextWrite set: whether this Ready is the write the crash tears. */
+  tearsWrite(node: string, ready: Ready): boolean;
 }
 
 export type HostState = 'up' | 'paused' | 'crashed';
@@ -103,13 +111,24 @@ export class SimHost implements ShellDisk, ShellMachine {
     private readonly rng: SimRng,
     private readonly env: HostEnv,
   ) {
-    this.config = buildNodeConfig({ id, voters, unsafe, ...SIM_NODE_TIMING });
+    this.config = buildNodeConfig({
+      id,
+      voters,
+      unsafe,
+      ...SIM_NODE_TIMING,
+      readMode: env.readMode,
+      preVote: env.preVote,
+      kvLimits: env.kvLimits,
+    });
     this.log = env.tracing ? traceLogger(env) : undefined;
     this.start();
   }
 
-  /** Starts (or restarts) from the disk: a new core from the durable state, a new state machine replaying it. */
-  start(): void {
+  /**
+   * Starts (or restarts) from the disk: a new core from the durable state, a new state machine
+   * replaying it. `recovering`: the node lost acknowledged state (RaftConfig.recovering).
+   */
+  start(recovering = false): void {
     const durable = this.disk.read();
     const commit = durable.hardState.commit;
     for (let i = this.resumeFrom(durable.entries, commit); i < commit; i++)
@@ -119,6 +138,7 @@ export class SimHost implements ShellDisk, ShellMachine {
       rng: this.rng.fork(`raft-${this.incarnation}`),
       ...(durable.entries.length > 0 || durable.hardState.term > 0 ? { initial: durable } : {}),
       applied: commit,
+      recovering,
     });
     this.shell = new NodeShell<ClientRequest>({
       core: this.raft,
@@ -187,10 +207,17 @@ export class SimHost implements ShellDisk, ShellMachine {
   // ---- the shell's disk and state machine ----------------------------------------------------
 
   /** The simulated disk writes at once; an injected crash tears the write. */
-  persist(hardState: HardState | undefined, entries: readonly Entry[], mustSync: boolean): PersistStatus {
-    if (this.crashAtNextWrite && entries.length > 0) {
+  persist(
+    hardState: HardState | undefined,
+    entries: readonly Entry[],
+    mustSync: boolean,
+    ready: Ready,
+  ): PersistStatus {
+    if (this.crashAtNextWrite && this.env.tearsWrite(this.id, ready)) {
       const what = this.disk.crashDuringWrite(hardState, entries, this.rng);
-      this.env.trace(() => `${this.id} CRASH mid-write: ${what}`);
+      this.env.trace(
+        () => `${this.id} CRASH mid-write: ${what}; ${ready.messages.length} messages never sent`,
+      );
       this.crash();
       return 'halted';
     }

@@ -1,4 +1,5 @@
-// The simulator's randomness: one tree of seeded generators grown from the run's seed (rule 8).
+// The simulator's randomness: one tree of seeded generators grown from the run's seed, so a
+// failing run replays exactly from the seed it printed.
 // Each component (network, each node's core, each client, the nemesis) gets its own child stream,
 // so adding a random draw in one place does not shift the draws of every other component.
 import { createRng, type SeededRng } from '../server/raft/rng.js';

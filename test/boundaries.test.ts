@@ -35,7 +35,7 @@ const CASES: readonly { part: string; file: string; forbidden: string }[] = [
   {
     part: 'the Raft core',
     file: 'server/raft/probe.ts',
-    forbidden: "import { readFileSync } from 'node:fs';",
+    forbidden: "import type { readFileSync } from 'node:fs';",
   },
   {
     part: 'the state machine',
@@ -73,6 +73,37 @@ const CASES: readonly { part: string; file: string; forbidden: string }[] = [
     file: 'client/probe.ts',
     forbidden: "import { startServer } from '../server/server.js';",
   },
+  // Tests obey their part's boundaries and reach other parts' helpers only through test-support/.
+  {
+    part: 'a checker test',
+    file: 'checker/test/probe.test.ts',
+    forbidden: "import { runLab } from '../../chaos/run.js';",
+  },
+  {
+    part: 'a client test',
+    file: 'client/test/probe.test.ts',
+    forbidden: "import { LocalCluster } from '../../server/local-cluster.js';",
+  },
+  {
+    part: 'a simulator test',
+    file: 'sim/test/probe.test.ts',
+    forbidden: "import { Cluster } from '../../server/raft/test/harness.js';",
+  },
+  {
+    part: 'a lab test',
+    file: 'chaos/probe.test.ts',
+    forbidden: "import { startTestCluster } from '../server/test/helpers.js';",
+  },
+  {
+    part: 'production code',
+    file: 'chaos/report/probe.ts',
+    forbidden: "import { writeSyntheticRun } from '../../test-support/synthetic-run.js';",
+  },
+  {
+    part: 'production code',
+    file: 'server/probe.ts',
+    forbidden: "import { Cluster } from './raft/test/harness.js';",
+  },
 ];
 
 describe('the lint boundaries', () => {
@@ -89,6 +120,13 @@ describe('the lint boundaries', () => {
     ['server/node/probe.ts', "import type { RaftNode } from '../raft/node.js';"],
     ['client/probe.ts', "import type { Envelope } from '../proto/codec.js';"],
     ['sim/probe.ts', "import type { NodeShell } from '../server/node/shell.js';"],
+    ['server/raft/test/probe.test.ts', "import type { Cluster } from './harness.js';"],
+    ['server/raft/test/probe.test.ts', "import type { readFileSync } from 'node:fs';"],
+    ['checker/test/probe.test.ts', "import type { checkHistory } from '../check.js';"],
+    ['checker/test/probe.test.ts', "import type { CHROMIUM_PATH } from '../../test-support/browser.js';"],
+    ['client/test/probe.test.ts', "import type { startTestCluster } from '../../test-support/cluster.js';"],
+    ['chaos/runtime/docker/probe.test.ts', "import type { standInCommand } from '../test/helpers.js';"],
+    ['test-support/probe.ts', "import type { LocalCluster } from '../server/local-cluster.js';"],
   ])('lets %s %s', async (file, allowed) => {
     const name = allowed.match(/\{ (\w+) \}/)?.[1];
     expect(await problems(file, `${allowed}\nexport type Probe = ${name};\n`)).toEqual([]);

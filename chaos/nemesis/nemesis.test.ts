@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { NemesisEvent } from '../../checker/history-types.js';
-import { Recorder } from '../recorder.js';
+import { FakeClock } from '../../test-support/fake-clock.js';
+import { sleep } from '../sleep.js';
+import { MemoryHistory, Recorder } from '../recorder.js';
 import { Nemesis, type NemesisRuntime } from './nemesis.js';
 import type { FaultStep } from './schedule.js';
 
-function fakeRuntime(failing: string[] = [], down = new Set<string>()) {
+/** Each call is logged with the fake time it happened at, e.g. `kill n2@5`. */
+function fakeRuntime(clock: FakeClock, failing: string[] = [], down = new Set<string>()) {
   const calls: string[] = [];
   const act = (name: string) => async () => {
-    calls.push(name);
+    calls.push(`${name}@${clock.nowMs()}`);
     if (failing.includes(name)) throw new Error(`${name} refused`);
   };
   const runtime: NemesisRuntime = {
@@ -27,84 +30,106 @@ function fakeRuntime(failing: string[] = [], down = new Set<string>()) {
 
 const nodes = ['n1', 'n2', 'n3'];
 
-function nemesisWith(runtime: NemesisRuntime, leader: string | null) {
-  const recorder = new Recorder({ append: () => undefined }, () => performance.now() * 1e6);
+function nemesisWith(clock: FakeClock, runtime: NemesisRuntime, leader: string | null) {
+  const memory = new MemoryHistory();
+  const recorder = new Recorder(memory, () => clock.nowMs() * 1e6);
   const nemesis = new Nemesis({
     runtime,
     nodes,
     recorder,
     findLeader: async () => leader,
     log: () => undefined,
+    clock,
   });
-  return { nemesis, events: () => recorder.events as NemesisEvent[] };
+  return { nemesis, events: () => memory.events as NemesisEvent[] };
 }
 
 describe('the nemesis', () => {
   it('isolates the leader it finds, undoes each fault after its duration, and records start and stop', async () => {
-    const { runtime, calls } = fakeRuntime();
-    const { nemesis, events } = nemesisWith(runtime, 'n2');
+    const clock = new FakeClock();
+    const { runtime, calls } = fakeRuntime(clock);
+    const { nemesis, events } = nemesisWith(clock, runtime, 'n2');
     const steps: FaultStep[] = [
-      { atMs: 0, durationMs: 20, kind: 'partition', shape: 'isolate-leader', partition: null },
-      { atMs: 5, durationMs: 20, kind: 'kill', target: 'leader', nodes: null },
+      { atMs: 1000, durationMs: 20_000, kind: 'partition', shape: 'isolate-leader', partition: null },
+      { atMs: 5000, durationMs: 20_000, kind: 'kill', target: 'leader', nodes: null },
     ];
-    await nemesis.run(steps, performance.now(), new AbortController().signal);
-    expect(calls).toEqual(['partition n1,n2,n3', 'kill n2', 'partition ', 'restart n2']);
-    expect(events().map((e) => `${e.phase} ${e.fault} ${e.detail}`)).toEqual([
-      'start partition isolate n2 (the leader)',
-      'start kill kill n2 (the leader)',
-      'stop partition isolate n2 (the leader)',
-      'stop kill kill n2 (the leader)',
+    await clock.until(nemesis.run(steps, clock.nowMs(), new AbortController().signal));
+    expect(calls).toEqual([
+      'partition n1,n2,n3@1000',
+      'kill n2@5000',
+      'partition @21000',
+      'restart n2@25000',
     ]);
+    expect(events().map((e) => `${e.time / 1e6} ${e.phase} ${e.fault} ${e.detail}`)).toEqual([
+      '1000 start partition isolate n2 (the leader)',
+      '5000 start kill kill n2 (the leader)',
+      '21000 stop partition isolate n2 (the leader)',
+      '25000 stop kill kill n2 (the leader)',
+    ]);
+    expect(clock.pendingCount()).toBe(0);
     expect(nemesis.inForce()).toEqual([]);
   });
 
   it('starts a fault of a slot only after the previous one of that slot has ended, however slow', async () => {
-    const { runtime, calls } = fakeRuntime();
+    const clock = new FakeClock();
+    const { runtime, calls } = fakeRuntime(clock);
+    // A restart takes 6 s (the fake runtime logs when it finishes).
     const slowRestart: NemesisRuntime = {
       ...runtime,
       restart: async (node) => {
-        await new Promise((resolve) => setTimeout(resolve, 60));
+        await sleep(6000, undefined, clock);
         await runtime.restart(node);
       },
     };
-    const { nemesis } = nemesisWith(slowRestart, 'n1');
+    const { nemesis } = nemesisWith(clock, slowRestart, 'n1');
     const steps: FaultStep[] = [
-      { atMs: 0, durationMs: 10, kind: 'kill', target: 'one', nodes: ['n1'] },
-      { atMs: 20, durationMs: 10, kind: 'kill', target: 'one', nodes: ['n2'] },
+      { atMs: 0, durationMs: 1000, kind: 'kill', target: 'one', nodes: ['n1'] },
+      { atMs: 2000, durationMs: 1000, kind: 'kill', target: 'one', nodes: ['n2'] },
     ];
-    await nemesis.run(steps, performance.now(), new AbortController().signal);
-    expect(calls).toEqual(['kill n1', 'restart n1', 'kill n2', 'restart n2']);
+    await clock.until(nemesis.run(steps, clock.nowMs(), new AbortController().signal));
+    // n2's kill was due at 2 s and its end at 3 s; it waits for n1's restart, then ends at once.
+    expect(calls).toEqual(['kill n1@0', 'restart n1@7000', 'kill n2@7000', 'restart n2@13000']);
   });
 
   it('cuts power to its targets and restarts them at the end of the fault, or in the final heal', async () => {
-    const { runtime, calls } = fakeRuntime();
-    const { nemesis } = nemesisWith(runtime, 'n1');
+    const clock = new FakeClock();
+    const { runtime, calls } = fakeRuntime(clock);
+    const { nemesis } = nemesisWith(clock, runtime, 'n1');
     const steps: FaultStep[] = [
-      { atMs: 0, durationMs: 10, kind: 'power', target: 'all', nodes: nodes.slice() },
+      { atMs: 0, durationMs: 1000, kind: 'power', target: 'all', nodes: nodes.slice() },
     ];
-    await nemesis.run(steps, performance.now(), new AbortController().signal);
-    expect(calls).toEqual(['power n1', 'power n2', 'power n3', 'restart n1', 'restart n2', 'restart n3']);
+    await clock.until(nemesis.run(steps, clock.nowMs(), new AbortController().signal));
+    expect(calls).toEqual([
+      'power n1@0',
+      'power n2@0',
+      'power n3@0',
+      'restart n1@1000',
+      'restart n2@1000',
+      'restart n3@1000',
+    ]);
     const interrupted = new AbortController();
     const running = nemesis.run(
       [{ atMs: 0, durationMs: 60_000, kind: 'power', target: 'leader', nodes: null }],
-      performance.now(),
+      clock.nowMs(),
       interrupted.signal,
     );
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await clock.advance(2000);
     interrupted.abort(); // Ctrl-C while the leader is without power
     await running;
     await nemesis.healAll();
-    expect(calls.slice(6)).toEqual(['power n1', 'heal', 'restart n1']);
+    expect(calls.slice(6)).toEqual(['power n1@1000', 'heal@3000', 'restart n1@3000']);
+    expect(clock.pendingCount()).toBe(0);
   });
 
   it('sets the clock of its targets for the fault, resets it after, and resets it in the final heal', async () => {
-    const { runtime, calls } = fakeRuntime();
-    const { nemesis, events } = nemesisWith(runtime, 'n2');
+    const clock = new FakeClock();
+    const { runtime, calls } = fakeRuntime(clock);
+    const { nemesis, events } = nemesisWith(clock, runtime, 'n2');
     const steps: FaultStep[] = [
-      { atMs: 0, durationMs: 10, kind: 'clock', target: 'leader', nodes: null, rate: 0.1, offsetMs: 0 },
+      { atMs: 0, durationMs: 1000, kind: 'clock', target: 'leader', nodes: null, rate: 0.1, offsetMs: 0 },
     ];
-    await nemesis.run(steps, performance.now(), new AbortController().signal);
-    expect(calls).toEqual(['clock n2 0.1 0', 'clock n2 1 0']);
+    await clock.until(nemesis.run(steps, clock.nowMs(), new AbortController().signal));
+    expect(calls).toEqual(['clock n2 0.1 0@0', 'clock n2 1 0@1000']);
     expect(events()[0]!.detail).toBe('clock rate x0.1 on n2 (the leader)');
     const interrupted = new AbortController();
     const running = nemesis.run(
@@ -119,55 +144,61 @@ describe('the nemesis', () => {
           offsetMs: -1500,
         },
       ],
-      performance.now(),
+      clock.nowMs(),
       interrupted.signal,
     );
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await clock.advance(2000);
     interrupted.abort();
     await running;
     await nemesis.healAll();
-    expect(calls.slice(2)).toEqual(['clock n3 1 -1500', 'heal', 'clock n3 1 0']);
+    expect(calls.slice(2)).toEqual(['clock n3 1 -1500@1000', 'heal@3000', 'clock n3 1 0@3000']);
+    expect(clock.pendingCount()).toBe(0);
   });
 
   it('restarts a node that died at a failpoint and records it, but leaves the nodes it killed alone', async () => {
+    const clock = new FakeClock();
     const down = new Set(['n3']);
-    const { runtime, calls } = fakeRuntime([], down);
+    const { runtime, calls } = fakeRuntime(clock, [], down);
     const { nemesis, events } = nemesisWith(
+      clock,
       { ...runtime, kill: async (node) => (down.add(node), runtime.kill(node)) },
       'n1',
     );
     const interrupted = new AbortController();
     const running = nemesis.run(
       [{ atMs: 0, durationMs: 60_000, kind: 'kill', target: 'one', nodes: ['n2'] }],
-      performance.now(),
+      clock.nowMs(),
       interrupted.signal,
     );
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(await nemesis.reviveCrashed()).toEqual(['n3']);
-    expect(calls).toEqual(['kill n2', 'restart n3']);
+    const reviving = nemesis.reviveCrashedUntil(interrupted.signal, 1000);
+    await clock.advance(1500);
+    expect(calls).toEqual(['kill n2@0', 'restart n3@1000']);
     expect(events().map((e) => `${e.phase} ${e.fault} ${e.detail}`)).toEqual([
       'start kill kill n2 (one)',
       'start failpoint-crash n3 died at a failpoint',
       'stop failpoint-crash n3 died at a failpoint',
     ]);
+    expect(await nemesis.reviveCrashed()).toEqual([]); // n2 is down, but the nemesis took it down
     interrupted.abort();
-    await running;
+    await Promise.all([running, reviving]);
   });
 
   it('heals everything in force at the end: resumes paused and restarts killed nodes', async () => {
-    const { runtime, calls } = fakeRuntime();
-    const { nemesis, events } = nemesisWith(runtime, null);
+    const clock = new FakeClock();
+    const { runtime, calls } = fakeRuntime(clock);
+    const { nemesis, events } = nemesisWith(clock, runtime, null);
     const stop = new AbortController();
     const steps: FaultStep[] = [
       { atMs: 0, durationMs: 60_000, kind: 'pause', target: 'minority', nodes: ['n3'] },
     ];
-    const running = nemesis.run(steps, performance.now(), stop.signal);
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    const running = nemesis.run(steps, clock.nowMs(), stop.signal);
+    await clock.advance(30_000);
     expect(nemesis.inForce().map((fault) => fault.detail)).toEqual(['pause n3 (minority)']);
     stop.abort();
     await running;
     await nemesis.healAll();
-    expect(calls).toEqual(['pause n3', 'heal', 'resume n3']);
+    expect(calls).toEqual(['pause n3@0', 'heal@30000', 'resume n3@30000']);
+    expect(clock.pendingCount()).toBe(0);
     expect(events().map((e) => `${e.phase} ${e.fault}`)).toEqual([
       'start pause',
       'start heal-all',
@@ -177,16 +208,17 @@ describe('the nemesis', () => {
   });
 
   it('a fault the runtime refuses is logged, kept in force and healed, and the run goes on', async () => {
-    const { runtime, calls } = fakeRuntime(['kill n1']);
-    const { nemesis } = nemesisWith(runtime, 'n1');
+    const clock = new FakeClock();
+    const { runtime, calls } = fakeRuntime(clock, ['kill n1']);
+    const { nemesis } = nemesisWith(clock, runtime, 'n1');
     const stop = new AbortController();
     const steps: FaultStep[] = [{ atMs: 0, durationMs: 60_000, kind: 'kill', target: 'one', nodes: ['n1'] }];
-    const running = nemesis.run(steps, performance.now(), stop.signal);
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    const running = nemesis.run(steps, clock.nowMs(), stop.signal);
+    await clock.advance(1000);
     expect(nemesis.inForce()[0]?.detail).toMatch(/kill n1 \(one\) \(failed: kill n1 refused\)/);
     stop.abort();
     await running;
     await nemesis.healAll();
-    expect(calls).toEqual(['kill n1', 'heal', 'restart n1']);
+    expect(calls).toEqual(['kill n1@0', 'heal@1000', 'restart n1@1000']);
   });
 });

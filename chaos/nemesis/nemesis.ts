@@ -1,5 +1,6 @@
 // Runs the planned fault schedule against a runtime, records every fault's start and stop in the
 // history, and always ends with a heal (TigerBeetle's supervisor shape: seeded actions, then heal).
+import { realClock, type LabClock } from '../clock.js';
 import type { Runtime } from '../runtime/types.js';
 import type { Recorder } from '../recorder.js';
 import { sleep } from '../sleep.js';
@@ -27,6 +28,8 @@ export interface NemesisDeps {
   /** The current leader, or null when none answers (leader-targeted faults then pick a node at random). */
   findLeader: () => Promise<string | null>;
   log: (message: string) => void;
+  /** The time the schedule runs on (the real clock unless a test passes a fake one). */
+  clock?: LabClock;
 }
 
 /** A fault in force, as the progress line and the final heal see it. */
@@ -49,8 +52,11 @@ export class Nemesis {
   private readonly killed = new Set<string>();
   private readonly clocked = new Set<string>();
   faultsStarted = 0;
+  private readonly clock: LabClock;
 
-  constructor(private readonly deps: NemesisDeps) {}
+  constructor(private readonly deps: NemesisDeps) {
+    this.clock = deps.clock ?? realClock;
+  }
 
   /** The faults in force now. */
   inForce(): ActiveFault[] {
@@ -58,7 +64,7 @@ export class Nemesis {
   }
 
   /**
-   * Runs every step at its offset from `originMs` (performance.now() time) until the signal aborts.
+   * Runs every step at its offset from `originMs` (the clock's nowMs() time) until the signal aborts.
    * Steps of one slot run one after another: a restart can take seconds, so a fault may end later
    * than planned, and the next fault of its slot then starts late rather than overlapping it (a
    * kill must not hit a node the previous kill is still restarting). Faults in force at the abort
@@ -70,10 +76,10 @@ export class Nemesis {
     await Promise.all(
       [...slots.values()].map(async (slotSteps) => {
         for (const step of slotSteps) {
-          await sleep(originMs + step.atMs - performance.now(), signal);
+          await sleep(originMs + step.atMs - this.clock.nowMs(), signal, this.clock);
           if (signal.aborted) return;
           await this.start(step);
-          await sleep(originMs + step.atMs + step.durationMs - performance.now(), signal);
+          await sleep(originMs + step.atMs + step.durationMs - this.clock.nowMs(), signal, this.clock);
           if (signal.aborted) return;
           await this.stop(step);
         }
@@ -134,7 +140,7 @@ export class Nemesis {
   /** Checks for crashed nodes every intervalMs until the signal aborts (for --failpoints runs). */
   async reviveCrashedUntil(signal: AbortSignal, intervalMs: number): Promise<void> {
     while (!signal.aborted) {
-      await sleep(intervalMs, signal);
+      await sleep(intervalMs, signal, this.clock);
       if (!signal.aborted) await this.reviveCrashed();
     }
   }

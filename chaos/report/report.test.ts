@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderReport, writeReport } from './index.js';
 import { notableLines } from './node-logs.js';
 import { markItems } from './svg-marks.js';
-import { writeSyntheticRun, type SyntheticRun } from './synthetic-run.js';
+import { writeSyntheticRun, type SyntheticRun } from '../../test-support/synthetic-run.js';
 
 let store: string;
 let failing: SyntheticRun;

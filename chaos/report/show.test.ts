@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { register } from '../../cli/commands/show.js';
-import { writeSyntheticRun, type SyntheticRun } from './synthetic-run.js';
+import { writeSyntheticRun, type SyntheticRun } from '../../test-support/synthetic-run.js';
 
 let store: string;
 let failing: SyntheticRun;

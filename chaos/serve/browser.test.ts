@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS, CHROMIUM_PATH as CHROMIUM } from '../report/chromium.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH as CHROMIUM } from '../../test-support/browser.js';
 import { writeReport } from '../report/index.js';
-import { writeSyntheticRun, type SyntheticRun } from '../report/synthetic-run.js';
+import { writeSyntheticRun, type SyntheticRun } from '../../test-support/synthetic-run.js';
 import { startServe, type RunningServe } from './server.js';
 
 let store: string;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeReport } from '../report/index.js';
-import { writeSyntheticRun, type SyntheticRun } from '../report/synthetic-run.js';
+import { writeSyntheticRun, type SyntheticRun } from '../../test-support/synthetic-run.js';
 import { startServe, type RunningServe } from './server.js';
 
 const SECRET = 'TOP-SECRET-OUTSIDE-THE-STORE';

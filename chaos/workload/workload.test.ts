@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientEvent, HistoryEvent } from '../../checker/history-types.js';
 import { RaftlabError } from '../../shared/errors.js';
+import { FakeClock } from '../../test-support/fake-clock.js';
 import { Random } from '../random.js';
-import { Recorder } from '../recorder.js';
+import { MemoryHistory, Recorder } from '../recorder.js';
 import { classifyError, type LabClient } from './client.js';
 import { finalReads } from './final-reads.js';
 import { KeyPool } from './keys.js';
@@ -52,10 +53,31 @@ const options: WorkloadOptions = {
   freshReadClients: false,
 };
 
-async function runFor(ms: number, workload: Workload): Promise<void> {
+/** A workload on a fake clock, with a recorder that reads the same clock. */
+function workloadWith(
+  workloadOptions: WorkloadOptions,
+  clients: ConstructorParameters<typeof Workload>[1],
+  seed: number,
+) {
+  const clock = new FakeClock();
+  const memory = new MemoryHistory();
+  const recorder = new Recorder(memory, () => clock.nowMs() * 1e6);
+  const workload = new Workload(workloadOptions, clients, recorder, new Random(seed), clock);
+  return { clock, memory, recorder, workload };
+}
+
+/** Runs the workload for `ms` of fake time, then stops it and waits for every worker to finish. */
+async function runFor(
+  ms: number,
+  { clock, workload }: { clock: FakeClock; workload: Workload },
+): Promise<void> {
   const controller = new AbortController();
-  setTimeout(() => controller.abort(), ms);
-  await workload.run(controller.signal);
+  const running = workload.run(controller.signal);
+  await clock.advance(ms);
+  controller.abort();
+  // An operation in flight still settles (or meets its deadline) on the fake clock.
+  await clock.until(running);
+  expect(clock.pendingCount()).toBe(0);
 }
 
 function clientEvents(events: readonly HistoryEvent[]): ClientEvent[] {
@@ -65,10 +87,10 @@ function clientEvents(events: readonly HistoryEvent[]): ClientEvent[] {
 describe('the workload', () => {
   it('retires a process after an info and never uses its id again', async () => {
     const store = fakeStore(7);
-    const recorder = new Recorder({ append: () => undefined }, () => performance.now() * 1e6);
-    const workload = new Workload(options, store.factory, recorder, new Random(1));
-    await runFor(300, workload);
-    const events = clientEvents(recorder.events);
+    const run = workloadWith(options, store.factory, 1);
+    const { memory, workload } = run;
+    await runFor(300, run);
+    const events = clientEvents(memory.events);
     expect(workload.counters.info).toBeGreaterThan(0);
     const infoProcesses = new Set(events.filter((e) => e.type === 'info').map((e) => e.process));
     for (const process of infoProcesses) {
@@ -90,7 +112,6 @@ describe('the workload', () => {
 
   it('records definite errors as fail, reads of absent keys as ok null, and keeps values unique', async () => {
     const store = fakeStore(0);
-    const recorder = new Recorder({ append: () => undefined }, () => performance.now() * 1e6);
     // Another writer changes each key right after every read, so CAS expectations taken from reads are stale.
     let other = 0;
     const meddling = (process: number): LabClient => {
@@ -104,9 +125,10 @@ describe('the workload', () => {
         },
       };
     };
-    const workload = new Workload(options, meddling, recorder, new Random(2));
-    await runFor(200, workload);
-    const events = clientEvents(recorder.events);
+    const run = workloadWith(options, meddling, 2);
+    const { memory } = run;
+    await runFor(200, run);
+    const events = clientEvents(memory.events);
     const fails = events.filter((e) => e.type === 'fail');
     expect(fails.length).toBeGreaterThan(0);
     expect(fails.every((e) => e.f === 'cas' && e.error === 'CAS_MISMATCH')).toBe(true);
@@ -117,16 +139,16 @@ describe('the workload', () => {
 
   it('retires each key after ops-per-key operations and the final phase reads every key', async () => {
     const store = fakeStore(0);
-    const recorder = new Recorder({ append: () => undefined }, () => performance.now() * 1e6);
-    const workload = new Workload(options, store.factory, recorder, new Random(3));
-    await runFor(200, workload);
+    const run = workloadWith(options, store.factory, 3);
+    const { memory, workload } = run;
+    await runFor(200, run);
     const perKey = new Map<string, number>();
-    for (const e of clientEvents(recorder.events))
+    for (const e of clientEvents(memory.events))
       if (e.type === 'invoke') perKey.set(e.key, (perKey.get(e.key) ?? 0) + 1);
     for (const count of perKey.values()) expect(count).toBeLessThanOrEqual(options.opsPerKey);
     const summary = await finalReads(workload, store.factory, { parallelism: 3, attemptsPerKey: 2 });
     expect(summary.read).toBe(workload.keys.allKeys().length);
-    const finals = clientEvents(recorder.events).slice(-2 * summary.keys);
+    const finals = clientEvents(memory.events).slice(-2 * summary.keys);
     expect(new Set(finals.map((e) => e.key))).toEqual(new Set(workload.keys.allKeys()));
   });
 
@@ -134,15 +156,10 @@ describe('the workload', () => {
     const store = fakeStore(0);
     const homes: [number, number][] = [];
     const factory = (process: number, home: number) => (homes.push([process, home]), store.factory(process));
-    const recorder = new Recorder({ append: () => undefined }, () => performance.now() * 1e6);
-    const workload = new Workload(
-      { ...options, freshReadClients: true, nodes: 3 },
-      factory,
-      recorder,
-      new Random(5),
-    );
-    await runFor(200, workload);
-    const reads = clientEvents(recorder.events).filter((e) => e.type === 'invoke' && e.f === 'get').length;
+    const run = workloadWith({ ...options, freshReadClients: true, nodes: 3 }, factory, 5);
+    const { memory } = run;
+    await runFor(200, run);
+    const reads = clientEvents(memory.events).filter((e) => e.type === 'invoke' && e.f === 'get').length;
     expect(reads).toBeGreaterThan(5);
     // One long-lived client per process, plus one per read; every client starts at its home node.
     expect(homes.length).toBe(options.concurrency + reads);
@@ -151,11 +168,30 @@ describe('the workload', () => {
 
   it('holds the total rate near --rate', async () => {
     const store = fakeStore(0);
-    const recorder = new Recorder({ append: () => undefined }, () => performance.now() * 1e6);
-    const workload = new Workload({ ...options, rateOpsPerSec: 100 }, store.factory, recorder, new Random(4));
-    await runFor(1000, workload);
-    expect(workload.counters.invoked).toBeGreaterThan(40); // late timers on a loaded machine only lower it
-    expect(workload.counters.invoked).toBeLessThan(140);
+    const run = workloadWith({ ...options, rateOpsPerSec: 100 }, store.factory, 4);
+    await runFor(10_000, run);
+    // 1000 expected in 10 s; gaps are uniform in [0, 2 x mean], so the count is within a few %.
+    expect(run.workload.counters.invoked).toBeGreaterThan(900);
+    expect(run.workload.counters.invoked).toBeLessThan(1100);
+  });
+
+  it('turns an operation that never settles into info at its deadline, and retires its process', async () => {
+    const store = fakeStore(0);
+    const hanging = (process: number): LabClient => ({
+      ...store.factory(process),
+      put: () => new Promise<void>(() => undefined),
+    });
+    const run = workloadWith({ ...options, concurrency: 1, opDeadlineMs: 1000 }, hanging, 6);
+    await runFor(5000, run);
+    const events = clientEvents(run.memory.events);
+    const infos = events.filter((e) => e.type === 'info');
+    expect(infos.length).toBeGreaterThan(0);
+    for (const info of infos) {
+      const before = events.slice(0, events.indexOf(info));
+      const invoke = before.findLast((e) => e.type === 'invoke' && e.process === info.process);
+      expect(info.f).toBe('put');
+      expect((info.time - (invoke?.time ?? 0)) / 1e6).toBeCloseTo(1000, 6);
+    }
   });
 });
 

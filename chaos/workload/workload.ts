@@ -2,6 +2,7 @@
 // operation at a time at a share of the total rate. An indeterminate outcome (`info`) retires the
 // process: the checker needs every process to be sequential, and an info op may still be running.
 import type { ClientEvent } from '../../checker/history-types.js';
+import { realClock, type LabClock } from '../clock.js';
 import type { Random } from '../random.js';
 import type { Recorder } from '../recorder.js';
 import { sleep, withDeadline } from '../sleep.js';
@@ -46,6 +47,7 @@ export class Workload {
     private readonly clients: ClientFactory,
     private readonly recorder: Recorder,
     private readonly random: Random,
+    private readonly clock: LabClock = realClock,
   ) {
     this.keys = new KeyPool(options.keysActive, options.opsPerKey);
     this.generator = new OpGenerator(random);
@@ -67,13 +69,13 @@ export class Workload {
     let process = firstProcess;
     let client = this.clients(process, this.home(process));
     const meanGapMs = (1000 * this.options.concurrency) / this.options.rateOpsPerSec;
-    let nextStartMs = performance.now() + this.random.between(0, 2 * meanGapMs);
+    let nextStartMs = this.clock.nowMs() + this.random.between(0, 2 * meanGapMs);
     try {
       while (!signal.aborted) {
-        await sleep(nextStartMs - performance.now(), signal);
+        await sleep(nextStartMs - this.clock.nowMs(), signal, this.clock);
         if (signal.aborted) break;
         nextStartMs =
-          Math.max(nextStartMs, performance.now() - meanGapMs) + this.random.between(0, 2 * meanGapMs);
+          Math.max(nextStartMs, this.clock.nowMs() - meanGapMs) + this.random.between(0, 2 * meanGapMs);
         const op = this.generator.next(this.keys.take(this.random), process);
         const outcome = await this.invokeWith(client, process, op);
         if (outcome === 'info') {
@@ -124,6 +126,7 @@ export class Workload {
         call,
         this.options.opDeadlineMs,
         () => new Error('operation deadline'),
+        this.clock,
       );
       this.complete({ type: 'ok', process, ...withResult(op, result) });
       this.generator.saw(op.key, observed(op, result));

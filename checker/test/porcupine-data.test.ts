@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PORCUPINE_DATA_DIR as data, porcupineDataMissing } from '../../test/shared-data.js';
+import { PORCUPINE_DATA_DIR as data, porcupineDataMissing } from '../../test-support/porcupine-data.js';
 import { checkHistory } from '../check.js';
 import { loadHistory } from '../readers/index.js';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../chaos/report/chromium.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../test-support/browser.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkHistory } from '../check.js';
 import { loadHistory } from '../readers/index.js';

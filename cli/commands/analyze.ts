@@ -36,11 +36,8 @@ export function register(program: Command): void {
         ));
       } catch (error) {
         process.stderr.write(`lab analyze: ${(error as Error).message}\n`);
-        process.exit(
-          /no stored run|not a lab run folder/.test((error as Error).message)
-            ? EXIT_BAD_ARGUMENTS
-            : EXIT_LAB_FAILED,
-        );
+        const { NoRunFolderError } = await import('../../chaos/run-folder.js');
+        process.exit(error instanceof NoRunFolderError ? EXIT_BAD_ARGUMENTS : EXIT_LAB_FAILED);
       }
       process.exit(EXIT_FOR_VERDICT[verdict]);
     });

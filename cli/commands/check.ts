@@ -1,6 +1,6 @@
 // lab check PATH: check a stored history (file or run folder) for linearizability.
 import type { Command } from 'commander';
-import { checkHistoryParallel } from '../../checker/parallel.js';
+import { checkHistoryAsync } from '../../checker/check-async.js';
 import { MODEL_NAMES, type KeyResult, type ModelName } from '../../checker/check.js';
 import { HistoryFormatError } from '../../checker/history.js';
 import {
@@ -10,7 +10,8 @@ import {
   type LoadedHistory,
 } from '../../checker/readers/index.js';
 import { formatMs, formatReport } from '../../checker/report.js';
-import { writeCounterexampleViews } from '../../checker/view/index.js';
+import { OutputDirError, prepareOutputDir, writeCounterexampleViews } from '../../checker/view/index.js';
+import { defaultMemoryBytesMax, formatMiB, parseByteSize } from '../../checker/memory.js';
 import { EXIT_BAD_ARGUMENTS, EXIT_INVALID, EXIT_OK, EXIT_UNKNOWN } from '../exit-codes.js';
 
 interface CheckFlags {
@@ -18,7 +19,17 @@ interface CheckFlags {
   model?: string;
   html?: string;
   timeLimit?: string;
+  memoryLimit?: string;
+  allKeys?: boolean;
   json?: boolean;
+}
+
+/** Flags checked and converted, before anything is read or written. */
+interface CheckPlan {
+  format: HistoryFormat | undefined;
+  model: ModelName | undefined;
+  timeLimitMs: number | undefined;
+  memoryBytesMax: number;
 }
 
 export function register(program: Command): void {
@@ -30,6 +41,11 @@ export function register(program: Command): void {
     .option('--model <model>', `${MODEL_NAMES.join(' | ')} (default: the format's)`)
     .option('--html <dir>', 'write one counterexample page per illegal key into this folder')
     .option('--time-limit <seconds>', 'give up with verdict unknown after this long')
+    .option(
+      '--memory-limit <size>',
+      `the whole process's memory, e.g. 512MiB or 2GiB (default: a quarter of this machine's, ${formatMiB(defaultMemoryBytesMax())})`,
+    )
+    .option('--all-keys', "check every key even once one is illegal (every key's counterexample)")
     .option('--json', 'print the full result as JSON')
     .action(async (path: string, flags: CheckFlags) => {
       process.exitCode = await runCheck(path, flags);
@@ -48,28 +64,68 @@ function progress(quiet: boolean): ((key: KeyResult, done: number, total: number
   return (key, done, total) => {
     if (performance.now() - last < 2000) return;
     last = performance.now();
-    process.stderr.write(`  ... ${done} of ${total} keys checked (last: ${key.key}, ${key.verdict})\n`);
+    process.stderr.write(`  ... ${done} of ${total} keys decided (last: ${key.key}, ${key.verdict})\n`);
   };
 }
 
-async function runCheck(path: string, flags: CheckFlags): Promise<number> {
-  if (flags.format !== undefined && !HISTORY_FORMATS.includes(flags.format as HistoryFormat)) {
-    return fail(`unknown --format ${flags.format}; use ${HISTORY_FORMATS.join(', ')}`);
-  }
-  if (flags.model !== undefined && !MODEL_NAMES.includes(flags.model as ModelName)) {
-    return fail(`unknown --model ${flags.model}; use ${MODEL_NAMES.join(', ')}`);
-  }
+function plan(flags: CheckFlags): CheckPlan | string {
+  if (flags.format !== undefined && !HISTORY_FORMATS.includes(flags.format as HistoryFormat))
+    return `unknown --format ${flags.format}; use ${HISTORY_FORMATS.join(', ')}`;
+  if (flags.model !== undefined && !MODEL_NAMES.includes(flags.model as ModelName))
+    return `unknown --model ${flags.model}; use ${MODEL_NAMES.join(', ')}`;
   const seconds = flags.timeLimit === undefined ? undefined : Number(flags.timeLimit);
   if (seconds !== undefined && !(seconds > 0))
-    return fail(`--time-limit needs a positive number of seconds, not ${flags.timeLimit}`);
+    return `--time-limit needs a positive number of seconds, not ${flags.timeLimit}`;
+  const memoryBytesMax =
+    flags.memoryLimit === undefined ? defaultMemoryBytesMax() : parseByteSize(flags.memoryLimit);
+  if (memoryBytesMax === undefined)
+    return `--memory-limit needs a size such as 512MiB or 2GiB, not ${flags.memoryLimit}`;
+  try {
+    if (flags.html !== undefined) prepareOutputDir(flags.html);
+  } catch (error) {
+    if (error instanceof OutputDirError) return `--html ${error.message}`;
+    throw error;
+  }
+  return {
+    format: flags.format as HistoryFormat | undefined,
+    model: flags.model as ModelName | undefined,
+    timeLimitMs: seconds === undefined ? undefined : seconds * 1000,
+    memoryBytesMax,
+  };
+}
+
+/**
+ * What the searches may hold: the limit less what the process already uses, less a tenth of the
+ * limit for what the budget does not count (results, short-lived strings, garbage not yet freed).
+ */
+function searchBytesMax(limit: number): number | string {
+  const used = process.memoryUsage().rss;
+  const left = Math.floor(limit * SEARCH_SHARE - used);
+  if (left < SEARCH_BYTES_MIN)
+    return `--memory-limit ${formatMiB(limit)} leaves no room to search: the process already uses ${formatMiB(used)} with the history loaded`;
+  return left;
+}
+
+const SEARCH_SHARE = 0.9;
+const SEARCH_BYTES_MIN = 8 * 2 ** 20;
+
+async function runCheck(path: string, flags: CheckFlags): Promise<number> {
+  const planned = plan(flags);
+  if (typeof planned === 'string') return fail(planned);
   let history: LoadedHistory;
   try {
-    history = loadHistory(path, flags.format as HistoryFormat | undefined);
+    history = loadHistory(path, planned.format);
   } catch (error) {
     if (error instanceof HistoryFormatError || error instanceof Error) return fail(error.message);
     throw error;
   }
-  const model = (flags.model as ModelName | undefined) ?? history.model;
+  if (!history.events.some((e) => e.type !== 'nemesis'))
+    return fail(
+      `${history.path}: the history has no operations (${history.events.length} events): nothing to check`,
+    );
+  const model = planned.model ?? history.model;
+  const memoryBytesMax = searchBytesMax(planned.memoryBytesMax);
+  if (typeof memoryBytesMax === 'string') return fail(memoryBytesMax);
   if (flags.json !== true) {
     process.stdout.write(
       `checking ${history.path} (${history.format}, model ${model}, ${history.events.length} events)\n`,
@@ -77,15 +133,21 @@ async function runCheck(path: string, flags: CheckFlags): Promise<number> {
   }
   let result;
   try {
-    result = await checkHistoryParallel(history.events, {
+    result = await checkHistoryAsync(history.events, {
       model,
+      memoryBytesMax,
+      allKeys: flags.allKeys === true,
       onKey: progress(flags.json === true),
-      ...(seconds === undefined ? {} : { timeLimitMs: seconds * 1000 }),
+      ...(planned.timeLimitMs === undefined ? {} : { timeLimitMs: planned.timeLimitMs }),
     });
   } catch (error) {
     if (error instanceof Error && /model has no/.test(error.message)) return fail(error.message);
     throw error;
   }
+  if (result.operations === 0)
+    process.stderr.write(
+      `lab check: warning: none of the operations took effect or may have (all failed): nothing was checked\n`,
+    );
   const pages = flags.html === undefined ? [] : writeCounterexampleViews(history.events, result, flags.html);
   if (flags.json === true)
     process.stdout.write(

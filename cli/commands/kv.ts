@@ -1,6 +1,7 @@
 // `lab kv`: talk to a raftlab cluster from the shell. Human output by default, --json for scripts.
 // Exit codes: 0 ok, 3 key not found (get, delete), 4 cas mismatch, 5 indeterminate (the operation
 // may have happened), 1 any other failure (definitely did not happen), 254 bad arguments.
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { createClient, RaftlabError, type RaftlabClient } from '../../client/index.js';
 import type { NodeStatusReport } from '../../client/index.js';
@@ -16,6 +17,7 @@ interface KvFlags {
   endpoints: string;
   json?: boolean;
   timeoutMs: string;
+  connectTimeoutMs: string;
 }
 
 type Output = { human: string; json: Record<string, unknown>; exitCode: number };
@@ -26,12 +28,23 @@ export function register(program: Command): void {
     .description('talk to a raftlab cluster: get, put, delete, cas, append, status')
     .requiredOption('--endpoints <list>', 'client addresses host:port,host:port,...')
     .option('--json', 'print one JSON object instead of human text')
-    .option('--timeout-ms <ms>', 'give up after this long (retries included)', '10000');
+    .option('--timeout-ms <ms>', 'give up after this long (retries included)', '10000')
+    .option(
+      '--connect-timeout-ms <ms>',
+      'give up sooner when no endpoint accepts a connection for this long',
+      '2000',
+    );
   const run = (fn: (c: RaftlabClient) => Promise<Output>) => async () => runWith(kv.opts<KvFlags>(), fn);
   kv.command('get <key>')
     .description('linearizable read')
     .action((key: string) => run((c) => get(c, key))());
-  kv.command('put <key> <value>').action((key: string, value: string) => run((c) => put(c, key, value))());
+  kv.command('put <key> [value]')
+    .description('set the value (from the argument, or --value-file for large or binary values)')
+    .option('--value-file <path>', "read the value from this file ('-' for stdin)")
+    .action((key: string, value: string | undefined, opts: { valueFile?: string }) => {
+      const bytes = putValue(value, opts.valueFile);
+      return run((c) => put(c, key, bytes))();
+    });
   kv.command('delete <key>').action((key: string) => run((c) => del(c, key))());
   kv.command('append <key> <value>')
     .description('append to the value; prints the value after the append')
@@ -59,9 +72,24 @@ async function get(c: RaftlabClient, key: string): Promise<Output> {
   return ok(value, { key, found: true, value });
 }
 
-async function put(c: RaftlabClient, key: string, value: string): Promise<Output> {
+/** The value to put, from exactly one of the argument and --value-file; a bad path is a bad argument. */
+function putValue(value: string | undefined, valueFile: string | undefined): string | Uint8Array {
+  if ((value === undefined) === (valueFile === undefined)) {
+    process.stderr.write('lab kv put: give KEY VALUE, or KEY --value-file PATH (- for stdin)\n');
+    process.exit(EXIT_BAD_ARGUMENTS);
+  }
+  if (valueFile === undefined) return value!;
+  try {
+    return readFileSync(valueFile === '-' ? 0 : valueFile);
+  } catch (error) {
+    process.stderr.write(`lab kv put: cannot read --value-file ${valueFile}: ${(error as Error).message}\n`);
+    process.exit(EXIT_BAD_ARGUMENTS);
+  }
+}
+
+async function put(c: RaftlabClient, key: string, value: string | Uint8Array): Promise<Output> {
   await c.put(key, value);
-  return ok('OK', { key, value });
+  return ok('OK', typeof value === 'string' ? { key, value } : { key, valueBytes: value.length });
 }
 
 async function del(c: RaftlabClient, key: string): Promise<Output> {
@@ -93,9 +121,16 @@ async function status(c: RaftlabClient): Promise<Output> {
   const leaders = [
     ...new Set(reachable.filter((r) => r.status!.role === 'leader').map((r) => r.status!.nodeId)),
   ];
-  const human = `${statusTable(reports)}\nleader: ${leaders.join(', ') || '(none)'}`;
+  // A leader that did not answer here (down, or refusing this connection) may still be known to
+  // its followers: say so rather than "(none)".
+  const reported = [...new Set(reachable.map((r) => r.status!.leaderId).filter((id) => id !== ''))];
+  const heard = leaders.length === 0 && reported.length === 1 ? reported[0] : undefined;
+  const leaderLine =
+    leaders.join(', ') || (heard ? `${heard} (as its followers report; it did not answer here)` : '(none)');
+  const human = `${statusTable(reports)}\nleader: ${leaderLine}`;
   const json = {
     leader: leaders[0] ?? null,
+    ...(heard ? { reportedLeader: heard } : {}),
     nodes: reports.map((r) =>
       r.status ? { endpoint: r.endpoint, ...r.status } : { endpoint: r.endpoint, error: r.error?.message },
     ),
@@ -166,9 +201,10 @@ async function runWith(flags: KvFlags, fn: (c: RaftlabClient) => Promise<Output>
     .map((e) => e.trim())
     .filter((e) => e.length > 0);
   const timeoutMs = Number(flags.timeoutMs);
-  if (endpoints.length === 0 || !endpoints.every(isEndpoint) || !(timeoutMs > 0)) {
+  const connectTimeoutMs = Number(flags.connectTimeoutMs);
+  if (endpoints.length === 0 || !endpoints.every(isEndpoint) || !(timeoutMs > 0) || !(connectTimeoutMs > 0)) {
     process.stderr.write(
-      'lab kv: --endpoints needs host:port[,host:port...] and --timeout-ms a positive number\n',
+      'lab kv: --endpoints needs host:port[,host:port...], --timeout-ms and --connect-timeout-ms positive numbers\n',
     );
     process.exit(EXIT_BAD_ARGUMENTS);
   }
@@ -178,6 +214,8 @@ async function runWith(flags: KvFlags, fn: (c: RaftlabClient) => Promise<Output>
       endpoints,
       operationTimeoutMs: timeoutMs,
       requestTimeoutMs: Math.min(2000, timeoutMs),
+      connectTimeoutMs: Math.min(1000, connectTimeoutMs),
+      unreachableTimeoutMs: connectTimeoutMs,
     });
   } catch (error) {
     process.stderr.write(`lab kv: ${(error as Error).message}\n`);

@@ -2,15 +2,18 @@
 import { Command, Option } from 'commander';
 import { startServer } from '../../server/server.js';
 import {
+  DEFAULT_LIMITS,
   DEFAULT_ELECTION_TIMEOUT_MS,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
   DEFAULT_TICK_MS,
   loadClusterFile,
+  parseClusterId,
   parseClusterSpec,
   type MemberAddress,
+  type ServerLimits,
 } from '../../shared/config.js';
 import { parseLogFormat, parseLogLevel } from '../../shared/log.js';
-import { parseUnsafe } from '../../server/raft/unsafe.js';
+import { parseServerUnsafe } from '../../server/raft/unsafe.js';
 import { EXIT_BAD_ARGUMENTS, EXIT_LAB_FAILED } from '../exit-codes.js';
 
 interface ServerFlags {
@@ -26,6 +29,12 @@ interface ServerFlags {
   listenHost?: string;
   logLevel: string;
   logFormat: string;
+  rejoinAfterDataLoss?: boolean;
+  clusterId?: string;
+  clientConnectionsMax: string;
+  clientConnectionsPerAddressMax: string;
+  clientIdleTimeoutMs: string;
+  firstFrameTimeoutMs: string;
 }
 
 export function register(program: Command): void {
@@ -48,10 +57,35 @@ export function register(program: Command): void {
       String(DEFAULT_ELECTION_TIMEOUT_MS),
     )
     .option('--unsafe <names>', 'comma-separated UNSAFE variants for testing the testers', '')
+    .option(
+      '--rejoin-after-data-loss',
+      'this node lost its data (disk lost, wal/ wiped, log truncated): start it without votes or campaigns until it has caught up with the leader (docs/storage.md, A lost disk)',
+    )
     .option('--seed <n>', 'seed of the Raft core Rng (default: random, logged)')
     .option(
       '--listen-host <host>',
       'bind both ports on this address instead of the member host (e.g. 0.0.0.0)',
+    )
+    .option('--cluster-id <id>', 'cluster id sent in every peer hello (default: a hash of the member list)')
+    .option(
+      '--client-connections-max <n>',
+      'client connections open at once',
+      String(DEFAULT_LIMITS.clientConnectionsMax),
+    )
+    .option(
+      '--client-connections-per-address-max <n>',
+      'client connections open at once from one address',
+      String(DEFAULT_LIMITS.clientConnectionsPerAddressMax),
+    )
+    .option(
+      '--client-idle-timeout-ms <ms>',
+      'close a client connection idle this long',
+      String(DEFAULT_LIMITS.clientIdleTimeoutMs),
+    )
+    .option(
+      '--first-frame-timeout-ms <ms>',
+      'close a client connection that sends no complete frame this long after connecting',
+      String(DEFAULT_LIMITS.firstFrameTimeoutMs),
     )
     .addOption(new Option('--log-level <level>', 'info or debug').default('info'))
     .addOption(new Option('--log-format <format>', 'text or json').default('text'))
@@ -81,12 +115,33 @@ function parseFlags(flags: ServerFlags): Parameters<typeof startServer>[0] {
     logFormat: parseLogFormat(flags.logFormat),
     ...(flags.seed !== undefined ? { seed: Math.trunc(number('seed', flags.seed)) } : {}),
     ...(flags.listenHost !== undefined ? { listenHost: flags.listenHost } : {}),
+    ...(flags.rejoinAfterDataLoss === true ? { rejoinAfterDataLoss: true } : {}),
+    ...(flags.clusterId !== undefined ? { clusterId: parseClusterId(flags.clusterId) } : {}),
+    limits: connectionLimits(flags),
+  };
+}
+
+function connectionLimits(flags: ServerFlags): Partial<ServerLimits> {
+  const integer = (name: string, text: string): number => {
+    const n = Number(text);
+    if (!Number.isSafeInteger(n) || n < 1)
+      throw new Error(`--${name} must be a positive integer (got "${text}")`);
+    return n;
+  };
+  return {
+    clientConnectionsMax: integer('client-connections-max', flags.clientConnectionsMax),
+    clientConnectionsPerAddressMax: integer(
+      'client-connections-per-address-max',
+      flags.clientConnectionsPerAddressMax,
+    ),
+    clientIdleTimeoutMs: integer('client-idle-timeout-ms', flags.clientIdleTimeoutMs),
+    firstFrameTimeoutMs: integer('first-frame-timeout-ms', flags.firstFrameTimeoutMs),
   };
 }
 
 /** Checks the names now, so a typo is a bad argument (254), not a failed start. */
 function validUnsafe(list: string): string {
-  parseUnsafe(list);
+  parseServerUnsafe(list);
   return list;
 }
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { locateRun } from '../../chaos/report/locate.js';
+import { resolveRunDir } from '../../chaos/run-folder.js';
 import { loadRun } from '../../chaos/report/run.js';
 import { formatRunSummary } from '../../chaos/report/terminal.js';
 import { EXIT_BAD_ARGUMENTS } from '../exit-codes.js';
@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .action(async (dir: string | undefined, flags: { store: string }) => {
       let runDir: string;
       try {
-        runDir = await locateRun(dir, flags.store);
+        runDir = resolveRunDir(dir, flags.store);
       } catch (error) {
         process.stderr.write(`lab show: ${(error as Error).message}\n`);
         process.exit(EXIT_BAD_ARGUMENTS);

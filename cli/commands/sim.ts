@@ -2,7 +2,15 @@
 // Thin: parses flags, calls sim/, prints one line per seed (failures in full) and a summary line.
 import type { Command } from 'commander';
 import { parseUnsafe } from '../../server/raft/unsafe.js';
-import { defaultSimOptions, parseFaults, type SimOptions } from '../../sim/config.js';
+import {
+  defaultSimOptions,
+  FAULT_NAMES,
+  OPT_IN_FAULT_NAMES,
+  parseFaults,
+  parseReads,
+  READS_CHOICES,
+  type SimOptions,
+} from '../../sim/config.js';
 import { failureLines, progressLine, seedLine, summaryLine } from '../../sim/report.js';
 import { runSweepParallel, SWEEP_WORKERS_MAX } from '../../sim/parallel-sweep.js';
 import { parseSeeds, runSweep, writeRunArtifacts, type SweepOptions } from '../../sim/sweep.js';
@@ -17,6 +25,7 @@ interface SimFlags {
   clients: string;
   keys: string;
   unsafe: string;
+  reads: string;
   out: string;
   check: boolean;
   stopOnFailure?: boolean;
@@ -33,11 +42,20 @@ export function register(program: Command): void {
     .option('--seed <n>', 'run one seed (default 1)')
     .option('--seeds <list>', 'sweep seeds: 1..500, or a list such as 1,7,20..30')
     .option('--nodes <n>', 'cluster size: 3, 5 or 7', '5')
-    .option('--faults <list>', 'partition,pause,crash,drop,duplicate,reorder, all or none', 'all')
+    .option(
+      '--faults <list>',
+      `${FAULT_NAMES.join(',')}, all or none; ${OPT_IN_FAULT_NAMES.join(',')} only by name (all,${OPT_IN_FAULT_NAMES.join(',')})`,
+      'all',
+    )
     .option('--ops <n>', 'client operations per seed', '2000')
     .option('--clients <n>', 'concurrent client processes', '5')
     .option('--keys <n>', 'keys the workload uses', '4')
     .option('--unsafe <names>', 'switch on unsafe variants (testing the testers), comma list', '')
+    .option(
+      '--reads <mode>',
+      `${READS_CHOICES.join(', ')}: ReadIndex reads, lease reads, or lease on a seeded quarter of the seeds`,
+      'mixed',
+    )
     .option('--out <dir>', 'where failing seeds write trace and history (under sim/)', 'histories')
     .option('--no-check', 'skip the linearizability check of the client history')
     .option('--stop-on-failure', 'stop a sweep at its first failing seed')
@@ -68,6 +86,7 @@ function parseFlags(flags: SimFlags): { seeds: number[]; base: Omit<SimOptions, 
     keys: positive('keys', flags.keys, 1000),
     faults: parseFaults(flags.faults),
     unsafe: parseUnsafe(flags.unsafe),
+    reads: parseReads(flags.reads),
     checkLinearizability: flags.check,
   });
   return { seeds, base, workers: positive('workers', flags.workers, SWEEP_WORKERS_MAX) };

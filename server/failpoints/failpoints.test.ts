@@ -67,6 +67,19 @@ describe('power cut of the WAL', () => {
     expect(await cutAfterSaves(join(base, 'wal-safe'), false)).toBe(3);
     expect(await cutAfterSaves(join(base, 'wal-unsafe'), true)).toBe(0);
   });
+
+  it('never writes the MEMBER file after an ack-before-fsync save: no durable record backs it', async () => {
+    const runs: boolean[] = [];
+    for (const ackBeforeFsync of [false, true]) {
+      const wal = await openWal(join(base, `wal-member-${ackBeforeFsync}`), {}, { ackBeforeFsync });
+      let ran = false;
+      wal.setAfterFirstSync(() => Promise.resolve(void (ran = true)));
+      await wal.save({ term: 1, vote: 'n1', commit: 0 }, [entry(1)]);
+      await wal.close();
+      runs.push(ran);
+    }
+    expect(runs).toEqual([true, false]);
+  });
 });
 
 const built = existsSync(serverBin());

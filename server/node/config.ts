@@ -2,7 +2,7 @@
 // variants, named limits) into the Raft core's and the state machine's configuration. The server
 // and the simulator both build their nodes here, so a simulated node runs with the limits and
 // features a real one runs with; only the timing differs, and it is passed in as settings.
-import type { RaftConfig } from '../raft/config.js';
+import type { RaftConfig, ReadMode } from '../raft/config.js';
 import type { UnsafeVariant } from '../raft/unsafe.js';
 import type { KvLimits } from '../kv/state-machine.js';
 import { ticksFromMs } from '../../shared/config.js';
@@ -38,6 +38,10 @@ export interface NodeSettings {
   readonly unsafe: ReadonlySet<UnsafeVariant>;
   readonly limits?: Partial<NodeLimits>;
   readonly kvLimits?: Partial<KvLimits>;
+  /** How leaders confirm reads (default ReadIndex; the simulator runs some seeds with leases). */
+  readonly readMode?: ReadMode;
+  /** Pre-vote rounds before elections (default on; off only for an unsafe simulator variant). */
+  readonly preVote?: boolean;
 }
 
 /** The core's configuration without what belongs to one life of the node (rng, restart state). */
@@ -57,12 +61,14 @@ export function buildNodeConfig(settings: NodeSettings): NodeConfig {
       voters: settings.voters,
       ...ticks,
       ...limits,
-      preVote: true,
+      preVote: settings.preVote ?? true,
       checkQuorum: true,
       // UNSAFE lease-read-no-clock-bound: lease reads, which are safe only while every clock runs
       // at the same rate (the lease is counted in the leader's ticks, the vote hold-off in the
       // followers'); nothing here bounds the drift, so a slow leader clock breaks them.
-      readMode: settings.unsafe.has('lease-read-no-clock-bound') ? 'lease' : 'read-index',
+      readMode: settings.unsafe.has('lease-read-no-clock-bound')
+        ? 'lease'
+        : (settings.readMode ?? 'read-index'),
       unsafe: settings.unsafe,
     },
     kvLimits: settings.kvLimits ?? {},

@@ -35,7 +35,13 @@ export interface ShellDisk {
    * need not be durable before anything (it is re-learned after a restart): the write may finish
    * in the background, and the answer is 'done'.
    */
-  persist(hardState: HardState | undefined, entries: readonly Entry[], mustSync: boolean): PersistStatus;
+  persist(
+    hardState: HardState | undefined,
+    entries: readonly Entry[],
+    mustSync: boolean,
+    /** The whole Ready, for a simulated disk that aims its crashes (a real disk ignores it). */
+    ready: Ready,
+  ): PersistStatus;
 }
 
 export interface ShellOptions<R> {
@@ -196,10 +202,12 @@ export class NodeShell<R> {
     this.stage = 'handling';
     if (rd.softState) this.onSoftState(rd.softState, rd.hardState?.term ?? this.term);
     if (rd.hardState) this.term = rd.hardState.term;
+    // Lost state found or healed (a lost disk): loud, in the server's log and the simulator's trace.
+    if (this.log !== undefined) for (const n of rd.notices) this.log.warn(n.text, { code: n.code });
     if (this.sendBeforePersist) this.sendMessages(rd.messages); // UNSAFE: before the write
     const status =
       rd.entries.length > 0 || rd.hardState !== undefined
-        ? this.disk.persist(rd.hardState, rd.entries, rd.mustSync)
+        ? this.disk.persist(rd.hardState, rd.entries, rd.mustSync, rd)
         : 'done';
     if (status === 'halted') {
       this.stage = 'halted';
@@ -359,10 +367,13 @@ export class NodeShell<R> {
     for (const m of messages) {
       if (log.debugEnabled) log.debug(`send ${describeMessage(m)}`);
       if (m.type === 'append-response' && !m.success)
-        log.info(`${m.from} rejected append from ${m.to}: log conflict at ${m.rejectIndex}`, {
-          hintIndex: m.hintIndex,
-          hintTerm: m.hintTerm,
-        });
+        log.info(
+          `${m.from} rejected append from ${m.to}: ${m.logLost ? `its log was lost (it ends at ${m.hintIndex})` : `log conflict at ${m.rejectIndex}`}`,
+          {
+            hintIndex: m.hintIndex,
+            hintTerm: m.hintTerm,
+          },
+        );
     }
   }
 

@@ -2,7 +2,8 @@
 //   unstable: appended, not yet handed out in a Ready;
 //   handed:   in the outstanding Ready, being persisted by the driver;
 //   stable:   persisted (the driver called advance() after the Ready that carried them).
-// Only stable entries may be promised to others (rule 7). No compaction yet: entries[i] has
+// Only stable entries may be promised to others: a promise about an entry a crash can still lose
+// lets a majority count it as committed and then forget it. No compaction yet: entries[i] has
 // index i + 1 (snapshots would add an offset here).
 import { invariant } from './invariant.js';
 import type { Entry } from './types.js';

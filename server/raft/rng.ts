@@ -1,4 +1,5 @@
-// A small, fast, seeded PRNG (sfc32) so elections replay exactly from a seed (rule 8).
+// A small, fast, seeded PRNG (sfc32) so elections replay exactly from a seed: a
+// failure the simulator finds must replay from the seed it printed.
 import type { Rng } from './types.js';
 
 export interface SeededRng extends Rng {

@@ -8,6 +8,12 @@ export type UnsafeVariant =
   | 'stale-leader-read'
   | 'no-session-dedup'
   | 'send-before-persist'
+  | 'forget-vote-on-restart'
+  | 'hard-state-no-fsync'
+  | 'local-session-expiry'
+  | 'no-pre-vote'
+  | 'no-lost-state-guard'
+  | 'reprobe-at-match'
   | 'ack-before-fsync'
   | 'lease-read-no-clock-bound';
 
@@ -18,9 +24,40 @@ export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = [
   'stale-leader-read',
   'no-session-dedup',
   'send-before-persist',
+  'forget-vote-on-restart',
+  'hard-state-no-fsync',
+  'local-session-expiry',
+  'no-pre-vote',
+  'no-lost-state-guard',
+  'reprobe-at-match',
   'ack-before-fsync',
   'lease-read-no-clock-bound',
 ];
+
+/**
+ * Variants only the simulator implements (in its simulated driver and disk): the real server runs
+ * its correct code with these names, so `lab run` must not offer them as a test of the lab.
+ */
+export const SIMULATOR_ONLY_UNSAFE: ReadonlySet<UnsafeVariant> = new Set([
+  'forget-vote-on-restart',
+  'hard-state-no-fsync',
+  'no-pre-vote',
+]);
+
+/**
+ * Variants the simulator does not model (docs/simulator.md): they break the real WAL's fsync or
+ * rely on clocks drifting apart, so only the lab's power and clock nemeses can expose them. The
+ * simulator accepts them and runs the correct code; bench:sim-power leaves them out.
+ */
+export const LAB_ONLY_UNSAFE: ReadonlySet<UnsafeVariant> = new Set([
+  'ack-before-fsync',
+  'lease-read-no-clock-bound',
+]);
+
+/** The variants a real server (lab server, lab run --server-unsafe) implements. */
+export const SERVER_UNSAFE_VARIANTS: readonly UnsafeVariant[] = UNSAFE_VARIANTS.filter(
+  (v) => !SIMULATOR_ONLY_UNSAFE.has(v),
+);
 
 /** One line per variant, for --help texts and docs. */
 export const UNSAFE_DESCRIPTIONS: Readonly<Record<UnsafeVariant, string>> = {
@@ -35,6 +72,18 @@ export const UNSAFE_DESCRIPTIONS: Readonly<Record<UnsafeVariant, string>> = {
     'the key-value state machine applies a retried write again instead of returning the original result',
   'send-before-persist':
     "the node shell sends a Ready's messages (votes, append acknowledgements) before its entries and hard state are durable, instead of after the fsync",
+  'forget-vote-on-restart':
+    'the stored vote is lost on restart (the driver persists the term but not the vote), so a restarted node may vote again in the same term',
+  'hard-state-no-fsync':
+    'the driver fsyncs only Readies that carry entries, so a vote, term or commit change it was told to sync is lost in a crash',
+  'local-session-expiry':
+    'client sessions expire by a count of commands this process applied rather than by log index, so a restarted replica expires different sessions than the others',
+  'no-pre-vote':
+    'nodes campaign without a pre-vote round (a cut-off node raises its term on every election timeout and disrupts the leader when it returns)',
+  'no-lost-state-guard':
+    'a node that lost acknowledged log entries votes and campaigns at once instead of waiting until it has caught up (and lab server starts on a data directory whose log is gone)',
+  'reprobe-at-match':
+    'the leader answers every rejection with a new probe, clamped at the follower recorded match, and ignores log-lost rejections: a follower that lost acknowledged entries is never brought back, and the two trade rejections without pause (issue 10)',
   'ack-before-fsync':
     'the WAL treats a write as durable once written: it never fsyncs, so votes, acknowledgements and answers rest on the page cache (lost on a power cut; only the lab power nemesis exposes it)',
   'lease-read-no-clock-bound':
@@ -46,15 +95,25 @@ function isUnsafeVariant(name: string): name is UnsafeVariant {
 }
 
 /** Parses a comma-separated list ("" = none); throws an Error naming the valid variants on an unknown name. */
-export function parseUnsafe(list: string): ReadonlySet<UnsafeVariant> {
+export function parseUnsafe(
+  list: string,
+  valid: readonly UnsafeVariant[] = UNSAFE_VARIANTS,
+): ReadonlySet<UnsafeVariant> {
   const result = new Set<UnsafeVariant>();
   for (const raw of list.split(',')) {
     const name = raw.trim();
     if (name === '') continue;
-    if (!isUnsafeVariant(name)) {
-      throw new Error(`unknown unsafe variant "${name}"; valid variants: ${UNSAFE_VARIANTS.join(', ')}`);
+    if (!isUnsafeVariant(name) || !valid.includes(name)) {
+      const simOnly =
+        isUnsafeVariant(name) && SIMULATOR_ONLY_UNSAFE.has(name) ? ' (it exists in lab sim only)' : '';
+      throw new Error(`unknown unsafe variant "${name}"${simOnly}; valid variants: ${valid.join(', ')}`);
     }
     result.add(name);
   }
   return result;
+}
+
+/** parseUnsafe for a real server: a simulator-only variant would run the correct code under its name. */
+export function parseServerUnsafe(list: string): ReadonlySet<UnsafeVariant> {
+  return parseUnsafe(list, SERVER_UNSAFE_VARIANTS);
 }

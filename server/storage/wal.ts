@@ -108,7 +108,10 @@ async function replay(walDir: string): Promise<Replayed> {
       await truncateFile(file, scan.validBytes);
       const dropped = buf.length - scan.validBytes;
       warnings.push(
-        `truncated torn tail of ${file}: ${scan.torn} (${dropped} bytes dropped; never acknowledged)`,
+        `truncated torn tail of ${file}: ${scan.torn} (${dropped} bytes dropped at byte offset ${scan.validBytes}). ` +
+          'A write cut short by a crash was never synced, so never acknowledged; a disk that lost synced ' +
+          'data (or a file cut by hand) looks the same and then lost acknowledged entries: this node cannot ' +
+          'tell which. A leader that counted them will say so; see "A lost disk" in docs/storage.md',
       );
     }
   }
@@ -184,6 +187,7 @@ export class Wal {
   private readonly syncedBytes = new Map<number, number>();
   /** UNSAFE (ack-before-fsync): rounds are written but never fsynced. */
   unsafeAckBeforeFsync = false;
+  private afterFirstSync: (() => Promise<void>) | undefined;
 
   /** Use openWal. */
   constructor(
@@ -206,6 +210,17 @@ export class Wal {
     this.lastIndexSaved = replayed.state.entries.at(-1)?.index ?? 0;
     this.counters = { saves: 0, syncs: 0, savesPerSyncMax: 0, bytesWritten: 0, segment };
     this.syncedBytes.set(segment, replayed.segmentBytes);
+  }
+
+  /**
+   * Runs `action` (writing the MEMBER file) once the first records are synced and before the
+   * first save resolves: whatever it writes is durable before any promise, and it exists only if a
+   * record does (a crash in between leaves records without it, never it without records). A
+   * failure fails that save like an I/O error.
+   */
+  setAfterFirstSync(action: () => Promise<void>): void {
+    if (this.counters.saves > 0) throw new Error('WAL: setAfterFirstSync after a save');
+    this.afterFirstSync = action;
   }
 
   get stats(): Readonly<WalStats> {
@@ -282,7 +297,13 @@ export class Wal {
       try {
         await this.writeBatch(batch.map((p) => p.bytes));
         failpoint('wal-after-write-before-fsync');
-        if (!this.unsafeAckBeforeFsync) await this.syncSegment();
+        if (!this.unsafeAckBeforeFsync) {
+          await this.syncSegment();
+          // Not under ack-before-fsync: nothing is ever synced, so no MEMBER file may claim a
+          // durable record (a power cut would leave MEMBER beside an empty log, and the lost-disk
+          // guard would refuse the restart instead of the lab seeing the lost writes).
+          await this.runAfterFirstSync();
+        }
         failpoint('wal-after-fsync-before-ack');
       } catch (error) {
         this.fail(error, batch);
@@ -322,6 +343,12 @@ export class Wal {
       dropped.push(`${file}: ${size - synced} unsynced bytes dropped (kept ${synced})`);
     }
     return dropped;
+  }
+
+  private async runAfterFirstSync(): Promise<void> {
+    const action = this.afterFirstSync;
+    this.afterFirstSync = undefined;
+    if (action !== undefined) await action();
   }
 
   private fail(error: unknown, batch: readonly PendingSave[]): void {

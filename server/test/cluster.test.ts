@@ -3,7 +3,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RaftlabClient } from '../../client/index.js';
 import type { LocalCluster } from '../local-cluster.js';
-import { removeTestCluster, startTestCluster, testClient, waitForApplied, waitForLeader } from './helpers.js';
+import {
+  removeTestCluster,
+  startTestCluster,
+  testClient,
+  waitForApplied,
+  waitForLeader,
+} from '../../test-support/cluster.js';
 
 describe('a 3-node cluster of real processes', () => {
   let cluster: LocalCluster | undefined;

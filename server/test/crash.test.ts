@@ -4,7 +4,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RaftlabClient } from '../../client/index.js';
 import type { LocalCluster } from '../local-cluster.js';
-import { removeTestCluster, sleep, startTestCluster, testClient, waitForLeader } from './helpers.js';
+import {
+  removeTestCluster,
+  sleep,
+  startTestCluster,
+  testClient,
+  waitForLeader,
+} from '../../test-support/cluster.js';
 
 const ROUNDS = 30;
 const WRITERS = 6;

@@ -1,4 +1,5 @@
-// Rule 7 (persist before you promise), restart from storage, and the invariant assertions.
+// Persist before you promise (a vote or acknowledgement that a crash can forget lets two leaders
+// win one term, or loses a committed entry), restart from storage, and the invariant assertions.
 import { describe, expect, it } from 'vitest';
 import { InvariantError, RaftNode } from '../node.js';
 import { createRng } from '../rng.js';
@@ -15,7 +16,7 @@ const noop = (index: number, term: number) => ({
   data: new Uint8Array(0),
 });
 
-describe('rule 7: persist before you promise', () => {
+describe('persist before you promise', () => {
   it('§5.3 a follower acknowledges an append only in the Ready that carries the appended entries', () => {
     const n2 = follower();
     n2.step({
@@ -112,7 +113,7 @@ describe('restart from storage', () => {
     expect(m.ready().hardState).toEqual({ term: 2, vote: '', commit: 0 }); // the adopted term is persisted
   });
 
-  it('rule 7: a follower that crashes before persisting loses the entries, but it never acknowledged them', async () => {
+  it('a follower that crashes before persisting loses the entries, but it never acknowledged them', async () => {
     const c = new Cluster(voters);
     c.elect('n1');
     c.isolate('n3');
