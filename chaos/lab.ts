@@ -1,6 +1,7 @@
 // `lab run` as a library call: runs --test-count tests one after another, each in its own run
 // folder, and handles Ctrl-C (SIGINT/SIGTERM): the first stops the run cleanly (heal, collect
 // logs, tear down, results marked incomplete); a second tears down at once and exits.
+import { seriesLines } from './series.js';
 import { setMaxListeners } from 'node:events';
 import type { LabDeps } from './lab-deps.js';
 import { LabLog } from './lab-log.js';
@@ -61,5 +62,8 @@ export async function runLab(options: LabOptions, deps: LabDeps, log = new LabLo
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  // A partial run counts as the exit code counts it: incomplete unless it already found a violation.
+  const series = outcomes.map((outcome) => ({ ...outcome.results, verdict: exitVerdictOf(outcome.results) }));
+  for (const line of seriesLines(series)) log.say(line);
   return { outcomes, exitCode: combinedExitCode(outcomes.map((outcome) => exitVerdictOf(outcome.results))) };
 }

@@ -1,6 +1,7 @@
 // Turns the raw flags into LabOptions (see options.ts for the shapes and the per-flag checks).
 import { SERVER_UNSAFE_VARIANTS } from '../server/raft/unsafe.js';
-import { FAULT_KINDS, TARGET_MODES, type TargetMode } from './nemesis/schedule.js';
+import { parseFailpoints } from '../server/failpoints/failpoints.js';
+import { FAULT_KINDS, TARGET_MODES, TARGET_MODES_OPT_IN, type TargetMode } from './nemesis/schedule.js';
 import { PARTITION_SHAPES, type PartitionShape } from './nemesis/shapes.js';
 import {
   BadArgumentsError,
@@ -19,7 +20,9 @@ export function parseLabOptions(raw: RawLabOptions): LabOptions {
   const nodes = numberFlag(raw, 'nodes', 1, 9);
   const nemesis = listFlag(raw, 'nemesis', FAULT_KINDS, ['all', 'none']);
   if (nemesis.length === 0)
-    throw new BadArgumentsError('--nemesis needs at least one of partition, pause, kill, packet, all, none');
+    throw new BadArgumentsError(
+      `--nemesis needs at least one of ${[...FAULT_KINDS, 'all', 'none'].join(', ')}`,
+    );
   const runtime = (raw.runtime ?? '').trim();
   if (runtime !== '' && runtime !== 'docker' && runtime !== 'local') {
     throw new BadArgumentsError(`--runtime must be docker or local, got "${runtime}"`);
@@ -31,7 +34,10 @@ export function parseLabOptions(raw: RawLabOptions): LabOptions {
   const serverUnsafe = listFlag(raw, 'serverUnsafe', SERVER_UNSAFE_VARIANTS);
   const faultKinds = faultKindsOf(nemesis);
   const partitionShapes = listFlag(raw, 'partitionShapes', PARTITION_SHAPES) as PartitionShape[];
-  const faultTargets = listFlag(raw, 'faultTargets', TARGET_MODES) as TargetMode[];
+  const faultTargets = listFlag(raw, 'faultTargets', [
+    ...TARGET_MODES,
+    ...TARGET_MODES_OPT_IN,
+  ]) as TargetMode[];
   if (partitionShapes.length === 0)
     throw new BadArgumentsError('--partition-shapes needs at least one shape');
   if (faultTargets.length === 0) throw new BadArgumentsError('--fault-targets needs at least one target');
@@ -62,7 +68,18 @@ export function parseLabOptions(raw: RawLabOptions): LabOptions {
     checkTimeLimitMs: numberFlag(raw, 'checkTimeLimit', 1, 86_400) * 1000,
     recoveryTimeoutMs: numberFlag(raw, 'recoveryTimeoutMs', 1, 3_600_000),
     store: (raw.store ?? FLAG_DEFAULTS.store).trim() || FLAG_DEFAULTS.store,
+    failpoints: checkedFailpoints(raw.failpoints ?? ''),
   };
+}
+
+/** The --failpoints text, checked now (exit 254) rather than by every server at start. */
+function checkedFailpoints(text: string): string {
+  try {
+    parseFailpoints(text);
+  } catch (error) {
+    throw new BadArgumentsError(`--failpoints: ${(error as Error).message}`);
+  }
+  return text.trim();
 }
 
 /** partition, kill-pause, partition-unsafe-stale-leader-read. */
@@ -99,8 +116,20 @@ export function replayCommand(options: LabOptions, seed: number, runtime: string
     parts.push(`--heartbeat-interval-ms ${options.heartbeatIntervalMs}`);
   if (options.tickMs !== undefined) parts.push(`--tick-ms ${options.tickMs}`);
   if (options.store !== FLAG_DEFAULTS.store) parts.push(`--store ${options.store}`);
+  if (options.failpoints !== '') parts.push(`--failpoints '${options.failpoints}'`);
   parts.push(`--seed ${seed}`);
   return parts.join(' ');
+}
+
+/** Test-only environment for every server: power cuts only when the power nemesis runs. */
+export function serverEnv(options: LabOptions, seed: number): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (options.faultKinds.includes('power')) env.RAFTLAB_LOSE_UNSYNCED = '1';
+  if (options.failpoints !== '') {
+    env.RAFTLAB_FAILPOINTS = options.failpoints;
+    env.RAFTLAB_FAILPOINTS_SEED = String(seed);
+  }
+  return env;
 }
 
 /** Flags for `lab server` on every node. */

@@ -1,6 +1,12 @@
 // `lab run`'s options: parsed and checked here (the CLI only hands over strings), so every bad
 // flag is a clear message and exit 254 before anything starts.
-import { FAULT_KINDS, TARGET_MODES, type FaultKind, type TargetMode } from './nemesis/schedule.js';
+import {
+  FAULT_KINDS,
+  FAULT_KINDS_IN_ALL,
+  TARGET_MODES,
+  type FaultKind,
+  type TargetMode,
+} from './nemesis/schedule.js';
 import { PARTITION_SHAPES, type PartitionShape } from './nemesis/shapes.js';
 
 export class BadArgumentsError extends Error {
@@ -39,6 +45,8 @@ export interface LabOptions {
   checkTimeLimitMs: number;
   recoveryTimeoutMs: number;
   store: string;
+  /** RAFTLAB_FAILPOINTS for every server ('' = none), e.g. wal-after-write-before-fsync=crash@0.01. */
+  failpoints: string;
 }
 
 /** The flags as commander hands them over: strings, or undefined when absent. */
@@ -69,6 +77,7 @@ export const FLAG_DEFAULTS = {
   checkTimeLimit: '120',
   recoveryTimeoutMs: '30000',
   store: 'histories',
+  failpoints: '',
 } as const;
 
 function flag(name: string): string {
@@ -133,8 +142,8 @@ export function faultKindsOf(nemesis: readonly string[]): FaultKind[] {
       throw new BadArgumentsError('--nemesis none cannot be combined with other faults');
     return [];
   }
-  if (nemesis.includes('all')) return [...FAULT_KINDS];
-  return FAULT_KINDS.filter((kind) => nemesis.includes(kind));
+  const all = nemesis.includes('all');
+  return FAULT_KINDS.filter((kind) => nemesis.includes(kind) || (all && FAULT_KINDS_IN_ALL.includes(kind)));
 }
 
 /** "10" or "2n" (two per node). */

@@ -33,6 +33,9 @@ function fakeCluster(staleReads: boolean) {
       return spec.nodes.map((id, i) => ({ id, clientEndpoint: `127.0.0.1:${7000 + i}` }));
     },
     kill: async (node) => void (calls.push(`kill ${node}`), down.add(node)),
+    powerCut: async (node) => void (calls.push(`power ${node}`), down.add(node)),
+    isRunning: async (node) => !down.has(node),
+    setClock: async (node, s) => void calls.push(`clock ${node} ${s.rate} ${s.offsetMs}`),
     restart: async (node) => void (calls.push(`restart ${node}`), down.delete(node)),
     stop: async (node) => void calls.push(`stop ${node}`),
     pause: async (node) => void (calls.push(`pause ${node}`), down.add(node)),
@@ -170,12 +173,15 @@ describe('lab run orchestration (fake cluster, real checker)', () => {
 
   it('--test-count runs each test in its own folder with seed + i', async () => {
     const store = mkdtempSync(join(tmpdir(), 'lab-run-'));
+    const said: string[] = [];
     const { outcomes, exitCode } = await runLab(
       options(store, { testCount: '2', timeLimit: '1', nemesis: 'kill' }),
       fakeCluster(false).deps,
-      quietLog(),
+      new LabLog({ write: (text: string) => (said.push(text), true) }),
     );
     expect(exitCode).toBe(0);
+    expect(said.join('')).toContain('series of 2 runs: 0 invalid, 0 unknown, 2 valid, 0 incomplete');
+    expect(said.join('')).toContain('seeds: 11=valid 12=valid');
     expect(outcomes.map((outcome) => outcome.results.seed)).toEqual([11, 12]);
     expect(new Set(outcomes.map((outcome) => outcome.runDir)).size).toBe(2);
     expect(outcomes[1]!.results.replayCommand).toContain('--seed 12');

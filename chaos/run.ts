@@ -11,7 +11,7 @@ import type { LabLog } from './lab-log.js';
 import { waitForLeader, findLeader } from './leader.js';
 import { Nemesis } from './nemesis/nemesis.js';
 import { describeStep, planSchedule } from './nemesis/schedule.js';
-import { replayCommand, serverArgs } from './options-parse.js';
+import { replayCommand, serverArgs, serverEnv } from './options-parse.js';
 import type { LabOptions } from './options.js';
 import { Progress } from './progress.js';
 import { forkRandom } from './random.js';
@@ -170,6 +170,7 @@ export class LabRun {
         serverArgs: serverArgs(this.options),
         dataDir: join(this.runDir, 'data'),
         logDir: join(this.runDir, NODE_LOG_DIR),
+        serverEnv: serverEnv(this.options, this.seed),
       }),
       interrupt,
     );
@@ -224,6 +225,7 @@ export class LabRun {
     });
     await this.drive(workload, this.nemesis, steps, interrupt);
     await this.nemesis.healAll();
+    if (options.failpoints !== '') await this.nemesis.reviveCrashed();
     this.log.say('nemesis: healed everything; waiting for a leader');
     if (interrupt.aborted) return false;
     const leader = await waitForLeader(this.deps, this.endpoints, options.recoveryTimeoutMs, interrupt);
@@ -267,6 +269,8 @@ export class LabRun {
           stop.abort();
           throw error;
         }),
+        // A node killed by one of its own --failpoints comes back like a killed one.
+        this.options.failpoints === '' ? Promise.resolve() : nemesis.reviveCrashedUntil(stop.signal, 1000),
       ]);
       for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
     } finally {

@@ -44,7 +44,7 @@ export type FaultPhase = 'start' | 'stop';
 export interface NemesisEvent {
   readonly type: 'nemesis';
   readonly phase: FaultPhase;
-  /** partition | pause | kill | packet | heal-all */
+  /** partition | pause | kill | packet | power | clock | failpoint-crash | heal-all */
   readonly fault: string;
   /** A human description, e.g. "isolate n3" or "ring n1-n2-n3 n2-n3-n4 ...". */
   readonly detail: string;

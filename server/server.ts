@@ -16,6 +16,9 @@ import {
   type StartDecision,
   type Wal,
 } from './storage/index.js';
+import { armFailpoints } from './failpoints/failpoints.js';
+import { installPowerCut } from './failpoints/power.js';
+import { FaultClock, watchClockFile } from './failpoints/clock.js';
 import {
   clientAddress,
   clusterIdOf,
@@ -56,13 +59,26 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const unsafe = parseServerUnsafe(options.unsafe);
   if (unsafe.size > 0) logger.warn(`UNSAFE variants enabled: ${[...unsafe].join(', ')}`);
   const seed = options.seed ?? randomInt(2 ** 31);
-  const wal = await openWal(options.dataDir);
+  const armed = armFailpoints(process.env); // throws outside the lab, before anything is opened
+  if (armed !== undefined) logger.warn(armed);
+  const wal = await openWal(options.dataDir, {}, { ackBeforeFsync: unsafe.has('ack-before-fsync') });
   for (const warning of wal.warnings) logger.warn(`${options.id} repaired its WAL: ${warning}`);
+  let uninstall = (): void => undefined;
   try {
+    const clock = new FaultClock();
+    const stopPowerCut = installPowerCut(process.env, wal, logger);
+    uninstall = stopPowerCut;
+    const stopClockFile = watchClockFile(process.env, clock, logger);
+    uninstall = () => (stopPowerCut(), stopClockFile());
     const decision = await checkDataDir(options, wal, unsafe);
     for (const warning of decision.warnings) logger.warn(warning);
-    return await startOnWal(options, logger, wal, seed, unsafe, decision.recovering);
+    const server = await startOnWal(options, logger, wal, seed, unsafe, decision.recovering, () =>
+      clock.now(),
+    );
+    // A clean close in a test process must not leave the signal handler or the poll behind.
+    return { ...server, close: () => (uninstall(), server.close()) };
   } catch (error) {
+    uninstall();
     await wal.close();
     throw error;
   }
@@ -112,6 +128,7 @@ async function startOnWal(
   seed: number,
   unsafe: ReturnType<typeof parseUnsafe>,
   recovering: boolean,
+  now: () => number,
 ): Promise<RunningServer> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const self = options.members.find((m) => m.id === options.id)!;
@@ -160,6 +177,7 @@ async function startOnWal(
       return m ? clientAddress(m) : undefined;
     },
     applied: 0,
+    now,
   });
   const transport = new PeerTransport({
     selfId: options.id,

@@ -7,7 +7,7 @@ import { Nemesis, type NemesisRuntime } from './nemesis.js';
 import type { FaultStep } from './schedule.js';
 
 /** Each call is logged with the fake time it happened at, e.g. `kill n2@5`. */
-function fakeRuntime(clock: FakeClock, failing: string[] = []) {
+function fakeRuntime(clock: FakeClock, failing: string[] = [], down = new Set<string>()) {
   const calls: string[] = [];
   const act = (name: string) => async () => {
     calls.push(`${name}@${clock.nowMs()}`);
@@ -15,7 +15,10 @@ function fakeRuntime(clock: FakeClock, failing: string[] = []) {
   };
   const runtime: NemesisRuntime = {
     kill: async (node) => act(`kill ${node}`)(),
-    restart: async (node) => act(`restart ${node}`)(),
+    powerCut: async (node) => act(`power ${node}`)(),
+    isRunning: async (node) => !down.has(node),
+    setClock: async (node, s) => act(`clock ${node} ${s.rate} ${s.offsetMs}`)(),
+    restart: async (node) => (down.delete(node), act(`restart ${node}`)()),
     pause: async (node) => act(`pause ${node}`)(),
     resume: async (node) => act(`resume ${node}`)(),
     partition: async (grudge) => act(`partition ${[...grudge.keys()].sort().join(',')}`)(),
@@ -86,6 +89,98 @@ describe('the nemesis', () => {
     await clock.until(nemesis.run(steps, clock.nowMs(), new AbortController().signal));
     // n2's kill was due at 2 s and its end at 3 s; it waits for n1's restart, then ends at once.
     expect(calls).toEqual(['kill n1@0', 'restart n1@7000', 'kill n2@7000', 'restart n2@13000']);
+  });
+
+  it('cuts power to its targets and restarts them at the end of the fault, or in the final heal', async () => {
+    const clock = new FakeClock();
+    const { runtime, calls } = fakeRuntime(clock);
+    const { nemesis } = nemesisWith(clock, runtime, 'n1');
+    const steps: FaultStep[] = [
+      { atMs: 0, durationMs: 1000, kind: 'power', target: 'all', nodes: nodes.slice() },
+    ];
+    await clock.until(nemesis.run(steps, clock.nowMs(), new AbortController().signal));
+    expect(calls).toEqual([
+      'power n1@0',
+      'power n2@0',
+      'power n3@0',
+      'restart n1@1000',
+      'restart n2@1000',
+      'restart n3@1000',
+    ]);
+    const interrupted = new AbortController();
+    const running = nemesis.run(
+      [{ atMs: 0, durationMs: 60_000, kind: 'power', target: 'leader', nodes: null }],
+      clock.nowMs(),
+      interrupted.signal,
+    );
+    await clock.advance(2000);
+    interrupted.abort(); // Ctrl-C while the leader is without power
+    await running;
+    await nemesis.healAll();
+    expect(calls.slice(6)).toEqual(['power n1@1000', 'heal@3000', 'restart n1@3000']);
+    expect(clock.pendingCount()).toBe(0);
+  });
+
+  it('sets the clock of its targets for the fault, resets it after, and resets it in the final heal', async () => {
+    const clock = new FakeClock();
+    const { runtime, calls } = fakeRuntime(clock);
+    const { nemesis, events } = nemesisWith(clock, runtime, 'n2');
+    const steps: FaultStep[] = [
+      { atMs: 0, durationMs: 1000, kind: 'clock', target: 'leader', nodes: null, rate: 0.1, offsetMs: 0 },
+    ];
+    await clock.until(nemesis.run(steps, clock.nowMs(), new AbortController().signal));
+    expect(calls).toEqual(['clock n2 0.1 0@0', 'clock n2 1 0@1000']);
+    expect(events()[0]!.detail).toBe('clock rate x0.1 on n2 (the leader)');
+    const interrupted = new AbortController();
+    const running = nemesis.run(
+      [
+        {
+          atMs: 0,
+          durationMs: 60_000,
+          kind: 'clock',
+          target: 'one',
+          nodes: ['n3'],
+          rate: 1,
+          offsetMs: -1500,
+        },
+      ],
+      clock.nowMs(),
+      interrupted.signal,
+    );
+    await clock.advance(2000);
+    interrupted.abort();
+    await running;
+    await nemesis.healAll();
+    expect(calls.slice(2)).toEqual(['clock n3 1 -1500@1000', 'heal@3000', 'clock n3 1 0@3000']);
+    expect(clock.pendingCount()).toBe(0);
+  });
+
+  it('restarts a node that died at a failpoint and records it, but leaves the nodes it killed alone', async () => {
+    const clock = new FakeClock();
+    const down = new Set(['n3']);
+    const { runtime, calls } = fakeRuntime(clock, [], down);
+    const { nemesis, events } = nemesisWith(
+      clock,
+      { ...runtime, kill: async (node) => (down.add(node), runtime.kill(node)) },
+      'n1',
+    );
+    const interrupted = new AbortController();
+    const running = nemesis.run(
+      [{ atMs: 0, durationMs: 60_000, kind: 'kill', target: 'one', nodes: ['n2'] }],
+      clock.nowMs(),
+      interrupted.signal,
+    );
+    const reviving = nemesis.reviveCrashedUntil(interrupted.signal, 1000);
+    await clock.advance(1500);
+    expect(calls).toEqual(['kill n2@0', 'restart n3@1000']);
+    expect(events().map((e) => `${e.phase} ${e.fault} ${e.detail}`)).toEqual([
+      'start kill kill n2 (one)',
+      'start failpoint-crash n3 died at a failpoint',
+      'stop failpoint-crash n3 died at a failpoint',
+    ]);
+    expect(await nemesis.reviveCrashed()).toEqual([]); // n2 is down, but the nemesis took it down
+    interrupted.abort();
+    await Promise.all([running, reviving]);
   });
 
   it('heals everything in force at the end: resumes paused and restarts killed nodes', async () => {

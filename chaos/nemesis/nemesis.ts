@@ -4,12 +4,21 @@ import { realClock, type LabClock } from '../clock.js';
 import type { Runtime } from '../runtime/types.js';
 import type { Recorder } from '../recorder.js';
 import { sleep } from '../sleep.js';
-import { slotOf, type FaultKind, type FaultStep } from './schedule.js';
+import { describeClock, slotOf, type FaultKind, type FaultStep } from './schedule.js';
 import { isolate, type Grudge } from './shapes.js';
 
 export type NemesisRuntime = Pick<
   Runtime,
-  'kill' | 'restart' | 'pause' | 'resume' | 'partition' | 'packetLoss' | 'heal'
+  | 'kill'
+  | 'powerCut'
+  | 'setClock'
+  | 'isRunning'
+  | 'restart'
+  | 'pause'
+  | 'resume'
+  | 'partition'
+  | 'packetLoss'
+  | 'heal'
 >;
 
 export interface NemesisDeps {
@@ -30,6 +39,9 @@ export interface ActiveFault {
   nodes: string[];
 }
 
+/** What a clock fault's end and the final heal set: true rate, no jump. */
+const TRUE_TIME = { rate: 1, offsetMs: 0 } as const;
+
 export function toRuntimeGrudge(grudge: Grudge): ReadonlyMap<string, ReadonlySet<string>> {
   return new Map(Object.entries(grudge).map(([node, dropped]) => [node, new Set(dropped)]));
 }
@@ -38,6 +50,7 @@ export class Nemesis {
   private readonly active = new Map<FaultStep, ActiveFault>();
   private readonly paused = new Set<string>();
   private readonly killed = new Set<string>();
+  private readonly clocked = new Set<string>();
   faultsStarted = 0;
   private readonly clock: LabClock;
 
@@ -88,6 +101,8 @@ export class Nemesis {
     await runtime.heal();
     for (const node of [...this.paused].sort()) await runtime.resume(node);
     for (const node of [...this.killed].sort()) await runtime.restart(node);
+    for (const node of [...this.clocked].sort()) await runtime.setClock(node, TRUE_TIME);
+    this.clocked.clear();
     this.paused.clear();
     this.killed.clear();
     for (const fault of this.active.values()) this.recordPhase('stop', fault);
@@ -100,6 +115,34 @@ export class Nemesis {
       nodes: [...nodes],
       time: recorder.now(),
     });
+  }
+
+  /**
+   * Restarts every node that died on its own (a --failpoints crash point fired), recording the
+   * crash as a `failpoint-crash` fault that ends with the restart. Nodes the nemesis itself took
+   * down are left to it. Returns the nodes restarted.
+   */
+  async reviveCrashed(): Promise<string[]> {
+    const { runtime, nodes } = this.deps;
+    const revived: string[] = [];
+    for (const node of nodes) {
+      if (this.killed.has(node) || (await runtime.isRunning(node))) continue;
+      const fault: ActiveFault = { kind: 'kill', detail: `${node} died at a failpoint`, nodes: [node] };
+      this.recordPhase('start', fault, 'failpoint-crash');
+      this.deps.log(`nemesis: ${fault.detail}; restarting it`);
+      await runtime.restart(node);
+      this.recordPhase('stop', fault, 'failpoint-crash');
+      revived.push(node);
+    }
+    return revived;
+  }
+
+  /** Checks for crashed nodes every intervalMs until the signal aborts (for --failpoints runs). */
+  async reviveCrashedUntil(signal: AbortSignal, intervalMs: number): Promise<void> {
+    while (!signal.aborted) {
+      await sleep(intervalMs, signal, this.clock);
+      if (!signal.aborted) await this.reviveCrashed();
+    }
   }
 
   /**
@@ -130,12 +173,20 @@ export class Nemesis {
         for (const node of fault.nodes) this.killed.add(node);
         for (const node of fault.nodes) await runtime.kill(node);
         return;
+      case 'power':
+        for (const node of fault.nodes) this.killed.add(node);
+        for (const node of fault.nodes) await runtime.powerCut(node);
+        return;
       case 'pause':
         for (const node of fault.nodes) this.paused.add(node);
         for (const node of fault.nodes) await runtime.pause(node);
         return;
       case 'packet':
         return runtime.packetLoss(fault.nodes, step.lossFraction);
+      case 'clock':
+        for (const node of fault.nodes) this.clocked.add(node);
+        for (const node of fault.nodes) await runtime.setClock(node, step);
+        return;
     }
   }
 
@@ -160,6 +211,7 @@ export class Nemesis {
       case 'partition':
         return runtime.partition(new Map());
       case 'kill':
+      case 'power':
         for (const node of fault.nodes) await runtime.restart(node);
         for (const node of fault.nodes) this.killed.delete(node);
         return;
@@ -169,6 +221,10 @@ export class Nemesis {
         return;
       case 'packet':
         return runtime.packetLoss([], 0);
+      case 'clock':
+        for (const node of fault.nodes) await runtime.setClock(node, TRUE_TIME);
+        for (const node of fault.nodes) this.clocked.delete(node);
+        return;
     }
   }
 
@@ -181,11 +237,17 @@ export class Nemesis {
         return { detail, nodes: partition.nodes, grudge: partition.grudge };
       }
       case 'kill':
+      case 'power':
       case 'pause': {
         const nodes = step.nodes ?? [await this.leaderOrAny()];
         const who =
           step.nodes === null ? `${nodes.join(',')} (the leader)` : `${nodes.join(',')} (${step.target})`;
         return { detail: `${step.kind} ${who}`, nodes };
+      }
+      case 'clock': {
+        const nodes = step.nodes ?? [await this.leaderOrAny()];
+        const who = step.nodes === null ? `${nodes.join(',')} (the leader)` : nodes.join(',');
+        return { detail: `clock ${describeClock(step)} on ${who}`, nodes };
       }
       case 'packet':
         return {
@@ -203,12 +265,12 @@ export class Nemesis {
     return this.deps.nodes[0] as string;
   }
 
-  private recordPhase(phase: 'start' | 'stop', fault: ActiveFault): void {
+  private recordPhase(phase: 'start' | 'stop', fault: ActiveFault, name: string = fault.kind): void {
     const { recorder } = this.deps;
     recorder.record({
       type: 'nemesis',
       phase,
-      fault: fault.kind,
+      fault: name,
       detail: fault.detail,
       nodes: [...fault.nodes],
       time: recorder.now(),

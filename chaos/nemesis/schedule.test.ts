@@ -49,11 +49,21 @@ describe('the fault schedule', () => {
     expect(planSchedule({ ...options, kinds: [] }, new Random(1))).toEqual([]);
   });
 
-  it('sizes kill and pause targets as one node, a minority or a majority, and leaves the leader open', () => {
-    const steps = planSchedule({ ...options, kinds: ['kill', 'pause'], timeLimitMs: 600_000 }, new Random(3));
-    const sizes = { one: 1, minority: 2, majority: 3 } as const;
+  it('sizes kill, power and pause targets as one node, a minority, a majority or all, and leaves the leader open', () => {
+    const steps = planSchedule(
+      {
+        ...options,
+        kinds: ['kill', 'pause', 'power'],
+        targets: ['one', 'leader', 'minority', 'majority', 'all'],
+        timeLimitMs: 600_000,
+      },
+      new Random(3),
+    );
+    const sizes = { one: 1, minority: 2, majority: 3, all: 5 } as const;
+    expect(new Set(steps.map((s) => s.kind))).toEqual(new Set(['kill', 'pause', 'power']));
+    expect(steps.some((s) => 'target' in s && s.target === 'all')).toBe(true);
     for (const step of steps) {
-      if (step.kind !== 'kill' && step.kind !== 'pause') continue;
+      if (step.kind !== 'kill' && step.kind !== 'pause' && step.kind !== 'power') continue;
       if (step.target === 'leader') expect(step.nodes).toBeNull();
       else expect(step.nodes).toHaveLength(sizes[step.target]);
     }

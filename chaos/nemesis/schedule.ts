@@ -11,12 +11,21 @@ import {
   type PartitionShape,
 } from './shapes.js';
 
-export type FaultKind = 'partition' | 'pause' | 'kill' | 'packet';
-export const FAULT_KINDS: readonly FaultKind[] = ['partition', 'pause', 'kill', 'packet'];
+/** power: a kill that also loses every write the node had not fsynced (server/failpoints/power.ts). */
+/** clock: the targets' clocks run slow or fast, or jump (server/failpoints/clock.ts). */
+export type FaultKind = 'partition' | 'pause' | 'kill' | 'packet' | 'power' | 'clock';
+export const FAULT_KINDS: readonly FaultKind[] = ['partition', 'pause', 'kill', 'packet', 'power', 'clock'];
+/**
+ * What `--nemesis all` means: power and clock are opt-in, because they need the server's test-only
+ * switches and change what a long-standing `all` run did.
+ */
+export const FAULT_KINDS_IN_ALL: readonly FaultKind[] = ['partition', 'pause', 'kill', 'packet'];
 
 /** Which nodes a kill or pause hits. */
-export type TargetMode = 'one' | 'leader' | 'minority' | 'majority';
+export type TargetMode = 'one' | 'leader' | 'minority' | 'majority' | 'all';
+/** The default targets. `all` (every node at once, Jepsen's whole-cluster crash) is opt-in. */
 export const TARGET_MODES: readonly TargetMode[] = ['one', 'leader', 'minority', 'majority'];
+export const TARGET_MODES_OPT_IN: readonly TargetMode[] = ['all'];
 
 interface StepBase {
   /** Offset from the start of the workload. */
@@ -30,8 +39,17 @@ export type FaultStep = StepBase &
         shape: PartitionShape;
         partition: Partition | null; /* null: isolate the leader, found at run time */
       }
-    | { kind: 'kill' | 'pause'; target: TargetMode; nodes: string[] | null /* null: the leader */ }
+    | { kind: 'kill' | 'pause' | 'power'; target: TargetMode; nodes: string[] | null /* null: the leader */ }
     | { kind: 'packet'; nodes: string[]; lossFraction: number }
+    | {
+        kind: 'clock';
+        target: TargetMode;
+        nodes: string[] | null /* null: the leader */;
+        /** Clock milliseconds per real millisecond while the fault lasts. */
+        rate: number;
+        /** A jump at the start of the fault. */
+        offsetMs: number;
+      }
   );
 
 export interface ScheduleOptions {
@@ -44,12 +62,12 @@ export interface ScheduleOptions {
 }
 
 /**
- * Kill and pause share one slot (a paused node is never also killed); partitions and packet loss
+ * Kill, power and pause share one slot (a paused node is never also killed); partitions and packet loss
  * have a slot each. A step only starts a kind whose slot is free, so at most one fault per slot
  * is in force, and every fault ends by the time limit.
  */
-export function slotOf(kind: FaultKind): 'process' | 'partition' | 'packet' {
-  return kind === 'kill' || kind === 'pause' ? 'process' : kind;
+export function slotOf(kind: FaultKind): 'process' | 'partition' | 'packet' | 'clock' {
+  return kind === 'kill' || kind === 'pause' || kind === 'power' ? 'process' : kind;
 }
 
 export function planSchedule(options: ScheduleOptions, random: Random): FaultStep[] {
@@ -80,6 +98,7 @@ function planStep(kind: FaultKind, base: StepBase, options: ScheduleOptions, ran
       return { ...base, kind, shape, partition: planPartition(shape, nodes, random) };
     }
     case 'kill':
+    case 'power':
     case 'pause': {
       const target = random.pick(options.targets);
       return {
@@ -89,6 +108,8 @@ function planStep(kind: FaultKind, base: StepBase, options: ScheduleOptions, ran
         nodes: target === 'leader' ? null : pickTargets(target, nodes, random),
       };
     }
+    case 'clock':
+      return planClock(base, options, random);
     case 'packet': {
       // Loss on a minority, or on every node: the first slows a few links, the second all of them.
       const everyone = random.next() < 0.5;
@@ -96,6 +117,21 @@ function planStep(kind: FaultKind, base: StepBase, options: ScheduleOptions, ran
       return { ...base, kind, nodes: hit, lossFraction: round2(random.between(0.1, 0.5)) };
     }
   }
+}
+
+/**
+ * Half the clock faults slow the targets (rate 0.05 to 0.5: a leader's lease and check-quorum then
+ * outlast the others' election timeouts), a third speed them up (2 to 10), the rest jump (a second
+ * or two forward or back at true rate).
+ */
+function planClock(base: StepBase, options: ScheduleOptions, random: Random): FaultStep {
+  const target = random.pick(options.targets);
+  const nodes = target === 'leader' ? null : pickTargets(target, options.nodes, random);
+  const draw = random.next();
+  const rate =
+    draw < 0.5 ? round2(random.between(0.05, 0.5)) : draw < 0.85 ? round2(random.between(2, 10)) : 1;
+  const offsetMs = rate === 1 ? Math.round(random.between(-2000, 2000)) : 0;
+  return { ...base, kind: 'clock', target, nodes, rate, offsetMs };
 }
 
 export function planPartition(
@@ -122,6 +158,7 @@ export function pickTargets(
   nodes: readonly string[],
   random: Random,
 ): string[] {
+  if (mode === 'all') return [...nodes].sort();
   const count =
     mode === 'one' ? 1 : mode === 'majority' ? majority(nodes.length) : nodes.length - majority(nodes.length);
   return random.shuffle(nodes).slice(0, Math.max(1, count)).sort();
@@ -138,9 +175,16 @@ export function describeStep(step: FaultStep): string {
     case 'partition':
       return `${at} partition ${step.partition?.detail ?? 'isolate the leader'}`;
     case 'kill':
+    case 'power':
     case 'pause':
       return `${at} ${step.kind} ${step.nodes?.join(',') ?? 'the leader'} (${step.target})`;
+    case 'clock':
+      return `${at} clock ${describeClock(step)} on ${step.nodes?.join(',') ?? 'the leader'} (${step.target})`;
     case 'packet':
       return `${at} packet loss ${Math.round(step.lossFraction * 100)}% on ${step.nodes.join(',')}`;
   }
+}
+
+export function describeClock(step: { rate: number; offsetMs: number }): string {
+  return step.rate !== 1 ? `rate x${step.rate}` : `jump ${step.offsetMs > 0 ? '+' : ''}${step.offsetMs} ms`;
 }

@@ -14,6 +14,11 @@ export interface ClusterSpec {
   dataDir: string;
   /** Host folder where each node's log is written as it runs (local) or collected into (collectLogs). */
   logDir: string;
+  /**
+   * Extra environment for every server (test-only switches: RAFTLAB_LOSE_UNSYNCED,
+   * RAFTLAB_FAILPOINTS). The runtime adds RAFTLAB_LAB_RUN_ID, without which a server refuses them.
+   */
+  serverEnv?: Readonly<Record<string, string>>;
 }
 
 /** One running node as the lab's clients see it. */
@@ -43,6 +48,18 @@ export interface Runtime {
    * force (partition, packet loss) re-applied before the server runs. A running node is SIGKILLed first.
    */
   restart(node: string): Promise<void>;
+  /**
+   * Power loss: the node drops every write it had not fsynced and dies (SIGUSR2 to a server started
+   * with RAFTLAB_LOSE_UNSYNCED=1, see server/failpoints/power.ts); it stays down until restart().
+   */
+  powerCut(node: string): Promise<void>;
+  /**
+   * Clock fault: the node's clock (its ticks, not the host's) runs at `rate` times true time and
+   * jumps by offsetMs now; {rate: 1, offsetMs: 0} restores true rate. Survives a restart until reset.
+   */
+  setClock(node: string, setting: { rate: number; offsetMs: number }): Promise<void>;
+  /** Whether the node's server process is up (false after a kill, a power cut, or a crash of its own). */
+  isRunning(node: string): Promise<boolean>;
   /** Graceful stop (SIGTERM, then SIGKILL after a grace period); it stays down until restart(). */
   stop(node: string): Promise<void>;
   /** Freeze the node (SIGSTOP / docker pause); resume() thaws it. */

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseLabOptions, replayCommand } from '../options-parse.js';
+import { parseLabOptions, replayCommand, serverEnv } from '../options-parse.js';
 import { BadArgumentsError } from '../options.js';
 
 const lab = join(import.meta.dirname, '..', '..', 'bin', 'lab.js');
@@ -44,6 +44,9 @@ describe('lab run flags', () => {
     [{ seed: '1.5' }, /--seed must be an integer/],
     [{ partitionShapes: 'triangle' }, /--partition-shapes: unknown "triangle"/],
     [{ clientResponseLoss: '1' }, /--client-response-loss must be a number from 0 to 0.9/],
+    [{ failpoints: 'after-vote-persisted=explode' }, /--failpoints: bad failpoint/],
+    [{ failpoints: 'no-such-point=crash' }, /--failpoints: unknown failpoint "no-such-point"/],
+    [{ faultTargets: 'everyone' }, /--fault-targets: unknown "everyone"/],
   ])('%j is refused with a clear message', (raw, message) => {
     expect(() => parseLabOptions(raw)).toThrow(BadArgumentsError);
     expect(() => parseLabOptions(raw)).toThrow(message);
@@ -60,6 +63,14 @@ describe('lab run flags', () => {
     expect(options.faultKinds).toEqual(['partition', 'pause', 'kill', 'packet']);
     expect(options.name).toBe('all-unsafe-stale-leader-read');
     expect(parseLabOptions({ nemesis: 'none' }).faultKinds).toEqual([]);
+    expect(parseLabOptions({ nemesis: 'all,clock,power' }).faultKinds).toEqual([
+      'partition',
+      'pause',
+      'kill',
+      'packet',
+      'power',
+      'clock',
+    ]);
     expect(() => parseLabOptions({ rate: '0' })).toThrow(BadArgumentsError);
   });
 
@@ -68,5 +79,16 @@ describe('lab run flags', () => {
     expect(lossy.clientResponseLoss).toBe(0.05);
     expect(replayCommand(lossy, 7, 'local')).toContain('--client-response-loss 0.05 ');
     expect(replayCommand(parseLabOptions({}), 7, 'local')).not.toContain('--client-response-loss');
+  });
+
+  it('passes power cuts and failpoints to the servers only when asked, seeded by the run', () => {
+    expect(serverEnv(parseLabOptions({ nemesis: 'kill' }), 7)).toEqual({});
+    expect(serverEnv(parseLabOptions({ nemesis: 'power' }), 7)).toEqual({ RAFTLAB_LOSE_UNSYNCED: '1' });
+    const armed = parseLabOptions({ failpoints: 'after-vote-persisted=crash@0.5' });
+    expect(serverEnv(armed, 7)).toEqual({
+      RAFTLAB_FAILPOINTS: 'after-vote-persisted=crash@0.5',
+      RAFTLAB_FAILPOINTS_SEED: '7',
+    });
+    expect(replayCommand(armed, 7, 'local')).toContain("--failpoints 'after-vote-persisted=crash@0.5'");
   });
 });

@@ -8,7 +8,7 @@ const FLAGS: readonly [flag: string, help: string][] = [
   ['--nodes <count>', `cluster size (default ${FLAG_DEFAULTS.nodes})`],
   [
     '--nemesis <list>',
-    `faults: comma list of partition, pause, kill, packet, all, none (default ${FLAG_DEFAULTS.nemesis})`,
+    `faults: comma list of partition, pause, kill, packet, power, all, none (default ${FLAG_DEFAULTS.nemesis})`,
   ],
   [
     '--nemesis-interval <seconds>',
@@ -20,7 +20,7 @@ const FLAGS: readonly [flag: string, help: string][] = [
   ],
   [
     '--fault-targets <list>',
-    `kill and pause targets to draw from (default all: ${FLAG_DEFAULTS.faultTargets})`,
+    `kill, power and pause targets to draw from; "all" (every node at once) is opt-in (default ${FLAG_DEFAULTS.faultTargets})`,
   ],
   [
     '--concurrency <n>',
@@ -66,6 +66,10 @@ const FLAGS: readonly [flag: string, help: string][] = [
   [
     '--check-time-limit <seconds>',
     `the checker's time limit; past it a key is unknown (default ${FLAG_DEFAULTS.checkTimeLimit})`,
+  ],
+  [
+    '--failpoints <list>',
+    'test-only crash points in every server: name=crash|power[@probability|#nth],... (docs/server.md)',
   ],
   ['--store <dir>', `where run folders go (default ${FLAG_DEFAULTS.store})`],
 ];

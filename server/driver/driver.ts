@@ -14,6 +14,7 @@ import type { Inbox } from '../node/inbox.js';
 import { kvMachine } from '../node/machine.js';
 import type { Outcome } from '../node/pending.js';
 import { NodeShell, type PersistStatus } from '../node/shell.js';
+import { failpoint } from '../failpoints/failpoints.js';
 
 export interface DurableLog {
   save(hardState: HardState | undefined, entries: readonly Entry[]): Promise<void>;
@@ -32,6 +33,8 @@ export interface DriverOptions {
   /** Client address of a member, for NOT_LEADER redirects. */
   readonly clientAddressOf: (id: string) => string | undefined;
   readonly applied: number;
+  /** Milliseconds for the tick timer; default performance.now (the lab's clock fault swaps it). */
+  readonly now?: () => number;
 }
 
 type Done = (outcome: Outcome) => void;
@@ -45,11 +48,13 @@ export class Driver {
   /** The WAL save the shell waits for, if any. */
   private saving: Promise<void> | undefined;
   private onFatal: (error: Error) => void = () => undefined;
+  private readonly now: () => number;
   /** Set when the node had to stop on an error (a failed fsync is not retried). */
   fatal: Error | undefined;
 
   constructor(private readonly options: DriverOptions) {
     this.node = options.node;
+    this.now = options.now ?? (() => performance.now());
     this.shell = new NodeShell<Done>({
       core: options.node,
       machine: kvMachine(options.kv),
@@ -72,7 +77,7 @@ export class Driver {
 
   start(onFatal: (error: Error) => void): void {
     this.onFatal = onFatal;
-    this.tickedAtMs = performance.now();
+    this.tickedAtMs = this.now();
     this.ticker = setInterval(() => this.onTimer(), this.options.tickMs);
     this.pump();
   }
@@ -120,8 +125,10 @@ export class Driver {
       save.catch((error: unknown) => this.die(error));
       return 'done';
     }
+    const votes = hardState !== undefined && hardState.vote !== '';
     this.saving = save
       .then(() => {
+        if (votes) failpoint('after-vote-persisted');
         this.saving = undefined;
         this.shell.persisted();
       })
@@ -150,7 +157,7 @@ export class Driver {
 
   /** Converts wall-clock time into ticks; a late timer (a long fsync) catches up in one go. */
   private onTimer(): void {
-    const now = performance.now();
+    const now = this.now();
     const due = Math.floor((now - this.tickedAtMs) / this.options.tickMs);
     if (due <= 0) return;
     this.tickedAtMs += due * this.options.tickMs;

@@ -63,7 +63,12 @@ export function buildNodeConfig(settings: NodeSettings): NodeConfig {
       ...limits,
       preVote: settings.preVote ?? true,
       checkQuorum: true,
-      readMode: settings.readMode ?? 'read-index',
+      // UNSAFE lease-read-no-clock-bound: lease reads, which are safe only while every clock runs
+      // at the same rate (the lease is counted in the leader's ticks, the vote hold-off in the
+      // followers'); nothing here bounds the drift, so a slow leader clock breaks them.
+      readMode: settings.unsafe.has('lease-read-no-clock-bound')
+        ? 'lease'
+        : (settings.readMode ?? 'read-index'),
       unsafe: settings.unsafe,
     },
     kvLimits: settings.kvLimits ?? {},

@@ -5,10 +5,12 @@
 // Group commit: saves are queued in call order; one flush loop writes everything queued, syncs
 // once, and resolves all of those saves. Saves that arrive while a sync is in flight wait for the
 // next round and share its single sync.
+import { statSync, truncateSync } from 'node:fs';
 import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate } from 'node:timers/promises';
 import type { Entry, HardState } from '../raft/types.js';
+import { failpoint } from '../failpoints/failpoints.js';
 import { WalClosedError, WalFailedError, WalOverloadedError, WalSaveTooLargeError } from './errors.js';
 import { lockDataDir, type DataDirLock } from './lock.js';
 import { encodedSaveBytes, encodeSave } from './record.js';
@@ -55,6 +57,12 @@ interface PendingSave {
 }
 
 export const WAL_DIR_NAME = 'wal';
+
+/** Deliberately broken storage, for testing the testers (the server's --unsafe ack-before-fsync). */
+export interface WalUnsafe {
+  /** Skip fdatasync: a save resolves once written to the page cache, lost on a power cut. */
+  readonly ackBeforeFsync?: boolean;
+}
 
 function resolveOptions(options: WalOptions): Required<WalOptions> {
   const resolved = { ...WAL_DEFAULTS, ...options };
@@ -125,7 +133,7 @@ async function truncateFile(file: string, bytes: number): Promise<void> {
  * when another live process holds the directory and WalCorruptError (file, offset) when a record
  * other than a torn tail is damaged. Torn tails are repaired and reported in `wal.warnings`.
  */
-export async function openWal(dir: string, options: WalOptions = {}): Promise<Wal> {
+export async function openWal(dir: string, options: WalOptions = {}, unsafe: WalUnsafe = {}): Promise<Wal> {
   const resolved = resolveOptions(options);
   await mkdir(dir, { recursive: true });
   const lock = await lockDataDir(dir, resolved.lockWaitMs);
@@ -144,7 +152,9 @@ export async function openWal(dir: string, options: WalOptions = {}): Promise<Wa
     const handle = await open(join(walDir, segmentName(segment)), 'a');
     const size = (await handle.stat()).size;
     if (size !== segmentBytes) throw new Error(`segment size ${size} != replayed ${segmentBytes}`);
-    return new Wal(dir, walDir, resolved, replayed, lock, handle, segment);
+    const wal = new Wal(dir, walDir, resolved, replayed, lock, handle, segment);
+    wal.unsafeAckBeforeFsync = unsafe.ackBeforeFsync === true;
+    return wal;
   } catch (error) {
     await lock.release();
     throw error;
@@ -169,6 +179,14 @@ export class Wal {
   private failure: WalFailedError | undefined;
   private lastIndexSaved: number;
   private readonly counters: WalStats;
+  /**
+   * Segment -> bytes known fsynced, for segments that may hold more (power-cut emulation). What
+   * was in a file when it was opened counts as synced: the previous life ended in a kill, not a
+   * power cut, or its power cut already dropped the rest.
+   */
+  private readonly syncedBytes = new Map<number, number>();
+  /** UNSAFE (ack-before-fsync): rounds are written but never fsynced. */
+  unsafeAckBeforeFsync = false;
   private afterFirstSync: (() => Promise<void>) | undefined;
 
   /** Use openWal. */
@@ -191,6 +209,7 @@ export class Wal {
     this.segmentBytes = replayed.segmentBytes;
     this.lastIndexSaved = replayed.state.entries.at(-1)?.index ?? 0;
     this.counters = { saves: 0, syncs: 0, savesPerSyncMax: 0, bytesWritten: 0, segment };
+    this.syncedBytes.set(segment, replayed.segmentBytes);
   }
 
   /**
@@ -277,8 +296,15 @@ export class Wal {
       this.queuedBytes = 0;
       try {
         await this.writeBatch(batch.map((p) => p.bytes));
-        await this.handle.datasync();
-        await this.runAfterFirstSync();
+        failpoint('wal-after-write-before-fsync');
+        if (!this.unsafeAckBeforeFsync) {
+          await this.syncSegment();
+          // Not under ack-before-fsync: nothing is ever synced, so no MEMBER file may claim a
+          // durable record (a power cut would leave MEMBER beside an empty log, and the lost-disk
+          // guard would refuse the restart instead of the lab seeing the lost writes).
+          await this.runAfterFirstSync();
+        }
+        failpoint('wal-after-fsync-before-ack');
       } catch (error) {
         this.fail(error, batch);
         break;
@@ -292,6 +318,31 @@ export class Wal {
       await setImmediate();
     }
     this.flushing = undefined;
+  }
+
+  private async syncSegment(): Promise<void> {
+    const segment = this.counters.segment;
+    const bytes = this.segmentBytes;
+    await this.handle.datasync();
+    // Earlier segments were fully synced before this one was started (roll()).
+    this.syncedBytes.clear();
+    this.syncedBytes.set(segment, bytes);
+  }
+
+  /**
+   * Power-cut emulation (test only): cuts every segment back to its last fsynced size, at once and
+   * synchronously (the caller dies right after). Returns what was dropped, for the node's log.
+   */
+  dropUnsyncedSync(): string[] {
+    const dropped: string[] = [];
+    for (const [segment, synced] of this.syncedBytes) {
+      const file = join(this.walDir, segmentName(segment));
+      const size = statSync(file).size;
+      if (size <= synced) continue;
+      truncateSync(file, synced);
+      dropped.push(`${file}: ${size - synced} unsynced bytes dropped (kept ${synced})`);
+    }
+    return dropped;
   }
 
   private async runAfterFirstSync(): Promise<void> {
@@ -325,6 +376,8 @@ export class Wal {
   private async roll(): Promise<void> {
     const next = this.counters.segment + 1;
     const handle = await open(join(this.walDir, segmentName(next)), 'ax');
+    this.syncedBytes.set(next, 0);
+    failpoint('wal-segment-created-before-dir-sync');
     await syncDir(this.walDir); // the new file's name must survive a crash before its records count
     await this.handle.close();
     this.handle = handle;

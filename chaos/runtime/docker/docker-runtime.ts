@@ -17,6 +17,11 @@ import { createRunNetwork } from './network.js';
 import { countByKind, removeRun } from './remove.js';
 import { APPLY_SCRIPT, chainRules } from './rules.js';
 import { ensureServerImage } from './server-image.js';
+import { LAB_RUN_ENV } from '../../../server/failpoints/failpoints.js';
+import { CLOCK_FILE_ENV } from '../../../server/failpoints/clock.js';
+
+/** On the node's volume, so a restarted container keeps the clock fault in force. */
+const DOCKER_CLOCK_FILE = '/data/clock-fault.json';
 
 export interface DockerRuntimeOptions {
   docker?: Docker;
@@ -114,6 +119,12 @@ export class DockerRuntime implements Runtime {
       Hostname: id,
       Image: image,
       Labels: containerLabels,
+      // Test-only switches (power cuts, failpoints); the run id is what lets the server honour them.
+      Env: Object.entries({
+        ...spec.serverEnv,
+        [LAB_RUN_ENV]: spec.runId,
+        [CLOCK_FILE_ENV]: DOCKER_CLOCK_FILE,
+      }).map(([k, v]) => `${k}=${v}`),
       Cmd: [
         ...(this.options.containerCommand ?? DEFAULT_COMMAND),
         '--id',
@@ -192,6 +203,28 @@ export class DockerRuntime implements Runtime {
     await ignoreNotRunning(node.container.kill({ signal: 'SIGKILL' }));
     await node.container.wait({ condition: 'not-running' }).catch(() => undefined);
     node.running = false;
+  }
+
+  /** SIGUSR2 to the server (it drops unsynced writes and dies); see Runtime.powerCut. */
+  async powerCut(id: string): Promise<void> {
+    const node = this.node(id);
+    if (node.paused) await this.resumeContainer(node);
+    await ignoreNotRunning(node.container.kill({ signal: 'SIGUSR2' }));
+    await node.container.wait({ condition: 'not-running' }).catch(() => undefined);
+    node.running = false;
+  }
+
+  async isRunning(id: string): Promise<boolean> {
+    const info = await this.node(id).container.inspect();
+    return info.State.Running === true;
+  }
+
+  /** Writes the setting into the container (see Runtime.setClock); untested without an engine. */
+  async setClock(id: string, setting: { rate: number; offsetMs: number }): Promise<void> {
+    const node = this.node(id);
+    const script = `printf '%s' "$1" > ${DOCKER_CLOCK_FILE}.tmp && mv ${DOCKER_CLOCK_FILE}.tmp ${DOCKER_CLOCK_FILE}`;
+    const result = await execIn(node.container, ['sh', '-c', script, 'clock', JSON.stringify(setting)]);
+    if (result.exitCode !== 0) throw new RuntimeError(`setClock ${id}: ${result.output}`);
   }
 
   async restart(id: string): Promise<void> {

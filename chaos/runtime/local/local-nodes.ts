@@ -85,6 +85,12 @@ export class LocalNodes {
     this.save();
   }
 
+  /** A power cut (NodeProcess.powerCut): the node drops its unsynced writes and dies. */
+  async powerCut(id: string): Promise<void> {
+    await this.node(id).powerCut(this.options.stopGraceMs);
+    this.save();
+  }
+
   async stop(id: string): Promise<'not running' | 'stopped' | 'killed'> {
     const how = await this.node(id).stop(this.options.stopGraceMs);
     this.save();

@@ -1,7 +1,7 @@
 // The local runtime: `lab server` processes on 127.0.0.1, every directed peer link routed through a
 // fault-injecting proxy (proxy.ts), so partitions and packet loss need neither root nor Docker.
 // Node A's --cluster entry for B names the A->B proxy; A's own entry and every client port are real.
-import { existsSync, mkdirSync, copyFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, copyFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { projectRoot, serverBin } from '../project.js';
 import { assertKnown, checkedGrudge, checkedLoss, drops, noFaults, type FaultState } from '../faults.js';
@@ -11,6 +11,8 @@ import { checkSpec, requireStarted } from '../spec.js';
 import { NodeProcess } from './node-process.js';
 import { freePorts } from '../../../shared/free-ports.js';
 import { LinkProxy, type LinkFaults } from './proxy.js';
+import { LAB_RUN_ENV } from '../../../server/failpoints/failpoints.js';
+import { CLOCK_FILE_ENV } from '../../../server/failpoints/clock.js';
 import { LocalNodes } from './local-nodes.js';
 import { removeLocalState, stateFile, type LocalRunState } from './state.js';
 
@@ -103,6 +105,8 @@ export class LocalRuntime implements Runtime {
         dataDir,
         clientPort,
         peerPort,
+        // Test-only switches (power cuts, failpoints, the clock fault); the run id lets the server honour them.
+        env: { ...spec.serverEnv, [LAB_RUN_ENV]: spec.runId, [CLOCK_FILE_ENV]: this.clockFile(id) },
       });
     }
   }
@@ -133,6 +137,28 @@ export class LocalRuntime implements Runtime {
   async kill(id: string): Promise<void> {
     this.node(id);
     await this.requireNodes().kill(id);
+  }
+
+  async powerCut(id: string): Promise<void> {
+    this.node(id);
+    await this.requireNodes().powerCut(id);
+  }
+
+  async isRunning(id: string): Promise<boolean> {
+    return Promise.resolve(this.node(id).running);
+  }
+
+  /** Written whole and renamed, so the server never reads half a setting. */
+  async setClock(id: string, setting: { rate: number; offsetMs: number }): Promise<void> {
+    this.node(id);
+    const file = this.clockFile(id);
+    writeFileSync(`${file}.tmp`, JSON.stringify(setting));
+    renameSync(`${file}.tmp`, file);
+    return Promise.resolve();
+  }
+
+  private clockFile(id: string): string {
+    return resolve(join(this.requireSpec().dataDir, `${id}.clock.json`));
   }
 
   async restart(id: string): Promise<void> {

@@ -18,6 +18,8 @@ export interface NodeLaunch {
   clientPort: number;
   peerPort: number;
   cwd?: string;
+  /** Added to the lab's own environment (ClusterSpec.serverEnv, the run id, the clock file). */
+  env?: Readonly<Record<string, string>>;
 }
 
 const HOST = '127.0.0.1';
@@ -70,6 +72,7 @@ export class NodeProcess {
       const [command = process.execPath, ...args] = this.launch.command;
       const child = spawn(command, [...args, ...extraArgs], {
         cwd: this.launch.cwd,
+        env: { ...process.env, ...this.launch.env },
         stdio: ['ignore', logFd, logFd],
         detached: ownGroup || outliveUs,
       });
@@ -105,6 +108,19 @@ export class NodeProcess {
     this.signal('SIGKILL');
     await this.exited();
     this.paused = false;
+  }
+
+  /**
+   * A power cut: SIGUSR2 (the server drops its unsynced writes and SIGKILLs itself), SIGCONT so a
+   * paused one acts on it, SIGKILL after graceMs if it has not died (it then lost nothing).
+   */
+  async powerCut(graceMs: number): Promise<void> {
+    if (!this.running) return;
+    this.signal('SIGUSR2');
+    this.signal('SIGCONT');
+    const deadline = Date.now() + graceMs;
+    while (this.running && Date.now() < deadline) await delay(POLL_MS);
+    await this.kill();
   }
 
   /** SIGTERM (and SIGCONT, so a paused process can act on it); SIGKILL after graceMs. Returns how it ended. */

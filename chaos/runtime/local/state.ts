@@ -14,6 +14,8 @@ export interface LocalNodeState {
   logFile: string;
   clientPort: number;
   peerPort: number;
+  /** Added to the starter's environment (test-only switches: failpoints, power cuts, the clock file). */
+  env?: Record<string, string>;
 }
 
 export interface LocalRunState {

@@ -88,7 +88,7 @@ describe('unsafe variants', () => {
       'vote-twice',
     ]);
     expect(() => parseServerUnsafe('no-pre-vote')).toThrow(
-      'unknown unsafe variant "no-pre-vote" (it exists in lab sim only); valid variants: commit-previous-term, vote-twice, no-log-check-on-vote, stale-leader-read, no-session-dedup, send-before-persist, local-session-expiry, no-lost-state-guard, reprobe-at-match',
+      'unknown unsafe variant "no-pre-vote" (it exists in lab sim only); valid variants: commit-previous-term, vote-twice, no-log-check-on-vote, stale-leader-read, no-session-dedup, send-before-persist, local-session-expiry, no-lost-state-guard, reprobe-at-match, ack-before-fsync, lease-read-no-clock-bound',
     );
   });
 
@@ -133,7 +133,7 @@ describe('unsafe variants', () => {
     expect([...parseUnsafe(' vote-twice , stale-leader-read ')]).toEqual(['vote-twice', 'stale-leader-read']);
     expect([...parseUnsafe(UNSAFE_VARIANTS.join(','))]).toEqual(UNSAFE_VARIANTS);
     expect(() => parseUnsafe('vote-twice,vote-thrice')).toThrow(
-      'unknown unsafe variant "vote-thrice"; valid variants: commit-previous-term, vote-twice, no-log-check-on-vote, stale-leader-read, no-session-dedup, send-before-persist, forget-vote-on-restart, hard-state-no-fsync, local-session-expiry, no-pre-vote, no-lost-state-guard, reprobe-at-match',
+      'unknown unsafe variant "vote-thrice"; valid variants: commit-previous-term, vote-twice, no-log-check-on-vote, stale-leader-read, no-session-dedup, send-before-persist, forget-vote-on-restart, hard-state-no-fsync, local-session-expiry, no-pre-vote, no-lost-state-guard, reprobe-at-match, ack-before-fsync, lease-read-no-clock-bound',
     );
   });
 });

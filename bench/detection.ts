@@ -1,0 +1,136 @@
+// `npm run bench:detection`: the lab's measured power. Runs every --server-unsafe variant with the
+// nemesis meant to expose it, N short runs each (`lab run --test-count N`), plus the correct server
+// under all of those faults, and reports the detection rate, the median run time of the runs that
+// caught it and the run time until the first detection, and the correct server's false positives.
+// Usage: npm run bench:detection -- [--runs N] [--time-limit S] [--runtime local|docker] [--only a,b]
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { summarizeSeries, type SeriesRun } from '../chaos/series.js';
+import { table, writeSection } from './report.js';
+
+const lab = join(import.meta.dirname, '..', 'bin', 'lab.js');
+
+/** The variant, and the faults that should expose it (the issue's "matching nemesis"). */
+const CASES: readonly { variant: string; args: string[] }[] = [
+  { variant: 'commit-previous-term', args: ['--nemesis', 'partition,kill'] },
+  { variant: 'vote-twice', args: ['--nemesis', 'partition,kill'] },
+  { variant: 'no-log-check-on-vote', args: ['--nemesis', 'partition,kill'] },
+  {
+    variant: 'stale-leader-read',
+    args: ['--nemesis', 'partition', '--partition-shapes', 'isolate-leader'],
+  },
+  { variant: 'no-session-dedup', args: ['--nemesis', 'partition', '--client-response-loss', '0.2'] },
+  { variant: 'send-before-persist', args: ['--nemesis', 'power,kill', '--fault-targets', 'all,leader'] },
+  { variant: 'ack-before-fsync', args: ['--nemesis', 'power', '--fault-targets', 'all'] },
+  {
+    variant: 'lease-read-no-clock-bound',
+    args: [
+      ...['--nemesis', 'clock,partition', '--partition-shapes', 'isolate-leader'],
+      ...['--fault-targets', 'leader', '--rate', '200', '--concurrency', '4n', '--keys-active', '1'],
+    ],
+  },
+  {
+    variant: 'none',
+    args: ['--nemesis', 'partition,kill,power,clock', '--fault-targets', 'one,leader,majority,all'],
+  },
+];
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string', default: '3' },
+      'time-limit': { type: 'string', default: '10' },
+      runtime: { type: 'string', default: 'local' },
+      only: { type: 'string', default: '' },
+    },
+  });
+  const runs = Number(values.runs);
+  const timeLimit = Number(values['time-limit']);
+  if (!Number.isInteger(runs) || runs < 1 || !(timeLimit >= 1))
+    throw new Error('--runs must be an integer >= 1 and --time-limit a number >= 1');
+  if (values.runtime !== 'local' && values.runtime !== 'docker')
+    throw new Error('--runtime must be local or docker');
+  const only = values.only.split(',').filter((v) => v !== '');
+  return { runs, timeLimit, runtime: values.runtime, only };
+}
+
+/** One series of `lab run --test-count N`; returns each run's results.json, in order. */
+function series(
+  args: readonly string[],
+  variant: string,
+  runs: number,
+  timeLimit: number,
+  runtime: string,
+): Promise<SeriesRun[]> {
+  const store = mkdtempSync(join(tmpdir(), 'bench-detection-'));
+  const all = [lab, 'run', '--runtime', runtime, '--nodes', '3', '--time-limit', String(timeLimit)];
+  all.push('--nemesis-interval', '3', '--rate', '50', '--test-count', String(runs), '--store', store);
+  all.push('--name', variant, ...args);
+  if (variant !== 'none') all.push('--server-unsafe', variant);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, all, { stdio: ['ignore', 'ignore', 'inherit'] });
+    child.on('error', reject);
+    child.on('close', () => {
+      const dir = join(store, variant);
+      if (!existsSync(dir)) return reject(new Error(`lab run wrote no run folder for ${variant}`));
+      const folders = readdirSync(dir)
+        .filter((name) => name !== 'latest' && existsSync(join(dir, name, 'results.json')))
+        .sort();
+      resolve(
+        folders.map((name) => JSON.parse(readFileSync(join(dir, name, 'results.json'), 'utf8')) as SeriesRun),
+      );
+    });
+  });
+}
+
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const seconds = (s: number | null) => (s === null ? 'n/a' : `${s.toFixed(1)} s`);
+
+async function main(): Promise<void> {
+  const { runs, timeLimit, runtime, only } = options();
+  const rows: (string | number)[][] = [];
+  for (const { variant, args } of CASES) {
+    if (only.length > 0 && !only.includes(variant)) continue;
+    process.stderr.write(`bench:detection: ${variant}: ${runs} runs of ${timeLimit} s (${args.join(' ')})\n`);
+    const results = await series(args, variant, runs, timeLimit, runtime);
+    const s = summarizeSeries(results);
+    const caught = results.filter((r) => r.verdict === 'invalid');
+    const runSeconds = caught.map(
+      (r) => (Date.parse(r.finishedAt ?? r.startedAt) - Date.parse(r.startedAt)) / 1000,
+    );
+    rows.push([
+      variant === 'none' ? 'correct server' : variant,
+      `\`${args.join(' ')}\``,
+      variant === 'none' ? `${s.invalid} of ${s.runs} (false positives)` : `${s.invalid} of ${s.runs}`,
+      `${s.unknown} / ${s.incomplete}`,
+      seconds(median(runSeconds)),
+      seconds(s.secondsToFirstInvalid),
+    ]);
+    process.stderr.write(`bench:detection: ${variant}: ${s.invalid} of ${s.runs} invalid\n`);
+  }
+  const body = [
+    '## Detection power (`npm run bench:detection`)',
+    '',
+    `Each row: \`lab run --runtime ${runtime} --nodes 3 --time-limit ${timeLimit} --nemesis-interval 3 --rate 50 --test-count ${runs}\` with the row's \`--server-unsafe\` variant and faults. "median run" is the wall time (start, faults, heal, check) of the runs that came out invalid; "to first detection" adds up the runs until the first invalid one. N = ${runs} per row: a small sample, not the issue's 10 × 60 s.`,
+    '',
+    table(
+      ['server', 'faults', 'invalid', 'unknown / incomplete', 'median run (invalid)', 'to first detection'],
+      rows,
+    ),
+    '',
+    `Load average at the end: ${loadavg()[0]?.toFixed(1)} on ${availableParallelism()} cores (shared machine).`,
+  ].join('\n');
+  writeSection('detection', body);
+  process.stdout.write(`${body}\n`);
+}
+
+await main();
