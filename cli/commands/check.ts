@@ -12,12 +12,13 @@ import {
 import { formatMs, formatReport } from '../../checker/report.js';
 import { writeCounterexampleViews } from '../../checker/view/index.js';
 import { EXIT_BAD_ARGUMENTS, EXIT_INVALID, EXIT_OK, EXIT_UNKNOWN } from '../exit-codes.js';
+import { choice, decimal, option } from '../parsers.js';
 
 interface CheckFlags {
-  format?: string;
-  model?: string;
+  format?: HistoryFormat;
+  model?: ModelName;
   html?: string;
-  timeLimit?: string;
+  timeLimit?: number;
   json?: boolean;
 }
 
@@ -26,10 +27,18 @@ export function register(program: Command): void {
     .command('check')
     .description('check a history file or run folder for linearizability (exit 0 ok, 1 illegal, 2 unknown)')
     .argument('<path>', 'a history file, or a run folder containing history.jsonl')
-    .option('--format <format>', `${HISTORY_FORMATS.join(' | ')} (default: detected from the content)`)
-    .option('--model <model>', `${MODEL_NAMES.join(' | ')} (default: the format's)`)
+    .addOption(
+      choice('--format <format>', 'history format (default: detected from the content)', HISTORY_FORMATS),
+    )
+    .addOption(choice('--model <model>', "the model to check against (default: the format's)", MODEL_NAMES))
     .option('--html <dir>', 'write one counterexample page per illegal key into this folder')
-    .option('--time-limit <seconds>', 'give up with verdict unknown after this long')
+    .addOption(
+      option(
+        '--time-limit <seconds>',
+        'give up with verdict unknown after this long',
+        decimal(0.001, 86_400),
+      ),
+    )
     .option('--json', 'print the full result as JSON')
     .action(async (path: string, flags: CheckFlags) => {
       process.exitCode = await runCheck(path, flags);
@@ -53,23 +62,15 @@ function progress(quiet: boolean): ((key: KeyResult, done: number, total: number
 }
 
 async function runCheck(path: string, flags: CheckFlags): Promise<number> {
-  if (flags.format !== undefined && !HISTORY_FORMATS.includes(flags.format as HistoryFormat)) {
-    return fail(`unknown --format ${flags.format}; use ${HISTORY_FORMATS.join(', ')}`);
-  }
-  if (flags.model !== undefined && !MODEL_NAMES.includes(flags.model as ModelName)) {
-    return fail(`unknown --model ${flags.model}; use ${MODEL_NAMES.join(', ')}`);
-  }
-  const seconds = flags.timeLimit === undefined ? undefined : Number(flags.timeLimit);
-  if (seconds !== undefined && !(seconds > 0))
-    return fail(`--time-limit needs a positive number of seconds, not ${flags.timeLimit}`);
+  const seconds = flags.timeLimit;
   let history: LoadedHistory;
   try {
-    history = loadHistory(path, flags.format as HistoryFormat | undefined);
+    history = loadHistory(path, flags.format);
   } catch (error) {
     if (error instanceof HistoryFormatError || error instanceof Error) return fail(error.message);
     throw error;
   }
-  const model = (flags.model as ModelName | undefined) ?? history.model;
+  const model = flags.model ?? history.model;
   if (flags.json !== true) {
     process.stdout.write(
       `checking ${history.path} (${history.format}, model ${model}, ${history.events.length} events)\n`,

@@ -4,61 +4,67 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalCluster, stopClusterDir } from '../../server/local-cluster.js';
-import { EXIT_BAD_ARGUMENTS, EXIT_LAB_FAILED } from '../exit-codes.js';
+import { badArguments } from '../bad-arguments.js';
+import { exitFlushed } from '../exit.js';
+import { EXIT_LAB_FAILED } from '../exit-codes.js';
+import { integer, option, port } from '../parsers.js';
+import { serverTimingProblem } from '../server-timing.js';
 
 interface StartFlags {
-  nodes: string;
+  nodes: number;
   dir?: string;
-  basePort?: string;
-  tickMs?: string;
-  heartbeatIntervalMs?: string;
-  electionTimeoutMs?: string;
+  basePort?: number;
+  tickMs?: number;
+  heartbeatIntervalMs?: number;
+  electionTimeoutMs?: number;
 }
+
+const msFlag = integer(1, 600_000);
 
 export function register(program: Command): void {
   const cluster = program.command('cluster').description('start or stop a local cluster of server processes');
-  cluster
+  const startCommand = cluster
     .command('start')
     .description(
       'start N `lab server` processes on 127.0.0.1 in the background; prints endpoints and the folder',
     )
-    .option('--nodes <n>', 'number of nodes', '3')
+    .addOption(option('--nodes <n>', 'number of nodes', integer(1, 9), '3'))
     .option(
       '--dir <dir>',
       'folder for logs, data and the state file (default: a new folder under the temp dir)',
     )
-    .option(
-      '--base-port <port>',
-      'client port of n1; node i uses base+2(i-1) (client) and base+2(i-1)+1 (peer); default: free ports',
+    .addOption(
+      option(
+        '--base-port <port>',
+        'client port of n1; node i uses base+2(i-1) (client) and base+2(i-1)+1 (peer); default: free ports',
+        port,
+      ),
     )
-    .option('--tick-ms <ms>', 'passed to every server')
-    .option('--heartbeat-interval-ms <ms>', 'passed to every server')
-    .option('--election-timeout-ms <ms>', 'passed to every server')
-    .action(async (flags: StartFlags) => start(flags));
+    .addOption(option('--tick-ms <ms>', 'passed to every server', msFlag))
+    .addOption(option('--heartbeat-interval-ms <ms>', 'passed to every server', msFlag))
+    .addOption(option('--election-timeout-ms <ms>', 'passed to every server', msFlag))
+    .action(async (flags: StartFlags) => {
+      const problem = serverTimingProblem(flags);
+      if (problem !== undefined) badArguments(startCommand, problem);
+      await start(flags);
+    });
   cluster
     .command('stop')
     .description('stop the cluster recorded in DIR (SIGTERM, then SIGKILL after a grace period)')
     .requiredOption('--dir <dir>', 'the folder `lab cluster start` printed')
-    .option('--grace-ms <ms>', 'how long to wait after SIGTERM before SIGKILL', '5000')
-    .action(async (flags: { dir: string; graceMs: string }) => stop(flags));
-}
-
-function positiveInt(name: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) {
-    process.stderr.write(`lab cluster: --${name} must be a positive integer (got "${text}")\n`);
-    process.exit(EXIT_BAD_ARGUMENTS);
-  }
-  return n;
+    .addOption(
+      option('--grace-ms <ms>', 'how long to wait after SIGTERM before SIGKILL', integer(0, 600_000), '5000'),
+    )
+    .action(async (flags: { dir: string; graceMs: number }) => stop(flags));
 }
 
 async function start(flags: StartFlags): Promise<void> {
-  const nodes = positiveInt('nodes', flags.nodes);
+  const nodes = flags.nodes;
   const serverArgs: string[] = [];
   for (const name of ['tick-ms', 'heartbeat-interval-ms', 'election-timeout-ms'] as const) {
     const key = name.replace(/-(.)/g, (_, c: string) => c.toUpperCase()) as keyof StartFlags;
     const value = flags[key];
-    if (value !== undefined) serverArgs.push(`--${name}`, String(positiveInt(name, value)));
+    if (value !== undefined) serverArgs.push(`--${name}`, String(value));
   }
   const dir = flags.dir ?? mkdtempSync(join(tmpdir(), 'raftlab-cluster-'));
   try {
@@ -67,7 +73,7 @@ async function start(flags: StartFlags): Promise<void> {
       dir,
       detached: true,
       serverArgs,
-      ...(flags.basePort !== undefined ? { basePort: positiveInt('base-port', flags.basePort) } : {}),
+      ...(flags.basePort !== undefined ? { basePort: flags.basePort } : {}),
     });
     const lines = [
       `started ${nodes} nodes in ${c.state.dir}`,
@@ -80,19 +86,19 @@ async function start(flags: StartFlags): Promise<void> {
       `stop: lab cluster stop --dir ${c.state.dir}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
-    process.exit(0);
+    await exitFlushed(0);
   } catch (error) {
     process.stderr.write(`lab cluster start: ${(error as Error).message}\n`);
-    process.exit(EXIT_LAB_FAILED);
+    await exitFlushed(EXIT_LAB_FAILED);
   }
 }
 
-async function stop(flags: { dir: string; graceMs: string }): Promise<void> {
+async function stop(flags: { dir: string; graceMs: number }): Promise<void> {
   try {
-    const results = await stopClusterDir(flags.dir, positiveInt('grace-ms', flags.graceMs));
+    const results = await stopClusterDir(flags.dir, flags.graceMs);
     for (const r of results) process.stdout.write(`${r.id}: ${r.how}\n`);
   } catch (error) {
     process.stderr.write(`lab cluster stop: ${(error as Error).message}\n`);
-    process.exit(EXIT_LAB_FAILED);
+    process.exitCode = EXIT_LAB_FAILED;
   }
 }

@@ -5,7 +5,9 @@ import { Command } from 'commander';
 import { createClient, RaftlabError, type RaftlabClient } from '../../client/index.js';
 import type { NodeStatusReport } from '../../client/index.js';
 import { splitEndpoint } from '../../client/connection.js';
-import { EXIT_BAD_ARGUMENTS } from '../exit-codes.js';
+import { badArguments } from '../bad-arguments.js';
+import { exitFlushed } from '../exit.js';
+import { fromLibrary, integer, option } from '../parsers.js';
 
 export const EXIT_KV_FAILED = 1;
 export const EXIT_KV_NOT_FOUND = 3;
@@ -13,10 +15,21 @@ export const EXIT_KV_CAS_MISMATCH = 4;
 export const EXIT_KV_INDETERMINATE = 5;
 
 interface KvFlags {
-  endpoints: string;
+  endpoints: string[];
   json?: boolean;
-  timeoutMs: string;
+  timeoutMs: number;
 }
+
+/** host:port,... ; each checked now, so a typo is named at once rather than timing out later. */
+const endpointList = fromLibrary((text) => {
+  const endpoints = text
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e.length > 0);
+  if (endpoints.length === 0) throw new Error('expected HOST:PORT[,HOST:PORT...]');
+  for (const endpoint of endpoints) splitEndpoint(endpoint);
+  return endpoints;
+});
 
 type Output = { human: string; json: Record<string, unknown>; exitCode: number };
 
@@ -24,9 +37,22 @@ export function register(program: Command): void {
   const kv = program
     .command('kv')
     .description('talk to a raftlab cluster: get, put, delete, cas, append, status')
-    .requiredOption('--endpoints <list>', 'client addresses host:port,host:port,...')
+    .addOption(
+      option(
+        '--endpoints <list>',
+        'client addresses host:port,host:port,... ([::1]:7001 for IPv6)',
+        endpointList,
+      ).makeOptionMandatory(),
+    )
     .option('--json', 'print one JSON object instead of human text')
-    .option('--timeout-ms <ms>', 'give up after this long (retries included)', '10000');
+    .addOption(
+      option(
+        '--timeout-ms <ms>',
+        'give up after this long (retries included)',
+        integer(1, 3_600_000),
+        '10000',
+      ),
+    );
   const run = (fn: (c: RaftlabClient) => Promise<Output>) => async () => runWith(kv.opts<KvFlags>(), fn);
   kv.command('get <key>')
     .description('linearizable read')
@@ -41,7 +67,9 @@ export function register(program: Command): void {
     .description('set NEW if the value is OLD (or, with --expect-absent, if the key does not exist)')
     .option('--expect-absent', 'succeed only if the key is absent (omit OLD)')
     .action((key: string, values: string[], opts: { expectAbsent?: boolean }) =>
-      run((c) => cas(c, key, values, opts.expectAbsent === true))(),
+      casArgumentsOk(values, opts.expectAbsent === true)
+        ? run((c) => cas(c, key, values, opts.expectAbsent === true))()
+        : badArguments(kv, 'cas: give KEY OLD NEW, or --expect-absent KEY NEW'),
     );
   kv.command('status')
     .description("each node's role, term, commit and applied index, and the leader")
@@ -76,11 +104,11 @@ async function append(c: RaftlabClient, key: string, value: string): Promise<Out
   return ok(after, { key, value: after });
 }
 
+function casArgumentsOk(values: readonly string[], expectAbsent: boolean): boolean {
+  return values.length === (expectAbsent ? 1 : 2);
+}
+
 async function cas(c: RaftlabClient, key: string, values: string[], expectAbsent: boolean): Promise<Output> {
-  if (values.length !== (expectAbsent ? 1 : 2)) {
-    process.stderr.write('lab kv cas: give KEY OLD NEW, or --expect-absent KEY NEW\n');
-    process.exit(EXIT_BAD_ARGUMENTS);
-  }
   const expected = expectAbsent ? null : values[0]!;
   const value = values[values.length - 1]!;
   await c.cas(key, expected, value);
@@ -151,38 +179,12 @@ function errorOutput(error: RaftlabError): Output {
   };
 }
 
-function isEndpoint(text: string): boolean {
-  try {
-    splitEndpoint(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function runWith(flags: KvFlags, fn: (c: RaftlabClient) => Promise<Output>): Promise<void> {
-  const endpoints = flags.endpoints
-    .split(',')
-    .map((e) => e.trim())
-    .filter((e) => e.length > 0);
-  const timeoutMs = Number(flags.timeoutMs);
-  if (endpoints.length === 0 || !endpoints.every(isEndpoint) || !(timeoutMs > 0)) {
-    process.stderr.write(
-      'lab kv: --endpoints needs host:port[,host:port...] and --timeout-ms a positive number\n',
-    );
-    process.exit(EXIT_BAD_ARGUMENTS);
-  }
-  let client: RaftlabClient;
-  try {
-    client = createClient({
-      endpoints,
-      operationTimeoutMs: timeoutMs,
-      requestTimeoutMs: Math.min(2000, timeoutMs),
-    });
-  } catch (error) {
-    process.stderr.write(`lab kv: ${(error as Error).message}\n`);
-    process.exit(EXIT_BAD_ARGUMENTS);
-  }
+  const client = createClient({
+    endpoints: flags.endpoints,
+    operationTimeoutMs: flags.timeoutMs,
+    requestTimeoutMs: Math.min(2000, flags.timeoutMs),
+  });
   let out: Output;
   try {
     out = await fn(client);
@@ -195,5 +197,6 @@ async function runWith(flags: KvFlags, fn: (c: RaftlabClient) => Promise<Output>
   (out.exitCode === 0 || out.exitCode === EXIT_KV_NOT_FOUND ? process.stdout : process.stderr).write(
     `${text}\n`,
   );
-  process.exit(out.exitCode);
+  // The client may keep a timer or socket alive a moment longer; exit now, once the output is out.
+  await exitFlushed(out.exitCode);
 }
