@@ -1,8 +1,8 @@
 // Which run folder a command means: a run folder itself, a run name's folder (its `latest`), or,
-// with no argument, the newest run in the store.
+// with no argument, the store's latest lab run (the same one `lab analyze` picks).
 import { access, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
-import { listRuns } from './store.js';
+import { latestRunDir } from '../store.js';
 
 async function isRunFolder(dir: string): Promise<boolean> {
   for (const file of ['results.json', 'history.jsonl']) {
@@ -23,7 +23,8 @@ export async function locateRun(dir: string | undefined, store: string): Promise
     if (await isRunFolder(join(dir, 'latest'))) return realpath(join(dir, 'latest'));
     throw new Error(`${dir} is not a run folder (no results.json or history.jsonl, and no latest link)`);
   }
-  const newest = (await listRuns(store))[0];
-  if (newest === undefined) throw new Error(`no runs under ${store} (run \`lab run\` first)`);
-  return join(store, newest.relPath);
+  // The same run `lab analyze` picks (chaos/store.ts).
+  const latest = latestRunDir(store);
+  if (latest === null) throw new Error(`no runs under ${store} (run \`lab run\` first)`);
+  return latest;
 }
