@@ -37,7 +37,6 @@ export class Driver {
   private readonly node: RaftNode;
   private readonly log: Logger;
   private softState: SoftState = { leader: '', role: 'follower' };
-  private term = 0;
   private applied: number;
   private ticker: NodeJS.Timeout | undefined;
   private tickedAtMs = 0;
@@ -197,8 +196,9 @@ export class Driver {
   }
 
   private async handleReady(rd: Ready): Promise<void> {
-    if (rd.softState) this.onSoftState(rd.softState, rd.hardState?.term ?? this.term);
-    if (rd.hardState) this.term = rd.hardState.term;
+    // The core's own term: a Ready carries hardState only when it changed, and a restarted node
+    // that rejoins its old term's leader changes no hard state (it once logged "term 0").
+    if (rd.softState) this.onSoftState(rd.softState, this.node.currentTerm());
     // A leader's appends and heartbeats promise nothing about its own disk (it counts itself toward
     // a commit only after advance(), i.e. after the sync), so they go out before the sync and the
     // followers' fsyncs overlap the leader's (Raft thesis 10.2.1). Everything else waits (rule 7).
