@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { checkHistory } from '../check.js';
 import { checkHistoryParallel } from '../parallel.js';
 import { loadHistory } from '../readers/index.js';
+import { skipBecause } from '../../test/skip.js';
 
 const fixture = loadHistory(join(import.meta.dirname, 'fixtures', 'c01-bad.txt'));
 const options = { model: fixture.model };
@@ -27,15 +28,19 @@ describe('checkHistoryParallel', () => {
   });
 
   const dist = join(import.meta.dirname, '..', '..', 'dist', 'checker', 'parallel.js');
-  it.skipIf(!existsSync(dist))('works from the compiled dist/ too (needs npm run build)', async () => {
-    const compiled = (await import(pathToFileURL(dist).href)) as {
-      checkHistoryParallel: typeof checkHistoryParallel;
-    };
-    const result = await compiled.checkHistoryParallel(fixture.events, {
-      ...options,
-      workers: 2,
-      force: true,
-    });
-    expect(strip(result)).toEqual(strip(checkHistory(fixture.events, options)));
-  });
+  const distMissing = existsSync(dist) ? undefined : `${dist} is missing (run npm run build)`;
+  it.skipIf(skipBecause('the compiled checker test', distMissing))(
+    'works from the compiled dist/ too (needs npm run build)',
+    async () => {
+      const compiled = (await import(pathToFileURL(dist).href)) as {
+        checkHistoryParallel: typeof checkHistoryParallel;
+      };
+      const result = await compiled.checkHistoryParallel(fixture.events, {
+        ...options,
+        workers: 2,
+        force: true,
+      });
+      expect(strip(result)).toEqual(strip(checkHistory(fixture.events, options)));
+    },
+  );
 });
