@@ -15,6 +15,7 @@ import {
   writeResults,
 } from './store.js';
 import { finishResults, summaryLines } from './verdict.js';
+import { count } from '../checker/plural.js';
 
 export interface AnalyzeOptions {
   target: string | undefined;
@@ -32,7 +33,7 @@ export async function analyzeRun(
     throw new Error(`${runDir} has a history but no ${RESULTS_FILE}; it is not a lab run folder`);
   const results = readResults(runDir);
   const events = readHistory(join(runDir, HISTORY_FILE));
-  log.say(`analyzing ${runDir} (${results.name}, seed ${results.seed}, ${events.length} events)`);
+  log.say(`analyzing ${runDir} (${results.name}, seed ${results.seed}, ${count(events.length, 'event')})`);
   // Old views may belong to keys that are no longer illegal (a newer checker); start afresh.
   rmSync(join(runDir, COUNTEREXAMPLE_DIR), { recursive: true, force: true });
   const finishedAt = results.finishedAt;

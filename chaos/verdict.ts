@@ -10,6 +10,7 @@ import type { KeyVerdict, RunResults, RunVerdict } from './results-types.js';
 import { counterexampleFileName } from '../checker/view/index.js';
 import { historyFigures } from './results.js';
 import { COUNTEREXAMPLE_DIR } from './store.js';
+import { count } from '../checker/plural.js';
 
 export function runVerdictOf(verdict: CheckResult['verdict']): RunVerdict {
   return verdict === 'ok' ? 'valid' : verdict === 'illegal' ? 'invalid' : 'unknown';
@@ -24,7 +25,7 @@ export async function finishResults(
   checkTimeLimitMs: number,
 ): Promise<void> {
   Object.assign(results, historyFigures(events));
-  log.say(`checking ${events.length} events for linearizability...`);
+  log.say(`checking ${count(events.length, 'event')} for linearizability...`);
   const check = await deps.check(events, { timeLimitMs: checkTimeLimitMs });
   const viewDir = join(runDir, COUNTEREXAMPLE_DIR);
   if (check.verdict !== 'ok') mkdirSync(viewDir, { recursive: true });
@@ -66,7 +67,7 @@ export function summaryLines(results: RunResults, runDir: string): string[] {
   } else {
     const unknown = results.checker.keys.filter((key) => key.verdict === 'unknown').length;
     lines.push(
-      `checker: ${results.checker.keys.length} keys in ${(results.checker.elapsedMs / 1000).toFixed(1)}s; ${illegal.length} illegal, ${unknown} unknown`,
+      `checker: ${count(results.checker.keys.length, 'key')} in ${(results.checker.elapsedMs / 1000).toFixed(1)}s; ${illegal.length} illegal, ${unknown} unknown`,
     );
     for (const key of illegal.slice(0, 5))
       lines.push(

@@ -1,5 +1,6 @@
 // The text report of a check, as `lab check` prints it.
 import type { CheckResult, KeyResult } from './check.js';
+import { count } from './plural.js';
 
 const KEYS_LISTED_MAX = 50;
 
@@ -32,9 +33,11 @@ export function formatReport(result: CheckResult): string {
   const counts = ['illegal', 'unknown'].map(
     (v) => [v, result.keys.filter((k) => k.verdict === v).length] as const,
   );
-  const detail = counts.filter(([, n]) => n > 0).map(([v, n]) => `${n} of ${result.keys.length} keys ${v}`);
+  const detail = counts
+    .filter(([, n]) => n > 0)
+    .map(([v, n]) => `${n} of ${count(result.keys.length, 'key')} ${v}`);
   lines.push(
-    `verdict: ${result.verdict}${detail.length > 0 ? ` (${detail.join(', ')})` : ''}; ${result.operations} operations in ${result.keys.length} keys, ${formatMs(result.elapsedMs)}`,
+    `verdict: ${result.verdict}${detail.length > 0 ? ` (${detail.join(', ')})` : ''}; ${count(result.operations, 'operation')} in ${count(result.keys.length, 'key')}, ${formatMs(result.elapsedMs)}`,
   );
   return lines.join('\n');
 }
@@ -45,7 +48,7 @@ function describeFailure(key: KeyResult): string[] {
   const first = cx?.partials[0];
   if (cx === undefined || first === undefined) return [];
   const out = [
-    `      longest partial linearization: ${cx.linearized} of ${cx.operations} operations, ending in state ${clipState(first.state)}`,
+    `      longest partial linearization: ${cx.linearized} of ${count(cx.operations, 'operation')}, ending in state ${clipState(first.state)}`,
   ];
   const last = first.steps.slice(-3);
   for (const s of last)

@@ -14,6 +14,7 @@ import {
 import type { NodeLogSummary } from './node-logs.js';
 import { displayVerdict, type RunData } from './run.js';
 import type { ViolationWindow } from './violation.js';
+import { count } from '../../checker/plural.js';
 
 export interface ReportModel {
   run: RunData;
@@ -62,7 +63,7 @@ function header(model: ReportModel): string {
         ['nemesis', `${r.nemesis.join(', ') || 'none'}, seed ${r.seed}`],
         [
           'checker',
-          `${r.checker.verdict} in ${ms(r.checker.elapsedMs)} ms over ${r.checker.keys.length} keys`,
+          `${r.checker.verdict} in ${ms(r.checker.elapsedMs)} ms over ${count(r.checker.keys.length, 'key')}`,
         ],
       ]
     : [['results.json', model.run.resultsProblem ?? 'missing']];
@@ -112,7 +113,7 @@ function failingKeys(windows: readonly ViolationWindow[], run: RunData): string 
     const link = k.view
       ? `<a class="view-link" href="${hrefOf(k.view)}">counterexample view</a>`
       : 'no view file';
-    return `<h3>key ${esc(k.key)} (${k.operations} operations): ${link}</h3>${window ? windowTable(window) : ''}`;
+    return `<h3>key ${esc(k.key)} (${count(k.operations, 'operation')}): ${link}</h3>${window ? windowTable(window) : ''}`;
   });
   return `<h2>Failing keys</h2><p class="note">For each key the checker found non-linearizable: the smallest window that shows it, from the checker's longest partial linearization — the key's events from the last 3 operations it could place through the operations that could not come next (their completions highlighted), with faults in between. See docs/reports.md.</p>${parts.join('\n')}`;
 }

@@ -13,6 +13,7 @@ import { formatMs, formatReport } from '../../checker/report.js';
 import { writeCounterexampleViews } from '../../checker/view/index.js';
 import { EXIT_BAD_ARGUMENTS, EXIT_INVALID, EXIT_OK, EXIT_UNKNOWN } from '../exit-codes.js';
 import { choice, decimal, option } from '../parsers.js';
+import { count } from '../../checker/plural.js';
 
 interface CheckFlags {
   format?: HistoryFormat;
@@ -57,7 +58,9 @@ function progress(quiet: boolean): ((key: KeyResult, done: number, total: number
   return (key, done, total) => {
     if (performance.now() - last < 2000) return;
     last = performance.now();
-    process.stderr.write(`  ... ${done} of ${total} keys checked (last: ${key.key}, ${key.verdict})\n`);
+    process.stderr.write(
+      `  ... ${done} of ${count(total, 'key')} checked (last: ${key.key}, ${key.verdict})\n`,
+    );
   };
 }
 
@@ -73,7 +76,7 @@ async function runCheck(path: string, flags: CheckFlags): Promise<number> {
   const model = flags.model ?? history.model;
   if (flags.json !== true) {
     process.stdout.write(
-      `checking ${history.path} (${history.format}, model ${model}, ${history.events.length} events)\n`,
+      `checking ${history.path} (${history.format}, model ${model}, ${count(history.events.length, 'event')})\n`,
     );
   }
   let result;

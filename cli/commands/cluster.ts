@@ -9,6 +9,7 @@ import { exitFlushed } from '../exit.js';
 import { EXIT_LAB_FAILED } from '../exit-codes.js';
 import { integer, option, port } from '../parsers.js';
 import { serverTimingProblem } from '../server-timing.js';
+import { count } from '../../checker/plural.js';
 
 interface StartFlags {
   nodes: number;
@@ -76,7 +77,7 @@ async function start(flags: StartFlags): Promise<void> {
       ...(flags.basePort !== undefined ? { basePort: flags.basePort } : {}),
     });
     const lines = [
-      `started ${nodes} nodes in ${c.state.dir}`,
+      `started ${count(nodes, 'node')} in ${c.state.dir}`,
       ...c.state.nodes.map(
         (n) =>
           `  ${n.id}  client 127.0.0.1:${n.clientPort}  peer 127.0.0.1:${n.peerPort}  pid ${n.pid}  log ${n.logFile}`,

@@ -13,6 +13,7 @@ import { NodeProcess } from './node-process.js';
 import { freePorts } from '../../../server/free-ports.js';
 import { LinkProxy, type LinkFaults } from './proxy.js';
 import { removeLocalState, writeLocalState, type LocalRunState } from './state.js';
+import { count } from '../../../checker/plural.js';
 
 export interface LocalRuntimeOptions {
   /** The server command before its flags; default: this node binary, dist/server/bin.js, `server`. */
@@ -243,7 +244,10 @@ export class LocalRuntime implements Runtime {
     await Promise.all(this.proxies.map((proxy) => proxy.close()));
     for (const dir of this.state?.createdDirs ?? []) rmSync(dir, { recursive: true, force: true });
     if (this.spec !== undefined) removeLocalState(this.spec.runId);
-    if (this.nodes.size > 0) this.log(`stopped ${this.nodes.size} nodes and ${this.proxies.length} proxies`);
+    if (this.nodes.size > 0)
+      this.log(
+        `stopped ${count(this.nodes.size, 'node')} and ${count(this.proxies.length, 'proxy', 'proxies')}`,
+      );
   }
 
   private saveState(): void {
