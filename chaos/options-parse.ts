@@ -1,8 +1,8 @@
 // Turns `lab run`'s flag values into LabOptions: the rules between flags (election timeout longer
 // than the heartbeat, `none` alone, "2n" against --nodes, the store a folder), all checked before
 // anything starts and reported together, one line per problem.
-import { statSync } from 'node:fs';
 import { CommanderError } from 'commander';
+import { folderProblem } from '../cli/parsers.js';
 import { serverTimingProblem } from '../cli/server-timing.js';
 import { FAULT_KINDS, type FaultKind } from './nemesis/schedule.js';
 import {
@@ -101,14 +101,7 @@ function faultKindsOf(nemesis: readonly string[], problems: string[]): FaultKind
 
 /** The store may not exist yet (it is created), but must not be a file or under one. */
 export function storeProblem(store: string): string | undefined {
-  try {
-    if (!statSync(store).isDirectory()) return `--store ${store} is a file, not a folder`;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOTDIR') return `--store ${store} is under a file, not a folder`;
-    if (code !== 'ENOENT') return `--store ${store}: ${(error as Error).message}`;
-  }
-  return undefined;
+  return folderProblem('--store', store);
 }
 
 /** partition, kill-pause, partition-unsafe-stale-leader-read. */

@@ -2,6 +2,7 @@
 // InvalidArgumentError, so a bad value is reported by commander ("option '--nodes <count>'
 // argument 'zero' is invalid. expected an integer from 1 to 9") and exits 254 before anything
 // starts. `format` turns a value back into the text that would give it (for replay commands).
+import { statSync } from 'node:fs';
 import { InvalidArgumentError, Option } from 'commander';
 
 export interface FlagType<T> {
@@ -100,4 +101,19 @@ export function choice(flags: string, help: string, words: readonly string[], de
   const result = new Option(flags, help).choices(words);
   if (defaultText !== undefined) result.default(defaultText, defaultText);
   return result;
+}
+
+/**
+ * What is wrong with a folder flag's path, or undefined: it may not exist yet (the command makes
+ * it), but a file there, or on the way there, would only fail later with "EEXIST: mkdir".
+ */
+export function folderProblem(flag: string, path: string): string | undefined {
+  try {
+    if (!statSync(path).isDirectory()) return `${flag} ${path} is a file, not a folder`;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') return `${flag} ${path} is under a file, not a folder`;
+    if (code !== 'ENOENT') return `${flag} ${path}: ${(error as Error).message}`;
+  }
+  return undefined;
 }

@@ -1,5 +1,4 @@
 // `lab server`: one raftlab node in the foreground. Parses flags and calls startServer.
-import { statSync } from 'node:fs';
 import { Command } from 'commander';
 import { startServer } from '../../server/server.js';
 import {
@@ -15,7 +14,7 @@ import { parseUnsafe } from '../../server/raft/unsafe.js';
 import { badArguments } from '../bad-arguments.js';
 import { exitFlushed } from '../exit.js';
 import { EXIT_LAB_FAILED } from '../exit-codes.js';
-import { choice, fromLibrary, integer, option } from '../parsers.js';
+import { choice, folderProblem, fromLibrary, integer, option } from '../parsers.js';
 import { serverTimingProblem } from '../server-timing.js';
 
 interface ServerFlags {
@@ -105,9 +104,9 @@ function parseFlags(flags: ServerFlags): Parameters<typeof startServer>[0] {
     : loadClusterFile(flags.config!);
   const problems = [
     ...memberProblems(flags.id, members),
-    ...[serverTimingProblem(flags)].filter((p) => p !== undefined),
-    ...dataDirProblems(flags.dataDir),
-  ];
+    serverTimingProblem(flags),
+    folderProblem('--data-dir', flags.dataDir),
+  ].filter((problem) => problem !== undefined);
   if (problems.length > 0) throw new Error(problems.join('\n'));
   return {
     id: flags.id,
@@ -140,17 +139,6 @@ function memberProblems(id: string, members: readonly MemberAddress[]): string[]
     }
   }
   return problems;
-}
-
-function dataDirProblems(dataDir: string): string[] {
-  try {
-    return statSync(dataDir).isDirectory() ? [] : [`--data-dir ${dataDir} is a file, not a folder`];
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return []; // created at start
-    if (code === 'ENOTDIR') return [`--data-dir ${dataDir} is under a file, not a folder`];
-    return [`--data-dir ${dataDir}: ${(error as Error).message}`];
-  }
 }
 
 async function runServer(options: Parameters<typeof startServer>[0]): Promise<void> {
