@@ -115,3 +115,25 @@ describe('lab kv endpoints', () => {
     expect(ipv6.status).toBe(1);
   });
 });
+
+describe('--help of every command', () => {
+  it('shows defaults as typed, never quoted (lab sim showed (default: "all"))', async () => {
+    const commands = [
+      ['run'],
+      ['sim'],
+      ['check'],
+      ['server'],
+      ['kv'],
+      ['serve'],
+      ['show'],
+      ['analyze'],
+      ['cluster', 'start'],
+    ];
+    const helps = await Promise.all(commands.map((command) => labPiped([...command, '--help'])));
+    for (const [i, help] of helps.entries()) {
+      expect(help.status, commands[i]!.join(' ')).toBe(0);
+      expect(help.stdout, commands[i]!.join(' ')).not.toMatch(/default: "/);
+    }
+    expect(helps[1]!.stdout).toMatch(/--faults <list>[^]*\(default: all\)/);
+  });
+});

@@ -25,7 +25,7 @@ interface ServerFlags {
   tickMs: number;
   heartbeatIntervalMs: number;
   electionTimeoutMs: number;
-  unsafe: string;
+  unsafe?: string;
   seed?: number;
   listenHost?: string;
   logLevel: LogLevel;
@@ -64,9 +64,9 @@ export function register(program: Command): void {
     .addOption(
       option(
         '--unsafe <names>',
-        'comma-separated UNSAFE variants for testing the testers',
+        'comma-separated UNSAFE variants for testing the testers (default: none)',
         unsafeList,
-      ).default(''),
+      ),
     )
     .addOption(
       option('--seed <n>', 'seed of the Raft core Rng (default: random, logged)', integer(0, 2 ** 32 - 1)),
@@ -115,7 +115,7 @@ function parseFlags(flags: ServerFlags): Parameters<typeof startServer>[0] {
     tickMs: flags.tickMs,
     heartbeatIntervalMs: flags.heartbeatIntervalMs,
     electionTimeoutMs: flags.electionTimeoutMs,
-    unsafe: flags.unsafe,
+    unsafe: flags.unsafe ?? '',
     logLevel: flags.logLevel,
     logFormat: flags.logFormat,
     ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
