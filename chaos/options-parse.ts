@@ -67,7 +67,8 @@ export function resolveLabOptions(values: LabFlagValues): LabOptions {
   // The servers would refuse these timings; say so now instead of after starting a cluster.
   const timing = serverTimingProblem(values);
   if (timing !== undefined) problems.push(`--election-timeout-ms and --heartbeat-interval-ms: ${timing}`);
-  const store = storeProblem(values.store);
+  // The store may not exist yet (it is created), but must not be a file or under one.
+  const store = folderProblem('--store', values.store);
   if (store !== undefined) problems.push(store);
   if (problems.length > 0) throw new BadArgumentsError(problems.join('\n'));
   return {
@@ -97,11 +98,6 @@ function faultKindsOf(nemesis: readonly string[], problems: string[]): FaultKind
   }
   if (nemesis.includes('all')) return [...FAULT_KINDS];
   return FAULT_KINDS.filter((kind) => nemesis.includes(kind));
-}
-
-/** The store may not exist yet (it is created), but must not be a file or under one. */
-export function storeProblem(store: string): string | undefined {
-  return folderProblem('--store', store);
 }
 
 /** partition, kill-pause, partition-unsafe-stale-leader-read. */

@@ -1,11 +1,10 @@
 // `lab analyze [DIR]`: re-checks a stored run (chaos/analyze.ts).
 import type { Command } from 'commander';
 import { LAB_FLAGS } from '../../chaos/options.js';
-import { storeProblem } from '../../chaos/options-parse.js';
 import { badArguments } from '../bad-arguments.js';
 import { exitFlushed } from '../exit.js';
 import { EXIT_BAD_ARGUMENTS, EXIT_LAB_FAILED } from '../exit-codes.js';
-import { option } from '../parsers.js';
+import { folderProblem, option } from '../parsers.js';
 
 export function register(program: Command): void {
   const { store, checkTimeLimitMs } = LAB_FLAGS;
@@ -25,7 +24,7 @@ export function register(program: Command): void {
       ),
     )
     .action(async (dir: string | undefined, flags: { store: string; checkTimeLimit: number }) => {
-      const problem = storeProblem(flags.store);
+      const problem = folderProblem('--store', flags.store);
       if (problem !== undefined) badArguments(command, problem);
       const { analyzeRun } = await import('../../chaos/analyze.js');
       const { realDeps } = await import('../../chaos/real-deps.js');

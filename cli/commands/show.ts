@@ -5,15 +5,18 @@ import { loadRun } from '../../chaos/report/run.js';
 import { formatRunSummary } from '../../chaos/report/terminal.js';
 import { exitFlushed } from '../exit.js';
 import { EXIT_BAD_ARGUMENTS } from '../exit-codes.js';
-import { text } from '../parsers.js';
+import { badArguments } from '../bad-arguments.js';
+import { folderProblem, text } from '../parsers.js';
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('show')
     .description('summarise a stored run in the terminal (default: the latest run)')
     .argument('[dir]', 'a run folder, or a run name folder (uses its latest link)')
     .addOption(text('--store <dir>', 'the folder of runs, to find the latest', 'histories'))
     .action(async (dir: string | undefined, flags: { store: string }) => {
+      const problem = folderProblem('--store', flags.store);
+      if (problem !== undefined) badArguments(command, problem);
       let runDir: string;
       try {
         runDir = await locateRun(dir, flags.store);
