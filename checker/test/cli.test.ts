@@ -23,9 +23,7 @@ describe('lab check', () => {
     expect(run.stdout).toMatch(/key x\s+ILLEGAL\s+41 ops/);
     expect(run.stdout).toContain('longest partial linearization: 27 of 41 operations');
     expect(run.stdout).toContain('p0 get -> "11"   (rejected by the model)');
-    expect(run.stdout).toMatch(
-      /verdict: illegal \(1 of 1 key illegal\); 41 operations in 1 key, [\d.]+ ms/,
-    );
+    expect(run.stdout).toMatch(/verdict: illegal \(1 of 1 key illegal\); 41 operations in 1 key, [\d.]+ ms/);
     expect(existsSync(join(html, 'counterexample-x.html'))).toBe(true);
   });
 
