@@ -2,22 +2,34 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-// The Raft core is pure and deterministic (DEVELOPERS.md rule 1): no I/O, timers, clocks or global randomness.
-const coreRestrictions = {
+// Boundaries between the parts, checked on every import (tests are exempt: an integration test may
+// start a real cluster or a browser). Each entry is a gitignore-style pattern on the import path.
+const TESTS = ['**/*.test.ts', '**/test/**'];
+const IO_MODULES = ['node:*', 'fs', 'net', 'timers', 'child_process', 'os', 'dgram'];
+const outside = (...folders) => folders.map((folder) => `**/${folder}/**`);
+
+/** The parts above the Raft core and the state machine: the core never depends on them. */
+const ABOVE_THE_CORE = [
+  ...outside('driver', 'transport', 'storage', 'node', 'sim', 'cli', 'chaos', 'client', 'checker'),
+  '**/server/server.js',
+  '**/server/requests.js',
+  '**/server/local-cluster.js',
+];
+
+function restrictImports(files, patterns) {
+  return {
+    files,
+    ignores: TESTS,
+    rules: { 'no-restricted-imports': ['error', { patterns }] },
+  };
+}
+
+// The Raft core and the state machine are pure and deterministic: no I/O, timers, clocks or global
+// randomness, so the simulator can run them from a seed and replay any schedule exactly.
+const corePurity = {
   files: ['server/raft/**/*.ts', 'server/kv/**/*.ts'],
-  ignores: ['**/*.test.ts'],
+  ignores: TESTS,
   rules: {
-    'no-restricted-imports': [
-      'error',
-      {
-        patterns: [
-          {
-            group: ['node:*', 'fs', 'net', 'timers', 'child_process', 'os', 'dgram'],
-            message: 'The Raft core does no I/O.',
-          },
-        ],
-      },
-    ],
     'no-restricted-globals': [
       'error',
       { name: 'setTimeout', message: 'Time is ticks in the core.' },
@@ -39,6 +51,58 @@ const coreRestrictions = {
   },
 };
 
+// The node shell is synchronous and I/O-free too: the server's driver and the simulator's host
+// pass its disk, network and clock in.
+const shellPurity = {
+  ...corePurity,
+  files: ['server/node/**/*.ts'],
+  rules: {
+    ...corePurity.rules,
+    'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'setImmediate', 'process', 'performance'],
+  },
+};
+
+const boundaries = [
+  restrictImports(
+    ['server/raft/**/*.ts', 'server/kv/**/*.ts'],
+    [
+      { group: IO_MODULES, message: 'The Raft core and the state machine do no I/O.' },
+      { group: ABOVE_THE_CORE, message: 'The Raft core and the state machine import nothing built on them.' },
+    ],
+  ),
+  restrictImports(
+    ['server/node/**/*.ts'],
+    [
+      {
+        group: IO_MODULES,
+        message: 'The node shell does no I/O: its host passes disk, network and clock in.',
+      },
+      {
+        group: outside('driver', 'transport', 'storage', 'sim', 'cli', 'chaos', 'client', 'checker'),
+        message: 'The node shell imports only the core, the state machine and plain helpers.',
+      },
+    ],
+  ),
+  restrictImports(
+    ['checker/**/*.ts'],
+    [
+      {
+        group: outside('chaos', 'client', 'server', 'sim', 'cli'),
+        message: 'The checker reads histories only.',
+      },
+    ],
+  ),
+  restrictImports(
+    ['client/**/*.ts'],
+    [
+      {
+        group: outside('server', 'chaos', 'sim', 'cli'),
+        message: 'The client speaks the wire protocol only.',
+      },
+    ],
+  ),
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'proto/generated/**', 'histories/**'] },
   { languageOptions: { globals: { ...globals.node } } },
@@ -50,5 +114,7 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
     },
   },
-  coreRestrictions,
+  corePurity,
+  shellPurity,
+  ...boundaries,
 );

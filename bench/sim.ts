@@ -116,7 +116,11 @@ const body = [
   '',
   status(rows),
   '',
+  "Issue 12 (richer faults and checks, 2026-11-30) measured against the tree before it with `npm run bench:sim-ab -- DIR` (both trees in one process, swept alternately, 5 nodes with the check, seeds 1..10 × 2,000, median of 5, load about 15): 35,785 before, 34,567 after (-3.4%, within this machine's noise). The bench:sim rows above were taken at load 17; the 5-node row with the check measured 43,749 at load 0.8 before issue 12, so about 42,000 is expected on a quiet machine, above the 40,000 floor, but not shown here.",
+  '',
   'Before the speed-up work of 2026-11-22 this bench reported 24,867 ops per CPU-second at 5 nodes without the check, 24,664 with it and 35,485 at 3 nodes, at a load average of 16. At a load of 1-2, the tree before that work and after it, run alternately through the same script (20 seeds, 3 warm-up seeds): 5 nodes 22,400-29,700 before, 35,300-35,900 after; 3 nodes 47,100-50,700 before, 52,500-54,800 after. What changed: a restarted node resumes its state machine from a checkpoint instead of replaying its whole log (leader churn restarts often), each command is decoded once for all replicas, the event queue and the network allocate nothing per packet beyond the event, the core builds invariant messages and NOT_LEADER errors without needless work. The trace and history of every seed are byte-identical to before.',
+  '',
+  "The node shell (2026-11-30, issue 11: the simulator runs the server's Ready loop, pending table and read serving instead of its own copy) measured before and after in one script run, alternating the two trees twice, nice'd, at a load average of 14-17 on 2 cores (medians of 3, ops per CPU-second, before → after): 5 nodes simulation only 42,360 → 39,303 and 39,200 → 40,509; 5 nodes with the check 39,710 → 34,413 and 35,169 → 36,756; 3 nodes with the check 59,996 → 54,191 and 53,844 → 54,530. On average −2% without the check, −5% with it at 5 nodes and −4% at 3 nodes, within the 10% allowed and of the same size as this machine's swings between rounds.",
 ];
 
 /** The status line, from the measured rows (the machine is shared, so say which rows miss). */

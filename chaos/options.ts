@@ -3,8 +3,17 @@
 // `lab server` flag it is handed on as. The LabOptions type, --help, parsing, the replay command
 // and the servers' flags all come from this table, so adding a flag means adding one entry.
 // Rules between flags are checked in options-parse.ts, also before anything starts.
-import { UNSAFE_VARIANTS } from '../server/raft/unsafe.js';
-import { decimal, integer, listOf, nonEmpty, safeName, secondsAsMs, type FlagType } from '../cli/parsers.js';
+import { parseServerUnsafe } from '../server/raft/unsafe.js';
+import {
+  decimal,
+  fromLibrary,
+  integer,
+  listOf,
+  nonEmpty,
+  safeName,
+  secondsAsMs,
+  type FlagType,
+} from '../cli/parsers.js';
 import { InvalidArgumentError } from 'commander';
 import { FAULT_KINDS, TARGET_MODES, type FaultKind } from './nemesis/schedule.js';
 import { PARTITION_SHAPES } from './nemesis/shapes.js';
@@ -162,7 +171,7 @@ export const LAB_FLAGS = {
   serverUnsafe: labFlag({
     flags: '--server-unsafe <list>',
     help: "switch on deliberately broken server variants (the server's --unsafe)",
-    type: listOf(UNSAFE_VARIANTS, 0),
+    type: fromLibrary((text) => [...parseServerUnsafe(text)]),
     default: '',
     replay: 'when-set',
     server: '--unsafe',

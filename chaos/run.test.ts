@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkHistory } from '../checker/check.js';
 import { parseHistory } from '../checker/history.js';
-import { RaftlabError } from '../proto/errors.js';
+import { RaftlabError } from '../shared/errors.js';
 import { analyzeRun } from './analyze.js';
 import type { LabDeps } from './lab-deps.js';
 import { LabLog } from './lab-log.js';

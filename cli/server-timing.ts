@@ -6,7 +6,7 @@ import {
   DEFAULT_HEARTBEAT_INTERVAL_MS,
   DEFAULT_TICK_MS,
   ticksFromMs,
-} from '../server/config.js';
+} from '../shared/config.js';
 
 export interface ServerTiming {
   readonly tickMs?: number | undefined;

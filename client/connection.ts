@@ -10,7 +10,7 @@ import {
   type ClientOp,
   type ClientResponse,
 } from '../proto/codec.js';
-import { RaftlabError } from '../proto/errors.js';
+import { RaftlabError } from '../shared/errors.js';
 
 interface Waiter {
   resolve(response: ClientResponse): void;

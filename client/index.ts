@@ -3,12 +3,12 @@
 // applies once. Every error is a RaftlabError that says whether the operation definitely failed
 // (`definite: true`, the lab records `fail`) or may have happened (`false`, recorded `info`).
 import type { ClientOp, ClientResult, StatusResult } from '../proto/codec.js';
-import { RaftlabError, type ErrorInfo } from '../proto/errors.js';
+import { RaftlabError, type ErrorInfo } from '../shared/errors.js';
 import { Connection } from './connection.js';
 import { resolveOptions, type ClientOptions, type ResolvedClientOptions } from './options.js';
 import { Session } from './session.js';
 
-export { RaftlabError } from '../proto/errors.js';
+export { RaftlabError } from '../shared/errors.js';
 export type { ClientOptions, ClientTestHooks } from './options.js';
 export { CLIENT_DEFAULTS } from './options.js';
 export type { StatusResult } from '../proto/codec.js';

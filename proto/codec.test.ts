@@ -13,7 +13,7 @@ import {
   type ClientResult,
   type Envelope,
 } from './codec.js';
-import { DEFINITE_BY_DEFAULT, type ErrorCodeName, type ErrorInfo } from './errors.js';
+import { DEFINITE_BY_DEFAULT, type ErrorCodeName, type ErrorInfo } from '../shared/errors.js';
 import { encodeFrame } from './framing.js';
 import { raftlab } from './generated/raftlab.js';
 import type {

@@ -4,7 +4,7 @@
 // CodecError otherwise, so bad input closes one connection instead of reaching the core.
 import protobuf from 'protobufjs/minimal.js';
 import { raftlab } from './generated/raftlab.js';
-import type { ErrorCodeName, ErrorInfo } from './errors.js';
+import type { ErrorCodeName, ErrorInfo } from '../shared/errors.js';
 import { FRAME_HEADER_BYTES, FRAME_SIZE_BYTES_LIMIT } from './framing.js';
 import type { Entry, EntryType, Message, NodeId, Role } from '../server/raft/types.js';
 

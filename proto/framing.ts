@@ -3,7 +3,7 @@
 // and gets back whole frames. The length is checked against the configured maximum as soon as its
 // four bytes are known, before a single byte of the body is kept, so a hostile or confused peer
 // cannot make us buffer a gigabyte (porsager/postgres trusts the length; we do not).
-import type { ErrorInfo } from './errors.js';
+import type { ErrorInfo } from '../shared/errors.js';
 
 export const FRAME_HEADER_BYTES = 4;
 

@@ -7,8 +7,8 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatClusterSpec, type MemberAddress } from './config.js';
-import { freePorts } from './free-ports.js';
+import { formatClusterSpec, type MemberAddress } from '../shared/config.js';
+import { freePorts } from '../shared/free-ports.js';
 
 export const STATE_FILE = 'cluster-state.json';
 
@@ -51,9 +51,9 @@ export function labBinary(): string {
   throw new Error('cannot find bin/lab.js');
 }
 
-/** dist/server/bin.js: `server` alone, without loading the other commands (see server/bin.ts). */
+/** dist/cli/server-bin.js: `server` alone, without loading the other commands (see cli/server-bin.ts). */
 export function serverEntry(): string {
-  const entry = join(dirname(labBinary()), '..', 'dist', 'server', 'bin.js');
+  const entry = join(dirname(labBinary()), '..', 'dist', 'cli', 'server-bin.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
   return entry;
 }

@@ -2,9 +2,9 @@
 // commands (with the client's session fields) proposed to the log; gets are linearizable reads
 // through ReadIndex; status is answered locally.
 import type { ClientOp, ClientRequest, ClientResponse, ClientResult, StatusResult } from '../proto/codec.js';
-import { encodeCommand, type KvOp } from './kv/command.js';
+import type { KvOp } from './kv/command.js';
 import type { Driver } from './driver/driver.js';
-import type { Outcome } from './driver/pending.js';
+import type { Outcome } from './node/pending.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -27,7 +27,7 @@ export function handleClientRequest(
   };
   const invalid = sessionProblem(request);
   if (invalid) return reply({ requestId, error: { code: 'BAD_REQUEST', message: invalid, definite: true } });
-  driver.submitWrite(command, encodeCommand(command), answer);
+  driver.submitWrite(command, answer);
 }
 
 function sessionProblem(r: ClientRequest): string | undefined {

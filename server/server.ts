@@ -6,12 +6,13 @@ import { randomInt } from 'node:crypto';
 import type { StatusResult } from '../proto/codec.js';
 import { RaftNode } from './raft/node.js';
 import { createRng } from './raft/rng.js';
-import { parseUnsafe } from './raft/unsafe.js';
+import { parseServerUnsafe, type parseUnsafe } from './raft/unsafe.js';
 import { KvStateMachine } from './kv/state-machine.js';
 import { openWal, type Wal } from './storage/index.js';
-import { clientAddress, DEFAULT_LIMITS, peerAddress, ticksFromMs, type ServerOptions } from './config.js';
-import { createLogger, type Logger } from './log.js';
+import { clientAddress, DEFAULT_LIMITS, peerAddress, type ServerOptions } from '../shared/config.js';
+import { createLogger, type Logger } from '../shared/log.js';
 import { Driver } from './driver/driver.js';
+import { buildNodeConfig } from './node/config.js';
 import { PeerTransport } from './transport/peer-transport.js';
 import { ClientListener } from './transport/client-listener.js';
 import { handleClientRequest } from './requests.js';
@@ -39,7 +40,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw new Error(
       `--id ${options.id} is not in the cluster (${options.members.map((m) => m.id).join(', ')})`,
     );
-  const unsafe = parseUnsafe(options.unsafe);
+  const unsafe = parseServerUnsafe(options.unsafe);
   if (unsafe.size > 0) logger.warn(`UNSAFE variants enabled: ${[...unsafe].join(', ')}`);
   const seed = options.seed ?? randomInt(2 ** 31);
   const wal = await openWal(options.dataDir);
@@ -67,25 +68,21 @@ async function startOnWal(
       `${options.id} restarted: replayed ${entries.length} entries, term ${hardState.term}, commit ${hardState.commit}`,
     );
   logger.info(`${options.id} starting`, { seed, tickMs: options.tickMs, dataDir: options.dataDir });
-  const ticks = ticksFromMs(options.tickMs, options.heartbeatIntervalMs, options.electionTimeoutMs);
-  const node = new RaftNode({
+  const config = buildNodeConfig({
     id: options.id,
     voters: options.members.map((m) => m.id),
-    ...ticks,
-    appendEntriesMax: 512,
-    appendBytesMax: 1024 * 1024,
-    inflightAppendsMax: 256,
-    proposalsPendingMax: 8192,
-    readsPendingMax: 8192,
-    preVote: true,
-    checkQuorum: true,
-    readMode: 'read-index',
+    tickMs: options.tickMs,
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
+    electionTimeoutMs: options.electionTimeoutMs,
     unsafe,
+  });
+  const node = new RaftNode({
+    ...config.raft,
     rng: createRng(seed),
     initial: { hardState, entries },
     applied: 0,
   });
-  const kv = new KvStateMachine({}, unsafe);
+  const kv = new KvStateMachine(config.kvLimits, unsafe);
   const byId = new Map(options.members.map((m) => [m.id, m]));
   const peers: { transport?: PeerTransport } = {};
   const driver = new Driver({
@@ -94,8 +91,9 @@ async function startOnWal(
     wal,
     send: (messages) => peers.transport?.send(messages),
     logger,
+    unsafe,
     tickMs: options.tickMs,
-    electionTimeoutTicksMin: ticks.electionTimeoutTicksMin,
+    electionTimeoutTicksMin: config.raft.electionTimeoutTicksMin,
     inboxMessagesMax: limits.inboxMessagesMax,
     clientAddressOf: (id) => {
       const m = byId.get(id);

@@ -12,6 +12,12 @@ import type { PlannedOp, Workload } from './workload.js';
 
 const td = new TextDecoder();
 const HOME_NODE_PROBABILITY = 0.3;
+/**
+ * After an ok, a process ends with this probability and a new one (a new session) takes its slot,
+ * as client programs come and go: abandoned sessions fill the state machine's small session table
+ * in simulation (SIM_KV_LIMITS), so eviction and idle expiry run in every seed of 2,000 operations.
+ */
+const PROCESS_END_PROBABILITY = 0.02;
 
 export interface ClientEnv {
   now(): number;
@@ -197,11 +203,11 @@ export class SimClient {
     this.recordEvent(type, value === undefined ? c.planned.value : value, error, node, result);
     this.current = undefined;
     this.token++;
-    if (type === 'info') this.retire();
+    if (type === 'info' || (type === 'ok' && this.rng.chance(PROCESS_END_PROBABILITY))) this.retire();
     this.env.opDone();
   }
 
-  /** After an info the process may still have an operation in flight; a new process takes over. */
+  /** After an info the process may still have an operation in flight; a new process takes over (also when a process ends). */
   private retire(): void {
     this.process += this.processStride;
     this.clientId = this.process + 1;

@@ -1,7 +1,8 @@
 // Options of one simulated run, the fault names of --faults, and the defaults.
 import type { UnsafeVariant } from '../server/raft/unsafe.js';
 
-export type FaultName = 'partition' | 'pause' | 'crash' | 'drop' | 'duplicate' | 'reorder';
+export type FaultName =
+  'partition' | 'pause' | 'crash' | 'drop' | 'duplicate' | 'reorder' | 'delay' | 'clock';
 export const FAULT_NAMES: readonly FaultName[] = [
   'partition',
   'pause',
@@ -9,7 +10,15 @@ export const FAULT_NAMES: readonly FaultName[] = [
   'drop',
   'duplicate',
   'reorder',
+  'delay',
+  'clock',
 ];
+
+/** How reads are served: ReadIndex, leases, or a seeded choice per seed (part of every sweep leases). */
+export type ReadsChoice = 'index' | 'lease' | 'mixed';
+export const READS_CHOICES: readonly ReadsChoice[] = ['index', 'lease', 'mixed'];
+/** With --reads mixed, the share of seeds that run with lease reads. */
+export const LEASE_SHARE_OF_SEEDS = 0.25;
 
 export interface SimOptions {
   seed: number;
@@ -26,18 +35,43 @@ export interface SimOptions {
   trace: boolean;
   /** Check the client history for linearizability at the end (needs checker/). */
   checkLinearizability: boolean;
+  reads: ReadsChoice;
 }
+
+/**
+ * The KV limits in simulation, shrunk from the server's (10,000 sessions, 1,000,000 idle entries)
+ * so that seeds evict sessions from a full table and expire idle ones: 5 client slots plus the
+ * sessions of processes that ended (sim/client.ts) overflow 8, and an ended process's session is
+ * idle for 100 entries within a few hundred operations. An active client writes far more often.
+ */
+export const SIM_KV_LIMITS = { sessionsMax: 8, sessionIdleEntriesMax: 100 } as const;
 
 export const NS_PER_MS = 1_000_000;
 
-/** Timing of the simulated world (all simulated nanoseconds or ticks). */
+/**
+ * A simulated node's timing, as a server's flags give it (--tick-ms, --heartbeat-interval-ms,
+ * --election-timeout-ms): server/node/config.ts turns it into ticks for both. Faster than the
+ * server's defaults so that a seed sees many elections; every other setting is the server's.
+ */
+export const SIM_NODE_TIMING = {
+  tickMs: 10,
+  heartbeatIntervalMs: 20,
+  electionTimeoutMs: 100,
+} as const;
+
+/** Timing of the simulated world (all simulated nanoseconds). */
 export const SIM_TIMING = {
-  tickNs: 10 * NS_PER_MS,
-  electionTimeoutTicksMin: 10,
-  electionTimeoutTicksMax: 20,
-  heartbeatIntervalTicks: 2,
+  tickNs: SIM_NODE_TIMING.tickMs * NS_PER_MS,
   /** Per-node clock rate error, as a fraction (a node's tick is tickNs * (1 +- drift)). */
   clockDriftMax: 0.01,
+  /** With the clock fault: the per-node drift bound of the run is drawn up to this. */
+  clockDriftMaxWithFault: 0.05,
+  /** With the delay fault: this share of peer messages arrives after more than an election timeout. */
+  longDelayProbability: 0.005,
+  longDelayNsMin: 200 * NS_PER_MS,
+  longDelayNsMax: 1500 * NS_PER_MS,
+  /** A pause resumed with a clock jump delivers at most this many missed ticks at once. */
+  clockJumpTicksMax: 60,
   networkDelayNsMin: 200_000,
   networkDelayNsMean: 1 * NS_PER_MS,
   networkDelayNsMax: 40 * NS_PER_MS,
@@ -55,6 +89,10 @@ export const SIM_TIMING = {
   nemesisFaultNsMax: 1200 * NS_PER_MS,
   /** After the last operation and the final heal: the cluster must commit again within this. */
   livenessAfterHealNs: 20_000 * NS_PER_MS,
+  /** After the final heal: some node must be leader within this (election timeouts are 100-200 ms). */
+  leaderAfterHealNsMax: 3_000 * NS_PER_MS,
+  /** From the final heal until converged: terms may rise by at most this many more than leaders elected. */
+  termsWithoutLeaderAfterHealMax: 4,
 } as const;
 
 export function parseFaults(list: string): ReadonlySet<FaultName> {
@@ -74,6 +112,12 @@ export function parseFaults(list: string): ReadonlySet<FaultName> {
   return out;
 }
 
+export function parseReads(text: string): ReadsChoice {
+  if (!(READS_CHOICES as readonly string[]).includes(text))
+    throw new Error(`unknown --reads "${text}"; valid: ${READS_CHOICES.join(', ')}`);
+  return text as ReadsChoice;
+}
+
 export function formatFaults(faults: ReadonlySet<FaultName>): string {
   if (faults.size === 0) return 'none';
   if (FAULT_NAMES.every((f) => faults.has(f))) return 'all';
@@ -91,6 +135,7 @@ export function defaultSimOptions(overrides: Partial<SimOptions> = {}): SimOptio
     unsafe: new Set(),
     trace: false,
     checkLinearizability: true,
+    reads: 'mixed',
     ...overrides,
   };
 }

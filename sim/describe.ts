@@ -1,27 +1,9 @@
-// One-line descriptions of messages and requests for the trace.
+// One-line descriptions of client requests and results for the trace (Raft messages are described
+// as in the server's debug log, by server/node/describe.ts).
 import type { KvOp } from '../server/kv/command.js';
 import type { KvResult } from '../server/kv/state-machine.js';
-import type { Message } from '../server/raft/types.js';
 
 const td = new TextDecoder();
-
-export function describeMessage(m: Message): string {
-  const head = `${m.from}->${m.to} ${m.type} t${m.term}`;
-  switch (m.type) {
-    case 'append':
-      return `${head} prev ${m.prevLogIndex}/${m.prevLogTerm} entries ${m.entries.length} commit ${m.commit}`;
-    case 'append-response':
-      return `${head} ${m.success ? `ok match ${m.matchIndex}` : `reject ${m.rejectIndex} hint ${m.hintIndex}/${m.hintTerm}`}`;
-    case 'vote':
-      return `${head}${m.preVote ? ' pre' : ''} last ${m.lastLogIndex}/${m.lastLogTerm}`;
-    case 'vote-response':
-      return `${head}${m.preVote ? ' pre' : ''} ${m.granted ? 'granted' : 'rejected'}`;
-    case 'heartbeat':
-      return `${head} commit ${m.commit}`;
-    case 'heartbeat-response':
-      return head;
-  }
-}
 
 export function describeOp(op: KvOp): string {
   const key = td.decode(op.key);
@@ -39,7 +21,7 @@ export function describeOp(op: KvOp): string {
 
 export function describeResult(r: KvResult): string {
   if (!r.ok)
-    return `${r.error.code}${r.error.leaderHint !== undefined ? ` (leader ${r.error.leaderHint})` : ''}`;
+    return `${r.error.code}${r.error.definite ? '' : ' indeterminate'}${r.error.leaderHint !== undefined ? ` (leader ${r.error.leaderHint})` : ''}`;
   const parts = ['ok'];
   if (r.found !== undefined) parts.push(r.found ? 'found' : 'absent');
   if (r.value !== undefined) parts.push(JSON.stringify(td.decode(r.value)));

@@ -19,34 +19,64 @@ export class SimDisk {
   /** Written but not fsynced: only a hard state can be pending (entries always come with mustSync). */
   private pendingHardState: HardState | undefined;
   syncs = 0;
+  /**
+   * The last hard state the driver was told is durable (written with mustSync): what a restart must
+   * read back at least (term, commit). Kept apart from what really is durable, so a disk or driver
+   * bug that loses a promised write shows up as the difference.
+   */
+  promised: HardState = EMPTY_HARD_STATE;
+  /** Called with every hard state that becomes durable (the one-vote-per-term check reads them all). */
+  onDurable: ((hardState: HardState) => void) | undefined;
+  /** UNSAFE (hard-state-no-fsync): a Ready without entries is not fsynced, even when it must be. */
+  unsafeSyncOnlyEntries = false;
 
   /** Persists one Ready's writes. Entries replace any entries from their first index on. */
   write(hardState: HardState | undefined, entries: readonly Entry[], mustSync: boolean): void {
     if (entries.length > 0 && !mustSync) throw new Error('invariant: entries written without mustSync');
     appendEntries(this.durable, entries);
-    if (hardState !== undefined) {
-      if (mustSync) {
-        this.durableHardState = hardState;
-        this.pendingHardState = undefined;
-      } else {
-        this.pendingHardState = hardState;
-      }
-    }
-    if (mustSync) {
-      if (this.pendingHardState !== undefined) this.durableHardState = this.pendingHardState;
-      this.pendingHardState = undefined;
-      this.syncs++;
-    }
+    if (hardState !== undefined) this.pendingHardState = hardState;
+    if (!mustSync) return;
+    if (this.pendingHardState !== undefined) this.promised = this.pendingHardState;
+    if (this.unsafeSyncOnlyEntries && entries.length === 0) return;
+    if (this.pendingHardState !== undefined) this.makeDurable(this.pendingHardState);
+    this.pendingHardState = undefined;
+    this.syncs++;
   }
 
-  /** A crash while a Ready was being written: some prefix of it reached the disk, unsynced data is lost. */
+  private makeDurable(hardState: HardState): void {
+    this.durableHardState = hardState;
+    this.onDurable?.(hardState);
+  }
+
+  /** UNSAFE (forget-vote-on-restart): the durable vote is lost, as if the driver never stored it. */
+  forgetVote(): void {
+    this.durableHardState = { ...this.durableHardState, vote: '' };
+  }
+
+  /**
+   * A crash while a Ready was being written, before its fsync. The real WAL (server/storage/wal.ts)
+   * appends one save as records in order: an earlier unsynced hard state, then this save's entries,
+   * then its hard state; a torn tail keeps a prefix of those records. So a hard state survives only
+   * with every entry written before it, and never a commit index past entries that were lost.
+   */
   crashDuringWrite(hardState: HardState | undefined, entries: readonly Entry[], rng: SimRng): string {
-    const kept = rng.int(0, entries.length);
-    appendEntries(this.durable, entries.slice(0, kept));
-    const keptHardState = hardState !== undefined && rng.chance(0.5);
-    if (keptHardState) this.durableHardState = hardState;
+    const pending = this.pendingHardState;
+    const records = (pending !== undefined ? 1 : 0) + entries.length + (hardState !== undefined ? 1 : 0);
+    let kept = rng.int(0, records);
+    const keptPending = pending !== undefined && kept > 0;
+    if (keptPending) {
+      this.makeDurable(pending);
+      kept--;
+    }
+    const keptEntries = Math.min(kept, entries.length);
+    appendEntries(this.durable, entries.slice(0, keptEntries));
+    const keptHardState = hardState !== undefined && kept > entries.length;
+    if (keptHardState) this.makeDurable(hardState);
     this.pendingHardState = undefined;
-    return `torn write kept ${kept}/${entries.length} entries${hardState !== undefined ? `, hard state ${keptHardState ? 'kept' : 'lost'}` : ''}`;
+    const parts = [`torn write kept ${keptEntries}/${entries.length} entries`];
+    if (hardState !== undefined) parts.push(`hard state ${keptHardState ? 'kept' : 'lost'}`);
+    if (pending !== undefined) parts.push(`earlier unsynced hard state ${keptPending ? 'kept' : 'lost'}`);
+    return parts.join(', ');
   }
 
   /** A crash between writes: whatever was not fsynced is lost. */
@@ -59,6 +89,11 @@ export class SimDisk {
     const hs = this.durableHardState;
     const commit = Math.min(hs.commit, this.durable.length);
     return { hardState: commit === hs.commit ? hs : { ...hs, commit }, entries: this.durable.slice() };
+  }
+
+  /** The hard state last written (synced or not): the node's term and vote as it last recorded them. */
+  get lastHardState(): HardState {
+    return this.pendingHardState ?? this.durableHardState;
   }
 
   /** The log as written (durable; there are no pending entries). */

@@ -14,18 +14,34 @@ export interface NemesisWorld {
   partition(grudge: Map<string, ReadonlySet<string>>): void;
   heal(): void;
   pause(node: string): void;
-  resume(node: string): void;
+  /** clockJump: the node's clock catches up with the time it stood still (else its timers are stale). */
+  resume(node: string, clockJump: boolean): void;
   /** midWrite: crash inside the node's next disk write rather than now. */
   crash(node: string, midWrite: boolean): void;
+  /** Crashes the node at its next moment of that kind (see CrashAim). */
+  crashAimed(node: string, aim: CrashAim): void;
+  /** True when pauses must resume with a clock jump (leases assume clocks keep running). */
+  readonly pausesJumpClock: boolean;
   restart(node: string): void;
   packetLoss(probability: number): void;
   record(event: Omit<NemesisEvent, 'type' | 'time'>): void;
   isDown(node: string): boolean;
+  /** True once the node has actually crashed (not merely armed to crash). */
+  isCrashed(node: string): boolean;
   /** Runs `action` after `delayNs` of simulated time. */
   after(delayNs: number, action: () => void): void;
 }
 
-type Action = 'partition' | 'pause' | 'crash' | 'packet' | 'pause-isolated-leader' | 'leader-churn';
+type Action =
+  'partition' | 'pause' | 'crash' | 'crash-aimed' | 'packet' | 'pause-isolated-leader' | 'leader-churn';
+
+/**
+ * The moments an aimed crash waits for: right after the node grants a vote (sent, and persisted
+ * before it), right after it adopts a new term, or between writing a Ready that must be synced
+ * (entries or only a vote/term) and its fsync.
+ */
+export type CrashAim = 'after-vote' | 'after-term-change' | 'before-fsync';
+const CRASH_AIMS: readonly CrashAim[] = ['after-vote', 'after-term-change', 'before-fsync'];
 
 /** The fault in force: `next()` moves it to its next phase and returns that phase's length, or undefined once healed. */
 interface Active {
@@ -44,7 +60,7 @@ export class Nemesis {
     this.actions = [];
     if (faults.has('partition')) this.actions.push('partition', 'partition');
     if (faults.has('pause')) this.actions.push('pause');
-    if (faults.has('crash')) this.actions.push('crash', 'leader-churn', 'leader-churn');
+    if (faults.has('crash')) this.actions.push('crash', 'crash-aimed', 'leader-churn', 'leader-churn');
     if (faults.has('drop')) this.actions.push('packet');
     // A leader that stalls while cut off, then wakes up with stale timers still believing it leads:
     // the schedule that exposes reads served without confirming leadership.
@@ -87,6 +103,8 @@ export class Nemesis {
         return this.startPause();
       case 'crash':
         return this.startCrash();
+      case 'crash-aimed':
+        return this.startAimedCrash();
       case 'packet':
         return this.startPacketLoss();
       case 'pause-isolated-leader':
@@ -116,9 +134,13 @@ export class Nemesis {
     const node = this.victim();
     this.world.pause(node);
     this.world.record({ phase: 'start', fault: 'pause', detail: `pause ${node}`, nodes: [node] });
+    // A paused process (SIGSTOP, a long GC) wakes either with a driver that counts ticks by timer
+    // firings (stale timers) or by elapsed time (its clock jumps; every timeout fires at once).
+    const jump = this.world.pausesJumpClock || this.rng.chance(0.5);
     return once(() => {
-      this.world.resume(node);
-      this.world.record({ phase: 'stop', fault: 'pause', detail: `resume ${node}`, nodes: [node] });
+      this.world.resume(node, jump);
+      const detail = `resume ${node}${jump ? ' (clock jumps)' : ''}`;
+      this.world.record({ phase: 'stop', fault: 'pause', detail, nodes: [node] });
     });
   }
 
@@ -138,6 +160,59 @@ export class Nemesis {
     const node = this.victim();
     this.crashNode(node);
     return once(() => this.restartNode(node));
+  }
+
+  private startAimedCrash(): Active {
+    const aim = this.rng.pick(CRASH_AIMS);
+    const leader = this.world.leader();
+    if (aim !== 'before-fsync' && leader !== undefined && this.rng.chance(2 / 3))
+      return this.startElectionCrashes(leader, aim);
+    const node = this.victim();
+    this.world.crashAimed(node, aim);
+    this.world.record({ phase: 'start', fault: 'kill', detail: `crash ${node} ${aim}`, nodes: [node] });
+    // Half the time a supervisor restarts it at once: it comes back while the election or term it
+    // crashed in is still going on, the window where a forgotten vote or term can be reused.
+    if (this.rng.chance(0.5)) return this.restartSoon(node);
+    return once(() => this.restartNode(node));
+  }
+
+  /**
+   * The leader crashes, and every other node crashes right after its next vote (or term change)
+   * and is restarted within milliseconds: the election that follows runs through restarts, with
+   * candidates' requests still in flight to voters that have just come back.
+   */
+  private startElectionCrashes(leader: string, aim: CrashAim): Active {
+    this.world.crash(leader, false);
+    const others = this.world.nodes.filter((n) => n !== leader);
+    for (const n of others) this.world.crashAimed(n, aim);
+    const nodes = [leader, ...others];
+    const detail = `crash leader ${leader}; the others ${aim}, restarted at once`;
+    this.world.record({ phase: 'start', fault: 'kill', detail, nodes });
+    const soon = others.map((n) => this.restartSoon(n));
+    return once(() => {
+      for (const active of soon) active.next();
+      this.restartNode(leader);
+    });
+  }
+
+  /** Restarts the node within 0-2 ms (half the time) or 0-30 ms of going down, then ends the fault. */
+  private restartSoon(node: string): Active {
+    let restarted = false;
+    const poll = () => {
+      if (restarted) return;
+      if (!this.world.isDown(node) || this.world.isCrashed(node)) {
+        restarted = true;
+        const soonNsMax = this.rng.chance(0.5) ? SIM_TIMING.tickNs / 5 : 3 * SIM_TIMING.tickNs;
+        this.world.after(this.rng.int(0, soonNsMax), () => this.restartNode(node));
+        return;
+      }
+      this.world.after(SIM_TIMING.tickNs / 5, poll);
+    };
+    this.world.after(SIM_TIMING.tickNs / 5, poll);
+    return once(() => {
+      if (!restarted) this.restartNode(node);
+      restarted = true;
+    });
   }
 
   /**
@@ -195,7 +270,8 @@ export class Nemesis {
       next: () => {
         if (!resumed) {
           resumed = true;
-          this.world.resume(leader); // still cut off, with timers that stood still
+          // Still cut off; with timers that stood still unless pauses must jump the clock.
+          this.world.resume(leader, this.world.pausesJumpClock);
           this.world.record({
             phase: 'stop',
             fault: 'pause',
@@ -253,10 +329,17 @@ export function partitionShape(
   nodes: readonly string[],
   leader: string | undefined,
 ): { detail: string; grudge: Map<string, ReadonlySet<string>> } {
-  const shapes = ['isolate', 'halves', 'ring', 'bridge', 'leader'] as const;
+  const shapes = ['isolate', 'halves', 'ring', 'bridge', 'leader', 'leader-one'] as const;
   let shape: (typeof shapes)[number] = rng.pick(shapes);
   if (shape === 'ring' && nodes.length < 5) shape = 'isolate'; // with 3 nodes every ring sees everyone
   const shuffled = rng.shuffle(nodes);
+  if (shape === 'leader-one' && leader !== undefined) {
+    // The leader keeps one follower; that follower still sees everyone (a one-node bridge).
+    const kept = shuffled.find((n) => n !== leader) as string;
+    const g = grudgeFrom(nodes, (a, b) => (a !== leader && b !== leader) || a === kept || b === kept);
+    return { detail: `leader ${leader} keeps only ${kept}`, grudge: g };
+  }
+  if (shape === 'leader-one') shape = 'isolate';
   if (shape === 'isolate' || shape === 'leader') {
     const alone = shape === 'leader' && leader !== undefined ? leader : (shuffled[0] as string);
     const g = grudgeFrom(nodes, (a, b) => a !== alone && b !== alone);

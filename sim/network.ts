@@ -13,18 +13,27 @@ export interface NetworkStats {
   dropped: number;
   duplicated: number;
   partitioned: number;
+  delayedLong: number;
 }
 
 export class SimNetwork {
   private grudge = new Map<string, ReadonlySet<string>>();
   /** Extra loss during a "packet" nemesis fault, on top of the background drop rate. */
   extraDropProbability = 0;
-  readonly stats: NetworkStats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, partitioned: 0 };
+  readonly stats: NetworkStats = {
+    sent: 0,
+    delivered: 0,
+    dropped: 0,
+    duplicated: 0,
+    partitioned: 0,
+    delayedLong: 0,
+  };
 
   // The fault switches, looked up once (a Set lookup per packet showed in the profile).
   private readonly drop: boolean;
   private readonly duplicate: boolean;
   private readonly reorder: boolean;
+  private readonly longDelay: boolean;
 
   constructor(
     private readonly rng: SimRng,
@@ -33,6 +42,7 @@ export class SimNetwork {
     this.drop = faults.has('drop');
     this.duplicate = faults.has('duplicate');
     this.reorder = faults.has('reorder');
+    this.longDelay = faults.has('delay');
   }
 
   /** Replaces the partition: `blocked[a]` = nodes a cannot exchange packets with. */
@@ -72,16 +82,22 @@ export class SimNetwork {
       this.stats.dropped++;
       return 0;
     }
-    out[0] = this.delay();
+    out[0] = this.delay(peer);
     if (this.duplicate && this.rng.chance(SIM_TIMING.duplicateProbability)) {
       this.stats.duplicated++;
-      out[1] = this.delay();
+      out[1] = this.delay(peer);
       return 2;
     }
     return 1;
   }
 
-  private delay(): number {
+  private delay(peer: boolean): number {
+    // A message stuck longer than an election timeout (a stalled connection, a retransmission after
+    // a long outage): it arrives into a later term, from a sender that may have moved on.
+    if (this.longDelay && peer && this.rng.chance(SIM_TIMING.longDelayProbability)) {
+      this.stats.delayedLong++;
+      return this.rng.int(SIM_TIMING.longDelayNsMin, SIM_TIMING.longDelayNsMax);
+    }
     let d = SIM_TIMING.networkDelayNsMin + this.rng.exponential(SIM_TIMING.networkDelayNsMean);
     if (this.reorder && this.rng.chance(SIM_TIMING.reorderProbability)) {
       d += this.rng.next() * SIM_TIMING.reorderDelayNsMax;

@@ -1,6 +1,5 @@
 // What travels on the simulated network: Raft messages between nodes, and client requests and
 // responses between simulated clients and nodes (plain objects; the wire codec is tested elsewhere).
-import type { ErrorInfo } from '../proto/errors.js';
 import type { KvOp } from '../server/kv/command.js';
 import type { KvResult } from '../server/kv/state-machine.js';
 import type { Message } from '../server/raft/types.js';
@@ -31,16 +30,3 @@ export interface RaftPacket {
 }
 
 export type Packet = ClientRequest | ClientResponse | RaftPacket;
-
-export function refusal(
-  code: ErrorInfo['code'],
-  message: string,
-  definite: boolean,
-  leaderHint?: string,
-): KvResult {
-  const error: ErrorInfo =
-    leaderHint !== undefined && leaderHint !== ''
-      ? { code, message, definite, leaderHint }
-      : { code, message, definite };
-  return { ok: false, error };
-}

@@ -1,10 +1,13 @@
 // Raft's safety properties, checked incrementally after every simulated step (Raft paper §5.2-5.4,
 // Figure 3). The first violation stops the run; it names the property and what broke it.
-import type { Entry, Ready, Role } from '../server/raft/types.js';
+import type { Entry, HardState, Ready, Role } from '../server/raft/types.js';
 import type { SimDisk } from './disk.js';
 
 export type SafetyProperty =
   | 'election safety'
+  | 'one vote per term'
+  | 'state machines equal'
+  | 'no regress across restarts'
   | 'log matching'
   | 'leader completeness'
   | 'state machine safety'
@@ -13,14 +16,28 @@ export type SafetyProperty =
   | 'committed entries durable on a majority'
   | 'no duplicate appends'
   | 'linearizability'
-  | 'liveness after heal'
+  | LivenessProperty
   | 'internal error';
+
+/** Properties that fail when the cluster stops making progress (it did nothing wrong yet). */
+export type LivenessProperty =
+  | 'liveness after heal'
+  | 'liveness: leader after heal'
+  | 'liveness: term inflation'
+  | 'liveness: client progress';
+
+export function isLiveness(property: SafetyProperty): property is LivenessProperty {
+  return property.startsWith('liveness');
+}
 
 export interface Violation {
   readonly property: SafetyProperty;
   readonly detail: string;
   readonly timeNs: number;
 }
+
+/** How often (in applied entries) replicas compare state machine digests. */
+export const STATE_HASH_EVERY_ENTRIES = 64;
 
 interface LogSlot {
   readonly prevTerm: number;
@@ -42,6 +59,19 @@ export class SafetyChecker {
   private readonly slots: (LogSlot[] | undefined)[] = [];
   /** committed[i - 1] = the entry applied at index i (by whichever node applied it first). */
   private readonly committed: Entry[] = [];
+  /**
+   * commitTerm[i - 1] = the term in which index i became committed: the term of the leader whose
+   * commit index first covered it. Leader completeness (paper §5.4) promises an entry committed in
+   * term C to the leaders of terms after C, not to every leader elected later in time: a candidate
+   * of an older term that wins late on delayed votes may lack it (and can commit nothing).
+   */
+  private readonly commitTerm: number[] = [];
+  /** The highest term any node has been seen leading (the commit term of an index no leader covered first). */
+  private leaderTermMax = 0;
+  /** Per node: the vote of every term in its durable hard states, across all its lives. */
+  private readonly votes = new Map<string, Map<number, string>>();
+  /** stateHashes[k] = the state machine digest at applied index (k + 1) * STATE_HASH_EVERY_ENTRIES. */
+  private readonly stateHashes: { node: string; hash: number }[] = [];
   /** Per node (per incarnation): the last commit index seen and the last term it was seen leading. */
   private readonly nodes = new Map<string, { commit: number; leaderTerm: number }>();
   now = 0;
@@ -80,12 +110,61 @@ export class SafetyChecker {
     }
   }
 
+  /** One vote per term per node, across restarts: every durable hard state of a node agrees. */
+  durableHardState(node: string, hs: HardState): void {
+    if (hs.vote === '') return;
+    let votes = this.votes.get(node);
+    if (votes === undefined) this.votes.set(node, (votes = new Map()));
+    const earlier = votes.get(hs.term);
+    if (earlier === undefined) votes.set(hs.term, hs.vote);
+    else if (earlier !== hs.vote)
+      this.fail('one vote per term', `${node} voted for ${earlier} and then ${hs.vote} in term ${hs.term}`);
+  }
+
+  /**
+   * After a restart: the node reads back at least the term and commit its driver was promised
+   * durable, and its state machine replays up to that commit (nothing it applied and made durable
+   * goes backwards).
+   */
+  checkRestart(node: string, disk: SimDisk, commit: number, appliedIndex: number): void {
+    const promised = disk.promised;
+    const read = disk.read().hardState;
+    const what =
+      read.term < promised.term
+        ? `term ${read.term} < ${promised.term}`
+        : commit < promised.commit
+          ? `commit ${commit} < ${promised.commit}`
+          : appliedIndex < promised.commit
+            ? `applied ${appliedIndex} < ${promised.commit}`
+            : undefined;
+    if (what !== undefined)
+      this.fail('no regress across restarts', `${node} restarted with ${what} (its last fsynced hard state)`);
+  }
+
+  /** Replicas at one applied index have equal state machines (digests, every STATE_HASH_EVERY_ENTRIES). */
+  stateHash(node: string, appliedIndex: number, hash: number): void {
+    const k = appliedIndex / STATE_HASH_EVERY_ENTRIES - 1;
+    const first = this.stateHashes[k];
+    if (first === undefined) {
+      if (k === this.stateHashes.length) this.stateHashes.push({ node, hash });
+      return;
+    }
+    if (first.hash !== hash)
+      this.fail(
+        'state machines equal',
+        `${node}'s state machine at applied index ${appliedIndex} differs from ${first.node}'s (digest ${hash.toString(16)} vs ${first.hash.toString(16)})`,
+      );
+  }
+
   /** Called after every event on a node: one leader per term, monotonic commit, applied <= commit. */
   observe(node: string, role: Role, term: number, commit: number, appliedIndex: number): void {
     // One record per node (this runs after every event): term 0 never has a leader, so 0 = "none".
     let seen = this.nodes.get(node);
     if (seen === undefined) this.nodes.set(node, (seen = { commit: 0, leaderTerm: 0 }));
+    if (commit > this.commitTerm.length)
+      this.noteCommitTerm(role === 'leader' ? term : this.leaderTermMax, commit);
     if (role === 'leader') {
+      if (term > this.leaderTermMax) this.leaderTermMax = term;
       const other = this.leaderOfTerm.get(term);
       if (other === undefined) this.leaderOfTerm.set(term, node);
       else if (other !== node)
@@ -101,6 +180,15 @@ export class SafetyChecker {
     seen.commit = commit;
     if (appliedIndex > commit)
       this.fail('applied within commit', `${node} applied ${appliedIndex} > commit ${commit}`);
+  }
+
+  /**
+   * Indexes up to `commit` not covered before became committed in `term`. A leader's commit index
+   * moves first (followers learn it from the leader), so the first node to cover an index is its
+   * leader; the fallback (the highest leader term seen) errs late, which only skips checks.
+   */
+  private noteCommitTerm(term: number, commit: number): void {
+    for (let i = this.commitTerm.length; i < commit; i++) this.commitTerm.push(term);
   }
 
   /** A restarted node may come back with a lower commit (it is not always synced); start over for it. */
@@ -144,11 +232,13 @@ export class SafetyChecker {
     const log = this.disks.get(node)?.log ?? [];
     for (let i = 0; i < this.committed.length; i++) {
       const c = this.committed[i] as Entry;
-      if (c.term >= term) break;
+      // Committed in this term or later (a late leader of an older term): not promised to it.
+      const committedIn = this.commitTerm[i] ?? this.leaderTermMax;
+      if (committedIn >= term) continue;
       if (log[i]?.term !== c.term) {
         this.fail(
           'leader completeness',
-          `${node} became leader of term ${term} without committed entry ${i + 1} (term ${c.term})`,
+          `${node} became leader of term ${term} without entry ${i + 1} (term ${c.term}), committed in term ${committedIn}`,
         );
         return;
       }

@@ -4,22 +4,25 @@
 // the end. runSimulation(options) is a pure function of its options: same seed, same trace.
 import type { HistoryEvent, NemesisEvent } from '../checker/history-types.js';
 import { checkHistory } from '../checker/index.js';
+import type { ReadMode } from '../server/raft/config.js';
 import type { Message, Ready } from '../server/raft/types.js';
 import { SimClient } from './client.js';
 import type { SimOptions } from './config.js';
-import { formatFaults, SIM_TIMING } from './config.js';
-import { describeMessage, describeOp, describeResult } from './describe.js';
+import { formatFaults, LEASE_SHARE_OF_SEEDS, SIM_KV_LIMITS, SIM_TIMING } from './config.js';
+import { describeMessage } from '../server/node/describe.js';
+import { describeOp, describeResult } from './describe.js';
 import type { SimDisk } from './disk.js';
 import { EventQueue } from './event-queue.js';
 import type { HostEnv } from './host.js';
 import { SimHost } from './host.js';
 import { LazyTimer } from './lazy-timer.js';
+import type { CrashAim } from './nemesis.js';
 import { Nemesis } from './nemesis.js';
 import { SimNetwork } from './network.js';
 import type { ClientRequest, Packet } from './packets.js';
 import { SimRng } from './rng.js';
 import type { SafetyProperty, Violation } from './safety.js';
-import { SafetyChecker } from './safety.js';
+import { SafetyChecker, STATE_HASH_EVERY_ENTRIES } from './safety.js';
 import { Trace } from './trace.js';
 import { Workload } from './workload.js';
 
@@ -54,6 +57,10 @@ export interface SimSummary {
   readonly committedEntries: number;
   readonly wallMs: number;
   readonly linearizability: string;
+  /** How this seed served reads ('read-index' or 'lease': --reads mixed draws it per seed). */
+  readonly readMode: ReadMode;
+  /** Client sessions evicted from a full table and expired for idleness, summed over replicas. */
+  readonly sessions: { evicted: number; expired: number };
 }
 
 export interface SimRun {
@@ -76,6 +83,12 @@ export class Simulation {
   private readonly rng: SimRng;
   private readonly tickNsOf = new Map<string, number>();
   private readonly pausedInbox = new Map<string, Packet[]>();
+  /** Messages a paused node had sent that were still in its send buffer: they leave on resume. */
+  private readonly pausedOutbox = new Map<string, Packet[]>();
+  private readonly pausedAt = new Map<string, number>();
+  /** Nodes armed for an aimed crash, and at what moment. */
+  private readonly crashAims = new Map<string, CrashAim>();
+  readonly readMode: ReadMode;
   now = 0;
   events = 0;
   private requestIds = 0;
@@ -84,21 +97,34 @@ export class Simulation {
   private settling = false;
   private settleDeadline = 0;
   private nemesisRunning = false;
+  /** The final heal: when, the highest term then, leaders elected since, and the probe operations. */
+  private healedAtNs = 0;
+  private termAtHeal = 0;
+  private leadersAfterHeal = 0;
+  private probing = false;
+  private opsBudget: number;
 
   constructor(readonly options: SimOptions) {
     this.trace = new Trace(options.trace);
     this.rng = new SimRng(options.seed);
+    this.opsBudget = options.ops;
     const nodeIds = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
     this.network = new SimNetwork(this.rng.fork('network'), options.faults);
+    this.readMode = this.chooseReadMode();
+    const driftMax = options.faults.has('clock')
+      ? this.rng.next() * SIM_TIMING.clockDriftMaxWithFault
+      : SIM_TIMING.clockDriftMax;
     const disks = new Map<string, SimDisk>();
     for (const id of nodeIds) {
       const host = new SimHost(id, nodeIds, options.unsafe, this.rng.fork(`host-${id}`), this.hostEnv(id));
       this.hosts.set(id, host);
       disks.set(id, host.disk);
-      const drift = (this.rng.next() * 2 - 1) * SIM_TIMING.clockDriftMax;
+      host.disk.unsafeSyncOnlyEntries = options.unsafe.has('hard-state-no-fsync');
+      const drift = (this.rng.next() * 2 - 1) * driftMax;
       this.tickNsOf.set(id, Math.round(SIM_TIMING.tickNs * (1 + drift)));
     }
     this.safety = new SafetyChecker(disks, Math.floor(options.nodes / 2) + 1);
+    for (const [id, disk] of disks) disk.onDurable = (hs) => this.safety.durableHardState(id, hs);
     const workload = new Workload(this.rng.fork('workload'), options.keys);
     const hedge = options.faults.has('duplicate') ? 0.1 : 0;
     for (let i = 0; i < options.clients; i++) {
@@ -122,13 +148,19 @@ export class Simulation {
     this.nemesis = new Nemesis(this.rng.fork('nemesis'), options.faults, this.nemesisWorld(nodeIds));
   }
 
+  private chooseReadMode(): ReadMode {
+    const reads = this.options.reads;
+    if (reads === 'mixed') return this.rng.chance(LEASE_SHARE_OF_SEEDS) ? 'lease' : 'read-index';
+    return reads === 'lease' ? 'lease' : 'read-index';
+  }
+
   // ---- the run ------------------------------------------------------------------------------
 
   run(): Violation | undefined {
     const o = this.options;
     this.trace.note(
       0,
-      `seed ${o.seed} nodes ${o.nodes} faults ${formatFaults(o.faults)} ops ${o.ops} clients ${o.clients} unsafe ${[...o.unsafe].join(',') || 'none'}`,
+      `seed ${o.seed} nodes ${o.nodes} faults ${formatFaults(o.faults)} ops ${o.ops} clients ${o.clients} reads ${this.readMode} unsafe ${[...o.unsafe].join(',') || 'none'}`,
     );
     for (const host of this.hosts.values()) this.scheduleTick(host, this.rng.int(0, SIM_TIMING.tickNs));
     for (const client of this.clients.values())
@@ -145,11 +177,7 @@ export class Simulation {
       this.events++;
       this.dispatch(event);
       if (this.safety.violation !== undefined) break;
-      if (this.settling && this.settled()) break;
-      if (this.settling && this.now > this.settleDeadline) {
-        this.fail('liveness after heal', this.livenessReport());
-        break;
-      }
+      if (this.settling && this.settlingDone()) break;
     }
     return this.safety.violation;
   }
@@ -196,6 +224,7 @@ export class Simulation {
 
   private onDeliver(to: string, packet: Packet): void {
     if (packet.kind === 'response') {
+      if (this.pausedOutbox.size > 0 && this.holdFromPaused(packet.from, packet)) return;
       if (this.trace.enabled)
         this.trace.add(
           this.now,
@@ -215,6 +244,7 @@ export class Simulation {
 
   /** A Raft message travels as its own event (no packet wrapper: one allocation less per message). */
   private onDeliverRaft(message: Message): void {
+    if (this.pausedOutbox.size > 0 && this.holdFromPaused(message.from, message)) return;
     const host = this.hosts.get(message.to);
     if (host === undefined || host.state === 'crashed') return;
     if (host.state === 'paused') {
@@ -223,6 +253,17 @@ export class Simulation {
     }
     if (this.trace.enabled) this.trace.add(this.now, () => `deliver ${describeMessage(message)}`);
     if (host.step(message)) this.observe(host);
+  }
+
+  /**
+   * A paused process's packets still in its send buffer do not leave until it runs again: held
+   * here and re-sent on resume (so a pause freezes a node's output as well as its input).
+   */
+  private holdFromPaused(from: string, item: Message | Packet): boolean {
+    const held = this.pausedOutbox.get(from);
+    if (held === undefined) return false;
+    held.push('kind' in item ? item : { kind: 'raft', message: item });
+    return true;
   }
 
   private deliverToHost(host: SimHost, packet: Packet): void {
@@ -252,6 +293,7 @@ export class Simulation {
       this.lastLeaderTerm = term;
       if (this.trace.enabled) this.trace.add(this.now, () => `${host.id} is leader of term ${term}`);
       if (this.nemesisRunning) this.nemesis.leaderElected(host.id);
+      if (this.settling) this.leaderAfterHeal();
     }
   }
 
@@ -267,9 +309,66 @@ export class Simulation {
     this.network.heal();
     this.trace.note(
       this.now,
-      'all operations done; healed; waiting for every node to apply every committed entry',
+      'all operations done; healed; waiting for a leader, one more operation per client, and every node to apply every committed entry',
     );
     this.settleDeadline = this.now + SIM_TIMING.livenessAfterHealNs;
+    this.healedAtNs = this.now;
+    this.termAtHeal = this.termMax();
+    if (this.leaderUp() !== undefined) this.leaderAfterHeal();
+  }
+
+  private termMax(): number {
+    let max = 0;
+    for (const h of this.hosts.values()) if (h.state === 'up') max = Math.max(max, h.raft.currentTerm());
+    return max;
+  }
+
+  /**
+   * A leader exists after the final heal: once, every client runs one more operation (Jepsen's
+   * final operations), which must be answered by the cluster (client progress).
+   */
+  private leaderAfterHeal(): void {
+    this.leadersAfterHeal++;
+    if (this.probing) return;
+    this.probing = true;
+    this.opsBudget += this.options.clients;
+    for (const client of this.clients.values())
+      if (!client.busy) this.queue.push(this.now, { k: 'client-start', client });
+  }
+
+  /** Liveness after the final heal, checked after every event while settling; true when the run ends. */
+  private settlingDone(): boolean {
+    if (this.safety.violation !== undefined) return true;
+    if (!this.probing && this.now > this.healedAtNs + SIM_TIMING.leaderAfterHealNsMax) {
+      this.fail(
+        'liveness: leader after heal',
+        `no leader ${SIM_TIMING.leaderAfterHealNsMax / 1e9}s after the final heal: ${this.nodesReport()}`,
+      );
+      return true;
+    }
+    const inflated = this.termMax() - this.termAtHeal - this.leadersAfterHeal;
+    if (inflated > SIM_TIMING.termsWithoutLeaderAfterHealMax) {
+      this.fail(
+        'liveness: term inflation',
+        `terms rose from ${this.termAtHeal} to ${this.termMax()} after the final heal with ${this.leadersAfterHeal} leaders elected: ${this.nodesReport()}`,
+      );
+      return true;
+    }
+    if (this.now > this.settleDeadline) {
+      this.fail('liveness after heal', this.livenessReport());
+      return true;
+    }
+    return this.opsDone >= this.opsBudget && this.probing && this.settled();
+  }
+
+  /** A final operation must be answered by the cluster: ok, or a definite answer from the state machine. */
+  private checkProgress(event: HistoryEvent): void {
+    if (event.type !== 'ok' && event.type !== 'fail' && event.type !== 'info') return;
+    if (event.type === 'ok' || (event.error !== undefined && ANSWERED_ERRORS.has(event.error))) return;
+    this.fail(
+      'liveness: client progress',
+      `process ${event.process}'s ${event.f} after the final heal ended ${event.type} ${event.error ?? ''}: ${this.nodesReport()}`,
+    );
   }
 
   private settled(): boolean {
@@ -283,12 +382,16 @@ export class Simulation {
     return leaders === 1;
   }
 
-  private livenessReport(): string {
+  private nodesReport(): string {
     const parts = [...this.hosts.values()].map((h) => {
       const s = h.raft.status();
       return `${h.id} ${h.state} ${s.role} t${s.term} commit ${s.commit} applied ${h.appliedIndex} last ${s.lastIndex}`;
     });
-    return `no convergence ${SIM_TIMING.livenessAfterHealNs / 1e9}s after the final heal (committed anywhere: ${this.safety.committedCount}): ${parts.join('; ')}`;
+    return parts.join('; ');
+  }
+
+  private livenessReport(): string {
+    return `no convergence ${SIM_TIMING.livenessAfterHealNs / 1e9}s after the final heal (committed anywhere: ${this.safety.committedCount}): ${this.nodesReport()}`;
   }
 
   private onNemesis(): void {
@@ -321,8 +424,8 @@ export class Simulation {
 
   private hostEnv(id: string): HostEnv {
     return {
-      sendRaft: (ready: Ready, from: string) => {
-        for (const message of ready.messages) this.sendRaftMessage(from, message);
+      sendRaft: (messages) => {
+        for (const message of messages) this.sendRaftMessage(id, message);
       },
       reply: (request, result) => {
         if (this.trace.enabled)
@@ -337,10 +440,46 @@ export class Simulation {
           false,
         );
       },
-      applied: (node, entry) => this.safety.applied(node, entry),
+      applied: (node, entry) => {
+        this.safety.applied(node, entry);
+        if (entry.index % STATE_HASH_EVERY_ENTRIES === 0) {
+          const kv = this.hosts.get(node)?.kv;
+          if (kv !== undefined) this.safety.stateHash(node, entry.index, kv.digest());
+        }
+      },
       persisted: (node, ready, disk) => this.safety.persisted(node, ready, disk),
       trace: (text) => this.trace.add(this.now, text),
+      tracing: this.trace.enabled,
+      readMode: this.readMode,
+      preVote: !this.options.unsafe.has('no-pre-vote'),
+      kvLimits: SIM_KV_LIMITS,
+      tearsWrite: (node, ready) => this.tearsWrite(node, ready),
     };
+  }
+
+  /** Whether an armed crash tears this Ready's write; aimed crashes wait for their moment instead. */
+  private tearsWrite(node: string, ready: Ready): boolean {
+    const aim = this.crashAims.get(node);
+    if (aim === undefined) return ready.entries.length > 0;
+    if (aim === 'before-fsync') return ready.mustSync;
+    const moment =
+      aim === 'after-vote'
+        ? ready.messages.some((m) => m.type === 'vote-response' && m.granted && !m.preVote)
+        : ready.hardState !== undefined &&
+          ready.hardState.term > (this.hosts.get(node)?.disk.lastHardState.term ?? 0);
+    if (moment) {
+      // After this Ready is persisted and its messages sent: crash before the node does more.
+      this.crashAims.delete(node);
+      this.queue.push(this.now, { k: 'call', action: () => this.crashAimedNow(node, aim) });
+    }
+    return false;
+  }
+
+  private crashAimedNow(node: string, aim: CrashAim): void {
+    const h = this.hosts.get(node);
+    if (h === undefined || h.state !== 'up') return;
+    h.crash();
+    this.trace.note(this.now, `${node} CRASH ${aim}`);
   }
 
   private clientEnv(): ConstructorParameters<typeof SimClient>[5] {
@@ -359,10 +498,11 @@ export class Simulation {
       record: (event) => {
         this.history.push(event);
         if (this.trace.enabled) this.trace.add(this.now, () => `history ${JSON.stringify(event)}`);
+        if (this.probing && this.opsTaken > this.options.ops) this.checkProgress(event);
       },
       nextRequestId: () => ++this.requestIds,
       takeOp: () => {
-        if (this.opsTaken >= this.options.ops) return false;
+        if (this.opsTaken >= this.opsBudget) return false;
         this.opsTaken++;
         return true;
       },
@@ -398,11 +538,7 @@ export class Simulation {
   private nemesisWorld(nodes: readonly string[]): ConstructorParameters<typeof Nemesis>[2] {
     return {
       nodes,
-      leader: () => {
-        for (const h of this.hosts.values())
-          if (h.state === 'up' && h.raft.status().role === 'leader') return h.id;
-        return undefined;
-      },
+      leader: () => this.leaderUp(),
       partition: (grudge) => this.network.setGrudge(grudge),
       heal: () => this.network.heal(),
       pause: (node) => {
@@ -410,20 +546,30 @@ export class Simulation {
         if (h === undefined || h.state !== 'up') return;
         h.state = 'paused';
         this.pausedInbox.set(node, []);
+        this.pausedOutbox.set(node, []);
+        this.pausedAt.set(node, this.now);
       },
-      resume: (node) => this.resume(node),
+      resume: (node, clockJump) => this.resume(node, clockJump),
       crash: (node, midWrite) => {
         const h = this.hosts.get(node);
         if (h === undefined || h.state !== 'up') return;
         if (midWrite) h.crashAtNextWrite = true;
         else h.crash();
       },
+      crashAimed: (node, aim) => {
+        const h = this.hosts.get(node);
+        if (h === undefined || h.state !== 'up') return;
+        h.crashAtNextWrite = true;
+        this.crashAims.set(node, aim);
+      },
+      pausesJumpClock: this.readMode === 'lease',
       restart: (node) => this.restart(node),
       packetLoss: (p) => {
         this.network.extraDropProbability = p;
       },
       isDown: (node) =>
         this.hosts.get(node)?.state === 'crashed' || this.hosts.get(node)?.crashAtNextWrite === true,
+      isCrashed: (node) => this.hosts.get(node)?.state === 'crashed',
       after: (delayNs, action) => this.queue.push(this.now + delayNs, { k: 'call', action }),
       record: (e) => {
         const event: NemesisEvent = { type: 'nemesis', time: this.now, ...e };
@@ -433,15 +579,42 @@ export class Simulation {
     };
   }
 
-  private resume(node: string): void {
+  sessionCounters(): { evicted: number; expired: number } {
+    const out = { evicted: 0, expired: 0 };
+    for (const h of this.hosts.values()) {
+      out.evicted += h.kv.sessionCounters.evicted;
+      out.expired += h.kv.sessionCounters.expired;
+    }
+    return out;
+  }
+
+  private leaderUp(): string | undefined {
+    for (const h of this.hosts.values())
+      if (h.state === 'up' && h.raft.currentRole() === 'leader') return h.id;
+    return undefined;
+  }
+
+  private resume(node: string, clockJump: boolean): void {
     const h = this.hosts.get(node);
     if (h === undefined || h.state !== 'paused') return;
     h.state = 'up';
+    const tickNs = this.tickNsOf.get(node) ?? SIM_TIMING.tickNs;
+    const missed = Math.floor((this.now - (this.pausedAt.get(node) ?? this.now)) / tickNs);
+    this.pausedAt.delete(node);
+    // The clock first: a driver that reads elapsed time sees every missed tick before any input.
+    const jump = clockJump ? Math.min(missed, SIM_TIMING.clockJumpTicksMax) : 0;
+    for (let i = 0; i < jump && h.state === 'up'; i++) if (h.tick()) this.observe(h);
     const inbox = this.pausedInbox.get(node) ?? [];
     this.pausedInbox.delete(node);
     for (const packet of inbox) {
       if (h.state !== 'up') break;
       this.deliverToHost(h, packet);
+    }
+    const outbox = this.pausedOutbox.get(node) ?? [];
+    this.pausedOutbox.delete(node);
+    for (const packet of outbox) {
+      if (packet.kind === 'raft') this.sendRaftMessage(node, packet.message);
+      else this.send(node, packet.to, packet, false);
     }
   }
 
@@ -450,14 +623,24 @@ export class Simulation {
     if (h === undefined) return;
     if (h.state === 'up') h.crash(); // a mid-write crash that never found its write: crash now
     if (h.state === 'paused') return;
+    this.crashAims.delete(node);
     this.safety.restarted(node);
+    if (this.options.unsafe.has('forget-vote-on-restart')) h.disk.forgetVote();
     h.start();
+    this.safety.checkRestart(node, h.disk, h.raft.commitIndex(), h.appliedIndex);
     if (this.trace.enabled)
       this.trace.note(this.now, `${node} restarted from disk: ${describeDurable(h.disk)}`);
     this.scheduleTick(h, this.rng.int(1, SIM_TIMING.tickNs));
     this.observe(h);
   }
 }
+
+const ANSWERED_ERRORS: ReadonlySet<string> = new Set([
+  'CAS_MISMATCH',
+  'SESSION_EXPIRED',
+  'TOO_LARGE',
+  'BAD_REQUEST',
+]);
 
 function describeDurable(disk: SimDisk): string {
   const d = disk.read();
@@ -509,6 +692,8 @@ export function runSimulation(options: SimOptions): SimRun {
     committedEntries: sim.safety.committedCount,
     wallMs: performance.now() - started,
     linearizability,
+    readMode: sim.readMode,
+    sessions: sim.sessionCounters(),
   };
   return { summary, history: sim.history, trace: sim.trace };
 }

@@ -33,6 +33,7 @@ export function replayCommand(o: SimOptions): string {
   if (o.clients !== 5) parts.push(`--clients ${o.clients}`);
   if (o.keys !== 4) parts.push(`--keys ${o.keys}`);
   if (o.unsafe.size > 0) parts.push(`--unsafe ${[...o.unsafe].join(',')}`);
+  if (o.reads !== 'mixed') parts.push(`--reads ${o.reads}`);
   if (!o.checkLinearizability) parts.push('--no-check');
   return parts.join(' ');
 }

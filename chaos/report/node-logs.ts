@@ -1,5 +1,5 @@
 // Notable lines of the node logs (elections, step-downs, restarts, refusals, crashes), placed on the
-// run's time axis. Servers log wall-clock ISO times (server/log.ts: "TIME LEVEL message (k=v)" or
+// run's time axis. Servers log wall-clock ISO times (shared/log.ts: "TIME LEVEL message (k=v)" or
 // JSON with `time` and `msg`); the history's axis is seconds since results.startedAt, so we map
 // each line by subtracting that. Lines without a time, or not notable, are skipped and counted.
 import { readFile } from 'node:fs/promises';

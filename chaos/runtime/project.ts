@@ -1,5 +1,5 @@
 // Where the raftlab project lives (the folder with its package.json), so the runtimes can find
-// dist/server/bin.js and the `.lab/` state folder from either the TS sources or the built dist/.
+// dist/cli/server-bin.js and the `.lab/` state folder from either the TS sources or the built dist/.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,11 +32,11 @@ function readManifestName(path: string): string | undefined {
 }
 
 /**
- * The server-only entry (dist/server/bin.js, same flags as `lab server`): it loads only the server's
+ * The server-only entry (dist/cli/server-bin.js, same flags as `lab server`): it loads only the server's
  * modules, so a node starts several times faster than through the whole CLI.
  */
 export function serverBin(): string {
-  return join(projectRoot(), 'dist', 'server', 'bin.js');
+  return join(projectRoot(), 'dist', 'cli', 'server-bin.js');
 }
 
 /**

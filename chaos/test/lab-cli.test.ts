@@ -43,7 +43,11 @@ describe('lab run flags', () => {
     [{ concurrency: '3x' }, /--concurrency "3x": expected a count/],
     [{ concurrency: '300n' }, /--concurrency 300n means 1500 clients; at most 1000/],
     [{ runtime: 'vm' }, /--runtime must be one of docker, local/],
-    [{ serverUnsafe: 'fast-and-loose' }, /--server-unsafe "fast-and-loose": unknown "fast-and-loose"/],
+    [
+      { serverUnsafe: 'fast-and-loose' },
+      /--server-unsafe "fast-and-loose": unknown unsafe variant "fast-and-loose"/,
+    ],
+    [{ serverUnsafe: 'no-pre-vote' }, /"no-pre-vote" \(it exists in lab sim only\)/],
     [{ timeLimit: '-5' }, /--time-limit "-5": expected a number from 1 to 86400/],
     [{ seed: '1.5' }, /--seed "1.5": expected an integer/],
     [{ partitionShapes: 'triangle' }, /--partition-shapes "triangle": unknown "triangle"/],

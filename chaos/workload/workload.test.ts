@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientEvent, HistoryEvent } from '../../checker/history-types.js';
-import { RaftlabError } from '../../proto/errors.js';
+import { RaftlabError } from '../../shared/errors.js';
 import { Random } from '../random.js';
 import { Recorder } from '../recorder.js';
 import { classifyError, type LabClient } from './client.js';

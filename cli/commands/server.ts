@@ -8,9 +8,9 @@ import {
   loadClusterFile,
   parseClusterSpec,
   type MemberAddress,
-} from '../../server/config.js';
-import type { LogFormat, LogLevel } from '../../server/log.js';
-import { parseUnsafe } from '../../server/raft/unsafe.js';
+} from '../../shared/config.js';
+import type { LogFormat, LogLevel } from '../../shared/log.js';
+import { parseServerUnsafe } from '../../server/raft/unsafe.js';
 import { badArguments } from '../bad-arguments.js';
 import { exitFlushed } from '../exit.js';
 import { EXIT_LAB_FAILED } from '../exit-codes.js';
@@ -34,7 +34,7 @@ interface ServerFlags {
 
 const msFlag = integer(1, 600_000);
 /** Checks the names now, so a typo is a bad argument (254), not a failed start. */
-const unsafeList = fromLibrary((text) => (parseUnsafe(text), text));
+const unsafeList = fromLibrary((text) => (parseServerUnsafe(text), text));
 
 export function register(program: Command): void {
   const command = program

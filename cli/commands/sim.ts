@@ -2,7 +2,15 @@
 // Thin: parses flags, calls sim/, prints one line per seed (failures in full) and a summary line.
 import type { Command } from 'commander';
 import { parseUnsafe, type UnsafeVariant } from '../../server/raft/unsafe.js';
-import { defaultSimOptions, parseFaults, type FaultName, type SimOptions } from '../../sim/config.js';
+import {
+  defaultSimOptions,
+  FAULT_NAMES,
+  parseFaults,
+  READS_CHOICES,
+  type FaultName,
+  type ReadsChoice,
+  type SimOptions,
+} from '../../sim/config.js';
 import { failureLines, progressLine, seedLine, summaryLine } from '../../sim/report.js';
 import { runSweepParallel, SWEEP_WORKERS_MAX } from '../../sim/parallel-sweep.js';
 import { parseSeeds, runSweep, writeRunArtifacts, type SweepOptions } from '../../sim/sweep.js';
@@ -19,6 +27,7 @@ interface SimFlags {
   clients: number;
   keys: number;
   unsafe?: ReadonlySet<UnsafeVariant>;
+  reads: ReadsChoice;
   out: string;
   check: boolean;
   stopOnFailure?: boolean;
@@ -38,12 +47,7 @@ export function register(program: Command): void {
     .addOption(option('--seeds <list>', 'sweep seeds: 1..500, or a list such as 1,7,20..30', seedList))
     .addOption(choice('--nodes <n>', 'cluster size', ['3', '5', '7'], '5'))
     .addOption(
-      option(
-        '--faults <list>',
-        'partition,pause,crash,drop,duplicate,reorder, all or none',
-        fromLibrary(parseFaults),
-        'all',
-      ),
+      option('--faults <list>', `${FAULT_NAMES.join(',')}, all or none`, fromLibrary(parseFaults), 'all'),
     )
     .addOption(option('--ops <n>', 'client operations per seed', integer(1, 10_000_000), '2000'))
     .addOption(option('--clients <n>', 'concurrent client processes', integer(1, 1000), '5'))
@@ -53,6 +57,14 @@ export function register(program: Command): void {
         '--unsafe <names>',
         'switch on unsafe variants (testing the testers), comma list',
         fromLibrary(parseUnsafe),
+      ),
+    )
+    .addOption(
+      choice(
+        '--reads <mode>',
+        'ReadIndex reads, lease reads, or lease on a seeded quarter of the seeds',
+        READS_CHOICES,
+        'mixed',
       ),
     )
     .addOption(text('--out <dir>', 'where failing seeds write trace and history (under sim/)', 'histories'))
@@ -84,6 +96,7 @@ function simOptions(flags: SimFlags): { seeds: number[]; base: Omit<SimOptions, 
     keys: flags.keys,
     faults: flags.faults,
     unsafe: flags.unsafe ?? new Set(),
+    reads: flags.reads,
     checkLinearizability: flags.check,
   });
   return { seeds: flags.seeds ?? flags.seed ?? [1], base, workers: flags.workers };

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, RaftlabError, type RaftlabClient } from '../index.js';
 import type { LocalCluster } from '../../server/local-cluster.js';
-import { freePort } from '../../server/free-ports.js';
+import { freePort } from '../../shared/free-ports.js';
 import { removeTestCluster, startTestCluster, testClient, waitForLeader } from '../../server/test/helpers.js';
 
 async function failure(promise: Promise<unknown>): Promise<RaftlabError> {

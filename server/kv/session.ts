@@ -10,7 +10,8 @@
 // for the most entries is evicted. Every replica applies the same entries, so every replica expires
 // the same sessions at the same index; no wall clock is involved.
 
-import type { ErrorInfo } from '../../proto/errors.js';
+import type { ErrorInfo } from '../../shared/errors.js';
+import { digestBytes, digestNumber, digestString } from './digest.js';
 
 export type SessionResult =
   { ok: true; found?: boolean; value?: Uint8Array; existed?: boolean } | { ok: false; error: ErrorInfo };
@@ -54,6 +55,8 @@ export class SessionTable {
   private oldest: Session | undefined;
   private newest: Session | undefined;
   private readonly expiredClients = new Set<number>();
+  /** Sessions evicted because the table was full, and expired for idleness (this replica's life). */
+  readonly counters = { evicted: 0, expired: 0 };
 
   constructor(
     private readonly sessionsMax: number,
@@ -124,8 +127,26 @@ export class SessionTable {
 
   /** Expires sessions idle for more than sessionIdleEntriesMax entries as of `index`. */
   expireIdle(index: number): void {
-    while (this.oldest !== undefined && index - this.oldest.lastIndex > this.sessionIdleEntriesMax)
+    while (this.oldest !== undefined && index - this.oldest.lastIndex > this.sessionIdleEntriesMax) {
+      this.counters.expired++;
       this.forget(this.oldest);
+    }
+  }
+
+  /** Folds the whole table into a digest: sessions in idle order, kept results, expired clients. */
+  digest(h: number): number {
+    for (let s = this.oldest; s !== undefined; s = s.newer) {
+      h = digestNumber(digestNumber(digestNumber(h, s.clientId), s.lastIndex), s.floor);
+      for (let i = 0; i < s.sequences.length; i++) {
+        h = digestNumber(h, s.sequences[i] as number);
+        const r = s.results[i] as SessionResult;
+        if (!r.ok) h = digestString(h, r.error.code);
+        else if (r.value !== undefined) h = digestBytes(h, r.value);
+        else h = digestNumber(h, (r.found === true ? 1 : 0) + (r.existed === true ? 2 : 0));
+      }
+    }
+    for (const clientId of this.expiredClients) h = digestNumber(h, clientId);
+    return h;
   }
 
   private acknowledge(session: Session, ackedSequence: number): void {
@@ -148,7 +169,10 @@ export class SessionTable {
   }
 
   private makeRoom(): void {
-    while (this.sessions.size >= this.sessionsMax && this.oldest !== undefined) this.forget(this.oldest);
+    while (this.sessions.size >= this.sessionsMax && this.oldest !== undefined) {
+      this.counters.evicted++;
+      this.forget(this.oldest);
+    }
   }
 
   private forget(session: Session): void {

@@ -2,11 +2,12 @@
 // apply() is deterministic: the same entries in the same order give the same state and results on
 // every replica, including which client sessions exist (see session.ts).
 
-import type { ErrorCodeName, ErrorInfo } from '../../proto/errors.js';
-import { DEFINITE_BY_DEFAULT } from '../../proto/errors.js';
+import type { ErrorCodeName, ErrorInfo } from '../../shared/errors.js';
+import { DEFINITE_BY_DEFAULT } from '../../shared/errors.js';
 import type { UnsafeVariant } from '../raft/unsafe.js';
 import type { KvCommand, KvOp } from './command.js';
 import { decodeCommand, KvCommandError } from './command.js';
+import { DIGEST_SEED, digestBytes, digestNumber, digestString } from './digest.js';
 import { SessionTable } from './session.js';
 
 export type KvResult =
@@ -60,12 +61,36 @@ export class KvStateMachine {
   private readonly limits: KvLimits;
   private readonly dedup: boolean;
   private applied = 0;
+  /** UNSAFE (local-session-expiry): idle expiry counts commands this object applied, not log indexes. */
+  private readonly localExpiry: boolean;
+  private appliedHere = 0;
 
-  constructor(limits: Partial<KvLimits> = {}, unsafe: ReadonlySet<UnsafeVariant> = new Set()) {
+  constructor(
+    limits: Partial<KvLimits> = {},
+    private readonly unsafe: ReadonlySet<UnsafeVariant> = new Set(),
+  ) {
     this.limits = { ...DEFAULT_KV_LIMITS, ...limits };
     this.sessions = new SessionTable(this.limits.sessionsMax, this.limits.sessionIdleEntriesMax);
-    // Unsafe variant for testing the testers: a retried write applies again.
+    // Unsafe variants for testing the testers: a retried write applies again; session expiry
+    // follows a process-local count, so a replica resumed from a copy expires sessions elsewhere.
     this.dedup = !unsafe.has('no-session-dedup');
+    this.localExpiry = unsafe.has('local-session-expiry');
+  }
+
+  /** Sessions evicted (table full) and expired (idle) by this replica, to show both paths run. */
+  get sessionCounters(): { readonly evicted: number; readonly expired: number } {
+    return this.sessions.counters;
+  }
+
+  /**
+   * A digest of the whole state (applied index, keys and values, the session table). Replicas at
+   * the same applied index must have the same digest; a difference means they diverged.
+   */
+  digest(): number {
+    let h = digestNumber(DIGEST_SEED, this.applied);
+    for (const key of [...this.data.keys()].sort())
+      h = digestBytes(digestString(h, key), this.data.get(key) as Uint8Array);
+    return this.sessions.digest(h);
   }
 
   get appliedIndex(): number {
@@ -88,7 +113,7 @@ export class KvStateMachine {
    * taken earlier instead of replaying every committed entry.
    */
   clone(): KvStateMachine {
-    const copy = new KvStateMachine(this.limits, this.dedup ? new Set() : new Set(['no-session-dedup']));
+    const copy = new KvStateMachine(this.limits, this.unsafe);
     for (const [key, value] of this.data) copy.data.set(key, value);
     copy.sessions = this.sessions.clone();
     copy.applied = this.applied;
@@ -135,7 +160,8 @@ export class KvStateMachine {
     if (!(index > this.applied))
       throw new Error(`invariant: apply(${index}) after applied index ${this.applied}`);
     this.applied = index;
-    this.sessions.expireIdle(index);
+    this.appliedHere++;
+    this.sessions.expireIdle(this.localExpiry ? this.appliedHere : index);
   }
 
   /** A local read; linearizable only when the driver calls it after a ReadIndex was applied. */

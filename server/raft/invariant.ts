@@ -1,5 +1,5 @@
 // Broken invariants crash the node (STYLE: assertions state invariants; a violation must not limp on).
-// Expected operating errors are RaftlabError (proto/errors.ts); this class is never caught by drivers.
+// Expected operating errors are RaftlabError (shared/errors.ts); this class is never caught by drivers.
 
 export class InvariantError extends Error {
   constructor(message: string) {

@@ -2,7 +2,7 @@
 // step(message), propose(), readIndex(); outputs leave through ready() and advance(). Role
 // transitions and message handling live here; the log, follower progress, majority arithmetic and
 // the ReadIndex queue are in their own files.
-import { RaftlabError } from '../../proto/errors.js';
+import { RaftlabError } from '../../shared/errors.js';
 import { validateConfig, type RaftConfig } from './config.js';
 import { invariant } from './invariant.js';
 import { RaftLog } from './log.js';

@@ -2,7 +2,16 @@
 // lab must catch each of them. The default build has none switched on.
 
 export type UnsafeVariant =
-  'commit-previous-term' | 'vote-twice' | 'no-log-check-on-vote' | 'stale-leader-read' | 'no-session-dedup';
+  | 'commit-previous-term'
+  | 'vote-twice'
+  | 'no-log-check-on-vote'
+  | 'stale-leader-read'
+  | 'no-session-dedup'
+  | 'send-before-persist'
+  | 'forget-vote-on-restart'
+  | 'hard-state-no-fsync'
+  | 'local-session-expiry'
+  | 'no-pre-vote';
 
 export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = [
   'commit-previous-term',
@@ -10,7 +19,27 @@ export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = [
   'no-log-check-on-vote',
   'stale-leader-read',
   'no-session-dedup',
+  'send-before-persist',
+  'forget-vote-on-restart',
+  'hard-state-no-fsync',
+  'local-session-expiry',
+  'no-pre-vote',
 ];
+
+/**
+ * Variants only the simulator implements (in its simulated driver and disk): the real server runs
+ * its correct code with these names, so `lab run` must not offer them as a test of the lab.
+ */
+export const SIMULATOR_ONLY_UNSAFE: ReadonlySet<UnsafeVariant> = new Set([
+  'forget-vote-on-restart',
+  'hard-state-no-fsync',
+  'no-pre-vote',
+]);
+
+/** The variants a real server (lab server, lab run --server-unsafe) implements. */
+export const SERVER_UNSAFE_VARIANTS: readonly UnsafeVariant[] = UNSAFE_VARIANTS.filter(
+  (v) => !SIMULATOR_ONLY_UNSAFE.has(v),
+);
 
 /** One line per variant, for --help texts and docs. */
 export const UNSAFE_DESCRIPTIONS: Readonly<Record<UnsafeVariant, string>> = {
@@ -23,6 +52,16 @@ export const UNSAFE_DESCRIPTIONS: Readonly<Record<UnsafeVariant, string>> = {
     'a node that believes it is leader serves reads at once from its commit index, without a ReadIndex round, and a leader cut off from a majority does not step down (no check-quorum)',
   'no-session-dedup':
     'the key-value state machine applies a retried write again instead of returning the original result',
+  'send-before-persist':
+    "the node shell sends a Ready's messages (votes, append acknowledgements) before its entries and hard state are durable, instead of after the fsync",
+  'forget-vote-on-restart':
+    'the stored vote is lost on restart (the driver persists the term but not the vote), so a restarted node may vote again in the same term',
+  'hard-state-no-fsync':
+    'the driver fsyncs only Readies that carry entries, so a vote, term or commit change it was told to sync is lost in a crash',
+  'local-session-expiry':
+    'client sessions expire by a count of commands this process applied rather than by log index, so a restarted replica expires different sessions than the others',
+  'no-pre-vote':
+    'nodes campaign without a pre-vote round (a cut-off node raises its term on every election timeout and disrupts the leader when it returns)',
 };
 
 function isUnsafeVariant(name: string): name is UnsafeVariant {
@@ -30,15 +69,25 @@ function isUnsafeVariant(name: string): name is UnsafeVariant {
 }
 
 /** Parses a comma-separated list ("" = none); throws an Error naming the valid variants on an unknown name. */
-export function parseUnsafe(list: string): ReadonlySet<UnsafeVariant> {
+export function parseUnsafe(
+  list: string,
+  valid: readonly UnsafeVariant[] = UNSAFE_VARIANTS,
+): ReadonlySet<UnsafeVariant> {
   const result = new Set<UnsafeVariant>();
   for (const raw of list.split(',')) {
     const name = raw.trim();
     if (name === '') continue;
-    if (!isUnsafeVariant(name)) {
-      throw new Error(`unknown unsafe variant "${name}"; valid variants: ${UNSAFE_VARIANTS.join(', ')}`);
+    if (!isUnsafeVariant(name) || !valid.includes(name)) {
+      const simOnly =
+        isUnsafeVariant(name) && SIMULATOR_ONLY_UNSAFE.has(name) ? ' (it exists in lab sim only)' : '';
+      throw new Error(`unknown unsafe variant "${name}"${simOnly}; valid variants: ${valid.join(', ')}`);
     }
     result.add(name);
   }
   return result;
+}
+
+/** parseUnsafe for a real server: a simulator-only variant would run the correct code under its name. */
+export function parseServerUnsafe(list: string): ReadonlySet<UnsafeVariant> {
+  return parseUnsafe(list, SERVER_UNSAFE_VARIANTS);
 }

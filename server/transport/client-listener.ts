@@ -3,7 +3,7 @@
 // the client does not read its responses (write() returned false) or the driver's inbox is full.
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ClientRequest, ClientResponse } from '../../proto/codec.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../shared/log.js';
 import { FramedSocket, ProtocolViolation } from './framed-socket.js';
 
 export type RequestHandler = (request: ClientRequest, reply: (response: ClientResponse) => void) => void;

@@ -5,7 +5,7 @@
 import type { Socket } from 'node:net';
 import { FrameDecoder, FrameError, encodeFrame } from '../../proto/framing.js';
 import { CodecError, decodeEnvelope, encodeEnvelope, type Envelope } from '../../proto/codec.js';
-import type { ErrorInfo } from '../../proto/errors.js';
+import type { ErrorInfo } from '../../shared/errors.js';
 
 export interface FramedSocketHandlers {
   /** One decoded envelope. Throw a ProtocolViolation to close the connection with its reason. */

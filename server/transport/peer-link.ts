@@ -5,7 +5,7 @@
 import { connect, type Socket } from 'node:net';
 import { encodeFrame } from '../../proto/framing.js';
 import { encodeEnvelope } from '../../proto/codec.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../shared/log.js';
 
 export interface PeerLinkOptions {
   readonly selfId: string;

@@ -6,8 +6,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { encodeFrame } from '../../proto/framing.js';
 import { encodeEnvelope, type Envelope } from '../../proto/codec.js';
 import type { Message } from '../raft/types.js';
-import type { MemberAddress } from '../config.js';
-import type { Logger } from '../log.js';
+import type { MemberAddress } from '../../shared/config.js';
+import type { Logger } from '../../shared/log.js';
 import { FramedSocket, ProtocolViolation } from './framed-socket.js';
 import { PeerLink } from './peer-link.js';
 

@@ -20,7 +20,7 @@ describe('lab sim', () => {
   it('runs one seed, prints its line and the summary, exits 0', () => {
     const r = sim('--seed', '3', '--nodes', '3', '--ops', '200');
     expect(r.stderr).toBe('');
-    expect(r.stdout).toMatch(/^seed 3: passed: 200 ops/);
+    expect(r.stdout).toMatch(/^seed 3: passed: 205 ops/); // 200, then one final operation per client
     expect(r.stdout.trim().split('\n').at(-1)).toBe('1 seed: 1 passed, 0 failed');
     expect(r.status).toBe(0);
   });
@@ -35,7 +35,7 @@ describe('lab sim', () => {
   it('reports a failing seed with its property, replay command and evidence, and exits 1', () => {
     const r = sim('--seed', '1', '--nodes', '3', '--ops', '300', '--unsafe', 'no-session-dedup');
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain('seed 1: FAILED no duplicate appends');
+    expect(r.stdout).toContain('seed 1: FAILED (safety, read-index reads) no duplicate appends');
     expect(r.stdout).toContain(
       'replay:   lab sim --seed 1 --nodes 3 --faults all --ops 300 --unsafe no-session-dedup',
     );

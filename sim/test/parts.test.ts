@@ -9,6 +9,9 @@ import { SimRng } from '../rng.js';
 import { parseSeeds, replayCommand } from '../sweep.js';
 import { defaultSimOptions } from '../config.js';
 import type { Entry } from '../../server/raft/types.js';
+import { encodeCommand } from '../../server/kv/command.js';
+import { KvStateMachine } from '../../server/kv/state-machine.js';
+import { SIM_KV_LIMITS } from '../config.js';
 
 const entry = (index: number, term: number): Entry => ({
   index,
@@ -136,6 +139,21 @@ describe('the simulated disk', () => {
     expect(state.hardState.commit).toBeLessThanOrEqual(state.entries.length);
   });
 
+  it('tears a write the way the WAL can: a hard state survives only with every entry before it', () => {
+    // The WAL writes an earlier unsynced hard state, then the save's entries, then its hard state;
+    // a torn tail keeps a prefix of those records, so every outcome is one of these prefixes.
+    const outcomes = new Set<string>();
+    for (let seed = 1; seed <= 200; seed++) {
+      const disk = new SimDisk();
+      disk.write({ term: 1, vote: 'n1', commit: 1 }, [entry(1, 1)], true);
+      disk.write({ term: 2, vote: '', commit: 1 }, [], false); // written, not yet fsynced
+      disk.crashDuringWrite({ term: 2, vote: 'n2', commit: 3 }, [entry(2, 2), entry(3, 2)], new SimRng(seed));
+      const { hardState, entries } = disk.read();
+      outcomes.add(`${hardState.term}/${hardState.vote}/${hardState.commit} ${entries.length}`);
+    }
+    expect([...outcomes].sort()).toEqual(['1/n1/1 1', '2//1 1', '2//1 2', '2//1 3', '2/n2/3 3']);
+  });
+
   it('refuses entries that would leave a gap', () => {
     const disk = new SimDisk();
     expect(() => disk.write(undefined, [entry(3, 1)], true)).toThrow(/gap/);
@@ -233,5 +251,47 @@ describe('seed lists and replay commands', () => {
 
   it('rejects an unknown fault name', () => {
     expect(() => parseFaults('partition,meteor')).toThrow(/unknown fault "meteor"/);
+  });
+});
+
+describe('the state machine digest', () => {
+  const put = (clientId: number, sequence: number, value: string): Uint8Array =>
+    encodeCommand({
+      clientId,
+      sequence,
+      ackedSequence: sequence - 1,
+      op: { type: 'put', key: new TextEncoder().encode('k'), value: new TextEncoder().encode(value) },
+    });
+
+  it('is equal for equal states (a copy) and differs once one replica applies more', () => {
+    const a = new KvStateMachine(SIM_KV_LIMITS);
+    a.apply(1, put(1, 1, 'x'));
+    const b = a.clone();
+    expect(b.digest()).toBe(a.digest());
+    b.apply(2, put(2, 1, 'y'));
+    expect(b.digest()).not.toBe(a.digest());
+  });
+
+  /** A replica and a copy of it taken at index 3 (a restart resuming from a checkpoint), both applying 4..8. */
+  function resumeFromCopy(unsafe: ReadonlySet<'local-session-expiry'>): KvStateMachine[] {
+    const a = new KvStateMachine({ sessionsMax: 8, sessionIdleEntriesMax: 3 }, unsafe);
+    for (let i = 1; i <= 3; i++) a.apply(i, put(i, 1, `v${i}`));
+    const resumed = a.clone();
+    for (let i = 4; i <= 8; i++) {
+      a.apply(i, put(9, i - 3, `w${i}`));
+      resumed.apply(i, put(9, i - 3, `w${i}`));
+    }
+    return [a, resumed];
+  }
+
+  it('tells apart a replica resumed from a copy when session expiry is process-local (unsafe)', () => {
+    const [a, resumed] = resumeFromCopy(new Set()) as [KvStateMachine, KvStateMachine];
+    expect(resumed.digest()).toBe(a.digest());
+    const [b, resumedB] = resumeFromCopy(new Set(['local-session-expiry'])) as [
+      KvStateMachine,
+      KvStateMachine,
+    ];
+    expect(resumedB.digest()).not.toBe(b.digest());
+    expect(b.sessionCounters.expired).toBeGreaterThan(0);
   });
 });

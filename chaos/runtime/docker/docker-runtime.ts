@@ -10,7 +10,7 @@ import type { ClusterSpec, Grudge, NodeHandle, Runtime, RuntimeLogger } from '..
 import { RuntimeError } from '../types.js';
 import { checkSpec, lookupNode, requireStarted } from '../spec.js';
 import { waitForServing } from '../wait.js';
-import { freePorts } from '../../../server/free-ports.js';
+import { freePorts } from '../../../shared/free-ports.js';
 import { connectEngine, execIn, statusCode } from './engine.js';
 import { LABEL_NODE, runLabels } from './labels.js';
 import { createRunNetwork } from './network.js';
@@ -23,7 +23,7 @@ export interface DockerRuntimeOptions {
   log?: RuntimeLogger;
   /** Image to run instead of building raftlab-server (tests). */
   image?: string;
-  /** The command in the container before the node's flags; default node /app/dist/server/bin.js server. */
+  /** The command in the container before the node's flags; default node /app/dist/cli/server-bin.js server. */
   containerCommand?: readonly string[];
   startTimeoutMs?: number;
   stopGraceSeconds?: number;
@@ -33,7 +33,7 @@ export const CLIENT_PORT = 7000;
 export const PEER_PORT = 7001;
 const START_TIMEOUT_MS_DEFAULT = 60_000;
 // The server-only entry: same flags as `lab server`, a fraction of the start-up time.
-const DEFAULT_COMMAND = ['node', '/app/dist/server/bin.js', 'server'];
+const DEFAULT_COMMAND = ['node', '/app/dist/cli/server-bin.js', 'server'];
 
 interface DockerNode {
   id: string;

@@ -10,13 +10,13 @@ import { RuntimeError } from '../types.js';
 import { checkSpec, lookupNode, requireStarted } from '../spec.js';
 import { waitForPort } from '../wait.js';
 import { NodeProcess } from './node-process.js';
-import { freePorts } from '../../../server/free-ports.js';
+import { freePorts } from '../../../shared/free-ports.js';
 import { LinkProxy, type LinkFaults } from './proxy.js';
 import { removeLocalState, writeLocalState, type LocalRunState } from './state.js';
 import { count } from '../../../checker/plural.js';
 
 export interface LocalRuntimeOptions {
-  /** The server command before its flags; default: this node binary, dist/server/bin.js, `server`. */
+  /** The server command before its flags; default: this node binary, dist/cli/server-bin.js, `server`. */
   serverCommand?: readonly string[];
   /** Uniform [0, 1) source for packet loss (fork it from the run's seed); default Math.random. */
   random?: () => number;

@@ -2,7 +2,7 @@
 // behaviour in the same scenario is pinned by the tests named in each comment.
 import { describe, expect, it } from 'vitest';
 import { InvariantError } from '../node.js';
-import { parseUnsafe, UNSAFE_VARIANTS } from '../unsafe.js';
+import { parseServerUnsafe, parseUnsafe, UNSAFE_VARIANTS } from '../unsafe.js';
 import { Cluster, restored } from './harness.js';
 
 const only = (name: string) => ({ unsafe: parseUnsafe(name) });
@@ -82,12 +82,22 @@ describe('unsafe variants', () => {
     await expect(c.text()).toMatchFileSnapshot('testdata/unsafe-commit-previous-term.txt');
   });
 
+  it('parseServerUnsafe refuses the variants only the simulator implements, saying so', () => {
+    expect([...parseServerUnsafe('local-session-expiry,vote-twice')]).toEqual([
+      'local-session-expiry',
+      'vote-twice',
+    ]);
+    expect(() => parseServerUnsafe('no-pre-vote')).toThrow(
+      'unknown unsafe variant "no-pre-vote" (it exists in lab sim only); valid variants: commit-previous-term, vote-twice, no-log-check-on-vote, stale-leader-read, no-session-dedup, send-before-persist, local-session-expiry',
+    );
+  });
+
   it('parseUnsafe accepts a comma-separated list and names the valid variants on an unknown one', () => {
     expect([...parseUnsafe('')]).toEqual([]);
     expect([...parseUnsafe(' vote-twice , stale-leader-read ')]).toEqual(['vote-twice', 'stale-leader-read']);
     expect([...parseUnsafe(UNSAFE_VARIANTS.join(','))]).toEqual(UNSAFE_VARIANTS);
     expect(() => parseUnsafe('vote-twice,vote-thrice')).toThrow(
-      'unknown unsafe variant "vote-thrice"; valid variants: commit-previous-term, vote-twice, no-log-check-on-vote, stale-leader-read, no-session-dedup',
+      'unknown unsafe variant "vote-thrice"; valid variants: commit-previous-term, vote-twice, no-log-check-on-vote, stale-leader-read, no-session-dedup, send-before-persist, forget-vote-on-restart, hard-state-no-fsync, local-session-expiry, no-pre-vote',
     );
   });
 });

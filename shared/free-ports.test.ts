@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { candidateRange, freePorts } from '../free-ports.js';
+import { candidateRange, freePorts } from './free-ports.js';
 
 function ephemeral(): [number, number] {
   const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);

@@ -1,24 +1,18 @@
-// The driver's bounded inbox: peer messages, proposals and reads wait here while the driver
-// persists a Ready, and are all stepped into the core together afterwards. That is what batches
+// The node shell's bounded inbox: peer messages, proposals and reads wait here while a Ready's
+// write is in flight, and are all stepped into the core together afterwards. That is what batches
 // many client writes into one proposal round and one WAL sync (group commit), without relying on
 // what the core allows between ready() and advance().
 import type { Message } from '../raft/types.js';
-import type { KvCommand } from '../kv/command.js';
-import type { PendingRead, PendingWrite } from './pending.js';
+import type { PendingRead } from './pending.js';
 
-export type InboxItem =
+export type InboxItem<R> =
   | { readonly kind: 'message'; readonly message: Message }
-  | {
-      readonly kind: 'write';
-      readonly write: PendingWrite;
-      readonly command: KvCommand;
-      readonly data: Uint8Array;
-    }
-  | { readonly kind: 'read'; readonly read: PendingRead }
+  | { readonly kind: 'write'; readonly request: R; readonly data: Uint8Array }
+  | { readonly kind: 'read'; readonly read: PendingRead<R> }
   | { readonly kind: 'peer-lost'; readonly peer: string };
 
-export class Inbox {
-  private items: InboxItem[] = [];
+export class Inbox<R> {
+  private items: InboxItem<R>[] = [];
   private readonly waiters: (() => void)[] = [];
   droppedMessages = 0;
 
@@ -33,7 +27,7 @@ export class Inbox {
   }
 
   /** False when full: the caller drops (peer message) or refuses with OVERLOADED (client). */
-  push(item: InboxItem): boolean {
+  push(item: InboxItem<R>): boolean {
     if (this.full) {
       if (item.kind === 'message') this.droppedMessages++;
       return false;
@@ -42,7 +36,7 @@ export class Inbox {
     return true;
   }
 
-  takeAll(): InboxItem[] {
+  takeAll(): InboxItem<R>[] {
     const taken = this.items;
     this.items = [];
     if (taken.length > 0) this.notifyRoom();

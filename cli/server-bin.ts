@@ -2,9 +2,9 @@
 // starts nodes through it so a node loads only the server's modules, starting faster and
 // independently of the other commands. Same flags as `lab server`.
 import { Command, CommanderError } from 'commander';
-import { register } from '../cli/commands/server.js';
-import { EXIT_BAD_ARGUMENTS } from '../cli/exit-codes.js';
-import { exitFlushed } from '../cli/exit.js';
+import { register } from './commands/server.js';
+import { EXIT_BAD_ARGUMENTS } from './exit-codes.js';
+import { exitFlushed } from './exit.js';
 
 const program = new Command('lab').exitOverride();
 register(program);
