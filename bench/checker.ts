@@ -5,11 +5,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkHistory } from '../checker/check.js';
-import type { ClientEvent } from '../checker/history-types.js';
-import { checkHistoryParallel } from '../checker/parallel.js';
 import { loadHistory, type LoadedHistory } from '../checker/readers/index.js';
+import type { SearchVariant } from '../checker/search.js';
 import { writeCounterexampleViews } from '../checker/view/index.js';
 import { PORCUPINE_DATA_DIR, porcupineDataMissing } from '../test/shared-data.js';
+import { hardChild, hardSection } from './checker-hard.js';
 import { table, writeSection } from './report.js';
 
 const data = PORCUPINE_DATA_DIR;
@@ -133,50 +133,6 @@ function counterexampleChild(file: string): void {
   );
 }
 
-/** A synthetic history with many keys: one thread against two workers (forced, no serial start). */
-async function parallelRow(): Promise<(string | number)[]> {
-  let seed = 1;
-  const rand = (n: number) => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed % n;
-  };
-  const events: ClientEvent[] = [];
-  for (let k = 0; k < 64; k++) {
-    let value = 0;
-    for (let i = 0; i < 600; i++) {
-      const base = { process: k * 100_000 + i, key: String(k) };
-      const call = i * 10 + 4 - rand(9);
-      const ret = i * 10 + 6 + rand(9);
-      if (rand(2) === 0) {
-        const v = String(++value);
-        events.push(
-          { ...base, type: 'invoke', f: 'put', value: v, time: call },
-          { ...base, type: 'ok', f: 'put', value: v, time: ret },
-        );
-      } else {
-        const read = value === 0 ? null : String(value);
-        events.push(
-          { ...base, type: 'invoke', f: 'get', value: null, time: call },
-          { ...base, type: 'ok', f: 'get', value: read, time: ret },
-        );
-      }
-    }
-  }
-  events.sort((a, b) => a.time - b.time);
-  const serial = timeMs(() => checkHistory(events), 3).wall;
-  const times: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const started = performance.now();
-    await checkHistoryParallel(events, { workers: 2, force: true });
-    times.push(performance.now() - started);
-  }
-  return [
-    '64 keys × 600 ops (synthetic, ok)',
-    `${fmt(serial)} ms wall`,
-    `${fmt(median(times))} ms wall with 2 workers`,
-  ];
-}
-
 async function main(): Promise<void> {
   const all = rows();
   const { rows: fileRows, medians } = perFile(all);
@@ -190,7 +146,7 @@ async function main(): Promise<void> {
   const both = (t: { cpu: number; wall: number }) => `${fmt(t.cpu)} ms CPU (${fmt(t.wall)} ms wall)`;
   const slowPair = (medians.get('jepsen/etcd_002.log') ?? 0) + (medians.get('jepsen/etcd_007.log') ?? 0);
   const cx = counterexamples(all);
-  const parallel = await parallelRow();
+  const hard = hardSection();
   const body = [
     `Checker on Porcupine's public histories (\`checker/test/porcupine-data\`), median of ${TIMED_RUNS} runs after ${WARMUP_RUNS} warm-up runs, in one Node process (tsx). CPU time is the process's user + system time; wall time also counts waiting for a core on this shared machine (other jobs ran alongside; load average at the start ${loadavg()[0]!.toFixed(1)}). Porcupine's figures are v1.3.0 (Go) wall times from that folder's README, measured on a quiet 2-vCPU machine of this kind.`,
     '',
@@ -220,14 +176,19 @@ async function main(): Promise<void> {
     '',
     table(['illegal history', 'ms', 'peak RSS MiB', 'longest partial linearization (first illegal key)'], cx),
     '',
-    'Worker threads (checkHistoryParallel), one thread against two workers started at once. On this shared machine the workers do not pay at this size, which is why checkHistoryParallel checks keys on the calling thread for its first 2 s and only then hands the rest to workers.',
-    '',
-    table(['history', 'one thread', 'workers'], [parallel]),
+    hard,
   ].join('\n');
   writeSection('checker', body);
   process.stderr.write('wrote the checker section of BENCHMARKS.md\n');
 }
 
 const at = process.argv.indexOf('--counterexample');
+const hardAt = process.argv.indexOf('--hard');
+const variantAt = process.argv.indexOf('--variant');
 if (at >= 0) counterexampleChild(process.argv[at + 1]!);
+else if (hardAt >= 0)
+  hardChild(
+    process.argv[hardAt + 1]!,
+    variantAt >= 0 ? (process.argv[variantAt + 1] as SearchVariant) : undefined,
+  );
 else await main();

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, realpathSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HISTORY_FILE, RESULTS_FILE } from '../chaos/run-folder.js';
 import { connectEngine, probeEngine } from '../chaos/runtime/docker/engine.js';
 import { table, writeSection } from './report.js';
 
@@ -41,7 +42,7 @@ function sample(runtime: 'docker' | 'local'): Promise<Sample> {
     let firstOpMs: number | undefined;
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const poll = setInterval(() => {
-      const latest = join(store, 'latest', 'history.jsonl');
+      const latest = join(store, 'latest', HISTORY_FILE);
       if (
         firstOpMs === undefined &&
         existsSync(latest) &&
@@ -63,7 +64,7 @@ function sample(runtime: 'docker' | 'local'): Promise<Sample> {
         return;
       }
       const results = JSON.parse(
-        readFileSync(join(realpathSync(join(store, 'latest')), 'results.json'), 'utf8'),
+        readFileSync(join(realpathSync(join(store, 'latest')), RESULTS_FILE), 'utf8'),
       ) as { verdict: string };
       resolve({ firstOpMs, teardownMs: Number(teardown[1]) * 1000, verdict: results.verdict });
     });

@@ -9,12 +9,14 @@ import type { RunVerdict } from './results-types.js';
 import {
   COUNTEREXAMPLE_DIR,
   HISTORY_FILE,
+  NoRunFolderError,
   readResults,
   RESULTS_FILE,
   resolveRunDir,
   writeResults,
-} from './store.js';
-import { finishResults, summaryLines } from './verdict.js';
+} from './run-folder.js';
+import { historyFigures } from './figures/index.js';
+import { exitVerdictOf, finishResults, summaryLines } from './verdict.js';
 import { count } from '../checker/plural.js';
 
 export interface AnalyzeOptions {
@@ -27,19 +29,24 @@ export async function analyzeRun(
   options: AnalyzeOptions,
   deps: Pick<LabDeps, 'check' | 'writeCounterexampleViews' | 'writeReport'>,
   log: LabLog,
-): Promise<{ runDir: string; verdict: RunVerdict }> {
+): Promise<{ runDir: string; /** What the exit code follows (exitVerdictOf). */ verdict: RunVerdict }> {
   const runDir = resolveRunDir(options.target, options.store);
   if (!existsSync(join(runDir, RESULTS_FILE)))
-    throw new Error(`${runDir} has a history but no ${RESULTS_FILE}; it is not a lab run folder`);
+    throw new NoRunFolderError(`${runDir} has a history but no ${RESULTS_FILE}; it is not a lab run folder`);
   const results = readResults(runDir);
   const events = readHistory(join(runDir, HISTORY_FILE));
   log.say(`analyzing ${runDir} (${results.name}, seed ${results.seed}, ${count(events.length, 'event')})`);
   // Old views may belong to keys that are no longer illegal (a newer checker); start afresh.
   rmSync(join(runDir, COUNTEREXAMPLE_DIR), { recursive: true, force: true });
-  const finishedAt = results.finishedAt;
-  await finishResults(results, events, runDir, deps, log, options.checkTimeLimitMs);
-  // The run's own end time stays; an interrupted run stays marked by its recorded error.
-  results.finishedAt = finishedAt ?? results.finishedAt;
+  // No finish time: the lab died mid-run (SIGKILL, a crash), so what it recorded is partial. The
+  // run's own start and finish times stay as recorded; analysing is not running.
+  if (results.finishedAt === null) {
+    results.partial = true;
+    results.error ??= 'the lab stopped before the run finished (no finish time was recorded)';
+  }
+  Object.assign(results, historyFigures(events));
+  const history = { historyPath: join(runDir, HISTORY_FILE), eventCount: events.length, runDir };
+  await finishResults(results, history, deps, log, options.checkTimeLimitMs);
   writeResults(runDir, results);
   if (deps.writeReport !== undefined) {
     try {
@@ -49,5 +56,5 @@ export async function analyzeRun(
     }
   }
   for (const line of summaryLines(results, runDir)) log.say(line);
-  return { runDir, verdict: results.verdict };
+  return { runDir, verdict: exitVerdictOf(results) };
 }

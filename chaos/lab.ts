@@ -9,6 +9,7 @@ import type { LabOptions } from './options.js';
 import { newSeed } from './random.js';
 import type { RunVerdict } from './results-types.js';
 import { LabRun, type RunOutcome } from './run.js';
+import { exitVerdictOf } from './verdict.js';
 
 export const EXIT_FOR_VERDICT: Readonly<Record<RunVerdict, number>> = {
   valid: 0,
@@ -61,5 +62,5 @@ export async function runLab(options: LabOptions, deps: LabDeps, log = new LabLo
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  return { outcomes, exitCode: combinedExitCode(outcomes.map((outcome) => outcome.verdict)) };
+  return { outcomes, exitCode: combinedExitCode(outcomes.map((outcome) => exitVerdictOf(outcome.results))) };
 }

@@ -56,5 +56,10 @@ export interface RunResults {
   checker: { verdict: 'ok' | 'illegal' | 'unknown'; elapsedMs: number; keys: KeyVerdict[] };
   /** Relative paths of the node logs in the run folder. */
   nodeLogs: Record<string, string>;
+  /**
+   * True when the run did not finish (Ctrl-C, the lab failed, or the lab died): the figures and the
+   * verdict cover the history recorded so far, and `error` says why it stopped.
+   */
+  partial?: boolean;
   error?: string;
 }

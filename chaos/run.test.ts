@@ -70,7 +70,7 @@ function fakeCluster(staleReads: boolean) {
       close: () => undefined,
     }),
     status: async (endpoint) => ({
-      id: endpoint,
+      id: `n${Number(endpoint.split(':')[1]) - 6999}`,
       role: endpoint.endsWith('7000') ? 'leader' : 'follower',
       term: 1,
       leader: 'n1',
@@ -196,5 +196,79 @@ describe('lab run orchestration (fake cluster, real checker)', () => {
     expect(outcomes[0]!.results.verdict).toBe('incomplete');
     expect(outcomes[0]!.results.error).toMatch(/no leader/);
     expect(cluster.calls).toContain('teardown');
+  });
+
+  it('counts what an interrupted run did, checks it as a partial history, and exits 255', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'lab-run-'));
+    const cluster = fakeCluster(false);
+    const said: string[] = [];
+    const log = new LabLog({ write: (text: string) => said.push(text) });
+    // Ctrl-C one second into a 10 s workload, through the handler runLab installs.
+    const timer = setTimeout(() => process.emit('SIGINT', 'SIGINT'), 1000);
+    const { exitCode, outcomes } = await runLab(options(store, { timeLimit: '10' }), cluster.deps, log);
+    clearTimeout(timer);
+    expect(exitCode).toBe(255);
+    const stored = JSON.parse(readFileSync(join(outcomes[0]!.runDir, 'results.json'), 'utf8')) as RunResults;
+    expect(stored.partial).toBe(true);
+    expect(stored.error).toMatch(/interrupted/);
+    expect(stored.finishedAt).not.toBeNull();
+    expect(stored.counts.total.ok).toBeGreaterThan(50);
+    expect(stored.verdict).toBe('valid');
+    expect(stored.checker.keys.length).toBeGreaterThan(0);
+    const printed = said.join('');
+    const done = /workload done: (\d+) operations/.exec(printed);
+    const { ok, fail, info } = stored.counts.total;
+    expect(ok + fail + info).toBeGreaterThanOrEqual(Number(done?.[1]) - 64); // a few may have been cut off
+    expect(printed).toContain(`operations: ok ${ok}, fail ${fail}, info ${info}`);
+    expect(printed).toMatch(/verdict: VALID of a partial history \(interrupted/);
+    expect(cluster.calls).toContain('teardown');
+  });
+
+  it('an interrupted run whose partial history is not linearizable exits 1', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'lab-run-'));
+    const timer = setTimeout(() => process.emit('SIGINT', 'SIGINT'), 1500);
+    const { exitCode, outcomes } = await runLab(
+      options(store, { timeLimit: '10', nemesis: 'none' }),
+      fakeCluster(true).deps,
+      quietLog(),
+    );
+    clearTimeout(timer);
+    expect(outcomes[0]!.results.partial).toBe(true);
+    expect(outcomes[0]!.results.verdict).toBe('invalid');
+    expect(exitCode).toBe(1);
+  });
+
+  it("lab analyze keeps the run's own start and finish times, and a run without a finish is partial", async () => {
+    const store = mkdtempSync(join(tmpdir(), 'lab-run-'));
+    const cluster = fakeCluster(false);
+    const { outcomes } = await runLab(
+      options(store, { nemesis: 'none', timeLimit: '1' }),
+      cluster.deps,
+      quietLog(),
+    );
+    const runDir = outcomes[0]!.runDir;
+    const stored = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')) as RunResults;
+    const analyze = () =>
+      analyzeRun({ target: runDir, store, checkTimeLimitMs: 10_000 }, cluster.deps, quietLog());
+    expect((await analyze()).verdict).toBe('valid');
+    let again = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')) as RunResults;
+    expect([again.startedAt, again.finishedAt]).toEqual([stored.startedAt, stored.finishedAt]);
+    // What a SIGKILLed lab leaves: the figures and finish time of the start, verdict incomplete.
+    writeFileSync(
+      join(runDir, 'results.json'),
+      JSON.stringify({
+        ...stored,
+        finishedAt: null,
+        verdict: 'incomplete',
+        counts: { total: { ok: 0, fail: 0, info: 0 }, byOperation: {} },
+      }),
+    );
+    expect((await analyze()).verdict).toBe('incomplete');
+    again = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')) as RunResults;
+    expect(again.startedAt).toBe(stored.startedAt);
+    expect(again.finishedAt).toBeNull();
+    expect(again.partial).toBe(true);
+    expect(again.verdict).toBe('valid');
+    expect(again.counts.total.ok).toBe(stored.counts.total.ok);
   });
 });

@@ -4,7 +4,8 @@
 import { setMaxListeners } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { HistoryWriter } from '../checker/history.js';
+import { readHistory } from '../checker/history.js';
+import type { HistoryEvent } from '../checker/history-types.js';
 import type { LabDeps } from './lab-deps.js';
 import type { LabLog } from './lab-log.js';
 import { waitForLeader, findLeader } from './leader.js';
@@ -14,11 +15,12 @@ import { replayCommand, serverArgs } from './options-parse.js';
 import type { LabOptions } from './options.js';
 import { Progress } from './progress.js';
 import { forkRandom } from './random.js';
-import { monotonicClock, Recorder } from './recorder.js';
+import { HistoryFileWriter, monotonicClock, Recorder } from './recorder.js';
 import type { RunResults, RunVerdict } from './results-types.js';
 import type { Runtime } from './runtime/types.js';
 import { sleep } from './sleep.js';
-import { createRunDir, HISTORY_FILE, LAB_LOG_FILE, NODE_LOG_DIR, writeResults } from './store.js';
+import { createRunDir, HISTORY_FILE, LAB_LOG_FILE, NODE_LOG_DIR, writeResults } from './run-folder.js';
+import { historyFigures } from './figures/index.js';
 import { finishResults, summaryLines } from './verdict.js';
 import { finalReads } from './workload/final-reads.js';
 import { Workload } from './workload/workload.js';
@@ -38,7 +40,7 @@ export class LabRun {
   readonly runDir: string;
   readonly results: RunResults;
   private readonly recorder: Recorder;
-  private readonly writer: HistoryWriter;
+  private readonly writer: HistoryFileWriter;
   private runtime: Runtime | undefined;
   private nemesis: Nemesis | undefined;
   private endpoints = new Map<string, string>();
@@ -52,38 +54,93 @@ export class LabRun {
     const startedAt = new Date();
     this.runDir = createRunDir(options.store, options.name, startedAt);
     log.attach(join(this.runDir, LAB_LOG_FILE));
-    this.writer = new HistoryWriter(join(this.runDir, HISTORY_FILE));
+    this.writer = new HistoryFileWriter(join(this.runDir, HISTORY_FILE));
     this.recorder = new Recorder(this.writer, monotonicClock());
     this.results = initialResults(options, seed, startedAt);
     // Marked in progress from the start, so `lab serve` can show a run that is still going.
     writeResults(this.runDir, this.results);
   }
 
-  /** Runs the test; resolves with the stored results (verdict incomplete when interrupted or failed). */
+  /**
+   * Runs the test; resolves with the stored results. A run that did not finish (Ctrl-C, or the lab
+   * failed) is marked partial and its history so far is checked all the same.
+   */
   async execute(interrupt: AbortSignal): Promise<RunOutcome> {
     try {
       await this.startCluster(interrupt);
       const completed = await this.exercise(interrupt);
       await this.collectAndTeardown();
       if (!completed) throw new InterruptedError('interrupted; faults healed and the cluster torn down');
-      await finishResults(
-        this.results,
-        this.recorder.events,
-        this.runDir,
-        this.deps,
-        this.log,
-        this.options.checkTimeLimitMs,
-      );
     } catch (error) {
       await this.cleanupAfterError(error);
-    } finally {
-      this.writer.close();
     }
+    await this.closeHistory();
+    await this.check();
+    this.results.finishedAt = new Date().toISOString();
     writeResults(this.runDir, this.results);
     await this.report();
     for (const line of summaryLines(this.results, this.runDir)) this.log.say(line);
     this.log.detach();
     return { runDir: this.runDir, verdict: this.results.verdict, results: this.results };
+  }
+
+  /**
+   * The check, of the whole history or of what a partial run recorded: a violation in part of a
+   * history is one in the whole run, so even an interrupted run's verdict means something (stated
+   * as partial). With no operation recorded there is nothing to check: incomplete.
+   */
+  private async check(): Promise<void> {
+    const historyPath = join(this.runDir, HISTORY_FILE);
+    const read = this.figuresFromDisk(historyPath);
+    if (read === undefined) return;
+    if (this.results.partial === true) {
+      // Counted before the check, so a second Ctrl-C during it still leaves the counts on disk.
+      this.results.finishedAt = new Date().toISOString();
+      writeResults(this.runDir, this.results);
+      if (!read.invoked) return;
+    }
+    try {
+      await finishResults(
+        this.results,
+        { historyPath, eventCount: read.eventCount, runDir: this.runDir },
+        this.deps,
+        this.log,
+        this.options.checkTimeLimitMs,
+      );
+    } catch (error) {
+      this.log.say(`lab run: the check failed: ${(error as Error).stack ?? String(error)}`);
+      this.results.verdict = 'incomplete';
+      this.results.error = `the check failed: ${(error as Error).message}`;
+    }
+  }
+
+  /** The figures, from the history read back (the run kept none of it in memory); undefined if unreadable. */
+  private figuresFromDisk(historyPath: string): { eventCount: number; invoked: boolean } | undefined {
+    let events: HistoryEvent[];
+    try {
+      events = readHistory(historyPath);
+    } catch (error) {
+      this.markUnfinished(`cannot read the history back: ${(error as Error).message}`);
+      return undefined;
+    }
+    Object.assign(this.results, historyFigures(events));
+    return { eventCount: events.length, invoked: events.some((event) => event.type === 'invoke') };
+  }
+
+  /** Writes out the buffered history; a failed write leaves the run partial (the history has a gap). */
+  private async closeHistory(): Promise<void> {
+    try {
+      await this.writer.close();
+    } catch (error) {
+      this.log.say(`lab run: ${(error as Error).message}`);
+      this.markUnfinished((error as Error).message);
+    }
+  }
+
+  private markUnfinished(reason: string): void {
+    this.results.verdict = 'incomplete';
+    this.results.partial = true;
+    this.results.error = reason;
   }
 
   /** For a second Ctrl-C: tear down now, whatever is running. */
@@ -256,9 +313,7 @@ export class LabRun {
     await this.collectAndTeardown().catch((teardownError: unknown) =>
       this.log.say(`teardown failed: ${(teardownError as Error).message}`),
     );
-    this.results.verdict = 'incomplete';
-    this.results.finishedAt = new Date().toISOString();
-    this.results.error = interrupted ? (error as Error).message : String((error as Error).message ?? error);
+    this.markUnfinished(interrupted ? (error as Error).message : String((error as Error).message ?? error));
   }
 
   private async report(): Promise<void> {

@@ -1,43 +1,59 @@
-// From a finished history to results.json's verdict: check it, write the counterexample views
-// of failing keys, and fill in the figures. Shared by `lab run` and `lab analyze`.
+// From a history to results.json's verdict: check it and write the counterexample views of failing
+// keys (the caller fills in the figures first). Shared by `lab run` and `lab analyze`.
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { CheckResult } from '../checker/check.js';
-import type { HistoryEvent } from '../checker/history-types.js';
 import type { LabDeps } from './lab-deps.js';
 import type { LabLog } from './lab-log.js';
 import type { KeyVerdict, RunResults, RunVerdict } from './results-types.js';
 import { counterexampleFileName } from '../checker/view/index.js';
-import { historyFigures } from './results.js';
-import { COUNTEREXAMPLE_DIR } from './store.js';
+import { checkByKey } from './history-keys.js';
+import { COUNTEREXAMPLE_DIR } from './run-folder.js';
 import { count } from '../checker/plural.js';
 
 export function runVerdictOf(verdict: CheckResult['verdict']): RunVerdict {
   return verdict === 'ok' ? 'valid' : verdict === 'illegal' ? 'invalid' : 'unknown';
 }
 
+/**
+ * The verdict the exit code follows: a partial run did not finish (exit as incomplete) unless what it
+ * recorded already broke linearizability, which no later event can mend.
+ */
+export function exitVerdictOf(results: Pick<RunResults, 'verdict' | 'partial'>): RunVerdict {
+  return results.partial === true && results.verdict !== 'invalid' ? 'incomplete' : results.verdict;
+}
+
+export interface StoredHistory {
+  historyPath: string;
+  /** For the progress line. */
+  eventCount: number;
+  runDir: string;
+}
+
+/** Checks the stored history (one key at a time) and writes the checker's part and the verdict into results. */
 export async function finishResults(
   results: RunResults,
-  events: readonly HistoryEvent[],
-  runDir: string,
+  history: StoredHistory,
   deps: Pick<LabDeps, 'check' | 'writeCounterexampleViews'>,
   log: LabLog,
   checkTimeLimitMs: number,
 ): Promise<void> {
-  Object.assign(results, historyFigures(events));
-  log.say(`checking ${count(events.length, 'event')} for linearizability...`);
-  const check = await deps.check(events, { timeLimitMs: checkTimeLimitMs });
-  const viewDir = join(runDir, COUNTEREXAMPLE_DIR);
-  if (check.verdict !== 'ok') mkdirSync(viewDir, { recursive: true });
-  const views = check.verdict === 'ok' ? [] : deps.writeCounterexampleViews(events, check, viewDir);
+  log.say(
+    `checking ${count(history.eventCount, 'event')} for linearizability${results.partial === true ? ' (a partial history)' : ''}...`,
+  );
+  const viewDir = join(history.runDir, COUNTEREXAMPLE_DIR);
+  const { result: check, views } = await checkByKey(history.historyPath, deps, checkTimeLimitMs, () => {
+    mkdirSync(viewDir, { recursive: true });
+    return viewDir;
+  });
   results.checker = {
     verdict: check.verdict,
     elapsedMs: Math.round(check.elapsedMs),
     keys: keyVerdicts(check, views),
   };
   results.verdict = runVerdictOf(check.verdict);
-  results.finishedAt = new Date().toISOString();
-  delete results.error;
+  // A partial run keeps the reason it did not finish.
+  if (results.partial !== true) delete results.error;
 }
 
 /** Each illegal key's view is the file whose name carries the key. */
@@ -73,7 +89,9 @@ export function summaryLines(results: RunResults, runDir: string): string[] {
       lines.push(
         `  key ${key.key} is not linearizable${key.view !== undefined ? `: ${join(runDir, key.view)}` : ''}`,
       );
-    lines.push(`verdict: ${results.verdict.toUpperCase()}`);
+    const partial =
+      results.partial === true ? ` of a partial history (${results.error ?? 'the run did not finish'})` : '';
+    lines.push(`verdict: ${results.verdict.toUpperCase()}${partial}`);
   }
   lines.push(`seed: ${results.seed}`, `run folder: ${runDir}`);
   return lines;

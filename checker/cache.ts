@@ -1,7 +1,9 @@
 // Lowe's memoisation table: the set of (linearized operations, model state) pairs already explored.
 // Sets are bitsets kept in one flat Uint32Array pool; the table is open addressing over typed
 // arrays, keyed by an incrementally maintained Zobrist hash of the bitset mixed with the state id,
-// with a full equality check on a hash match. No object is allocated per entry.
+// with a full equality check on a hash match. No object is allocated per entry. Every growth is
+// reserved from the check's memory budget first.
+import type { MemoryBudget } from './memory.js';
 
 export class LinearizedCache {
   private readonly words: number;
@@ -11,13 +13,17 @@ export class LinearizedCache {
   private slots: Int32Array; // 0 = empty, else entry index + 1
   private mask: number;
   private count = 0;
+  private reservedBytes = 0;
+  /** False when even the first tables did not fit in the budget. */
+  readonly usable: boolean;
 
   constructor(
     operations: number,
-    private readonly bytesMax: number,
+    private readonly budget: MemoryBudget,
   ) {
     this.words = Math.max(1, Math.ceil(operations / 32));
     const initial = 1024;
+    this.usable = this.reserve(initial * (this.words * 4 + 8) + initial * 2 * 4);
     this.pool = new Uint32Array(initial * this.words);
     this.entryState = new Int32Array(initial);
     this.entryHash = new Int32Array(initial);
@@ -30,7 +36,23 @@ export class LinearizedCache {
   }
 
   get bytes(): number {
-    return this.pool.byteLength + this.entryState.byteLength * 2 + this.slots.byteLength;
+    return this.reservedBytes;
+  }
+
+  private reserve(bytes: number): boolean {
+    if (!this.budget.reserve(bytes)) return false;
+    this.reservedBytes += bytes;
+    return true;
+  }
+
+  private release(bytes: number): void {
+    this.budget.release(bytes);
+    this.reservedBytes -= bytes;
+  }
+
+  /** Gives everything back to the budget (the search is over). */
+  dispose(): void {
+    this.release(this.reservedBytes);
   }
 
   /**
@@ -69,10 +91,15 @@ export class LinearizedCache {
     return 1;
   }
 
+  /**
+   * Doubles the entries and the slot table. While the new arrays are filled the old ones are still
+   * alive, so both are reserved; the old ones are released once replaced.
+   */
   private grow(): boolean {
-    const capacity = this.entryState.length * 2;
-    const bytes = capacity * (this.words * 4 + 8) + capacity * 2 * 4;
-    if (bytes > this.bytesMax) return false;
+    const old = this.entryState.length;
+    const capacity = old * 2;
+    const perEntry = this.words * 4 + 8 + 2 * 4;
+    if (!this.reserve(capacity * perEntry)) return false;
     const pool = new Uint32Array(capacity * this.words);
     pool.set(this.pool);
     this.pool = pool;
@@ -82,6 +109,7 @@ export class LinearizedCache {
     const hash = new Int32Array(capacity);
     hash.set(this.entryHash);
     this.entryHash = hash;
+    this.release(old * perEntry);
     return true;
   }
 

@@ -1,12 +1,13 @@
 // checkHistory: split the history into independent partitions (by key for the KV store:
 // P-compositionality), search each one, and combine the verdicts.
-import { buildCounterexample, type Counterexample } from './counterexample.js';
+import type { Counterexample } from './counterexample.js';
 import type { HistoryEvent } from './history-types.js';
 import type { Model, Operation } from './model.js';
 import { kvModel, type KvState } from './models/kv.js';
 import { registerModel } from './models/register.js';
 import { toOperations } from './operations.js';
-import { searchPartition, type Verdict } from './search.js';
+import { CheckRun } from './schedule.js';
+import type { SearchVariant, Verdict } from './search.js';
 
 export type { Verdict } from './search.js';
 
@@ -28,6 +29,8 @@ export interface KeyResult {
 
 export interface CheckResult {
   verdict: Verdict;
+  /** The most memory the searches held at once (bytes, as counted against memoryBytesMax). */
+  memoryBytesPeak: number;
   keys: KeyResult[];
   elapsedMs: number;
   model: ModelName;
@@ -39,17 +42,23 @@ export interface CheckOptions {
   timeLimitMs?: number;
   /** Default 'kv'. 'register' checks the whole history as one register (Jepsen etcd logs). */
   model?: ModelName;
-  /** Memory for one key's search (memo table and transitions), else `unknown`. Default 1 GiB. */
+  /**
+   * Memory for the whole check: every key's states, memo table and prefix hashes together. A key
+   * that needs more ends `unknown` (memory limit) and gives its memory back to the others.
+   * Default: a quarter of the machine's memory.
+   */
   memoryBytesMax?: number;
+  /** Tests and benchmarks only: a search variant (see SearchOptions.variant). */
+  searchVariant?: SearchVariant;
+  /** Check every key even after one is illegal (to get every key's counterexample). Default false. */
+  allKeys?: boolean;
   /** Distinct longest partial linearizations kept per illegal key. Default 3. */
   partialsMax?: number;
   /** Only check these keys (the parallel checker gives each worker its share). */
   keys?: readonly string[];
-  /** Called after each key checked on the calling thread (progress for long checks). */
+  /** Called after each key is decided (progress for long checks). */
   onKey?: (result: KeyResult, done: number, total: number) => void;
 }
-
-export const MEMORY_BYTES_MAX_DEFAULT = 1 << 30;
 
 export function modelFor(name: ModelName): Model<KvState> {
   if (name === 'register') return registerModel();
@@ -76,54 +85,9 @@ export function partitions(
 }
 
 export function checkHistory(events: readonly HistoryEvent[], options: CheckOptions = {}): CheckResult {
-  const started = performance.now();
-  const name = options.model ?? 'kv';
-  const model = modelFor(name);
-  const deadline = options.timeLimitMs === undefined ? Infinity : started + options.timeLimitMs;
-  const keys: KeyResult[] = [];
-  let operations = 0;
-  const parts = partitions(events, options);
-  for (const [key, ops] of parts) {
-    operations += ops.length;
-    keys.push(checkPartition(model, key, ops, deadline, options));
-    options.onKey?.(keys[keys.length - 1]!, keys.length, parts.length);
-  }
-  return {
-    verdict: combine(keys.map((k) => k.verdict)),
-    keys,
-    elapsedMs: performance.now() - started,
-    model: name,
-    operations,
-  };
-}
-
-export function checkPartition<S>(
-  model: Model<S>,
-  key: string,
-  ops: readonly Operation[],
-  deadline: number,
-  options: CheckOptions,
-): KeyResult {
-  const started = performance.now();
-  const limits = {
-    deadline,
-    memoryBytesMax: options.memoryBytesMax ?? MEMORY_BYTES_MAX_DEFAULT,
-    prefixesMax: options.partialsMax ?? 3,
-  };
-  const search = searchPartition(model, ops, limits);
-  const result: KeyResult = {
-    key,
-    verdict: search.verdict,
-    operations: ops.length,
-    elapsedMs: 0,
-    steps: search.steps,
-  };
-  if (search.reason !== undefined) result.reason = search.reason;
-  if (search.verdict === 'illegal') {
-    result.counterexample = buildCounterexample(model, ops, search.table, search.initial, search.prefixes);
-  }
-  result.elapsedMs = performance.now() - started;
-  return result;
+  const run = new CheckRun(events, options);
+  while (!run.round());
+  return run.result();
 }
 
 /** Illegal if any part is; else unknown if any part is; else ok (an empty history is ok). */

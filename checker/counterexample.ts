@@ -3,8 +3,8 @@
 // states and the operations that could not come next. This costs one pass over the partition,
 // unlike Porcupine's verbose mode, which re-runs the search per operation.
 import type { Model, Operation } from './model.js';
+import { ILLEGAL, type KvStates } from './kv-states.js';
 import { buildEntryList, lift } from './search.js';
-import { ILLEGAL, type StateTable } from './states.js';
 
 export interface OperationRef {
   id: number;
@@ -63,31 +63,40 @@ export function describeRef<S>(model: Model<S>, op: Operation): OperationRef {
   };
 }
 
+/**
+ * Undefined when the states needed to replay it do not fit in the memory budget (the verdict
+ * stands; only the explanation is missing).
+ */
 export function buildCounterexample<S>(
   model: Model<S>,
   operations: readonly Operation[],
-  table: StateTable<S>,
-  initial: number,
+  states: KvStates,
   prefixes: readonly (readonly number[])[],
-): Counterexample {
-  const partials = prefixes.map((prefix) => replay(model, operations, table, initial, prefix));
+): Counterexample | undefined {
+  const partials: PartialLinearization[] = [];
+  for (const prefix of prefixes) {
+    const partial = replay(model, operations, states, prefix);
+    if (partial === undefined) return undefined;
+    partials.push(partial);
+  }
   return { operations: operations.length, linearized: prefixes[0]?.length ?? 0, partials };
 }
 
 function replay<S>(
   model: Model<S>,
   operations: readonly Operation[],
-  table: StateTable<S>,
-  initial: number,
+  states: KvStates,
   prefix: readonly number[],
-): PartialLinearization {
+): PartialLinearization | undefined {
   const { next, prev, hasReturn } = buildEntryList(operations);
-  const describe = (id: number) => model.describeState(table.states[id]!);
+  // The KV states describe themselves as the model would (quoted, nil), clipped when long.
+  const describe = (id: number) => states.describe(id);
   const steps: LinearizationStep[] = [];
-  let state = initial;
-  prefix.forEach((op, i) => {
-    const after = table.next(state, op);
+  let state = states.initial;
+  for (const [i, op] of prefix.entries()) {
+    const after = states.next(state, op);
     if (after === ILLEGAL) throw new Error('internal: a recorded linearization does not replay');
+    if (after < 0) return undefined;
     if (i >= prefix.length - STEPS_KEPT_MAX) {
       steps.push({
         op: describeRef(model, operations[op]!),
@@ -97,7 +106,7 @@ function replay<S>(
     }
     lift(next, prev, 2 * op, hasReturn[op] === 1);
     state = after;
-  });
+  }
   const blocked: BlockedOperation[] = [];
   let blockedOmitted = 0;
   const HEAD = 2 * operations.length;
@@ -107,7 +116,7 @@ function replay<S>(
       blockedOmitted++;
       continue;
     }
-    const why = table.next(state, op) === ILLEGAL ? 'rejected' : 'dead-end';
+    const why = states.next(state, op) === ILLEGAL ? 'rejected' : 'dead-end';
     blocked.push({ op: describeRef(model, operations[op]!), stateBefore: describe(state), why });
   }
   return {

@@ -102,12 +102,18 @@ function clip(text: string): string {
 
 type Fields = Record<string, unknown>;
 
+export const UNSAFE_TIME =
+  '"time" is above 2^53 - 1 nanoseconds, where JSON numbers lose precision; record times relative to the start of the run';
+
 function toEvent(raw: unknown): HistoryEvent | string {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'an event must be a JSON object';
   const o = raw as Fields;
   if (typeof o.time !== 'number' || !Number.isFinite(o.time) || o.time < 0) {
     return '"time" must be a non-negative number of nanoseconds';
   }
+  // JSON numbers are doubles: past 2^53 two different times can read as one, and a stale read
+  // can then look concurrent. Refuse rather than round.
+  if (o.time > Number.MAX_SAFE_INTEGER) return UNSAFE_TIME;
   if (o.type === 'nemesis') return toNemesis(o);
   if (typeof o.type !== 'string' || !CLIENT_TYPES.has(o.type)) {
     return `unknown event type ${JSON.stringify(o.type)} (expected invoke, ok, fail, info or nemesis)`;
@@ -127,7 +133,8 @@ function toNemesis(o: Fields): NemesisEvent | string {
 }
 
 function toClient(o: Fields): ClientEvent | string {
-  if (typeof o.process !== 'number' || !Number.isInteger(o.process)) return '"process" must be an integer';
+  if (typeof o.process !== 'number' || !Number.isSafeInteger(o.process))
+    return '"process" must be an integer (at most 2^53 - 1)';
   if (typeof o.f !== 'string' || !OP_NAMES.has(o.f)) {
     return `unknown operation ${JSON.stringify(o.f)} (expected get, put, delete, cas or append)`;
   }

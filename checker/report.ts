@@ -1,6 +1,8 @@
 // The text report of a check, as `lab check` prints it.
 import type { CheckResult, KeyResult } from './check.js';
 import { count } from './plural.js';
+import { formatMiB } from './memory.js';
+import { NOT_CHECKED } from './schedule.js';
 
 const KEYS_LISTED_MAX = 50;
 
@@ -16,10 +18,9 @@ function clipState(state: string): string {
 export function formatReport(result: CheckResult): string {
   const lines: string[] = [];
   const width = Math.min(24, Math.max(3, ...result.keys.map((k) => k.key.length)));
-  const shown = [
-    ...result.keys.filter((k) => k.verdict !== 'ok'),
-    ...result.keys.filter((k) => k.verdict === 'ok'),
-  ];
+  const skipped = result.keys.filter((k) => k.reason?.startsWith(NOT_CHECKED) === true);
+  const checked = result.keys.filter((k) => !skipped.includes(k));
+  const shown = [...checked.filter((k) => k.verdict !== 'ok'), ...checked.filter((k) => k.verdict === 'ok')];
   for (const key of shown.slice(0, KEYS_LISTED_MAX)) {
     const verdict = key.verdict === 'illegal' ? 'ILLEGAL' : key.verdict;
     const why = key.reason === undefined ? '' : `  (${key.reason})`;
@@ -29,15 +30,20 @@ export function formatReport(result: CheckResult): string {
     if (key.verdict === 'illegal') lines.push(...describeFailure(key));
   }
   if (shown.length > KEYS_LISTED_MAX)
-    lines.push(`  ... and ${shown.length - KEYS_LISTED_MAX} more keys, all ok`);
+    lines.push(`  ... and ${count(shown.length - KEYS_LISTED_MAX, 'more key')}, all ok`);
+  if (skipped.length > 0)
+    lines.push(
+      `  ${count(skipped.length, 'more key')} not checked: the verdict was known (--all-keys checks every key)`,
+    );
   const counts = ['illegal', 'unknown'].map(
-    (v) => [v, result.keys.filter((k) => k.verdict === v).length] as const,
+    (v) => [v, checked.filter((k) => k.verdict === v).length] as const,
   );
   const detail = counts
     .filter(([, n]) => n > 0)
     .map(([v, n]) => `${n} of ${count(result.keys.length, 'key')} ${v}`);
+  if (skipped.length > 0) detail.push(`${skipped.length} not checked`);
   lines.push(
-    `verdict: ${result.verdict}${detail.length > 0 ? ` (${detail.join(', ')})` : ''}; ${count(result.operations, 'operation')} in ${count(result.keys.length, 'key')}, ${formatMs(result.elapsedMs)}`,
+    `verdict: ${result.verdict}${detail.length > 0 ? ` (${detail.join(', ')})` : ''}; ${count(result.operations, 'operation')} in ${count(result.keys.length, 'key')}, ${formatMs(result.elapsedMs)}, ${formatMiB(result.memoryBytesPeak)} of search memory at most`,
   );
   return lines.join('\n');
 }

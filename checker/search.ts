@@ -1,142 +1,269 @@
 // The search for one partition: Wing & Gong's algorithm with Lowe's memoisation, laid out as in
 // Porcupine but over typed arrays. Calls and returns form a doubly linked list in time order;
 // linearizing an operation lifts its call and return out of the list (dancing links), and
-// backtracking puts them back. Nothing is allocated in the loop.
+// backtracking puts them back. Nothing is allocated in the loop. The search is resumable: `run`
+// takes a number of steps and returns undefined when it needs more, so a check can interleave
+// its keys and one hard key cannot starve the others.
+import { AppendPrune } from './append-prune.js';
 import { LinearizedCache, zobristKeys } from './cache.js';
+import { ILLEGAL as ILLEGAL_STATE, KvStates, OUT_OF_MEMORY as OUT_OF_MEMORY_STATE } from './kv-states.js';
+import { formatMiB, type MemoryBudget } from './memory.js';
 import type { Model, Operation } from './model.js';
-import { StateTable } from './states.js';
 
-// Local copies: a module-level constant inlines, an imported binding may not under every loader.
+// Local copies: a module-level constant inlines, an imported binding may not under every loader
+// (under tsx each use was a getter call: a third of etcd_002's time).
 const ILLEGAL = -1;
-const UNKNOWN_TRANSITION = -2;
+const OUT_OF_MEMORY = -4;
+if (ILLEGAL !== ILLEGAL_STATE || OUT_OF_MEMORY !== OUT_OF_MEMORY_STATE)
+  throw new Error('internal: state codes differ');
 
 export type Verdict = 'ok' | 'illegal' | 'unknown';
+export type SearchVariant = 'plain' | 'eager' | 'unsafe-prune-ignores-resets';
 
-export interface SearchLimits {
-  /** performance.now() value after which the search stops with `unknown`. */
-  deadline: number;
-  /** The memo table and transition rows may not grow past this. */
-  memoryBytesMax: number;
+export interface SearchOptions {
+  /** Absent keys read as "" (Porcupine's kv histories). */
+  absentIsEmpty: boolean;
   /** How many distinct longest partial linearizations to keep for the counterexample. */
   prefixesMax: number;
+  /**
+   * Tests and benchmarks only. 'plain': without the append pruning (to measure it and to check it
+   * changes no verdict). 'eager': with it from the first step instead of after PRUNE_AFTER_STEPS
+   * (so that small test histories exercise it). 'unsafe-prune-ignores-resets': eager, with the
+   * pruning's most likely bug, forgetting that a put may come before a read; the property tests
+   * must catch it.
+   */
+  variant?: SearchVariant;
 }
 
-export interface SearchResult<S> {
-  verdict: Verdict;
-  /** Why the verdict is unknown. */
-  reason?: string;
-  steps: number;
-  cacheEntries: number;
-  /** Longest partial linearizations found (partition-local operation indexes, in order). */
-  prefixes: number[][];
-  table: StateTable<S>;
-  initial: number;
-}
-
-/** Steps between two looks at the clock and the memory used. */
+/** Steps between two looks at the clock. */
 const CHECK_EVERY_STEPS = 1 << 13;
+/**
+ * The append pruning starts once a key has taken this many steps: its setup and its checks cost
+ * more than they save on the many small keys a simulator history has (30 % of the check of a
+ * 2,000-operation put-heavy history), and a hard key does not notice its first 512 steps.
+ */
+const PRUNE_AFTER_STEPS = 512;
+/** What the per-operation arrays of a search cost (lists, stacks, flags, Zobrist keys, bitset). */
+const BYTES_PER_OPERATION = 64;
 
-export function searchPartition<S>(
-  model: Model<S>,
-  operations: readonly Operation[],
-  limits: SearchLimits,
-): SearchResult<S> {
-  const n = operations.length;
-  const list = buildEntryList(operations);
-  const { next, prev, hasReturn } = list;
-  const HEAD = 2 * n;
-  const table = new StateTable(model, operations);
-  const initial = table.intern(model.init());
-  const cache = new LinearizedCache(n, limits.memoryBytesMax);
-  const zobrist = zobristKeys(n);
-  const bits = new Uint32Array(Math.max(1, Math.ceil(n / 32)));
-  const stackEntry = new Int32Array(n);
-  const stackState = new Int32Array(n);
-  const best = new BestPrefixes(limits.prefixesMax, n);
-  let definiteLeft = list.definite;
-  let depth = 0;
-  let state = initial;
-  let hash = 0;
-  let steps = 0;
-  const finish = (verdict: Verdict, reason?: string): SearchResult<S> => ({
-    verdict,
-    ...(reason === undefined ? {} : { reason }),
-    steps,
-    cacheEntries: cache.size,
-    prefixes: verdict === 'illegal' ? best.prefixes : [],
-    table,
-    initial,
-  });
-  const readOnly = readOnlyFlags(model, operations);
-  // The loop stays in one function on purpose: its state lives in locals (registers), and it is
-  // where nearly all of the checker's time goes.
-  let entry = firstChoice(next, HEAD, readOnly, table, state);
-  let transitions = table.transitions;
-  search: while (definiteLeft > 0) {
-    if (++steps % CHECK_EVERY_STEPS === 0) {
-      if (performance.now() > limits.deadline) return finish('unknown', 'time limit reached');
-      if (table.bytes + cache.bytes > limits.memoryBytesMax) return finish('unknown', 'memory limit reached');
-    }
-    if ((entry & 1) === 0 && entry < HEAD) {
-      // A call: try to linearize its operation now.
-      const op = entry >> 1;
-      let after = transitions[state * n + op]!;
-      if (after === UNKNOWN_TRANSITION) {
-        after = table.compute(state, op);
-        transitions = table.transitions;
-      }
-      // An info operation that would change nothing here is skipped: leaving it out of a
-      // linearization is always allowed, and deleting a step that changes no state keeps every
-      // other step valid, so some linearization exists without it if any exists with it.
-      if (after !== ILLEGAL && (after !== state || hasReturn[op] === 1)) {
-        bits[op >> 5]! ^= 1 << (op & 31);
-        const added = cache.insertIfAbsent(bits, hash ^ zobrist[op]!, after);
-        if (added === 1) {
-          hash ^= zobrist[op]!;
-          stackEntry[depth] = entry;
-          stackState[depth] = state;
-          depth++;
-          state = after;
-          if (hasReturn[op] === 1) definiteLeft--;
-          lift(next, prev, entry, hasReturn[op] === 1);
-          entry = firstChoice(next, HEAD, readOnly, table, state);
-          transitions = table.transitions;
-          continue;
+export class PartitionSearch<S> {
+  readonly states: KvStates;
+  private prune: AppendPrune | undefined;
+  /** The pruning is still to be started (it starts after PRUNE_AFTER_STEPS, or at once if eager). */
+  private pruneLater: boolean;
+  private readonly operations: readonly Operation[];
+  private readonly variant: SearchVariant | undefined;
+  private readonly cache: LinearizedCache;
+  private readonly n: number;
+  private readonly next: Int32Array;
+  private readonly prev: Int32Array;
+  private readonly hasReturn: Uint8Array;
+  private readonly readOnly: Uint8Array;
+  private readonly zobrist: Int32Array;
+  private readonly bits: Uint32Array;
+  private readonly stackEntry: Int32Array;
+  private readonly stackState: Int32Array;
+  private readonly best: BestPrefixes;
+  private definiteLeft: number;
+  private depth = 0;
+  private state: number;
+  private hash = 0;
+  private entry: number;
+  private reservedBytes: number;
+  steps = 0;
+  verdict: Verdict | undefined;
+  /** Why the verdict is unknown. */
+  reason: string | undefined;
+
+  constructor(
+    model: Model<S>,
+    operations: readonly Operation[],
+    private readonly budget: MemoryBudget,
+    options: SearchOptions,
+  ) {
+    const n = (this.n = operations.length);
+    this.reservedBytes = budget.reserve(n * BYTES_PER_OPERATION) ? n * BYTES_PER_OPERATION : 0;
+    const list = buildEntryList(operations);
+    ({ next: this.next, prev: this.prev, hasReturn: this.hasReturn } = list);
+    this.definiteLeft = list.definite;
+    this.states = new KvStates(operations, options.absentIsEmpty, budget);
+    this.operations = operations;
+    this.variant = options.variant;
+    this.pruneLater = options.variant === undefined;
+    if (options.variant === 'eager' || options.variant === 'unsafe-prune-ignores-resets') this.startPrune(0);
+    this.cache = new LinearizedCache(n, budget);
+    this.zobrist = zobristKeys(n);
+    this.bits = new Uint32Array(Math.max(1, Math.ceil(n / 32)));
+    this.stackEntry = new Int32Array(n);
+    this.stackState = new Int32Array(n);
+    this.best = new BestPrefixes(options.prefixesMax, n);
+    this.readOnly = readOnlyFlags(model, operations);
+    this.state = this.states.initial;
+    this.entry = firstChoice(this.next, 2 * n, this.readOnly, this.states, this.state);
+    if (this.reservedBytes === 0 && n > 0) this.outOfMemory();
+    else if (this.states.outOfMemory || !this.cache.usable) this.outOfMemory();
+  }
+
+  /** Creates the pruning and tells it what the current stack has placed. */
+  private startPrune(depth: number): AppendPrune | undefined {
+    this.pruneLater = false;
+    const unsafe = this.variant === 'unsafe-prune-ignores-resets';
+    this.prune = AppendPrune.create(this.states, this.operations, this.budget, unsafe);
+    for (let i = 0; i < depth; i++) this.prune?.place(this.stackEntry[i]! >> 1);
+    return this.prune;
+  }
+
+  get bytes(): number {
+    return this.reservedBytes + this.states.bytes + this.cache.bytes;
+  }
+
+  /** Longest partial linearizations found (partition-local operation indexes, in order). */
+  get prefixes(): number[][] {
+    return this.best.prefixes;
+  }
+
+  /** Gives back the search's memory; the states stay readable (for the counterexample). */
+  dispose(): void {
+    this.prune?.dispose(this.budget);
+    this.cache.dispose();
+    this.states.dispose();
+    this.budget.release(this.reservedBytes);
+    this.reservedBytes = 0;
+  }
+
+  private outOfMemory(): Verdict {
+    this.verdict = 'unknown';
+    this.reason = `memory limit reached: the check's budget of ${formatMiB(this.budget.bytesMax)} is used up; this key held ${formatMiB(this.bytes)}`;
+    return this.verdict;
+  }
+
+  /** The loop keeps its state in locals (a closure capturing them would move them to the heap). */
+  private save(
+    definiteLeft: number,
+    depth: number,
+    state: number,
+    hash: number,
+    entry: number,
+    steps: number,
+  ): undefined {
+    this.definiteLeft = definiteLeft;
+    this.depth = depth;
+    this.state = state;
+    this.hash = hash;
+    this.entry = entry;
+    this.steps = steps;
+    return undefined;
+  }
+
+  private finish(verdict: Verdict, reason?: string): Verdict {
+    this.verdict = verdict;
+    this.reason = reason;
+    return verdict;
+  }
+
+  /**
+   * Searches for at most about `stepsMax` steps (or until `deadline`, a performance.now() value).
+   * Returns the verdict, or undefined when it needs more steps.
+   */
+  run(deadline: number, stepsMax: number): Verdict | undefined {
+    if (this.verdict !== undefined) return this.verdict;
+    if (this.n === 0) return this.finish('ok');
+    const { next, prev, hasReturn, readOnly, zobrist, bits, stackEntry, stackState, states, cache } = this;
+    let prune = this.prune;
+    const best = this.best;
+    const HEAD = 2 * this.n;
+    let { definiteLeft, depth, state, hash, entry, steps } = this;
+    const pruneAt = this.pruneLater ? Math.max(steps + 1, PRUNE_AFTER_STEPS) : -1;
+    const stepsEnd = steps + stepsMax;
+    // The loop stays in one function on purpose: its state lives in locals (registers), and it is
+    // where nearly all of the checker's time goes.
+    search: while (definiteLeft > 0) {
+      if (++steps === pruneAt) prune = this.startPrune(depth);
+      if (steps % CHECK_EVERY_STEPS === 0) {
+        if (performance.now() > deadline) {
+          this.save(definiteLeft, depth, state, hash, entry, steps);
+          return this.finish('unknown', 'time limit reached');
         }
-        bits[op >> 5]! ^= 1 << (op & 31);
-        if (added === -1) return finish('unknown', 'memory limit reached');
-        // A legal read-only operation whose successor configuration already failed: see below.
-        if (readOnly[op] === 0) {
+        if (steps >= stepsEnd) return this.save(definiteLeft, depth, state, hash, entry, steps);
+      }
+      if ((entry & 1) === 0 && entry < HEAD) {
+        // A call: try to linearize its operation now.
+        const op = entry >> 1;
+        let after = states.next(state, op);
+        if (after === OUT_OF_MEMORY) {
+          this.save(definiteLeft, depth, state, hash, entry, steps);
+          return this.outOfMemory();
+        }
+        // The value can only grow from here, and a read still to come cannot see it grown: dead.
+        // The counterexample shows the pruned step: the model allows it, only nothing can follow.
+        if (after >= 0 && prune !== undefined && prune.check(after, op) === ILLEGAL) {
+          if (depth + 1 >= best.length) {
+            stackEntry[depth] = entry;
+            best.offer(stackEntry, depth + 1);
+          }
+          after = ILLEGAL;
+        }
+        // An info operation that would change nothing here is skipped: leaving it out of a
+        // linearization is always allowed, and deleting a step that changes no state keeps every
+        // other step valid, so some linearization exists without it if any exists with it.
+        if (after !== ILLEGAL && (after !== state || hasReturn[op] === 1)) {
+          bits[op >> 5]! ^= 1 << (op & 31);
+          const added = cache.insertIfAbsent(bits, hash ^ zobrist[op]!, after);
+          if (added === 1) {
+            hash ^= zobrist[op]!;
+            stackEntry[depth] = entry;
+            stackState[depth] = state;
+            depth++;
+            state = after;
+            if (hasReturn[op] === 1) definiteLeft--;
+            prune?.place(op);
+            lift(next, prev, entry, hasReturn[op] === 1);
+            entry = firstChoice(next, HEAD, readOnly, states, state);
+            continue;
+          }
+          bits[op >> 5]! ^= 1 << (op & 31);
+          if (added === -1) {
+            this.save(definiteLeft, depth, state, hash, entry, steps);
+            return this.outOfMemory();
+          }
+          // A legal read-only operation whose successor configuration already failed: see below.
+          if (readOnly[op] === 0) {
+            entry = next[entry]!;
+            continue;
+          }
+        } else {
           entry = next[entry]!;
           continue;
         }
-      } else {
-        entry = next[entry]!;
-        continue;
       }
+      // A return (or the end): its operation was not linearized in time; undo the last choice.
+      // Pruning (partial-order reduction): a read-only operation that is legal now may as well be
+      // linearized now. All operations that must precede it are already placed (it is before the
+      // first pending return), and moving it earlier changes no state. So once the configuration
+      // after it has failed, every other choice at this level fails too: keep backtracking.
+      best.offer(stackEntry, depth);
+      for (;;) {
+        if (depth === 0) {
+          this.save(definiteLeft, depth, state, hash, entry, steps);
+          return this.finish('illegal');
+        }
+        depth--;
+        entry = stackEntry[depth]!;
+        state = stackState[depth]!;
+        const op = entry >> 1;
+        bits[op >> 5]! ^= 1 << (op & 31);
+        hash ^= zobrist[op]!;
+        if (hasReturn[op] === 1) definiteLeft++;
+        prune?.unplace(op);
+        unlift(next, prev, entry, hasReturn[op] === 1);
+        if (readOnly[op] === 0) break;
+      }
+      entry = next[entry]!;
+      continue search;
     }
-    // A return (or the end): its operation was not linearized in time; undo the last choice.
-    // Pruning (partial-order reduction): a read-only operation that is legal now may as well be
-    // linearized now. All operations that must precede it are already placed (it is before the
-    // first pending return), and moving it earlier changes no state. So once the configuration
-    // after it has failed, every other choice at this level fails too: keep backtracking.
-    best.offer(stackEntry, depth);
-    for (;;) {
-      if (depth === 0) return finish('illegal');
-      depth--;
-      entry = stackEntry[depth]!;
-      state = stackState[depth]!;
-      const op = entry >> 1;
-      bits[op >> 5]! ^= 1 << (op & 31);
-      hash ^= zobrist[op]!;
-      if (hasReturn[op] === 1) definiteLeft++;
-      unlift(next, prev, entry, hasReturn[op] === 1);
-      if (readOnly[op] === 0) break;
-    }
-    entry = next[entry]!;
-    continue search;
+    this.save(definiteLeft, depth, state, hash, entry, steps);
+    return this.finish('ok');
   }
-  return finish('ok');
 }
 
 /** 1 for each operation the model says never changes the state. */
@@ -153,16 +280,16 @@ function readOnlyFlags<S>(model: Model<S>, operations: readonly Operation[]): Ui
  * if there is one among the candidates (see the pruning note in the loop: it may go first, and
  * then no sibling needs trying), else the first entry.
  */
-function firstChoice<S>(
+function firstChoice(
   next: Int32Array,
   head: number,
   readOnly: Uint8Array,
-  table: StateTable<S>,
+  states: KvStates,
   state: number,
 ): number {
   for (let e = next[head]!; (e & 1) === 0 && e < head; e = next[e]!) {
     const op = e >> 1;
-    if (readOnly[op] === 1 && table.next(state, op) >= 0) return e;
+    if (readOnly[op] === 1 && states.next(state, op) >= 0) return e;
   }
   return next[head]!;
 }
@@ -244,7 +371,8 @@ export function unlift(next: Int32Array, prev: Int32Array, call: number, withRet
  * that climbs straight to success copies nothing, and copies go into preallocated buffers.
  */
 class BestPrefixes {
-  private length = 0;
+  /** The length of the longest partial linearization so far. */
+  length = 0;
   private readonly buffers: Int32Array[] = [];
   private count = 0;
 

@@ -1,22 +1,28 @@
 // One TCP connection to one endpoint, with many requests in flight matched by request id
-// (pipelining). A request that never reached the socket fails definitely (UNAVAILABLE); one that
-// was sent and then lost its connection or its deadline may have happened (CONNECTION_LOST, TIMEOUT).
+// (pipelining). A request that never reached the socket fails definitely (UNAVAILABLE, or
+// TOO_LARGE when it is over frameSizeBytesMax, checked before anything is sent); one that was sent
+// and then lost its connection or its deadline may have happened (CONNECTION_LOST, TIMEOUT). When
+// the server closes the connection with a connection-error, it says how many requests it had read:
+// the ones after those were never read, so they fail definitely (the first with the server's error).
 import { connect, type Socket } from 'node:net';
-import { FrameDecoder, FrameError, encodeFrame } from '../proto/framing.js';
+import { FrameDecoder, FrameError } from '../proto/framing.js';
 import {
   CodecError,
   decodeEnvelope,
-  encodeEnvelope,
+  encodeEnvelopeFrame,
   type ClientOp,
   type ClientResponse,
 } from '../proto/codec.js';
-import { RaftlabError } from '../shared/errors.js';
+import { RaftlabError, type ErrorInfo } from '../shared/errors.js';
 
 interface Waiter {
   resolve(response: ClientResponse): void;
   reject(error: RaftlabError): void;
   timer: NodeJS.Timeout;
   drop: boolean;
+  socket: Socket;
+  /** 1 for the first request written to `socket`, 2 for the next... (the server reads in this order). */
+  ordinal: number;
 }
 
 export interface RequestFields {
@@ -26,10 +32,21 @@ export interface RequestFields {
   readonly op: ClientOp;
 }
 
+/** No TCP connection could be made to the endpoint (refused, unreachable, timed out): definite. */
+export class EndpointUnreachable extends RaftlabError {
+  constructor(
+    readonly endpoint: string,
+    readonly reason: string,
+  ) {
+    super('UNAVAILABLE', `cannot connect to ${endpoint}: ${reason}`, { definite: true });
+  }
+}
+
 export class Connection {
   private socket: Socket | undefined;
   private connecting: Promise<Socket> | undefined;
   private readonly waiters = new Map<number, Waiter>();
+  private readonly written = new WeakMap<Socket, number>(); // requests written to each socket
   private nextRequestId = 1;
   private closedByUser = false;
   private corked = false;
@@ -44,19 +61,49 @@ export class Connection {
     return this.waiters.size;
   }
 
-  /** Sends one request and resolves with its response (which may carry an error). */
-  async request(fields: RequestFields, timeoutMs: number, dropResponse = false): Promise<ClientResponse> {
-    const socket = await this.open();
+  /**
+   * Sends one request and resolves with its response (which may carry an error). `timeoutMs`
+   * bounds the whole attempt, connecting included; `connectTimeoutMs` (default the connection's)
+   * bounds connecting.
+   */
+  async request(
+    fields: RequestFields,
+    timeoutMs: number,
+    dropResponse = false,
+    connectTimeoutMs = this.connectTimeoutMs,
+  ): Promise<ClientResponse> {
+    const startMs = performance.now();
     const requestId = this.nextRequestId++;
-    const frame = encodeFrame(encodeEnvelope({ kind: 'client-request', request: { requestId, ...fields } }));
+    const frame = this.encode(requestId, fields);
+    const socket = await this.open(Math.max(1, Math.min(this.connectTimeoutMs, connectTimeoutMs, timeoutMs)));
+    const remainingMs = Math.max(1, timeoutMs - (performance.now() - startMs));
     return new Promise<ClientResponse>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(requestId);
         reject(new RaftlabError('TIMEOUT', `no response from ${this.endpoint} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.waiters.set(requestId, { resolve, reject, timer, drop: dropResponse });
+      }, remainingMs);
+      const ordinal = (this.written.get(socket) ?? 0) + 1;
+      this.written.set(socket, ordinal);
+      this.waiters.set(requestId, { resolve, reject, timer, drop: dropResponse, socket, ordinal });
       this.write(socket, frame);
     });
+  }
+
+  /** The request's frame; over frameSizeBytesMax it is refused here, before touching the network. */
+  private encode(requestId: number, fields: RequestFields): Uint8Array {
+    try {
+      return encodeEnvelopeFrame(
+        { kind: 'client-request', request: { requestId, ...fields } },
+        this.frameSizeBytesMax,
+      );
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      throw new RaftlabError(
+        'TOO_LARGE',
+        `request not sent: ${error.message} (the client's limit; the server's may be lower)`,
+        { definite: true },
+      );
+    }
   }
 
   /** Requests issued in the same tick leave in one writev (cork until the next tick). */
@@ -75,29 +122,24 @@ export class Connection {
   close(): void {
     this.closedByUser = true;
     this.socket?.destroy();
-    this.failAll('connection closed by the client');
+    this.failAll(undefined, 'connection closed by the client');
   }
 
-  private open(): Promise<Socket> {
+  private open(connectTimeoutMs: number): Promise<Socket> {
     if (this.socket && !this.socket.destroyed) return Promise.resolve(this.socket);
     if (this.closedByUser) return Promise.reject(new RaftlabError('UNAVAILABLE', 'client is closed'));
-    this.connecting ??= this.dial().finally(() => (this.connecting = undefined));
+    this.connecting ??= this.dial(connectTimeoutMs).finally(() => (this.connecting = undefined));
     return this.connecting;
   }
 
-  private dial(): Promise<Socket> {
+  private dial(connectTimeoutMs: number): Promise<Socket> {
     const [host, port] = splitEndpoint(this.endpoint);
     return new Promise<Socket>((resolve, reject) => {
       const socket = connect({ host, port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 10_000 });
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(
-          new RaftlabError(
-            'UNAVAILABLE',
-            `cannot connect to ${this.endpoint} within ${this.connectTimeoutMs} ms`,
-          ),
-        );
-      }, this.connectTimeoutMs);
+        reject(new EndpointUnreachable(this.endpoint, `no connection within ${connectTimeoutMs} ms`));
+      }, connectTimeoutMs);
       socket.once('connect', () => {
         clearTimeout(timer);
         this.attach(socket);
@@ -105,7 +147,7 @@ export class Connection {
       });
       socket.once('error', (error) => {
         clearTimeout(timer);
-        reject(new RaftlabError('UNAVAILABLE', `cannot connect to ${this.endpoint}: ${error.message}`));
+        reject(new EndpointUnreachable(this.endpoint, error.message));
       });
     });
   }
@@ -115,25 +157,25 @@ export class Connection {
     const decoder = new FrameDecoder(this.frameSizeBytesMax);
     socket.on('data', (chunk: Buffer) => {
       try {
-        for (const frame of decoder.push(chunk)) this.onFrame(frame);
+        for (const frame of decoder.push(chunk)) this.onFrame(socket, frame);
       } catch (error) {
         if (!(error instanceof FrameError || error instanceof CodecError)) throw error;
         socket.destroy();
-        this.failAll(`bad data from ${this.endpoint}: ${error.message}`);
+        this.failAll(socket, `bad data from ${this.endpoint}: ${error.message}`);
       }
     });
     socket.on('error', () => undefined);
     socket.on('close', () => {
       if (this.socket === socket) this.socket = undefined;
-      this.failAll(`connection to ${this.endpoint} lost`);
+      this.failAll(socket, `connection to ${this.endpoint} lost`);
     });
   }
 
-  private onFrame(frame: Uint8Array): void {
+  private onFrame(socket: Socket, frame: Uint8Array): void {
     const envelope = decodeEnvelope(frame);
     if (envelope.kind === 'connection-error') {
-      this.socket?.destroy();
-      this.failAll(`${this.endpoint} closed the connection: ${envelope.error.message}`);
+      socket.destroy();
+      this.failRefused(socket, envelope.error, envelope.requestsRead);
       return;
     }
     if (envelope.kind !== 'client-response')
@@ -145,12 +187,31 @@ export class Connection {
     waiter.resolve(envelope.response);
   }
 
-  private failAll(reason: string): void {
-    for (const waiter of this.waiters.values()) {
+  /**
+   * The server closed `socket` after reading `requestsRead` of its requests: those may have
+   * happened; the next one is what the error is about; later ones were never read.
+   */
+  private failRefused(socket: Socket, error: ErrorInfo, requestsRead: number): void {
+    const said = `${this.endpoint} closed the connection: ${error.message}`;
+    for (const [id, waiter] of this.waiters) {
+      if (waiter.socket !== socket) continue;
+      this.waiters.delete(id);
+      clearTimeout(waiter.timer);
+      if (waiter.ordinal <= requestsRead) waiter.reject(new RaftlabError('CONNECTION_LOST', said));
+      else if (waiter.ordinal === requestsRead + 1)
+        waiter.reject(new RaftlabError(error.code, said, { definite: error.definite }));
+      else waiter.reject(new RaftlabError('UNAVAILABLE', `not read: ${said}`, { definite: true }));
+    }
+  }
+
+  /** Fails the requests sent on `socket` (all of them when undefined) as CONNECTION_LOST. */
+  private failAll(socket: Socket | undefined, reason: string): void {
+    for (const [id, waiter] of this.waiters) {
+      if (socket !== undefined && waiter.socket !== socket) continue;
+      this.waiters.delete(id);
       clearTimeout(waiter.timer);
       waiter.reject(new RaftlabError('CONNECTION_LOST', reason));
     }
-    this.waiters.clear();
   }
 }
 

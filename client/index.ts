@@ -4,7 +4,7 @@
 // (`definite: true`, the lab records `fail`) or may have happened (`false`, recorded `info`).
 import type { ClientOp, ClientResult, StatusResult } from '../proto/codec.js';
 import { RaftlabError, type ErrorInfo } from '../shared/errors.js';
-import { Connection } from './connection.js';
+import { Connection, EndpointUnreachable } from './connection.js';
 import { resolveOptions, type ClientOptions, type ResolvedClientOptions } from './options.js';
 import { Session } from './session.js';
 
@@ -152,7 +152,9 @@ export class RaftlabClient {
 
   private async attempt(op: ClientOp, sequence: number): Promise<ClientResult> {
     const o = this.options;
-    const deadline = performance.now() + o.operationTimeoutMs;
+    const startMs = performance.now();
+    const deadline = startMs + o.operationTimeoutMs;
+    const unreachable = new Unreachable();
     let maybeHappened: RaftlabError | undefined;
     let last: RaftlabError = new RaftlabError('UNAVAILABLE', 'no attempt was made');
     for (let attempt = 1; ; attempt++) {
@@ -164,10 +166,15 @@ export class RaftlabClient {
         const fields = sequence
           ? { clientId: this.session.clientId, sequence, ackedSequence: this.session.ackedSequence, op }
           : { clientId: 0, sequence: 0, ackedSequence: 0, op };
+        // While nothing has connected, connecting may not outlast the unreachable timeout.
+        const connectMs = unreachable.all
+          ? startMs + o.unreachableTimeoutMs - performance.now()
+          : remainingMs;
         const response = await this.connection(endpoint).request(
           fields,
           Math.min(o.requestTimeoutMs, remainingMs),
           drop,
+          connectMs,
         );
         if (!response.error && response.result) {
           this.leader = endpoint;
@@ -178,11 +185,14 @@ export class RaftlabClient {
         last = asRaftlabError(error);
       }
       if (FINAL_CODES.has(last.code)) throw last;
+      unreachable.note(last);
+      if (unreachable.all && performance.now() - startMs >= o.unreachableTimeoutMs) break;
       // The first attempt that may have taken effect names the outcome: later attempts are often cut
       // short by the operation's deadline, and a TIMEOUT from that would hide what really happened.
       if (!last.definite) maybeHappened ??= last;
       const followedHint = this.redirect(last, endpoint);
-      await sleep(followedHint && attempt === 1 ? 0 : this.backoffMs(attempt), deadline);
+      const wakeBy = unreachable.all ? Math.min(deadline, startMs + o.unreachableTimeoutMs) : deadline;
+      await sleep(followedHint && attempt === 1 ? 0 : this.backoffMs(attempt), wakeBy);
     }
     if (maybeHappened)
       throw new RaftlabError(
@@ -190,7 +200,7 @@ export class RaftlabClient {
         `gave up after ${o.operationTimeoutMs} ms; an attempt may have taken effect (${maybeHappened.message}); last error: ${last.message}`,
         { definite: false },
       );
-    throw last;
+    throw unreachable.all ? unreachable.error(performance.now() - startMs) : last;
   }
 
   /** Chooses where the next attempt goes; true when it follows a leader hint. */
@@ -220,6 +230,27 @@ export class RaftlabClient {
       this.connections.set(endpoint, c);
     }
     return c;
+  }
+}
+
+/** Tracks whether every attempt of an operation failed to connect, and why, per endpoint. */
+class Unreachable {
+  all = true;
+  private readonly reasons = new Map<string, string>();
+
+  note(error: RaftlabError): void {
+    if (error instanceof EndpointUnreachable) this.reasons.set(error.endpoint, error.reason);
+    else this.all = false;
+  }
+
+  /** UNAVAILABLE (definite: nothing was ever sent) naming every endpoint tried and why. */
+  error(elapsedMs: number): RaftlabError {
+    const list = [...this.reasons].map(([endpoint, reason]) => `${endpoint} (${reason})`).join(', ');
+    return new RaftlabError(
+      'UNAVAILABLE',
+      `no endpoint accepted a connection in ${Math.round(elapsedMs)} ms: ${list}`,
+      { definite: true },
+    );
   }
 }
 

@@ -9,12 +9,17 @@ export interface ClientOptions {
   readonly operationTimeoutMs?: number;
   /** How long to wait for a TCP connection to an endpoint. */
   readonly connectTimeoutMs?: number;
+  /**
+   * An operation gives up (UNAVAILABLE, definite, naming each endpoint and why) once it has tried
+   * this long without any endpoint accepting a connection, before operationTimeoutMs if shorter.
+   */
+  readonly unreachableTimeoutMs?: number;
   /** First delay between retries; doubles each retry up to retryDelayMsMax, with jitter. */
   readonly retryDelayMsMin?: number;
   readonly retryDelayMsMax?: number;
   /** Operations this client may have in flight; past it, an operation fails with OVERLOADED (definite). */
   readonly requestsInFlightMax?: number;
-  /** Largest response frame accepted. */
+  /** Largest frame sent or accepted: a larger request fails TOO_LARGE (definite) without being sent. */
   readonly frameSizeBytesMax?: number;
   /** Session id; default: a random 53-bit id from node:crypto. */
   readonly clientId?: number;
@@ -34,6 +39,7 @@ export const CLIENT_DEFAULTS = {
   requestTimeoutMs: 2000,
   operationTimeoutMs: 10_000,
   connectTimeoutMs: 1000,
+  unreachableTimeoutMs: 10_000,
   retryDelayMsMin: 20,
   retryDelayMsMax: 500,
   requestsInFlightMax: 4096,

@@ -9,12 +9,13 @@ import {
   encodeEnvelopeFrame,
   errorCodeFromProto,
   errorCodeToProto,
+  peekRequestId,
   type ClientOp,
   type ClientResult,
   type Envelope,
 } from './codec.js';
 import { DEFINITE_BY_DEFAULT, type ErrorCodeName, type ErrorInfo } from '../shared/errors.js';
-import { encodeFrame } from './framing.js';
+import { encodeFrame, OVERSIZED_PREFIX_BYTES } from './framing.js';
 import { raftlab } from './generated/raftlab.js';
 import type {
   AppendMessage,
@@ -70,6 +71,7 @@ const message: fc.Arbitrary<Message> = fc.oneof(
     rejectIndex: u64,
     hintIndex: u64,
     hintTerm: u64,
+    logLost: fc.boolean(),
   }),
   fc.record({
     ...base,
@@ -143,10 +145,10 @@ const envelope: fc.Arbitrary<Envelope> = fc.oneof(
   }),
   fc.record({
     kind: fc.constant('peer-hello' as const),
-    hello: fc.record({ from: id, clusterId: fc.string() }),
+    hello: fc.record({ from: id, clusterId: fc.string(), to: fc.oneof(id, fc.constant('' as const)) }),
   }),
   fc.record({ kind: fc.constant('raft' as const), message }),
-  fc.record({ kind: fc.constant('connection-error' as const), error: errorInfo }),
+  fc.record({ kind: fc.constant('connection-error' as const), error: errorInfo, requestsRead: u64 }),
 );
 
 function codecError(f: () => unknown): CodecError {
@@ -226,7 +228,7 @@ describe('envelope codec on bad input', () => {
   });
 
   it('rejects truncated and garbage bytes with MALFORMED', () => {
-    const whole = encodeEnvelope({ kind: 'peer-hello', hello: { from: 'n1', clusterId: 'c' } });
+    const whole = encodeEnvelope({ kind: 'peer-hello', hello: { from: 'n1', clusterId: 'c', to: 'n2' } });
     expect(codecError(() => decodeEnvelope(whole.subarray(0, whole.length - 1))).code).toBe('MALFORMED');
     expect(codecError(() => decodeEnvelope(Uint8Array.of(0xff, 0xff, 0xff))).code).toBe('MALFORMED');
   });
@@ -303,6 +305,7 @@ describe('server/raft/types.ts mirrors proto/raftlab.proto', () => {
         rejectIndex: 0,
         hintIndex: 0,
         hintTerm: 0,
+        logLost: false,
       } satisfies AppendResponseMessage,
     ],
     vote: [
@@ -393,7 +396,35 @@ describe('encodeEnvelopeFrame', () => {
   });
 
   it('refuses an envelope longer than frameSizeBytesMax', () => {
-    const e: Envelope = { kind: 'peer-hello', hello: { from: 'n1', clusterId: 'x'.repeat(100) } };
+    const e: Envelope = { kind: 'peer-hello', hello: { from: 'n1', clusterId: 'x'.repeat(100), to: '' } };
     expect(() => encodeEnvelopeFrame(e, 50)).toThrow(/exceeds frameSizeBytesMax 50/);
+  });
+});
+
+describe('peekRequestId', () => {
+  it("finds any client request's id in the first OVERSIZED_PREFIX_BYTES of its envelope, whatever the value size", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+        fc.nat(100_000),
+        (requestId, size) => {
+          const value = new Uint8Array(size);
+          const op: ClientOp = { type: 'put', key: Uint8Array.of(1), value };
+          const bytes = encodeEnvelope({
+            kind: 'client-request',
+            request: { requestId, clientId: 7, sequence: 1, ackedSequence: 0, op },
+          });
+          expect(peekRequestId(bytes.subarray(0, OVERSIZED_PREFIX_BYTES))).toBe(requestId);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('returns undefined for other envelopes, garbage and truncated prefixes', () => {
+    const hello = encodeEnvelope({ kind: 'peer-hello', hello: { from: 'n1', clusterId: 'c', to: '' } });
+    expect(peekRequestId(hello)).toBeUndefined();
+    expect(peekRequestId(Uint8Array.of(0xff, 0xff, 0xff))).toBeUndefined();
+    expect(peekRequestId(Uint8Array.of(0x0a, 0x80))).toBeUndefined();
   });
 });

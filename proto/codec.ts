@@ -69,6 +69,8 @@ export interface ClientResponse {
 export interface PeerHello {
   readonly from: NodeId;
   readonly clusterId: string;
+  /** The node the dialler meant to reach ('' when unknown). */
+  readonly to: NodeId | '';
 }
 
 export type Envelope =
@@ -76,7 +78,8 @@ export type Envelope =
   | { readonly kind: 'client-response'; readonly response: ClientResponse }
   | { readonly kind: 'peer-hello'; readonly hello: PeerHello }
   | { readonly kind: 'raft'; readonly message: Message }
-  | { readonly kind: 'connection-error'; readonly error: ErrorInfo };
+  /** `requestsRead`: request frames the sender read from this connection before closing it. */
+  | { readonly kind: 'connection-error'; readonly error: ErrorInfo; readonly requestsRead: number };
 
 export type EnvelopeKind = Envelope['kind'];
 
@@ -384,8 +387,13 @@ export function raftMessageToProto(m: Message): raftlab.RaftMessage.$Properties 
       return { from, to, term, append: { prevLogIndex, prevLogTerm, entries, commit } };
     }
     case 'append-response': {
-      const { success, matchIndex, rejectIndex, hintIndex, hintTerm } = m;
-      return { from, to, term, appendResponse: { success, matchIndex, rejectIndex, hintIndex, hintTerm } };
+      const { success, matchIndex, rejectIndex, hintIndex, hintTerm, logLost } = m;
+      return {
+        from,
+        to,
+        term,
+        appendResponse: { success, matchIndex, rejectIndex, hintIndex, hintTerm, logLost },
+      };
     }
     case 'vote':
       return {
@@ -424,6 +432,7 @@ export function raftMessageFromProto(p: raftlab.RaftMessage): Message {
         rejectIndex: u64(r.rejectIndex, 'rejectIndex'),
         hintIndex: u64(r.hintIndex, 'hintIndex'),
         hintTerm: u64(r.hintTerm, 'hintTerm'),
+        logLost: r.logLost ?? false,
       };
     }
     case 'vote': {
@@ -488,11 +497,11 @@ function envelopeToProto(e: Envelope): raftlab.Envelope.$Properties {
     case 'client-response':
       return { clientResponse: responseToProto(e.response) };
     case 'peer-hello':
-      return { peerHello: { from: e.hello.from, clusterId: e.hello.clusterId } };
+      return { peerHello: { from: e.hello.from, clusterId: e.hello.clusterId, to: e.hello.to } };
     case 'raft':
       return { raft: raftMessageToProto(e.message) };
     case 'connection-error':
-      return { connectionError: { error: errorToProto(e.error) } };
+      return { connectionError: { error: errorToProto(e.error), requestsRead: e.requestsRead } };
   }
 }
 
@@ -536,14 +545,16 @@ function envelopeFromProto(p: raftlab.Envelope): Envelope {
     case 'peerHello': {
       const from = p.peerHello?.from ?? '';
       if (from === '') invalid('peer hello without from');
-      return { kind: 'peer-hello', hello: { from, clusterId: p.peerHello?.clusterId ?? '' } };
+      const hello = { from, clusterId: p.peerHello?.clusterId ?? '', to: p.peerHello?.to ?? '' };
+      return { kind: 'peer-hello', hello };
     }
     case 'raft':
       return { kind: 'raft', message: raftMessageFromProto(p.raft as raftlab.RaftMessage) };
     case 'connectionError': {
       const error = p.connectionError?.error;
       if (!error) invalid('connection error without an error');
-      return { kind: 'connection-error', error: errorFromProto(error) };
+      const requestsRead = u64(p.connectionError?.requestsRead, 'requestsRead');
+      return { kind: 'connection-error', error: errorFromProto(error), requestsRead };
     }
     default:
       throw new CodecError('UNKNOWN_KIND', 'envelope has no known kind');
@@ -560,4 +571,22 @@ export function decodeEnvelope(b: Uint8Array): Envelope {
     throw new CodecError('MALFORMED', `not a protobuf Envelope (${detail})`, { cause: error });
   }
   return envelopeFromProto(p);
+}
+
+/**
+ * The request id of a client request from the first bytes of its frame (an OversizedFrame's
+ * prefix), or undefined when they do not start like one. protobufjs writes fields in field-number
+ * order, so a ClientRequest's envelope starts with its tag and length, then request_id (field 1).
+ */
+export function peekRequestId(prefix: Uint8Array): number | undefined {
+  const reader = protobuf.Reader.create(prefix);
+  try {
+    if (reader.uint32() !== ((1 << 3) | 2)) return undefined; // Envelope.client_request, length-delimited
+    reader.uint32(); // its length
+    if (reader.uint32() !== ((1 << 3) | 0)) return undefined; // ClientRequest.request_id, varint
+    const id = u64(reader.uint64(), 'requestId');
+    return id > 0 ? id : undefined;
+  } catch {
+    return undefined; // truncated or not protobuf
+  }
 }

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeFrame, encodeFrameHeader, FrameDecoder, FrameError } from './framing.js';
+import {
+  encodeFrame,
+  encodeFrameHeader,
+  FrameDecoder,
+  FrameError,
+  OVERSIZED_PREFIX_BYTES,
+  OversizedFrame,
+} from './framing.js';
 
 function stream(payloads: readonly Uint8Array[]): Uint8Array {
   return Buffer.concat(payloads.map((p) => encodeFrame(p)));
@@ -161,6 +168,38 @@ describe('FrameDecoder', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('skips an oversized frame within oversizedSkipBytesMax and returns its first bytes, at every split point', () => {
+    const big = Uint8Array.from({ length: 100 }, (_, i) => i);
+    const bytes = stream([Uint8Array.of(1, 2), big, Uint8Array.of(3)]);
+    for (let split = 0; split <= bytes.length; split++) {
+      const decoder = new FrameDecoder(16, { oversizedSkipBytesMax: 1000 });
+      const frames = [bytes.subarray(0, split), bytes.subarray(split)].flatMap((c) => decoder.push(c));
+      expect(frames.map((f) => f instanceof OversizedFrame)).toEqual([false, true, false]);
+      const skipped = frames[1] as OversizedFrame;
+      expect(skipped.frameBytes).toBe(100);
+      expect(Array.from(skipped)).toEqual(Array.from(big.subarray(0, OVERSIZED_PREFIX_BYTES)));
+      expect(Array.from(frames[2]!)).toEqual([3]);
+      expect(decoder.pendingBytes).toBe(0);
+    }
+  });
+
+  it('keeps at most a prefix of a skipped frame, one byte at a time', () => {
+    const decoder = new FrameDecoder(8, { oversizedSkipBytesMax: 1 << 20 });
+    const bytes = encodeFrame(new Uint8Array(5000).fill(7));
+    const frames: Uint8Array[] = [];
+    for (let i = 0; i < bytes.length; i++) {
+      frames.push(...decoder.push(bytes.subarray(i, i + 1)));
+      expect(decoder.pendingBytes).toBeLessThanOrEqual(OVERSIZED_PREFIX_BYTES + 4);
+    }
+    expect(frames).toHaveLength(1);
+    expect((frames[0] as OversizedFrame).frameBytes).toBe(5000);
+  });
+
+  it('still fails at the header when a frame is over oversizedSkipBytesMax too', () => {
+    const decoder = new FrameDecoder(8, { oversizedSkipBytesMax: 100 });
+    expect(() => decoder.push(encodeFrameHeader(101))).toThrow(/101 bytes exceeds frameSizeBytesMax 8/);
   });
 
   it('refuses a maximum that a 4-byte header cannot express', () => {

@@ -30,6 +30,28 @@ export class FrameError extends Error {
   }
 }
 
+/** How many leading bytes of a skipped oversized frame are kept (enough to find a request id). */
+export const OVERSIZED_PREFIX_BYTES = 24;
+
+/**
+ * An oversized frame that the decoder skipped instead of failing (see `oversizedSkipBytesMax`):
+ * its content is the frame's first bytes (at most OVERSIZED_PREFIX_BYTES), `frameBytes` the length
+ * its header declared. It is a Uint8Array so it travels in order with the ordinary frames; check
+ * `instanceof OversizedFrame` before decoding a frame as an envelope.
+ */
+export class OversizedFrame extends Uint8Array {
+  frameBytes = 0;
+}
+
+export interface FrameDecoderOptions {
+  /**
+   * A frame over frameSizeBytesMax but at most this long is read and discarded (keeping only its
+   * first bytes) and returned as an OversizedFrame, so the receiver can answer it and keep the
+   * connection. Longer frames fail the decoder at their header. Default 0: never skip.
+   */
+  readonly oversizedSkipBytesMax?: number;
+}
+
 /** First capacity of a partial frame's buffer; it doubles as bytes arrive, up to the frame length. */
 const PARTIAL_FRAME_BYTES_MIN = 16 * 1024;
 
@@ -50,8 +72,12 @@ export class FrameDecoder {
   private body: Uint8Array | undefined; // the partial frame, when it spans chunks
   private bodyFilled = 0;
   private failure: FrameError | undefined;
+  private readonly oversizedSkipBytesMax: number;
+  private skipBytes = 0; // bytes of an oversized frame still to discard
+  private skipped: OversizedFrame | undefined; // the oversized frame being skipped (its prefix)
+  private skippedFilled = 0;
 
-  constructor(frameSizeBytesMax: number) {
+  constructor(frameSizeBytesMax: number, options: FrameDecoderOptions = {}) {
     if (
       !Number.isInteger(frameSizeBytesMax) ||
       frameSizeBytesMax < 1 ||
@@ -62,11 +88,12 @@ export class FrameDecoder {
       );
     }
     this.frameSizeBytesMax = frameSizeBytesMax;
+    this.oversizedSkipBytesMax = options.oversizedSkipBytesMax ?? 0;
   }
 
-  /** Bytes received but not yet returned as frames (at most one header plus one partial frame). */
+  /** Bytes received but kept, not yet returned as frames (at most one header plus one partial frame). */
   get pendingBytes(): number {
-    return this.headerFilled + this.bodyFilled;
+    return this.headerFilled + this.bodyFilled + this.skippedFilled;
   }
 
   /** Feeds one chunk; returns the frames it completes (possibly none). Throws FrameError on bad framing. */
@@ -77,6 +104,11 @@ export class FrameDecoder {
     const frames: Uint8Array[] = [];
     let at = 0;
     while (at < chunk.length) {
+      if (this.skipped !== undefined) {
+        at = this.skip(chunk, at);
+        if (this.skipBytes === 0) frames.push(this.takeSkipped());
+        continue;
+      }
       if (this.bodyBytes < 0) {
         at = this.readHeader(chunk, at);
         continue; // a body needs at least one more byte (empty frames are refused)
@@ -104,13 +136,14 @@ export class FrameDecoder {
       const length = ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
       this.headerFilled = 0;
       this.checkLength(length);
-      this.bodyBytes = length;
+      if (length > this.frameSizeBytesMax) this.startSkipping(length);
+      else this.bodyBytes = length;
     }
     return at + count;
   }
 
   private checkLength(length: number): void {
-    if (length > this.frameSizeBytesMax) {
+    if (length > this.frameSizeBytesMax && length > this.oversizedSkipBytesMax) {
       const reason = `frame length ${length} bytes exceeds frameSizeBytesMax ${this.frameSizeBytesMax}`;
       this.fail(new FrameError('FRAME_TOO_LARGE', reason));
     }
@@ -136,6 +169,32 @@ export class FrameDecoder {
     return at + count;
   }
 
+  private startSkipping(length: number): void {
+    const skipped = new OversizedFrame(Math.min(length, OVERSIZED_PREFIX_BYTES));
+    skipped.frameBytes = length;
+    this.skipped = skipped;
+    this.skippedFilled = 0;
+    this.skipBytes = length;
+  }
+
+  /** Discards what `chunk[at..]` holds of an oversized frame, keeping its first bytes. */
+  private skip(chunk: Uint8Array, at: number): number {
+    const skipped = this.skipped!;
+    const count = Math.min(this.skipBytes, chunk.length - at);
+    const keep = Math.min(skipped.length - this.skippedFilled, count);
+    skipped.set(chunk.subarray(at, at + keep), this.skippedFilled);
+    this.skippedFilled += keep;
+    this.skipBytes -= count;
+    return at + count;
+  }
+
+  private takeSkipped(): OversizedFrame {
+    const skipped = this.skipped!;
+    this.skipped = undefined;
+    this.skippedFilled = 0;
+    return skipped;
+  }
+
   private takeBody(): Uint8Array {
     const frame = this.body!; // its capacity never exceeds bodyBytes, so it is exactly full
     this.body = undefined;
@@ -146,6 +205,7 @@ export class FrameDecoder {
 
   private fail(error: FrameError): never {
     this.failure = error;
+    this.skipped = undefined;
     this.body = undefined;
     this.bodyFilled = 0;
     this.headerFilled = 0;

@@ -8,8 +8,21 @@ import { RaftNode } from './raft/node.js';
 import { createRng } from './raft/rng.js';
 import { parseServerUnsafe, type parseUnsafe } from './raft/unsafe.js';
 import { KvStateMachine } from './kv/state-machine.js';
-import { openWal, type Wal } from './storage/index.js';
-import { clientAddress, DEFAULT_LIMITS, peerAddress, type ServerOptions } from '../shared/config.js';
+import {
+  decideStart,
+  openWal,
+  readMember,
+  writeMember,
+  type StartDecision,
+  type Wal,
+} from './storage/index.js';
+import {
+  clientAddress,
+  clusterIdOf,
+  DEFAULT_LIMITS,
+  peerAddress,
+  type ServerOptions,
+} from '../shared/config.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { Driver } from './driver/driver.js';
 import { buildNodeConfig } from './node/config.js';
@@ -46,11 +59,50 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const wal = await openWal(options.dataDir);
   for (const warning of wal.warnings) logger.warn(`${options.id} repaired its WAL: ${warning}`);
   try {
-    return await startOnWal(options, logger, wal, seed, unsafe);
+    const decision = await checkDataDir(options, wal, unsafe);
+    for (const warning of decision.warnings) logger.warn(warning);
+    return await startOnWal(options, logger, wal, seed, unsafe, decision.recovering);
   } catch (error) {
     await wal.close();
     throw error;
   }
+}
+
+/**
+ * The cluster a data directory belongs to, as its MEMBER file records it: the sorted member ids
+ * (not the peer hello's cluster id, which hashes client addresses too, so that moving a node to
+ * another port does not make its own data directory look foreign).
+ */
+function memberIdsOf(options: ServerOptions): string {
+  return options.members
+    .map((m) => m.id)
+    .sort()
+    .join(',');
+}
+
+/**
+ * The lost-disk guard (storage/member.ts): refuses a member whose log is gone, starts a node the
+ * operator says lost its data in recovery, and makes sure MEMBER is on disk before the first promise.
+ */
+async function checkDataDir(
+  options: ServerOptions,
+  wal: Wal,
+  unsafe: ReturnType<typeof parseUnsafe>,
+): Promise<StartDecision> {
+  const identity = { node: options.id, cluster: memberIdsOf(options) };
+  const { hardState, entries } = wal.state;
+  const decision = decideStart({
+    dir: options.dataDir,
+    identity,
+    member: await readMember(options.dataDir),
+    walEmpty: entries.length === 0 && hardState.term === 0,
+    rejoin: options.rejoinAfterDataLoss === true,
+    guard: !unsafe.has('no-lost-state-guard'),
+  });
+  if (decision.writeMember === 'now') await writeMember(options.dataDir, identity);
+  else if (decision.writeMember === 'after-first-sync')
+    wal.setAfterFirstSync(() => writeMember(options.dataDir, identity));
+  return decision;
 }
 
 async function startOnWal(
@@ -59,6 +111,7 @@ async function startOnWal(
   wal: Wal,
   seed: number,
   unsafe: ReturnType<typeof parseUnsafe>,
+  recovering: boolean,
 ): Promise<RunningServer> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const self = options.members.find((m) => m.id === options.id)!;
@@ -67,7 +120,13 @@ async function startOnWal(
     logger.info(
       `${options.id} restarted: replayed ${entries.length} entries, term ${hardState.term}, commit ${hardState.commit}`,
     );
-  logger.info(`${options.id} starting`, { seed, tickMs: options.tickMs, dataDir: options.dataDir });
+  const clusterId = options.clusterId ?? clusterIdOf(options.members);
+  logger.info(`${options.id} starting`, {
+    seed,
+    tickMs: options.tickMs,
+    dataDir: options.dataDir,
+    clusterId,
+  });
   const config = buildNodeConfig({
     id: options.id,
     voters: options.members.map((m) => m.id),
@@ -81,6 +140,7 @@ async function startOnWal(
     rng: createRng(seed),
     initial: { hardState, entries },
     applied: 0,
+    recovering,
   });
   const kv = new KvStateMachine(config.kvLimits, unsafe);
   const byId = new Map(options.members.map((m) => [m.id, m]));
@@ -104,13 +164,13 @@ async function startOnWal(
   const transport = new PeerTransport({
     selfId: options.id,
     members: options.members,
-    clusterId: options.members
-      .map((m) => m.id)
-      .sort()
-      .join(','),
+    clusterId,
+    selfClientAddress: clientAddress(self),
     listenHost: options.listenHost ?? self.peerHost,
     listenPort: self.peerPort,
     frameSizeBytesMax: limits.frameSizeBytesMax,
+    peerConnectionsInboundMax: limits.peerConnectionsInboundMax,
+    helloTimeoutMs: limits.firstFrameTimeoutMs,
     sendQueueMessagesMax: limits.sendQueueMessagesMax,
     sendQueueBytesMax: limits.sendQueueBytesMax,
     logger,
@@ -143,8 +203,12 @@ async function startOnWal(
     listenHost: options.listenHost ?? self.clientHost,
     listenPort: self.clientPort,
     frameSizeBytesMax: limits.frameSizeBytesMax,
+    oversizedFrameSkipBytesMax: limits.oversizedFrameSkipBytesMax,
     requestsInFlightPerConnectionMax: limits.requestsInFlightPerConnectionMax,
     clientConnectionsMax: limits.clientConnectionsMax,
+    clientConnectionsPerAddressMax: limits.clientConnectionsPerAddressMax,
+    clientIdleTimeoutMs: limits.clientIdleTimeoutMs,
+    firstFrameTimeoutMs: limits.firstFrameTimeoutMs,
     logger,
     handle: (request, reply) => handleClientRequest(driver, status, request, reply),
     busy: () => driver.inbox.full,

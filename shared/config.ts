@@ -1,6 +1,7 @@
 // Server configuration: the cluster map (`--cluster n1=HOST:CPORT/PPORT,...` or a JSON file),
 // timeouts in milliseconds (converted to core ticks here, the only place that knows both), and
 // every named limit with its default.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { LogFormat, LogLevel } from './log.js';
 
@@ -17,8 +18,18 @@ export interface ServerLimits {
   readonly frameSizeBytesMax: number;
   /** Requests one client connection may have in flight; past it the answer is OVERLOADED. */
   readonly requestsInFlightPerConnectionMax: number;
-  /** Client connections open at once; more are refused. */
+  /** Frames up to this long over frameSizeBytesMax are read, discarded and answered TOO_LARGE; longer ones close the connection. */
+  readonly oversizedFrameSkipBytesMax: number;
+  /** Client connections open at once; more are refused (OVERLOADED, definite). */
   readonly clientConnectionsMax: number;
+  /** Client connections open at once from one remote address; more from it are refused. */
+  readonly clientConnectionsPerAddressMax: number;
+  /** A client connection with nothing in flight and no frame for this long is closed. */
+  readonly clientIdleTimeoutMs: number;
+  /** A client connection that sends no complete frame this long after connecting is closed (and a peer connection without a hello). */
+  readonly firstFrameTimeoutMs: number;
+  /** Inbound connections on the peer port open at once; more are refused. */
+  readonly peerConnectionsInboundMax: number;
   /** Encoded messages queued for one peer; full means drop and count (Raft tolerates loss). */
   readonly sendQueueMessagesMax: number;
   /** Bytes queued for one peer. */
@@ -30,7 +41,12 @@ export interface ServerLimits {
 export const DEFAULT_LIMITS: ServerLimits = {
   frameSizeBytesMax: 4 * 1024 * 1024,
   requestsInFlightPerConnectionMax: 1024,
+  oversizedFrameSkipBytesMax: 64 * 1024 * 1024,
   clientConnectionsMax: 4096,
+  clientConnectionsPerAddressMax: 1024,
+  clientIdleTimeoutMs: 5 * 60_000,
+  firstFrameTimeoutMs: 10_000,
+  peerConnectionsInboundMax: 256,
   sendQueueMessagesMax: 4096,
   sendQueueBytesMax: 64 * 1024 * 1024,
   inboxMessagesMax: 16_384,
@@ -39,6 +55,8 @@ export const DEFAULT_LIMITS: ServerLimits = {
 export interface ServerOptions {
   readonly id: string;
   readonly members: readonly MemberAddress[];
+  /** Carried in every peer hello; default clusterIdOf(members). */
+  readonly clusterId?: string;
   readonly dataDir: string;
   readonly tickMs: number;
   readonly heartbeatIntervalMs: number;
@@ -51,6 +69,11 @@ export interface ServerOptions {
   /** Bind address override for both listeners (default: the host given for this node). */
   readonly listenHost?: string;
   readonly limits?: Partial<ServerLimits>;
+  /**
+   * --rejoin-after-data-loss: this node lost its data (disk lost or wiped, log truncated); start it
+   * in recovery, without votes or campaigns until it has caught up (docs/storage.md, A lost disk).
+   */
+  readonly rejoinAfterDataLoss?: boolean;
   /** Logger sink override (tests); default stderr. */
   readonly logWrite?: (line: string) => void;
 }
@@ -127,6 +150,30 @@ export function splitHostPort(text: string, context = text): { host: string; por
   const at = text.lastIndexOf(':');
   if (at <= 0) throw new Error(`bad address "${text}" in ${context}: expected HOST:PORT`);
   return { host: text.slice(0, at), port: parsePort(text.slice(at + 1), context) };
+}
+
+/**
+ * The default cluster id: a hash of every member's id and client address, in id order. Two
+ * clusters that merely share node ids (n1, n2, n3 on other ports) differ, and a node started with
+ * another member list is refused by the peers; the order of the members does not matter. Peer
+ * addresses are left out on purpose: they may differ from node to node for the same cluster (the
+ * lab's local runtime gives each node its own proxy address for every peer, and NAT does the
+ * same), while client addresses are what clients and `status` use, the same everywhere.
+ * `--cluster-id` overrides it.
+ */
+export function clusterIdOf(members: readonly MemberAddress[]): string {
+  const canonical = [...members]
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .map((m) => `${m.id}=${clientAddress(m)}`)
+    .join(',');
+  return `c-${createHash('sha256').update(canonical).digest('hex').slice(0, 16)}`;
+}
+
+/** Checks an explicit --cluster-id: 1..128 characters of [A-Za-z0-9_.:-]. */
+export function parseClusterId(text: string): string {
+  if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(text))
+    throw new Error(`--cluster-id must be 1-128 characters of A-Z a-z 0-9 _ . : - (got "${text}")`);
+  return text;
 }
 
 export function clientAddress(m: MemberAddress): string {

@@ -2,7 +2,7 @@
 import type { UnsafeVariant } from '../server/raft/unsafe.js';
 
 export type FaultName =
-  'partition' | 'pause' | 'crash' | 'drop' | 'duplicate' | 'reorder' | 'delay' | 'clock';
+  'partition' | 'pause' | 'crash' | 'drop' | 'duplicate' | 'reorder' | 'delay' | 'clock' | 'disk-loss';
 export const FAULT_NAMES: readonly FaultName[] = [
   'partition',
   'pause',
@@ -19,6 +19,11 @@ export type ReadsChoice = 'index' | 'lease' | 'mixed';
 export const READS_CHOICES: readonly ReadsChoice[] = ['index', 'lease', 'mixed'];
 /** With --reads mixed, the share of seeds that run with lease reads. */
 export const LEASE_SHARE_OF_SEEDS = 0.25;
+/**
+ * Faults that `all` leaves out. disk-loss breaks Raft's own assumption (what a node made durable
+ * stays durable) and needs the operator's recovery; it is asked for by name: `all,disk-loss`.
+ */
+export const OPT_IN_FAULT_NAMES: readonly FaultName[] = ['disk-loss'];
 
 export interface SimOptions {
   seed: number;
@@ -104,8 +109,10 @@ export function parseFaults(list: string): ReadonlySet<FaultName> {
       for (const f of FAULT_NAMES) out.add(f);
       continue;
     }
-    if (!(FAULT_NAMES as readonly string[]).includes(name)) {
-      throw new Error(`unknown fault "${name}"; valid: ${FAULT_NAMES.join(', ')}, all, none`);
+    if (![...FAULT_NAMES, ...OPT_IN_FAULT_NAMES].includes(name as FaultName)) {
+      throw new Error(
+        `unknown fault "${name}"; valid: ${[...FAULT_NAMES, ...OPT_IN_FAULT_NAMES].join(', ')}, all (but ${OPT_IN_FAULT_NAMES.join(', ')}), none`,
+      );
     }
     out.add(name as FaultName);
   }
@@ -120,8 +127,9 @@ export function parseReads(text: string): ReadsChoice {
 
 export function formatFaults(faults: ReadonlySet<FaultName>): string {
   if (faults.size === 0) return 'none';
-  if (FAULT_NAMES.every((f) => faults.has(f))) return 'all';
-  return FAULT_NAMES.filter((f) => faults.has(f)).join(',');
+  const optIn = OPT_IN_FAULT_NAMES.filter((f) => faults.has(f));
+  if (FAULT_NAMES.every((f) => faults.has(f))) return ['all', ...optIn].join(',');
+  return [...FAULT_NAMES.filter((f) => faults.has(f)), ...optIn].join(',');
 }
 
 export function defaultSimOptions(overrides: Partial<SimOptions> = {}): SimOptions {

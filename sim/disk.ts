@@ -96,6 +96,18 @@ export class SimDisk {
     return this.pendingHardState ?? this.durableHardState;
   }
 
+  /**
+   * A lost disk (the disk-loss fault, beyond Raft's model): only the first `keep` entries survive,
+   * and the hard state is gone (a cut log loses the hard-state records written after the cut).
+   */
+  lose(keep: number): void {
+    if (this.durable.length > keep) this.durable.length = keep;
+    this.durableHardState = EMPTY_HARD_STATE;
+    this.pendingHardState = undefined;
+    // What it had promised is gone with it: the restart check compares against the lost disk.
+    this.promised = EMPTY_HARD_STATE;
+  }
+
   /** The log as written (durable; there are no pending entries). */
   get log(): readonly Entry[] {
     return this.durable;

@@ -124,8 +124,11 @@ export class SimHost implements ShellDisk, ShellMachine {
     this.start();
   }
 
-  /** Starts (or restarts) from the disk: a new core from the durable state, a new state machine replaying it. */
-  start(): void {
+  /**
+   * Starts (or restarts) from the disk: a new core from the durable state, a new state machine
+   * replaying it. `recovering`: the node lost acknowledged state (RaftConfig.recovering).
+   */
+  start(recovering = false): void {
     const durable = this.disk.read();
     const commit = durable.hardState.commit;
     for (let i = this.resumeFrom(durable.entries, commit); i < commit; i++)
@@ -135,6 +138,7 @@ export class SimHost implements ShellDisk, ShellMachine {
       rng: this.rng.fork(`raft-${this.incarnation}`),
       ...(durable.entries.length > 0 || durable.hardState.term > 0 ? { initial: durable } : {}),
       applied: commit,
+      recovering,
     });
     this.shell = new NodeShell<ClientRequest>({
       core: this.raft,

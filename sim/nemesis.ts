@@ -5,10 +5,11 @@
 import type { NemesisEvent } from '../checker/history-types.js';
 import type { FaultName } from './config.js';
 import { SIM_TIMING } from './config.js';
+import { startDiskLoss, type DiskLossWorld } from './disk-loss.js';
 import type { SimRng } from './rng.js';
 
 /** What the nemesis may do to the world. */
-export interface NemesisWorld {
+export interface NemesisWorld extends DiskLossWorld {
   nodes: readonly string[];
   leader(): string | undefined;
   partition(grudge: Map<string, ReadonlySet<string>>): void;
@@ -22,7 +23,7 @@ export interface NemesisWorld {
   crashAimed(node: string, aim: CrashAim): void;
   /** True when pauses must resume with a clock jump (leases assume clocks keep running). */
   readonly pausesJumpClock: boolean;
-  restart(node: string): void;
+  restart(node: string, recovering?: boolean): void;
   packetLoss(probability: number): void;
   record(event: Omit<NemesisEvent, 'type' | 'time'>): void;
   isDown(node: string): boolean;
@@ -33,7 +34,14 @@ export interface NemesisWorld {
 }
 
 type Action =
-  'partition' | 'pause' | 'crash' | 'crash-aimed' | 'packet' | 'pause-isolated-leader' | 'leader-churn';
+  | 'partition'
+  | 'pause'
+  | 'crash'
+  | 'crash-aimed'
+  | 'packet'
+  | 'pause-isolated-leader'
+  | 'leader-churn'
+  | 'disk-loss';
 
 /**
  * The moments an aimed crash waits for: right after the node grants a vote (sent, and persisted
@@ -62,6 +70,7 @@ export class Nemesis {
     if (faults.has('pause')) this.actions.push('pause');
     if (faults.has('crash')) this.actions.push('crash', 'crash-aimed', 'leader-churn', 'leader-churn');
     if (faults.has('drop')) this.actions.push('packet');
+    if (faults.has('disk-loss')) this.actions.push('disk-loss', 'disk-loss');
     // A leader that stalls while cut off, then wakes up with stale timers still believing it leads:
     // the schedule that exposes reads served without confirming leadership.
     if (faults.has('partition') && faults.has('pause')) this.actions.push('pause-isolated-leader');
@@ -111,6 +120,8 @@ export class Nemesis {
         return this.startPauseIsolatedLeader();
       case 'leader-churn':
         return this.startLeaderChurn();
+      case 'disk-loss':
+        return startDiskLoss(this.rng, this.world, () => this.faultLength());
     }
   }
 

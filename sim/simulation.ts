@@ -563,7 +563,14 @@ export class Simulation {
         this.crashAims.set(node, aim);
       },
       pausesJumpClock: this.readMode === 'lease',
-      restart: (node) => this.restart(node),
+      restart: (node, recovering) => this.restart(node, recovering),
+      lastIndex: (node) => this.hosts.get(node)?.disk.log.length ?? 0,
+      healthy: () =>
+        [...this.hosts.values()].every(
+          (h) => h.state === 'up' && !h.crashAtNextWrite && h.raft.status().recoveryIndex === 0,
+        ),
+      loseDisk: (node, keep) => this.hosts.get(node)?.disk.lose(keep),
+      guardOff: () => this.options.unsafe.has('no-lost-state-guard'),
       packetLoss: (p) => {
         this.network.extraDropProbability = p;
       },
@@ -618,7 +625,7 @@ export class Simulation {
     }
   }
 
-  private restart(node: string): void {
+  private restart(node: string, recovering = false): void {
     const h = this.hosts.get(node);
     if (h === undefined) return;
     if (h.state === 'up') h.crash(); // a mid-write crash that never found its write: crash now
@@ -626,7 +633,7 @@ export class Simulation {
     this.crashAims.delete(node);
     this.safety.restarted(node);
     if (this.options.unsafe.has('forget-vote-on-restart')) h.disk.forgetVote();
-    h.start();
+    h.start(recovering);
     this.safety.checkRestart(node, h.disk, h.raft.commitIndex(), h.appliedIndex);
     if (this.trace.enabled)
       this.trace.note(this.now, `${node} restarted from disk: ${describeDurable(h.disk)}`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { NemesisEvent } from '../../checker/history-types.js';
-import { Recorder } from '../recorder.js';
+import { MemoryHistory, Recorder } from '../recorder.js';
 import { Nemesis, type NemesisRuntime } from './nemesis.js';
 import type { FaultStep } from './schedule.js';
 
@@ -25,7 +25,8 @@ function fakeRuntime(failing: string[] = []) {
 const nodes = ['n1', 'n2', 'n3'];
 
 function nemesisWith(runtime: NemesisRuntime, leader: string | null) {
-  const recorder = new Recorder({ append: () => undefined }, () => performance.now() * 1e6);
+  const memory = new MemoryHistory();
+  const recorder = new Recorder(memory, () => performance.now() * 1e6);
   const nemesis = new Nemesis({
     runtime,
     nodes,
@@ -33,7 +34,7 @@ function nemesisWith(runtime: NemesisRuntime, leader: string | null) {
     findLeader: async () => leader,
     log: () => undefined,
   });
-  return { nemesis, events: () => recorder.events as NemesisEvent[] };
+  return { nemesis, events: () => memory.events as NemesisEvent[] };
 }
 
 describe('the nemesis', () => {

@@ -7,8 +7,8 @@ import * as vegaLite from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 import type { FaultRecord } from '../results-types.js';
 import type { NotableLine } from './node-logs.js';
-import { latencyMs, type Operation } from './operations.js';
-import type { ThroughputBin } from './stats.js';
+import { latencyMs, type Operation } from '../figures/operations.js';
+import type { ThroughputBin } from '../figures/stats.js';
 
 export const OUTCOME_COLORS: Readonly<Record<string, string>> = {
   ok: '#3b75af',

@@ -5,14 +5,15 @@ import { basename, dirname, join } from 'node:path';
 import { renderSvg, latencySpec, logSpec, throughputSpec, type Axis } from './charts.js';
 import { readNodeLogs, type NodeLogSummary } from './node-logs.js';
 import { renderPage } from './page.js';
+import { REPORT_FILE } from '../run-folder.js';
 import { loadRun, type RunData } from './run.js';
 import { POINTS_MAX, samplePoints } from './sample.js';
-import { throughput } from './stats.js';
+import { throughput } from '../figures/stats.js';
 import { violationWindow } from './violation.js';
 
 export { loadRun, displayVerdict, type RunData } from './run.js';
 
-export const REPORT_FILE = 'report.html';
+export { REPORT_FILE };
 
 export interface ReportOptions {
   /** Most operations plotted in the latency plot (default 5,000). */

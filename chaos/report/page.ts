@@ -12,7 +12,8 @@ import {
   verdictBadge,
 } from './format.js';
 import type { NodeLogSummary } from './node-logs.js';
-import { displayVerdict, type RunData } from './run.js';
+import { HISTORY_FILE, LAB_LOG_FILE, RESULTS_FILE } from '../run-folder.js';
+import { displayVerdict, partialNote, type RunData } from './run.js';
 import type { ViolationWindow } from './violation.js';
 import { count } from '../../checker/plural.js';
 
@@ -66,10 +67,15 @@ function header(model: ReportModel): string {
           `${r.checker.verdict} in ${ms(r.checker.elapsedMs)} ms over ${count(r.checker.keys.length, 'key')}`,
         ],
       ]
-    : [['results.json', model.run.resultsProblem ?? 'missing']];
+    : [[RESULTS_FILE, model.run.resultsProblem ?? 'missing']];
   const options: [string, string][] = r ? [['options', formatOptions(r.options)]] : [];
   const replay = r ? `<p>Replay this run:</p><pre>${esc(r.replayCommand)}</pre>` : '';
-  const error = r?.error ? `<p class="failing">The lab failed: ${esc(r.error)}</p>` : '';
+  const partial = partialNote(r);
+  const error = partial
+    ? `<p class="failing">The verdict is ${esc(partial)}.</p>`
+    : r?.error
+      ? `<p class="failing">The lab failed: ${esc(r.error)}</p>`
+      : '';
   return `<h1>${esc(model.title)} ${verdictBadge(verdict)}</h1>${error}
 <table class="meta">${[...rows, ...options].map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join('')}</table>${replay}`;
 }
@@ -165,6 +171,6 @@ function faultsTable(faults: readonly FaultRecord[]): string {
 }
 
 function files(run: RunData): string {
-  const names = ['history.jsonl', 'results.json', 'lab.log', ...Object.values(run.results?.nodeLogs ?? {})];
+  const names = [HISTORY_FILE, RESULTS_FILE, LAB_LOG_FILE, ...Object.values(run.results?.nodeLogs ?? {})];
   return `<h2>Files</h2><p>${names.map((n) => `<a href="${hrefOf(n)}">${esc(n)}</a>`).join(' · ')}</p>`;
 }

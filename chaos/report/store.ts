@@ -2,7 +2,8 @@
 // as they start and finish. `latest` links are skipped (they point at a run already listed).
 import { access, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { displayVerdict, readResults } from './run.js';
+import { HISTORY_FILE, loadResults, REPORT_FILE, RESULTS_FILE } from '../run-folder.js';
+import { displayVerdict } from './run.js';
 import type { RunResults, RunVerdict } from '../results-types.js';
 
 export interface RunSummary {
@@ -24,7 +25,7 @@ export async function listRuns(store: string): Promise<RunSummary[]> {
   for (const name of await folders(store)) {
     for (const timestamp of await folders(join(store, name))) {
       const dir = join(store, name, timestamp);
-      if (!(await exists(join(dir, 'results.json'))) && !(await exists(join(dir, 'history.jsonl')))) continue;
+      if (!(await exists(join(dir, RESULTS_FILE))) && !(await exists(join(dir, HISTORY_FILE)))) continue;
       runs.push(await summarise(dir, name, timestamp));
     }
   }
@@ -32,7 +33,7 @@ export async function listRuns(store: string): Promise<RunSummary[]> {
 }
 
 async function summarise(dir: string, name: string, timestamp: string): Promise<RunSummary> {
-  const { results, problem } = await readResults(dir);
+  const { results, problem } = await loadResults(dir);
   const views = (results?.checker.keys ?? [])
     .filter((k) => k.verdict === 'illegal' && typeof k.view === 'string')
     .map((k) => ({ key: k.key, path: k.view as string }));
@@ -44,7 +45,7 @@ async function summarise(dir: string, name: string, timestamp: string): Promise<
     verdict: displayVerdict(results),
     results,
     problem,
-    hasReport: await exists(join(dir, 'report.html')),
+    hasReport: await exists(join(dir, REPORT_FILE)),
     views,
   };
 }

@@ -7,6 +7,7 @@ import { join, relative } from 'node:path';
 import { checkHistory, writeCounterexampleViews } from '../../checker/index.js';
 import type { ClientEvent, HistoryEvent, NemesisEvent, OpName } from '../../checker/history-types.js';
 import type { KeyVerdict, OutcomeCounts, RunResults } from '../results-types.js';
+import { HISTORY_FILE, LAB_LOG_FILE, RESULTS_FILE } from '../run-folder.js';
 
 export interface SyntheticOptions {
   name?: string;
@@ -72,7 +73,7 @@ export async function writeSyntheticRun(
     events.push({ ...base, phase: 'stop', time: f.stopS * 1e9 } satisfies NemesisEvent);
   }
   events.sort((a, b) => a.time - b.time);
-  await writeFile(join(dir, 'history.jsonl'), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  await writeFile(join(dir, HISTORY_FILE), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
   const startedAt = o.startedAt ?? '2026-11-22T04:00:00.000Z';
   const nodeLogs = await writeNodeLogs(dir, startedAt, faults);
   const keys = checkRun(dir, events);
@@ -211,7 +212,7 @@ async function writeNodeLogs(
     await mkdir(join(dir, 'logs'), { recursive: true });
     await writeFile(join(dir, 'logs', `${node}.log`), lines.join('\n') + '\n');
   }
-  await writeFile(join(dir, 'lab.log'), `${startedAt} lab run started (synthetic)\n`);
+  await writeFile(join(dir, LAB_LOG_FILE), `${startedAt} lab run started (synthetic)\n`);
   return nodeLogs;
 }
 
@@ -264,5 +265,5 @@ async function writeResults(
     checker: { verdict: illegal ? 'illegal' : 'ok', elapsedMs: 12, keys },
     nodeLogs,
   };
-  await writeFile(join(dir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  await writeFile(join(dir, RESULTS_FILE), JSON.stringify(results, null, 2) + '\n');
 }

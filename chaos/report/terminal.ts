@@ -1,6 +1,6 @@
 // `lab show`: the report's summary as plain text for a terminal.
 import type { RunData } from './run.js';
-import { displayVerdict } from './run.js';
+import { displayVerdict, partialNote } from './run.js';
 import { formatOptions, ms, percent, seconds } from './format.js';
 
 const ANSI: Readonly<Record<string, string>> = {
@@ -15,7 +15,11 @@ export function formatRunSummary(run: RunData, color = false): string {
   const verdict = displayVerdict(r);
   const paint = (text: string): string =>
     color ? `\u001b[1;${ANSI[verdict] ?? '0'}m${text}\u001b[0m` : text;
-  const lines = [`run      ${run.dir}`, `verdict  ${paint(verdict.toUpperCase())}`];
+  const partial = partialNote(r);
+  const lines = [
+    `run      ${run.dir}`,
+    `verdict  ${paint(verdict.toUpperCase())}${partial ? ` ${partial}` : ''}`,
+  ];
   if (r) {
     lines.push(`started  ${r.startedAt}${r.finishedAt ? `  finished ${r.finishedAt}` : '  (not finished)'}`);
     lines.push(
@@ -23,7 +27,7 @@ export function formatRunSummary(run: RunData, color = false): string {
     );
     if (Object.keys(r.options).length > 0) lines.push(`options  ${formatOptions(r.options)}`);
     lines.push(`replay   ${r.replayCommand}`);
-    if (r.error) lines.push(`error    ${r.error}`);
+    if (r.error && !partial) lines.push(`error    ${r.error}`);
   } else {
     lines.push(`results  ${run.resultsProblem ?? 'missing'}`);
   }

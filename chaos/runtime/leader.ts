@@ -1,7 +1,9 @@
-// "Is the cluster up": every client port accepts and one node is leader that the others agree on.
-// The lab (and the runtime tests and benchmark) call this after start().
-import { setTimeout as delay } from 'node:timers/promises';
+// "Is the cluster up" for the runtimes' tests, the startup benchmark and `lab cluster start`: every
+// client port accepts and a majority agrees on a leader (chaos/leader.ts, the one definition).
 import { createClient } from '../../client/index.js';
+import type { NodeStatus } from '../lab-deps.js';
+import { agreedLeader } from '../leader.js';
+import { sleep } from '../sleep.js';
 import type { NodeHandle } from './types.js';
 
 export interface LeaderInfo {
@@ -10,10 +12,7 @@ export interface LeaderInfo {
   elapsedMs: number;
 }
 
-/**
- * Polls the nodes' status until a node reports itself leader and a majority of the nodes name it
- * in the same term; rejects after timeoutMs with what each node last said.
- */
+/** Polls the nodes' status until a majority agrees on a leader; rejects after timeoutMs with what each node last said. */
 export async function waitForLeader(handles: readonly NodeHandle[], timeoutMs = 30_000): Promise<LeaderInfo> {
   const started = Date.now();
   const client = createClient({ endpoints: handles.map((h) => h.clientEndpoint), requestTimeoutMs: 1000 });
@@ -21,22 +20,21 @@ export async function waitForLeader(handles: readonly NodeHandle[], timeoutMs = 
   try {
     while (Date.now() - started < timeoutMs) {
       const reports = await client.clusterStatus();
-      const leaders = reports.filter((r) => r.status?.role === 'leader').map((r) => r.status);
-      for (const leader of leaders) {
-        if (leader === undefined) continue;
-        const agree = reports.filter(
-          (r) => r.status?.leaderId === leader.nodeId && r.status.term === leader.term,
-        );
-        if (agree.length > handles.length / 2)
-          return { leader: leader.nodeId, term: leader.term, elapsedMs: Date.now() - started };
-      }
+      const statuses: NodeStatus[] = reports.flatMap((r) =>
+        r.status === undefined
+          ? []
+          : [{ id: r.status.nodeId, role: r.status.role, term: r.status.term, leader: r.status.leaderId }],
+      );
+      const leader = agreedLeader(statuses, handles.length);
+      const term = statuses.find((s) => s.id === leader)?.term;
+      if (leader !== null && term !== undefined) return { leader, term, elapsedMs: Date.now() - started };
       last = reports
         .map(
           (r) =>
             `${r.endpoint}: ${r.status ? `${r.status.role} term ${r.status.term} leader ${r.status.leaderId || '-'}` : (r.error?.message ?? '?')}`,
         )
         .join('; ');
-      await delay(100);
+      await sleep(100);
     }
   } finally {
     client.close();

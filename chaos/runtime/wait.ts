@@ -48,11 +48,6 @@ export interface WaitOptions {
   check?: () => void;
 }
 
-/** Polls until host:port accepts, or throws naming what was awaited. */
-export function waitForPort(host: string, port: number, what: string, options: WaitOptions): Promise<void> {
-  return waitUntil(() => portAccepts(host, port), host, port, what, options);
-}
-
 /** Polls until host:port accepts and keeps the connection open (see portServes). */
 export function waitForServing(
   host: string,

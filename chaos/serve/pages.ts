@@ -38,7 +38,7 @@ function runRow(run: RunSummary): string {
     .join(' ');
   const files = `<a href="${base}">files</a> · <a class="zip-link" href="/zip/${hrefOf(run.relPath)}.zip">zip</a>`;
   const nemesis = r ? r.nemesis.join(', ') || 'none' : '';
-  return `<tr class="run" data-verdict="${run.verdict}"><td><b>${esc(run.name)}</b><br><span class="note">${esc(run.timestamp)}</span></td><td>${esc(run.startedAt ?? '–')}</td><td>${r ? r.nodes.length : '–'}</td><td>${esc(nemesis)}</td><td>${verdictBadge(run.verdict)}${run.problem ? `<br><span class="note">${esc(run.problem)}</span>` : ''}</td><td>${views || '<span class="note">–</span>'}</td><td>${report} · ${files}</td></tr>`;
+  return `<tr class="run" data-verdict="${run.verdict}"><td><b>${esc(run.name)}</b><br><span class="note">${esc(run.timestamp)}</span></td><td>${esc(run.startedAt ?? '–')}</td><td>${r ? r.nodes.length : '–'}</td><td>${esc(nemesis)}</td><td>${verdictBadge(run.verdict)}${r?.partial === true && run.verdict !== 'incomplete' ? '<br><span class="note">partial history</span>' : ''}${run.problem ? `<br><span class="note">${esc(run.problem)}</span>` : ''}</td><td>${views || '<span class="note">–</span>'}</td><td>${report} · ${files}</td></tr>`;
 }
 
 export function listingPage(relPath: string, entries: readonly Dirent[]): string {

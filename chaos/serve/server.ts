@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { renderReport } from '../report/index.js';
+import { HISTORY_FILE, REPORT_FILE } from '../run-folder.js';
 import { displayType } from './content-type.js';
 import { listingPage, runsPage } from './pages.js';
 import { isDirectory, listRuns } from '../report/store.js';
@@ -100,10 +101,10 @@ async function serveFile(storeReal: string, rawPath: string, res: ServerResponse
 /** A run still in progress has no report.html yet: render one from what is on disk so far. */
 async function serveLiveReport(storeReal: string, rawPath: string, res: ServerResponse): Promise<void> {
   const parts = rawPath.split('/');
-  if (parts[parts.length - 1] !== 'report.html') return fail(res, 404, 'not found');
+  if (parts[parts.length - 1] !== REPORT_FILE) return fail(res, 404, 'not found');
   const run = await resolveInStore(storeReal, parts.slice(0, -1).join('/'));
   if (!run.ok || !(await isDirectory(run.path)) || run.path === storeReal) return fail(res, 404, 'not found');
-  const hasRun = await stat(join(run.path, 'history.jsonl')).then(
+  const hasRun = await stat(join(run.path, HISTORY_FILE)).then(
     () => true,
     () => false,
   );

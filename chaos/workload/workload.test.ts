@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ClientEvent, HistoryEvent } from '../../checker/history-types.js';
 import { RaftlabError } from '../../shared/errors.js';
 import { Random } from '../random.js';
-import { Recorder } from '../recorder.js';
+import { MemoryHistory, Recorder } from '../recorder.js';
 import { classifyError, type LabClient } from './client.js';
 import { finalReads } from './final-reads.js';
 import { KeyPool } from './keys.js';
@@ -65,10 +65,11 @@ function clientEvents(events: readonly HistoryEvent[]): ClientEvent[] {
 describe('the workload', () => {
   it('retires a process after an info and never uses its id again', async () => {
     const store = fakeStore(7);
-    const recorder = new Recorder({ append: () => undefined }, () => performance.now() * 1e6);
+    const memory = new MemoryHistory();
+    const recorder = new Recorder(memory, () => performance.now() * 1e6);
     const workload = new Workload(options, store.factory, recorder, new Random(1));
     await runFor(300, workload);
-    const events = clientEvents(recorder.events);
+    const events = clientEvents(memory.events);
     expect(workload.counters.info).toBeGreaterThan(0);
     const infoProcesses = new Set(events.filter((e) => e.type === 'info').map((e) => e.process));
     for (const process of infoProcesses) {
@@ -90,7 +91,8 @@ describe('the workload', () => {
 
   it('records definite errors as fail, reads of absent keys as ok null, and keeps values unique', async () => {
     const store = fakeStore(0);
-    const recorder = new Recorder({ append: () => undefined }, () => performance.now() * 1e6);
+    const memory = new MemoryHistory();
+    const recorder = new Recorder(memory, () => performance.now() * 1e6);
     // Another writer changes each key right after every read, so CAS expectations taken from reads are stale.
     let other = 0;
     const meddling = (process: number): LabClient => {
@@ -106,7 +108,7 @@ describe('the workload', () => {
     };
     const workload = new Workload(options, meddling, recorder, new Random(2));
     await runFor(200, workload);
-    const events = clientEvents(recorder.events);
+    const events = clientEvents(memory.events);
     const fails = events.filter((e) => e.type === 'fail');
     expect(fails.length).toBeGreaterThan(0);
     expect(fails.every((e) => e.f === 'cas' && e.error === 'CAS_MISMATCH')).toBe(true);
@@ -117,16 +119,17 @@ describe('the workload', () => {
 
   it('retires each key after ops-per-key operations and the final phase reads every key', async () => {
     const store = fakeStore(0);
-    const recorder = new Recorder({ append: () => undefined }, () => performance.now() * 1e6);
+    const memory = new MemoryHistory();
+    const recorder = new Recorder(memory, () => performance.now() * 1e6);
     const workload = new Workload(options, store.factory, recorder, new Random(3));
     await runFor(200, workload);
     const perKey = new Map<string, number>();
-    for (const e of clientEvents(recorder.events))
+    for (const e of clientEvents(memory.events))
       if (e.type === 'invoke') perKey.set(e.key, (perKey.get(e.key) ?? 0) + 1);
     for (const count of perKey.values()) expect(count).toBeLessThanOrEqual(options.opsPerKey);
     const summary = await finalReads(workload, store.factory, { parallelism: 3, attemptsPerKey: 2 });
     expect(summary.read).toBe(workload.keys.allKeys().length);
-    const finals = clientEvents(recorder.events).slice(-2 * summary.keys);
+    const finals = clientEvents(memory.events).slice(-2 * summary.keys);
     expect(new Set(finals.map((e) => e.key))).toEqual(new Set(workload.keys.allKeys()));
   });
 
@@ -134,7 +137,8 @@ describe('the workload', () => {
     const store = fakeStore(0);
     const homes: [number, number][] = [];
     const factory = (process: number, home: number) => (homes.push([process, home]), store.factory(process));
-    const recorder = new Recorder({ append: () => undefined }, () => performance.now() * 1e6);
+    const memory = new MemoryHistory();
+    const recorder = new Recorder(memory, () => performance.now() * 1e6);
     const workload = new Workload(
       { ...options, freshReadClients: true, nodes: 3 },
       factory,
@@ -142,7 +146,7 @@ describe('the workload', () => {
       new Random(5),
     );
     await runFor(200, workload);
-    const reads = clientEvents(recorder.events).filter((e) => e.type === 'invoke' && e.f === 'get').length;
+    const reads = clientEvents(memory.events).filter((e) => e.type === 'invoke' && e.f === 'get').length;
     expect(reads).toBeGreaterThan(5);
     // One long-lived client per process, plus one per read; every client starts at its home node.
     expect(homes.length).toBe(options.concurrency + reads);
@@ -151,7 +155,8 @@ describe('the workload', () => {
 
   it('holds the total rate near --rate', async () => {
     const store = fakeStore(0);
-    const recorder = new Recorder({ append: () => undefined }, () => performance.now() * 1e6);
+    const memory = new MemoryHistory();
+    const recorder = new Recorder(memory, () => performance.now() * 1e6);
     const workload = new Workload({ ...options, rateOpsPerSec: 100 }, store.factory, recorder, new Random(4));
     await runFor(1000, workload);
     expect(workload.counters.invoked).toBeGreaterThan(40); // late timers on a loaded machine only lower it

@@ -41,7 +41,11 @@ function parseValue(p: { text: string; at: number }): EdnValue {
   if (token === 'nil') return null;
   if (token === 'true' || token === 'false') return token === 'true';
   if (token.startsWith(':')) return { keyword: token.slice(1) };
-  if (/^-?\d+$/.test(token)) return Number(token);
+  if (/^-?\d+$/.test(token)) {
+    // Past 2^53 a double cannot hold every integer: refuse instead of rounding.
+    const value = Number(token);
+    return Number.isSafeInteger(value) ? value : `!${token} is too large to read exactly (above 2^53 - 1)`;
+  }
   return `!cannot read ${JSON.stringify(token)}`;
 }
 

@@ -30,6 +30,8 @@ export function parseJepsenEtcd(text: string, source?: string): HistoryEvent[] {
     if (m === null)
       throw new HistoryFormatError(i + 1, `not a jepsen.util operation line: ${line.slice(0, 60)}`, source);
     const process = Number(m[1]);
+    if (!Number.isSafeInteger(process))
+      throw new HistoryFormatError(i + 1, `process ${m[1]} is too large to read exactly`, source);
     const type = m[2] as ClientEventType;
     const f = OPS[m[3]!]!;
     const raw = m[4]!.trim();
@@ -50,6 +52,16 @@ export function parseJepsenEtcd(text: string, source?: string): HistoryEvent[] {
     else if (type === 'fail' && f === 'cas') event.error = 'CAS_MISMATCH';
     else if (type === 'fail') event.error = 'FAILED';
     events.push(event);
+  }
+  if (events.length === 0) {
+    // Another format given as jepsen-etcd would otherwise read as an empty (and "ok") history.
+    const first = lines.findIndex((l) => l.trim() !== '');
+    if (first >= 0)
+      throw new HistoryFormatError(
+        first + 1,
+        `no jepsen.util operation line in the file; this one is not: ${JSON.stringify(lines[first]!.trim().slice(0, 60))}`,
+        source,
+      );
   }
   return events;
 }

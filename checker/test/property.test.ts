@@ -101,3 +101,44 @@ describe('histories from sequential executions', () => {
     );
   });
 });
+
+describe('the append pruning', () => {
+  /** A sequential history with one read changed to what another read or write saw (maybe legal). */
+  const mutatedArb = fc.tuple(caseArb, fc.nat(), fc.nat()).map(([cases, pick, from]) => {
+    const events = execute(cases);
+    const reads = events.filter((e) => e.type === 'ok' && e.f === 'get');
+    const values = events.flatMap((e) =>
+      e.type !== 'invoke' && e.type !== 'nemesis' && typeof e.value === 'string' ? [e.value] : [],
+    );
+    if (reads.length === 0 || values.length === 0) return events;
+    const target = reads[pick % reads.length]!;
+    const value = values[from % values.length]!;
+    return events.map((e) => (e === target ? { ...(e as ClientEvent), value } : e));
+  });
+
+  it('changes no verdict (against the search without it, on legal and illegal histories)', () => {
+    let illegal = 0;
+    fc.assert(
+      fc.property(mutatedArb, (events) => {
+        const pruned = checkHistory(events, { searchVariant: 'eager' }).verdict;
+        expect(pruned).toBe(checkHistory(events, { searchVariant: 'plain' }).verdict);
+        if (pruned === 'illegal') illegal++;
+      }),
+      { numRuns: 500 },
+    );
+    // The comparison means something only if both verdicts occur.
+    expect(illegal).toBeGreaterThan(20);
+  });
+
+  it('catches its most likely bug: pruning as if no put could come before a read', () => {
+    const unsafe = fc.check(
+      fc.property(caseArb, (cases) => {
+        expect(checkHistory(execute(cases), { searchVariant: 'unsafe-prune-ignores-resets' }).verdict).toBe(
+          'ok',
+        );
+      }),
+      { numRuns: 300 },
+    );
+    expect(unsafe.failed).toBe(true);
+  });
+});

@@ -1,19 +1,21 @@
 // writeCounterexampleViews: one HTML page per illegal key, named after the key.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CheckResult } from '../check.js';
 import type { HistoryEvent } from '../history-types.js';
 import { buildViewData } from './data.js';
+import { prepareOutputDir } from './output-dir.js';
 import { renderPage } from './page.js';
 
 export { OPERATIONS_DRAWN_MAX } from './data.js';
+export { OutputDirError, prepareOutputDir } from './output-dir.js';
 
 export function writeCounterexampleViews(
   events: readonly HistoryEvent[],
   result: CheckResult,
   dir: string,
 ): string[] {
-  mkdirSync(dir, { recursive: true });
+  prepareOutputDir(dir);
   const paths: string[] = [];
   for (const key of result.keys) {
     if (key.verdict !== 'illegal' || key.counterexample === undefined) continue;

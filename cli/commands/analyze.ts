@@ -39,8 +39,8 @@ export function register(program: Command): void {
         ));
       } catch (error) {
         process.stderr.write(`lab analyze: ${(error as Error).message}\n`);
-        const noRun = /no stored run|not a lab run folder/.test((error as Error).message);
-        return exitFlushed(noRun ? EXIT_BAD_ARGUMENTS : EXIT_LAB_FAILED);
+        const { NoRunFolderError } = await import('../../chaos/run-folder.js');
+        return exitFlushed(error instanceof NoRunFolderError ? EXIT_BAD_ARGUMENTS : EXIT_LAB_FAILED);
       }
       await exitFlushed(EXIT_FOR_VERDICT[verdict]);
     });

@@ -13,6 +13,7 @@ export function register(program: Command): void {
     .action(async (options: { all: boolean }) => {
       try {
         const result = await down(options.all);
+        for (const line of result.saved) process.stdout.write(`saved ${line}\n`);
         for (const line of result.removed) process.stdout.write(`removed ${line}\n`);
         for (const line of result.skipped) process.stdout.write(`skipped ${line}\n`);
         if (result.dockerUnavailable !== undefined)

@@ -1,12 +1,14 @@
 // `lab kv`: talk to a raftlab cluster from the shell. Human output by default, --json for scripts.
 // Exit codes: 0 ok, 3 key not found (get, delete), 4 cas mismatch, 5 indeterminate (the operation
 // may have happened), 1 any other failure (definitely did not happen), 254 bad arguments.
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { createClient, RaftlabError, type RaftlabClient } from '../../client/index.js';
 import type { NodeStatusReport } from '../../client/index.js';
 import { splitEndpoint } from '../../client/connection.js';
 import { badArguments } from '../bad-arguments.js';
 import { exitFlushed } from '../exit.js';
+import { EXIT_BAD_ARGUMENTS } from '../exit-codes.js';
 import { fromLibrary, integer, option } from '../parsers.js';
 
 export const EXIT_KV_FAILED = 1;
@@ -18,6 +20,7 @@ interface KvFlags {
   endpoints: string[];
   json?: boolean;
   timeoutMs: number;
+  connectTimeoutMs: number;
 }
 
 /** host:port,... ; each checked now, so a typo is named at once rather than timing out later. */
@@ -52,12 +55,27 @@ export function register(program: Command): void {
         integer(1, 3_600_000),
         '10000',
       ),
+    )
+    .addOption(
+      option(
+        '--connect-timeout-ms <ms>',
+        'give up sooner when no endpoint accepts a connection for this long',
+        integer(1, 3_600_000),
+        '2000',
+      ),
     );
   const run = (fn: (c: RaftlabClient) => Promise<Output>) => async () => runWith(kv.opts<KvFlags>(), fn);
   kv.command('get <key>')
     .description('linearizable read')
     .action((key: string) => run((c) => get(c, key))());
-  kv.command('put <key> <value>').action((key: string, value: string) => run((c) => put(c, key, value))());
+  const putCommand: Command = kv
+    .command('put <key> [value]')
+    .description('set the value (from the argument, or --value-file for large or binary values)')
+    .option('--value-file <path>', "read the value from this file ('-' for stdin)")
+    .action((key: string, value: string | undefined, opts: { valueFile?: string }) => {
+      const bytes = putValue(putCommand, value, opts.valueFile);
+      return run((c) => put(c, key, bytes))();
+    });
   kv.command('delete <key>').action((key: string) => run((c) => del(c, key))());
   kv.command('append <key> <value>')
     .description('append to the value; prints the value after the append')
@@ -87,9 +105,25 @@ async function get(c: RaftlabClient, key: string): Promise<Output> {
   return ok(value, { key, found: true, value });
 }
 
-async function put(c: RaftlabClient, key: string, value: string): Promise<Output> {
+/** The value to put, from exactly one of the argument and --value-file; a bad path is a bad argument. */
+function putValue(
+  command: Command,
+  value: string | undefined,
+  valueFile: string | undefined,
+): string | Uint8Array {
+  if ((value === undefined) === (valueFile === undefined))
+    badArguments(command, 'give KEY VALUE, or KEY --value-file PATH (- for stdin)');
+  if (valueFile === undefined) return value!;
+  try {
+    return readFileSync(valueFile === '-' ? 0 : valueFile);
+  } catch (error) {
+    return badArguments(command, `cannot read --value-file ${valueFile}: ${(error as Error).message}`);
+  }
+}
+
+async function put(c: RaftlabClient, key: string, value: string | Uint8Array): Promise<Output> {
   await c.put(key, value);
-  return ok('OK', { key, value });
+  return ok('OK', typeof value === 'string' ? { key, value } : { key, valueBytes: value.length });
 }
 
 async function del(c: RaftlabClient, key: string): Promise<Output> {
@@ -121,9 +155,16 @@ async function status(c: RaftlabClient): Promise<Output> {
   const leaders = [
     ...new Set(reachable.filter((r) => r.status!.role === 'leader').map((r) => r.status!.nodeId)),
   ];
-  const human = `${statusTable(reports)}\nleader: ${leaders.join(', ') || '(none)'}`;
+  // A leader that did not answer here (down, or refusing this connection) may still be known to
+  // its followers: say so rather than "(none)".
+  const reported = [...new Set(reachable.map((r) => r.status!.leaderId).filter((id) => id !== ''))];
+  const heard = leaders.length === 0 && reported.length === 1 ? reported[0] : undefined;
+  const leaderLine =
+    leaders.join(', ') || (heard ? `${heard} (as its followers report; it did not answer here)` : '(none)');
+  const human = `${statusTable(reports)}\nleader: ${leaderLine}`;
   const json = {
     leader: leaders[0] ?? null,
+    ...(heard ? { reportedLeader: heard } : {}),
     nodes: reports.map((r) =>
       r.status ? { endpoint: r.endpoint, ...r.status } : { endpoint: r.endpoint, error: r.error?.message },
     ),
@@ -180,11 +221,19 @@ function errorOutput(error: RaftlabError): Output {
 }
 
 async function runWith(flags: KvFlags, fn: (c: RaftlabClient) => Promise<Output>): Promise<void> {
-  const client = createClient({
-    endpoints: flags.endpoints,
-    operationTimeoutMs: flags.timeoutMs,
-    requestTimeoutMs: Math.min(2000, flags.timeoutMs),
-  });
+  let client: RaftlabClient;
+  try {
+    client = createClient({
+      endpoints: flags.endpoints,
+      operationTimeoutMs: flags.timeoutMs,
+      requestTimeoutMs: Math.min(2000, flags.timeoutMs),
+      connectTimeoutMs: Math.min(1000, flags.connectTimeoutMs),
+      unreachableTimeoutMs: flags.connectTimeoutMs,
+    });
+  } catch (error) {
+    process.stderr.write(`lab kv: ${(error as Error).message}\n`);
+    return exitFlushed(EXIT_BAD_ARGUMENTS);
+  }
   let out: Output;
   try {
     out = await fn(client);

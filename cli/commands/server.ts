@@ -2,10 +2,12 @@
 import { Command } from 'commander';
 import { startServer } from '../../server/server.js';
 import {
+  DEFAULT_LIMITS,
   DEFAULT_ELECTION_TIMEOUT_MS,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
   DEFAULT_TICK_MS,
   loadClusterFile,
+  parseClusterId,
   parseClusterSpec,
   type MemberAddress,
 } from '../../shared/config.js';
@@ -30,9 +32,17 @@ interface ServerFlags {
   listenHost?: string;
   logLevel: LogLevel;
   logFormat: LogFormat;
+  rejoinAfterDataLoss?: boolean;
+  clusterId?: string;
+  clientConnectionsMax: number;
+  clientConnectionsPerAddressMax: number;
+  clientIdleTimeoutMs: number;
+  firstFrameTimeoutMs: number;
 }
 
 const msFlag = integer(1, 600_000);
+const connectionCount = integer(1, 1_000_000);
+const connectionMs = integer(1, 3_600_000);
 /** Checks the names now, so a typo is a bad argument (254), not a failed start. */
 const unsafeList = fromLibrary((text) => (parseServerUnsafe(text), text));
 
@@ -72,8 +82,51 @@ export function register(program: Command): void {
       option('--seed <n>', 'seed of the Raft core Rng (default: random, logged)', integer(0, 2 ** 32 - 1)),
     )
     .option(
+      '--rejoin-after-data-loss',
+      'this node lost its data (disk lost, wal/ wiped, log truncated): start it without votes or campaigns until it has caught up with the leader (docs/storage.md, A lost disk)',
+    )
+    .option(
       '--listen-host <host>',
       'bind both ports on this address instead of the member host (e.g. 0.0.0.0)',
+    )
+    .addOption(
+      option(
+        '--cluster-id <id>',
+        'cluster id sent in every peer hello (default: a hash of the member list)',
+        fromLibrary(parseClusterId),
+      ),
+    )
+    .addOption(
+      option(
+        '--client-connections-max <n>',
+        'client connections open at once',
+        connectionCount,
+        String(DEFAULT_LIMITS.clientConnectionsMax),
+      ),
+    )
+    .addOption(
+      option(
+        '--client-connections-per-address-max <n>',
+        'client connections open at once from one address',
+        connectionCount,
+        String(DEFAULT_LIMITS.clientConnectionsPerAddressMax),
+      ),
+    )
+    .addOption(
+      option(
+        '--client-idle-timeout-ms <ms>',
+        'close a client connection idle this long',
+        connectionMs,
+        String(DEFAULT_LIMITS.clientIdleTimeoutMs),
+      ),
+    )
+    .addOption(
+      option(
+        '--first-frame-timeout-ms <ms>',
+        'close a client connection that sends no complete frame this long after connecting',
+        connectionMs,
+        String(DEFAULT_LIMITS.firstFrameTimeoutMs),
+      ),
     )
     .addOption(choice('--log-level <level>', 'what to log', ['debug', 'info', 'warn', 'error'], 'info'))
     .addOption(
@@ -120,6 +173,14 @@ function parseFlags(flags: ServerFlags): Parameters<typeof startServer>[0] {
     logFormat: flags.logFormat,
     ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
     ...(flags.listenHost !== undefined ? { listenHost: flags.listenHost } : {}),
+    ...(flags.rejoinAfterDataLoss === true ? { rejoinAfterDataLoss: true } : {}),
+    ...(flags.clusterId !== undefined ? { clusterId: flags.clusterId } : {}),
+    limits: {
+      clientConnectionsMax: flags.clientConnectionsMax,
+      clientConnectionsPerAddressMax: flags.clientConnectionsPerAddressMax,
+      clientIdleTimeoutMs: flags.clientIdleTimeoutMs,
+      firstFrameTimeoutMs: flags.firstFrameTimeoutMs,
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 // `lab show [DIR]`: a stored run's summary in the terminal (chaos/report/terminal.ts).
 import type { Command } from 'commander';
-import { locateRun } from '../../chaos/report/locate.js';
+import { resolveRunDir } from '../../chaos/run-folder.js';
 import { loadRun } from '../../chaos/report/run.js';
 import { formatRunSummary } from '../../chaos/report/terminal.js';
 import { exitFlushed } from '../exit.js';
@@ -19,7 +19,7 @@ export function register(program: Command): void {
       if (problem !== undefined) badArguments(command, problem);
       let runDir: string;
       try {
-        runDir = await locateRun(dir, flags.store);
+        runDir = resolveRunDir(dir, flags.store);
       } catch (error) {
         process.stderr.write(`lab show: ${(error as Error).message}\n`);
         return exitFlushed(EXIT_BAD_ARGUMENTS);

@@ -5,6 +5,7 @@ import { parseUnsafe, type UnsafeVariant } from '../../server/raft/unsafe.js';
 import {
   defaultSimOptions,
   FAULT_NAMES,
+  OPT_IN_FAULT_NAMES,
   parseFaults,
   READS_CHOICES,
   type FaultName,
@@ -47,7 +48,12 @@ export function register(program: Command): void {
     .addOption(option('--seeds <list>', 'sweep seeds: 1..500, or a list such as 1,7,20..30', seedList))
     .addOption(choice('--nodes <n>', 'cluster size', ['3', '5', '7'], '5'))
     .addOption(
-      option('--faults <list>', `${FAULT_NAMES.join(',')}, all or none`, fromLibrary(parseFaults), 'all'),
+      option(
+        '--faults <list>',
+        `${FAULT_NAMES.join(',')}, all or none; ${OPT_IN_FAULT_NAMES.join(',')} only by name (all,${OPT_IN_FAULT_NAMES.join(',')})`,
+        fromLibrary(parseFaults),
+        'all',
+      ),
     )
     .addOption(option('--ops <n>', 'client operations per seed', integer(1, 10_000_000), '2000'))
     .addOption(option('--clients <n>', 'concurrent client processes', integer(1, 1000), '5'))

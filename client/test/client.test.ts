@@ -1,11 +1,14 @@
 // The client against a real 3-node cluster and against fake servers: leader discovery and
 // redirects, a retried write applied once thanks to the session, and every error classified as
 // definite (it did not happen) or indeterminate (it may have happened).
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
+import { decodeEnvelope, encodeEnvelope } from '../../proto/codec.js';
+import { FrameDecoder, encodeFrame } from '../../proto/framing.js';
+import { Connection } from '../connection.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, RaftlabError, type RaftlabClient } from '../index.js';
 import type { LocalCluster } from '../../server/local-cluster.js';
-import { freePort } from '../../shared/free-ports.js';
+import { freePort, freePorts } from '../../shared/free-ports.js';
 import { removeTestCluster, startTestCluster, testClient, waitForLeader } from '../../server/test/helpers.js';
 
 async function failure(promise: Promise<unknown>): Promise<RaftlabError> {
@@ -150,5 +153,136 @@ describe('error classification', () => {
     await Promise.all(first);
     c.close();
     server.close();
+  });
+});
+
+/**
+ * A server that reads `readBeforeRefusing` requests without answering, then closes with an error
+ * frame; from connection number `refusedConnections + 1` on, it answers every request as a get
+ * that found "served".
+ */
+async function refusingServer(
+  readBeforeRefusing: number,
+  code: 'TOO_LARGE' | 'OVERLOADED',
+  refusedConnections = Infinity,
+): Promise<{ server: Server; endpoint: string; connections: () => number }> {
+  let connections = 0;
+  const server = createServer((socket: Socket) => {
+    const serve = ++connections > refusedConnections;
+    const decoder = new FrameDecoder(1 << 20);
+    let read = 0;
+    const refuse = (): void => {
+      const error = { code, message: `refused by the fake (${code})`, definite: true };
+      socket.end(encodeFrame(encodeEnvelope({ kind: 'connection-error', error, requestsRead: read })));
+    };
+    socket.on('error', () => undefined);
+    if (!serve && readBeforeRefusing === 0) return refuse();
+    socket.on('data', (chunk) => {
+      for (const frame of decoder.push(chunk)) {
+        if (serve) answer(socket, frame);
+        else if (++read === readBeforeRefusing) return refuse();
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return { server, endpoint: `127.0.0.1:${port}`, connections: () => connections };
+}
+
+function answer(socket: Socket, frame: Uint8Array): void {
+  const envelope = decodeEnvelope(frame);
+  if (envelope.kind !== 'client-request') return;
+  const result = { type: 'get' as const, found: true, value: new TextEncoder().encode('served') };
+  const response = { requestId: envelope.request.requestId, result };
+  socket.write(encodeFrame(encodeEnvelope({ kind: 'client-response', response })));
+}
+
+describe('refusals and limits', () => {
+  const put = (i: number) => ({
+    clientId: 1,
+    sequence: i,
+    ackedSequence: 0,
+    op: { type: 'put' as const, key: Uint8Array.of(i), value: Uint8Array.of(i) },
+  });
+
+  it('splits a connection-error by requests_read: read ones may have happened, the next gets the error, later ones were never read', async () => {
+    const fake = await refusingServer(1, 'TOO_LARGE');
+    const connection = new Connection(fake.endpoint, 1000, 1 << 20);
+    // The fake reads the first request, then closes saying it read 1: its error is about the second.
+    const outcomes = await Promise.all(
+      [1, 2, 3].map((i) =>
+        connection.request(put(i), 2000).then(
+          () => undefined,
+          (e: RaftlabError) => e,
+        ),
+      ),
+    );
+    connection.close();
+    fake.server.close();
+    expect(outcomes.map((e) => [e?.code, e?.definite])).toEqual([
+      ['CONNECTION_LOST', false], // read by the server: it may have happened
+      ['TOO_LARGE', true], // the one the error is about
+      ['UNAVAILABLE', true], // never read
+    ]);
+    expect(outcomes[2]!.message).toMatch(/not read: .*refused by the fake/);
+  });
+
+  it('takes a refused connection (OVERLOADED, nothing read) as definite for every request sent on it', async () => {
+    const fake = await refusingServer(0, 'OVERLOADED');
+    const connection = new Connection(fake.endpoint, 1000, 1 << 20);
+    const outcomes = await Promise.all(
+      [1, 2].map((i) =>
+        connection.request(put(i), 5000).then(
+          () => undefined,
+          (e: RaftlabError) => e,
+        ),
+      ),
+    );
+    connection.close();
+    fake.server.close();
+    expect(outcomes.map((e) => [e?.code, e?.definite])).toEqual([
+      ['OVERLOADED', true],
+      ['UNAVAILABLE', true],
+    ]);
+    expect(outcomes[0]!.message).toMatch(/refused by the fake/);
+  });
+
+  it('retries after an OVERLOADED refusal (it is not final) and succeeds once the server takes it', async () => {
+    const fake = await refusingServer(0, 'OVERLOADED', 2);
+    const c = createClient({ endpoints: [fake.endpoint], operationTimeoutMs: 10_000, retryDelayMsMin: 20 });
+    try {
+      expect(await c.get('k')).toBe('served');
+    } finally {
+      c.close();
+      fake.server.close();
+    }
+    expect(fake.connections()).toBe(3);
+  });
+
+  it('fails a request over its frameSizeBytesMax with TOO_LARGE (definite) without connecting', async () => {
+    const fake = await refusingServer(1, 'OVERLOADED');
+    const c = createClient({ endpoints: [fake.endpoint], frameSizeBytesMax: 1024 });
+    const error = await failure(c.put('k', 'x'.repeat(2000)));
+    c.close();
+    fake.server.close();
+    expect([error.code, error.definite]).toEqual(['TOO_LARGE', true]);
+    expect(error.message).toMatch(/request not sent: envelope of \d+ bytes exceeds frameSizeBytesMax 1024/);
+    expect(fake.connections()).toBe(0);
+  });
+
+  it('gives up after unreachableTimeoutMs when no endpoint accepts a connection, naming each endpoint', async () => {
+    const dead = await freePorts(2);
+    const endpoints = dead.map((p) => `127.0.0.1:${p}`);
+    const c = createClient({ endpoints, unreachableTimeoutMs: 400, operationTimeoutMs: 10_000 });
+    const started = performance.now();
+    const error = await failure(c.put('k', 'v'));
+    const elapsedMs = performance.now() - started;
+    c.close();
+    expect([error.code, error.definite]).toEqual(['UNAVAILABLE', true]);
+    expect(error.message).toMatch(/no endpoint accepted a connection in \d+ ms/);
+    for (const e of endpoints) expect(error.message).toContain(`${e} (connect ECONNREFUSED`);
+    expect(elapsedMs).toBeGreaterThanOrEqual(400);
+    expect(elapsedMs).toBeLessThan(1500);
   });
 });

@@ -9,7 +9,7 @@ export function describeMessage(m: Message): string {
     case 'append-response':
       return m.success
         ? `${head} ok match ${m.matchIndex}`
-        : `${head} reject ${m.rejectIndex} hint ${m.hintIndex}/${m.hintTerm}`;
+        : `${head} reject ${m.rejectIndex} hint ${m.hintIndex}/${m.hintTerm}${m.logLost ? ' log lost' : ''}`;
     case 'vote':
       return `${head}${m.preVote ? ' pre-vote' : ''} last ${m.lastLogIndex}/${m.lastLogTerm}`;
     case 'vote-response':

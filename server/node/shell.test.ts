@@ -104,6 +104,7 @@ const ack = (from: string, matchIndex: number): Message => ({
   rejectIndex: 0,
   hintIndex: 0,
   hintTerm: 0,
+  logLost: false,
 });
 
 /** n1 wins a pre-vote and a vote from n2: leader of term 1. */

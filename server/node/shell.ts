@@ -202,6 +202,8 @@ export class NodeShell<R> {
     // The core's own term: a Ready carries hardState only when it changed, and a restarted node
     // that rejoins its old term's leader changes no hard state (it once logged "term 0").
     if (rd.softState) this.onSoftState(rd.softState, this.core.currentTerm());
+    // Lost state found or healed (a lost disk): loud, in the server's log and the simulator's trace.
+    if (this.log !== undefined) for (const n of rd.notices) this.log.warn(n.text, { code: n.code });
     if (this.sendBeforePersist) this.sendMessages(rd.messages); // UNSAFE: before the write
     const status =
       rd.entries.length > 0 || rd.hardState !== undefined
@@ -365,10 +367,13 @@ export class NodeShell<R> {
     for (const m of messages) {
       if (log.debugEnabled) log.debug(`send ${describeMessage(m)}`);
       if (m.type === 'append-response' && !m.success)
-        log.info(`${m.from} rejected append from ${m.to}: log conflict at ${m.rejectIndex}`, {
-          hintIndex: m.hintIndex,
-          hintTerm: m.hintTerm,
-        });
+        log.info(
+          `${m.from} rejected append from ${m.to}: ${m.logLost ? `its log was lost (it ends at ${m.hintIndex})` : `log conflict at ${m.rejectIndex}`}`,
+          {
+            hintIndex: m.hintIndex,
+            hintTerm: m.hintTerm,
+          },
+        );
     }
   }
 

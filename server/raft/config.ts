@@ -31,6 +31,11 @@ export interface RaftConfig {
   initial?: { hardState: HardState; entries: readonly Entry[] };
   /** Index the state machine has already applied (0 on a fresh start). */
   applied?: number;
+  /**
+   * This node lost acknowledged state (its data directory says so, or the operator does): start
+   * recovering, i.e. neither vote nor campaign until caught up (recovery.ts).
+   */
+  recovering?: boolean;
 }
 
 function positiveInteger(config: RaftConfig, name: keyof RaftConfig): void {

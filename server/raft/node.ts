@@ -7,6 +7,7 @@ import { validateConfig, type RaftConfig } from './config.js';
 import { invariant } from './invariant.js';
 import { RaftLog } from './log.js';
 import { Progress } from './progress.js';
+import { RecoveryGuard } from './recovery.js';
 import { quorumSize, quorumValue, voteResult } from './quorum.js';
 import { ReadOnlyQueue } from './read-only.js';
 import { decodeRound, encodeRound, RoundClock } from './rounds.js';
@@ -19,6 +20,7 @@ import type {
   HeartbeatResponseMessage,
   Message,
   NodeId,
+  RaftNotice,
   ReadState,
   Ready,
   Role,
@@ -41,10 +43,13 @@ export interface RaftStatus {
   applied: number;
   lastIndex: number;
   vote: NodeId | '';
+  /** Non-zero while recovering from lost state (HardState.recoveryIndex): no votes, no campaigns. */
+  recoveryIndex: number;
 }
 
 const NO_ENTRIES: readonly Entry[] = [];
 const NO_MESSAGES: readonly Message[] = Object.freeze([]);
+const NO_NOTICES: readonly RaftNotice[] = Object.freeze([]);
 
 export class RaftNode {
   private readonly cfg: RaftConfig;
@@ -55,6 +60,8 @@ export class RaftNode {
   private readonly reads: ReadOnlyQueue;
   private readonly rounds = new RoundClock();
   private readonly strict: boolean;
+  private readonly recovery: RecoveryGuard;
+  private notices: RaftNotice[] = [];
   private term = 0;
   private vote: NodeId | '' = '';
   private role: Role = 'follower';
@@ -95,7 +102,19 @@ export class RaftNode {
       this.vote = '';
     }
     this.reads = new ReadOnlyQueue(config.readsPendingMax);
-    this.prevHard = { term: hs.term, vote: hs.vote, commit: this.log.committed };
+    this.prevHard = {
+      term: hs.term,
+      vote: hs.vote,
+      commit: this.log.committed,
+      recoveryIndex: hs.recoveryIndex ?? 0,
+    };
+    this.recovery = new RecoveryGuard(hs.recoveryIndex ?? 0);
+    if (config.recovering && this.recovery.enter(0)) {
+      this.notice(
+        'LOST_STATE',
+        `${this.id} starts recovering from lost state (log ends at ${this.log.lastIndex()}): it will not vote or campaign until it has caught up with a leader`,
+      );
+    }
     this.prevSoft = { leader: '', role: 'follower' };
     this.resetTimers();
   }
@@ -177,6 +196,7 @@ export class RaftNode {
       this.log.hasCommittedToApply() ||
       this.readStates.length > 0 ||
       this.droppedReads.length > 0 ||
+      this.notices.length > 0 ||
       this.softChanged() ||
       this.hardChanged()
     );
@@ -199,7 +219,8 @@ export class RaftNode {
       committedEntries: this.log.hasCommittedToApply() ? this.log.takeCommitted() : NO_ENTRIES,
       readStates: this.readStates,
       droppedReads: this.droppedReads,
-      mustSync: entries.length > 0 || (hardState !== undefined && this.termOrVoteChanged(hardState)),
+      mustSync: entries.length > 0 || (hardState !== undefined && this.mustSyncHardState(hardState)),
+      notices: this.notices.length > 0 ? this.notices : NO_NOTICES,
       snapshot: undefined,
     };
     if (hardState) {
@@ -214,6 +235,7 @@ export class RaftNode {
     while (this.msgs.length > 0) this.msgs.pop(); // (pop is inlined; setting length is a runtime call)
     if (this.readStates.length > 0) this.readStates = [];
     if (this.droppedReads.length > 0) this.droppedReads = [];
+    if (this.notices.length > 0) this.notices = [];
     this.readyOutstanding = true;
     return rd;
   }
@@ -240,6 +262,7 @@ export class RaftNode {
       applied: this.log.applied,
       lastIndex: this.log.lastIndex(),
       vote: this.vote,
+      recoveryIndex: this.recovery.index,
     };
   }
 
@@ -375,6 +398,8 @@ export class RaftNode {
 
   private hup(): void {
     if (this.role === 'leader') return;
+    // Its own vote would count like any other: a node that lost state must not elect itself.
+    if (this.guardsLostState()) return;
     if (this.cfg.preVote) this.startElection(true);
     else this.startElection(false);
   }
@@ -449,10 +474,11 @@ export class RaftNode {
 
   private handleVote(m: VoteMessage): void {
     const canVote =
-      this.vote === m.from ||
-      (this.vote === '' && this.leader === '') ||
-      (m.preVote && m.term > this.term) ||
-      (!m.preVote && this.cfg.unsafe.has('vote-twice')); // UNSAFE: ignores an earlier vote
+      !this.guardsLostState() &&
+      (this.vote === m.from ||
+        (this.vote === '' && this.leader === '') ||
+        (m.preVote && m.term > this.term) ||
+        (!m.preVote && this.cfg.unsafe.has('vote-twice'))); // UNSAFE: ignores an earlier vote
     const upToDate =
       this.cfg.unsafe.has('no-log-check-on-vote') || this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm);
     if (canVote && upToDate) {
@@ -512,8 +538,10 @@ export class RaftNode {
       this.log.commitTo(Math.min(m.commit, lastNew));
       // Rule 7: this answer leaves in the Ready that carries the appended entries.
       this.send(this.appendResponse(m.from, true, lastNew, 0, 0, 0));
+      this.heardCommit(m.commit);
       return;
     }
+    this.heardCommit(m.commit);
     // Fast backtracking: point the leader past every entry of ours that cannot match.
     const hintIndex = this.log.findConflictByTerm(
       Math.min(m.prevLogIndex, this.log.lastIndex()),
@@ -525,7 +553,9 @@ export class RaftNode {
 
   private handleHeartbeat(m: HeartbeatMessage): void {
     // The leader sends min(commit, our match), so this never commits an entry we do not share.
+    if (m.commit > this.log.lastIndex()) this.lostAcknowledgedEntries(m);
     this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
+    this.heardCommit(m.commit);
     const r: HeartbeatResponseMessage = {
       type: 'heartbeat-response',
       from: this.id,
@@ -536,13 +566,51 @@ export class RaftNode {
     this.send(r);
   }
 
+  /**
+   * A heartbeat's commit is at most our match, i.e. what we acknowledged to this leader; our log
+   * ends below it, so we lost entries we had acknowledged (a lost or truncated disk). Recover, and
+   * tell the leader where our log really ends: it answers with a probe from there. This answer goes
+   * out once per heartbeat at most, so it cannot spin.
+   */
+  private lostAcknowledgedEntries(m: HeartbeatMessage): void {
+    const last = this.log.lastIndex();
+    if (this.recovery.enter(m.commit)) {
+      this.notice(
+        'LOST_STATE',
+        `${this.id} lost acknowledged entries: leader ${m.from} counts it up to index ${m.commit} but its log ends at ${last}; it will not vote or campaign until it has caught up`,
+      );
+    }
+    this.send(this.appendResponse(m.from, false, 0, m.commit, last, this.log.lastTerm(), true));
+  }
+
+  /** A leader's commit index while recovering: the target moves up; recovery may end. */
+  private heardCommit(commit: number): void {
+    if (!this.recovery.active) return;
+    this.recovery.heard(commit);
+    const committed = this.log.committed;
+    if (this.recovery.maybeEnd(committed, this.log.term(committed), this.term)) {
+      this.notice(
+        'RECOVERED',
+        `${this.id} recovered from lost state: it has committed index ${committed} of term ${this.term} from leader ${this.leader}; it votes again`,
+      );
+    }
+  }
+
   // ---- leader side of replication -----------------------------------------------------------
 
   private handleAppendResponse(m: AppendResponseMessage, pr: Progress): void {
     pr.recentActive = true;
     if (!m.success) {
       const nextProbe = m.hintTerm > 0 ? this.log.findConflictByTerm(m.hintIndex, m.hintTerm) : m.hintIndex;
-      if (pr.maybeDecrTo(m.rejectIndex, nextProbe + 1)) this.sendAppend(m.from, pr, true);
+      const reprobe = this.cfg.unsafe.has('reprobe-at-match'); // UNSAFE: the bug of issue 10
+      if (m.logLost && m.hintIndex < pr.match && !reprobe) {
+        this.followerLostEntries(m, pr, nextProbe + 1);
+        this.sendAppend(m.from, pr, true);
+      } else if (pr.maybeDecrTo(m.rejectIndex, nextProbe + 1, reprobe)) {
+        this.sendAppend(m.from, pr, true);
+      }
+      // Otherwise the rejection moved nothing (stale, or a repeat): the next probe waits for a
+      // heartbeat answer, so two nodes never trade rejections without a timer between rounds.
       return;
     }
     const updated = pr.maybeUpdate(m.matchIndex);
@@ -553,6 +621,20 @@ export class RaftNode {
     // one broadcast (and it rides on appends of new proposals when there are any).
     if (this.maybeCommit()) this.appendsPending = true;
     else this.sendAppendsTo(m.from, pr, pr.commitSent < this.log.committed);
+  }
+
+  /**
+   * The follower says its log ends below what it acknowledged to us: it lost entries it had made
+   * durable (a lost or truncated disk). Forget its match and probe from where its log ends. (An
+   * ordinary rejection cannot say this: under reordering, a rejection older than an acknowledgement
+   * looks the same, so those only move `next` back, above the match.)
+   */
+  private followerLostEntries(m: AppendResponseMessage, pr: Progress, next: number): void {
+    this.notice(
+      'FOLLOWER_LOST_ENTRIES',
+      `follower ${m.from} lost acknowledged entries: it acknowledged up to index ${pr.match} but its log now ends at ${m.hintIndex} (term ${m.hintTerm}); probing it from index ${next}`,
+    );
+    pr.restartProbe(next);
   }
 
   private handleHeartbeatResponse(m: HeartbeatResponseMessage, pr: Progress): void {
@@ -729,6 +811,7 @@ export class RaftNode {
     rejectIndex: number,
     hintIndex: number,
     hintTerm: number,
+    logLost = false,
   ): AppendResponseMessage {
     return {
       type: 'append-response',
@@ -740,6 +823,7 @@ export class RaftNode {
       rejectIndex,
       hintIndex,
       hintTerm,
+      logLost,
     };
   }
 
@@ -748,16 +832,33 @@ export class RaftNode {
   }
 
   private hardState(): HardState {
-    return { term: this.term, vote: this.vote, commit: this.log.committed };
+    const hs = { term: this.term, vote: this.vote, commit: this.log.committed };
+    return this.recovery.active ? { ...hs, recoveryIndex: this.recovery.index } : hs;
   }
 
   private hardChanged(): boolean {
     const p = this.prevHard;
-    return p.term !== this.term || p.vote !== this.vote || p.commit !== this.log.committed;
+    return (
+      p.term !== this.term ||
+      p.vote !== this.vote ||
+      p.commit !== this.log.committed ||
+      (p.recoveryIndex ?? 0) !== this.recovery.index
+    );
   }
 
-  private termOrVoteChanged(hs: HardState): boolean {
-    return hs.term !== this.prevHard.term || hs.vote !== this.prevHard.vote;
+  /** A term or vote change is a promise; so is entering or leaving recovery (a crash must not forget it). */
+  private mustSyncHardState(hs: HardState): boolean {
+    const p = this.prevHard;
+    return hs.term !== p.term || hs.vote !== p.vote || (hs.recoveryIndex ?? 0) !== (p.recoveryIndex ?? 0);
+  }
+
+  private notice(code: RaftNotice['code'], text: string): void {
+    this.notices.push({ code, text });
+  }
+
+  /** Recovering from lost state, and the guard is not switched off by the unsafe variant. */
+  private guardsLostState(): boolean {
+    return this.recovery.active && !this.cfg.unsafe.has('no-lost-state-guard');
   }
 
   private softChanged(): boolean {

@@ -107,9 +107,11 @@ export class Progress {
 
   /**
    * A rejection of the append after `rejected`; `nextProbe` is where the hints say to try next.
-   * Returns false for a stale rejection (one about an append we have moved past).
+   * Returns true when `next` moved back, so the next probe may go at once. False for a stale
+   * rejection (one about an append we have moved past) and for one that moves nothing: then the
+   * next probe waits for a heartbeat answer (probeSent stays set), so no exchange spins.
    */
-  maybeDecrTo(rejected: number, nextProbe: number): boolean {
+  maybeDecrTo(rejected: number, nextProbe: number, unsafeReprobe = false): boolean {
     if (this.state === 'replicate') {
       if (rejected <= this.match) return false;
       this.becomeProbe();
@@ -117,8 +119,20 @@ export class Progress {
       return true;
     }
     if (this.next - 1 !== rejected) return false;
-    this.next = Math.max(this.match + 1, Math.min(rejected, nextProbe));
+    const next = Math.max(this.match + 1, Math.min(rejected, nextProbe));
+    if (next >= this.next && !unsafeReprobe) return false; // UNSAFE reprobe-at-match: spins
+    this.next = next;
     this.probeSent = false;
     return true;
+  }
+
+  /**
+   * The follower no longer holds what it acknowledged: nothing is known about its log any more.
+   * Probe from `next` (the hint), one append at a time.
+   */
+  restartProbe(next: number): void {
+    this.match = 0;
+    this.becomeProbe();
+    this.next = Math.max(1, next);
   }
 }

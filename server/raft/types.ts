@@ -18,6 +18,12 @@ export interface HardState {
   readonly term: number;
   readonly vote: NodeId | ''; // '' = voted for nobody in `term`
   readonly commit: number;
+  /**
+   * Non-zero while this node recovers from lost acknowledged state (see recovery.ts): it neither
+   * votes nor campaigns until it has committed at least this index with an entry of its current
+   * term. Absent or 0: not recovering.
+   */
+  readonly recoveryIndex?: number;
 }
 
 export type Role = 'follower' | 'pre-candidate' | 'candidate' | 'leader';
@@ -43,6 +49,8 @@ export interface AppendResponseMessage extends MessageBase {
   readonly rejectIndex: number;
   readonly hintIndex: number;
   readonly hintTerm: number;
+  /** A rejection saying the follower lost entries it had acknowledged; hintIndex is its last index. */
+  readonly logLost: boolean;
 }
 
 export interface VoteMessage extends MessageBase {
@@ -91,6 +99,12 @@ export interface SoftState {
   readonly role: Role;
 }
 
+/** Something an operator must hear about; the driver logs it as a warning. */
+export interface RaftNotice {
+  readonly code: 'FOLLOWER_LOST_ENTRIES' | 'LOST_STATE' | 'RECOVERED';
+  readonly text: string;
+}
+
 /**
  * What the driver must do next, in order:
  *  1. persist `entries` (appending; an entry whose index already exists replaces it and every
@@ -110,6 +124,8 @@ export interface Ready {
   /** Reads refused since the last Ready (this node is not leader, or lost leadership). */
   readonly droppedReads: readonly number[];
   readonly mustSync: boolean;
+  /** Lost state detected or recovered (loud on purpose: see docs/storage.md, lost disks). */
+  readonly notices: readonly RaftNotice[];
   /** Reserved for InstallSnapshot / log compaction (not built yet). Always undefined. */
   readonly snapshot: undefined;
 }

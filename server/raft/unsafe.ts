@@ -11,7 +11,9 @@ export type UnsafeVariant =
   | 'forget-vote-on-restart'
   | 'hard-state-no-fsync'
   | 'local-session-expiry'
-  | 'no-pre-vote';
+  | 'no-pre-vote'
+  | 'no-lost-state-guard'
+  | 'reprobe-at-match';
 
 export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = [
   'commit-previous-term',
@@ -24,6 +26,8 @@ export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = [
   'hard-state-no-fsync',
   'local-session-expiry',
   'no-pre-vote',
+  'no-lost-state-guard',
+  'reprobe-at-match',
 ];
 
 /**
@@ -62,6 +66,10 @@ export const UNSAFE_DESCRIPTIONS: Readonly<Record<UnsafeVariant, string>> = {
     'client sessions expire by a count of commands this process applied rather than by log index, so a restarted replica expires different sessions than the others',
   'no-pre-vote':
     'nodes campaign without a pre-vote round (a cut-off node raises its term on every election timeout and disrupts the leader when it returns)',
+  'no-lost-state-guard':
+    'a node that lost acknowledged log entries votes and campaigns at once instead of waiting until it has caught up (and lab server starts on a data directory whose log is gone)',
+  'reprobe-at-match':
+    'the leader answers every rejection with a new probe, clamped at the follower recorded match, and ignores log-lost rejections: a follower that lost acknowledged entries is never brought back, and the two trade rejections without pause (issue 10)',
 };
 
 function isUnsafeVariant(name: string): name is UnsafeVariant {

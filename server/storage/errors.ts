@@ -3,7 +3,14 @@
 // operating errors the driver must handle (too large, overloaded) or die on (failed).
 
 export type WalErrorCode =
-  'WAL_CORRUPT' | 'DATA_DIR_LOCKED' | 'WAL_SAVE_TOO_LARGE' | 'WAL_OVERLOADED' | 'WAL_CLOSED' | 'WAL_FAILED';
+  | 'WAL_CORRUPT'
+  | 'DATA_DIR_LOCKED'
+  | 'WAL_SAVE_TOO_LARGE'
+  | 'WAL_OVERLOADED'
+  | 'WAL_CLOSED'
+  | 'WAL_FAILED'
+  | 'WAL_LOST'
+  | 'DATA_DIR_MISMATCH';
 
 export class WalError extends Error {
   readonly code: WalErrorCode;
@@ -23,12 +30,44 @@ export class WalCorruptError extends WalError {
     super(
       'WAL_CORRUPT',
       `write-ahead log is corrupt in ${file} at byte offset ${offset}: ${reason}; refusing to start ` +
-        '(the records after it were acknowledged and must not be dropped; restore this node from a peer)',
+        '(the records after it were acknowledged and must not be dropped; restore this node from a peer: ' +
+        'see "A lost disk" in docs/storage.md)',
     );
     this.name = 'WalCorruptError';
     this.file = file;
     this.offset = offset;
     this.reason = reason;
+  }
+}
+
+/**
+ * The data directory says this node has been a member (its MEMBER file) but its log is empty: the
+ * log was lost, with entries and votes it had acknowledged. Starting as a fresh node could elect a
+ * leader without committed entries, so the server refuses unless the operator says so.
+ */
+export class WalLostError extends WalError {
+  readonly dir: string;
+  constructor(dir: string, node: string) {
+    super(
+      'WAL_LOST',
+      `data directory ${dir} says node ${node} has been a cluster member (MEMBER file) but its write-ahead ` +
+        'log is empty: the log was lost, with entries and votes it had acknowledged. Refusing to start as a ' +
+        'fresh node (it could help elect a leader without committed entries). If the disk was lost, restart ' +
+        'with --rejoin-after-data-loss: it then neither votes nor campaigns until it has caught up with the ' +
+        'leader. See "A lost disk" in docs/storage.md',
+    );
+    this.name = 'WalLostError';
+    this.dir = dir;
+  }
+}
+
+/** The data directory belongs to another node, or its MEMBER file is unreadable. */
+export class DataDirMismatchError extends WalError {
+  readonly dir: string;
+  constructor(dir: string, detail: string) {
+    super('DATA_DIR_MISMATCH', `data directory ${dir}: ${detail}; refusing to start`);
+    this.name = 'DataDirMismatchError';
+    this.dir = dir;
   }
 }
 

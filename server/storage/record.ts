@@ -7,16 +7,21 @@
 // Payloads (integers big-endian, u64 as two u32 halves, exact up to 2^53):
 //   ENTRY      term u64 | index u64 | entry type u8 | data
 //   HARD_STATE term u64 | commit u64 | vote (UTF-8, the rest; empty = no vote)
+//   HARD_STATE_RECOVERING  term u64 | commit u64 | recoveryIndex u64 | vote (the rest)
+// The third is written only while a node recovers from lost state (recoveryIndex > 0, rare), so
+// the common hard state keeps its format and logs written before it existed replay unchanged.
 import type { Entry, EntryType, HardState } from '../raft/types.js';
 import { crc32c } from './crc32c.js';
 
 export const RECORD_HEADER_BYTES = 9;
 export const RECORD_ENTRY = 1;
 export const RECORD_HARD_STATE = 2;
-export type RecordType = typeof RECORD_ENTRY | typeof RECORD_HARD_STATE;
+export const RECORD_HARD_STATE_RECOVERING = 3;
+export type RecordType = typeof RECORD_ENTRY | typeof RECORD_HARD_STATE | typeof RECORD_HARD_STATE_RECOVERING;
 
 const ENTRY_FIXED_BYTES = 17;
 const HARD_STATE_FIXED_BYTES = 16;
+const RECOVERY_INDEX_BYTES = 8;
 const ENTRY_TYPES: readonly EntryType[] = ['normal', 'noop', 'config'];
 const TWO_32 = 2 ** 32;
 
@@ -49,9 +54,15 @@ export function encodedSaveBytes(hardState: HardState | undefined, entries: read
   let bytes = 0;
   for (const e of entries) bytes += RECORD_HEADER_BYTES + ENTRY_FIXED_BYTES + e.data.length;
   if (hardState !== undefined) {
-    bytes += RECORD_HEADER_BYTES + HARD_STATE_FIXED_BYTES + Buffer.byteLength(hardState.vote, 'utf8');
+    bytes += RECORD_HEADER_BYTES + hardStateFixedBytes(hardState) + Buffer.byteLength(hardState.vote, 'utf8');
   }
   return bytes;
+}
+
+function hardStateFixedBytes(hardState: HardState): number {
+  return (hardState.recoveryIndex ?? 0) > 0
+    ? HARD_STATE_FIXED_BYTES + RECOVERY_INDEX_BYTES
+    : HARD_STATE_FIXED_BYTES;
 }
 
 /**
@@ -75,10 +86,13 @@ export function encodeSave(
   }
   if (hardState !== undefined) {
     const p = at + RECORD_HEADER_BYTES;
+    const fixed = hardStateFixedBytes(hardState);
     writeU64(buf, p, hardState.term);
     writeU64(buf, p + 8, hardState.commit);
-    const voteBytes = buf.write(hardState.vote, p + HARD_STATE_FIXED_BYTES, 'utf8');
-    at = sealRecord(buf, at, RECORD_HARD_STATE, HARD_STATE_FIXED_BYTES + voteBytes);
+    if (fixed > HARD_STATE_FIXED_BYTES) writeU64(buf, p + 16, hardState.recoveryIndex ?? 0);
+    const voteBytes = buf.write(hardState.vote, p + fixed, 'utf8');
+    const type = fixed > HARD_STATE_FIXED_BYTES ? RECORD_HARD_STATE_RECOVERING : RECORD_HARD_STATE;
+    at = sealRecord(buf, at, type, fixed + voteBytes);
   }
   if (at !== bytes) throw new Error(`encodeSave: wrote ${at} bytes, expected ${bytes}`);
   return buf;
@@ -111,6 +125,17 @@ export function decodePayload(type: number, buf: Buffer, start: number, length: 
     return {
       type: 'hard-state',
       hardState: { term: readU64(buf, start), commit: readU64(buf, start + 8), vote },
+    };
+  }
+  if (type === RECORD_HARD_STATE_RECOVERING) {
+    const fixed = HARD_STATE_FIXED_BYTES + RECOVERY_INDEX_BYTES;
+    if (length < fixed) return `hard-state record of ${length} bytes is too short`;
+    const recoveryIndex = readU64(buf, start + 16);
+    if (recoveryIndex === 0) return 'recovering hard-state record with recovery index 0';
+    const vote = buf.toString('utf8', start + fixed, start + length);
+    return {
+      type: 'hard-state',
+      hardState: { term: readU64(buf, start), commit: readU64(buf, start + 8), vote, recoveryIndex },
     };
   }
   return `unknown record type ${type}`;

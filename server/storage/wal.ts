@@ -100,7 +100,10 @@ async function replay(walDir: string): Promise<Replayed> {
       await truncateFile(file, scan.validBytes);
       const dropped = buf.length - scan.validBytes;
       warnings.push(
-        `truncated torn tail of ${file}: ${scan.torn} (${dropped} bytes dropped; never acknowledged)`,
+        `truncated torn tail of ${file}: ${scan.torn} (${dropped} bytes dropped at byte offset ${scan.validBytes}). ` +
+          'A write cut short by a crash was never synced, so never acknowledged; a disk that lost synced ' +
+          'data (or a file cut by hand) looks the same and then lost acknowledged entries: this node cannot ' +
+          'tell which. A leader that counted them will say so; see "A lost disk" in docs/storage.md',
       );
     }
   }
@@ -166,6 +169,7 @@ export class Wal {
   private failure: WalFailedError | undefined;
   private lastIndexSaved: number;
   private readonly counters: WalStats;
+  private afterFirstSync: (() => Promise<void>) | undefined;
 
   /** Use openWal. */
   constructor(
@@ -187,6 +191,17 @@ export class Wal {
     this.segmentBytes = replayed.segmentBytes;
     this.lastIndexSaved = replayed.state.entries.at(-1)?.index ?? 0;
     this.counters = { saves: 0, syncs: 0, savesPerSyncMax: 0, bytesWritten: 0, segment };
+  }
+
+  /**
+   * Runs `action` (writing the MEMBER file) once the first records are synced and before the
+   * first save resolves: whatever it writes is durable before any promise, and it exists only if a
+   * record does (a crash in between leaves records without it, never it without records). A
+   * failure fails that save like an I/O error.
+   */
+  setAfterFirstSync(action: () => Promise<void>): void {
+    if (this.counters.saves > 0) throw new Error('WAL: setAfterFirstSync after a save');
+    this.afterFirstSync = action;
   }
 
   get stats(): Readonly<WalStats> {
@@ -263,6 +278,7 @@ export class Wal {
       try {
         await this.writeBatch(batch.map((p) => p.bytes));
         await this.handle.datasync();
+        await this.runAfterFirstSync();
       } catch (error) {
         this.fail(error, batch);
         break;
@@ -276,6 +292,12 @@ export class Wal {
       await setImmediate();
     }
     this.flushing = undefined;
+  }
+
+  private async runAfterFirstSync(): Promise<void> {
+    const action = this.afterFirstSync;
+    this.afterFirstSync = undefined;
+    if (action !== undefined) await action();
   }
 
   private fail(error: unknown, batch: readonly PendingSave[]): void {

@@ -65,6 +65,13 @@ describe('lab cluster and lab kv', () => {
     const json = JSON.parse(kv('--json', 'status').stdout) as { leader: string; nodes: unknown[] };
     expect(json.nodes).toHaveLength(3);
     expect(json.leader).toMatch(/^n[123]$/);
+    // Asked only the followers, status names the leader they report instead of "(none)".
+    const followers = json.nodes
+      .map((n) => n as { endpoint: string; role?: string })
+      .filter((n) => n.role === 'follower')
+      .map((n) => n.endpoint);
+    const fromFollowers = lab('kv', '--endpoints', followers.join(','), 'status');
+    expect(fromFollowers.stdout).toContain(`leader: ${json.leader} (as its followers report`);
 
     const pids = readClusterState(dir).nodes.map((n) => n.pid);
     const stop = lab('cluster', 'stop', '--dir', dir);

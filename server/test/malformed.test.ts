@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrameDecoder, encodeFrame } from '../../proto/framing.js';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from '../../proto/codec.js';
-import { RaftlabError, type RaftlabClient } from '../../client/index.js';
+import { createClient, RaftlabError, type RaftlabClient } from '../../client/index.js';
 import type { LocalCluster } from '../local-cluster.js';
 import { eventually, removeTestCluster, startTestCluster, testClient, waitForLeader } from './helpers.js';
 
@@ -67,7 +67,7 @@ describe('malformed input', () => {
       'an oversized length on the client port',
       () => clientPort,
       () => new Uint8Array([0xff, 0xff, 0xff, 0xff, 1, 2]),
-      /exceeds frameSizeBytesMax/,
+      /TOO_LARGE|exceeds frameSizeBytesMax/,
     ],
     [
       'an oversized length on the peer port',
@@ -127,5 +127,70 @@ describe('malformed input', () => {
     expect((error as RaftlabError).definite).toBe(true);
     expect(await client.get('huge')).toBeNull();
     expect(await client.get('precious')).toBe('data');
+  });
+
+  it('returns TOO_LARGE (definite) at every size: state machine, server frame limit, skip limit, client limit', async () => {
+    const MiB = 1024 * 1024;
+    // A client whose own limit is above the server's, so the server's handling is what is tested.
+    const big = createClient({ endpoints: cluster!.endpoints, frameSizeBytesMax: 128 * MiB });
+    try {
+      await big.put('edge', new Uint8Array(MiB)); // exactly valueBytesMax: accepted
+      const cases: [number, RegExp][] = [
+        [MiB + 1, /value of 1048577 bytes exceeds valueBytesMax 1048576/], // the state machine
+        [5 * MiB, /request frame of \d+ bytes exceeds frameSizeBytesMax 4194304/], // read, discarded, answered
+        [70 * MiB, /closed the connection: bad framing: frame length \d+ bytes exceeds frameSizeBytesMax/], // over the skip limit
+        [130 * MiB, /request not sent: envelope of \d+ bytes exceeds frameSizeBytesMax 134217728/], // the client's own limit
+      ];
+      for (const [size, message] of cases) {
+        const closedBefore = (cluster!.log('n1').match(/closed client connection/g) ?? []).length;
+        const error = await big.put('huge', new Uint8Array(size)).then(
+          () => undefined,
+          (e: unknown) => e as RaftlabError,
+        );
+        expect([error?.code, error?.definite], `${size} bytes`).toEqual(['TOO_LARGE', true]);
+        expect(error?.message).toMatch(message);
+        const closedAfter = (cluster!.log('n1').match(/closed client connection/g) ?? []).length;
+        // Only a frame over the skip limit costs the connection.
+        if (size < 64 * MiB) expect(closedAfter, `${size} bytes`).toBe(closedBefore);
+      }
+      expect((await big.getBytes(new TextEncoder().encode('edge')))?.length).toBe(MiB);
+      expect(await big.get('huge')).toBeNull();
+    } finally {
+      big.close();
+    }
+  });
+
+  it('answers an oversized request on the same connection and then serves the next request on it', async () => {
+    const request = (requestId: number, size: number): Envelope => ({
+      kind: 'client-request',
+      request: {
+        requestId,
+        clientId: 0,
+        sequence: 0,
+        ackedSequence: 0,
+        op:
+          size > 0 ? { type: 'put', key: Uint8Array.of(1), value: new Uint8Array(size) } : { type: 'status' },
+      },
+    });
+    const socket = connect({ host: '127.0.0.1', port: clientPort });
+    const decoder = new FrameDecoder(1 << 20);
+    const received: Envelope[] = [];
+    socket.on('data', (chunk) => received.push(...decoder.push(chunk).map(decodeEnvelope)));
+    socket.write(encodeFrame(encodeEnvelope(request(9, 5 * 1024 * 1024))));
+    socket.write(encodeFrame(encodeEnvelope(request(10, 0))));
+    try {
+      await eventually('both responses', async () => (received.length >= 2 ? true : undefined));
+      expect(received.map((e) => (e.kind === 'client-response' ? e.response.requestId : e.kind))).toEqual([
+        9, 10,
+      ]);
+      const [first, second] = received;
+      if (first?.kind !== 'client-response' || second?.kind !== 'client-response')
+        throw new Error('not responses');
+      expect(first.response.error).toMatchObject({ code: 'TOO_LARGE', definite: true });
+      expect(second.response.result?.type).toBe('status');
+      expect(socket.destroyed).toBe(false);
+    } finally {
+      socket.destroy();
+    }
   });
 });

@@ -3,23 +3,66 @@
 // visible to the caller. Any bad input closes this one connection with a reason, sending a
 // connection-error frame first where the stream still allows it.
 import type { Socket } from 'node:net';
-import { FrameDecoder, FrameError, encodeFrame } from '../../proto/framing.js';
+import { FrameDecoder, FrameError, OversizedFrame, encodeFrame } from '../../proto/framing.js';
 import { CodecError, decodeEnvelope, encodeEnvelope, type Envelope } from '../../proto/codec.js';
 import type { ErrorInfo } from '../../shared/errors.js';
 
 export interface FramedSocketHandlers {
   /** One decoded envelope. Throw a ProtocolViolation to close the connection with its reason. */
   onEnvelope(envelope: Envelope): void;
+  /**
+   * A frame over frameSizeBytesMax that the decoder skipped (only with oversizedSkipBytesMax);
+   * without this handler it closes the connection with TOO_LARGE.
+   */
+  onOversized?(frame: OversizedFrame): void;
   /** The connection is gone; `reason` is set when it was closed for bad input or an error. */
   onClose(reason: string | undefined): void;
 }
 
 /** Thrown by a handler when an envelope is valid but not allowed here (a peer frame on the client port). */
 export class ProtocolViolation extends Error {
-  constructor(readonly reason: string) {
+  readonly code: ErrorInfo['code'];
+  constructor(
+    readonly reason: string,
+    code: ErrorInfo['code'] = 'BAD_REQUEST',
+  ) {
     super(reason);
     this.name = 'ProtocolViolation';
+    this.code = code;
   }
+}
+
+/** How long a closing connection waits for the other side to read its error frame and hang up. */
+export const CLOSE_LINGER_MS = 1000;
+/** Closing connections allowed to linger at once; past it they close as soon as the frame is written. */
+export const LINGERING_SOCKETS_MAX = 1024;
+let lingering = 0;
+
+/**
+ * Sends a connection-error frame and ends the socket. Reading goes on, discarding, so unread input
+ * does not make the kernel answer with a reset that could overtake the error frame; a peer that
+ * neither reads nor hangs up is destroyed after CLOSE_LINGER_MS. When LINGERING_SOCKETS_MAX are
+ * already lingering (a flood of refused connections), the socket is destroyed once the frame is
+ * handed to the kernel instead, so a flood cannot hold file descriptors for long.
+ */
+export function endWithError(socket: Socket, error: ErrorInfo, requestsRead: number): void {
+  socket.removeAllListeners('data');
+  socket.on('data', () => undefined);
+  socket.on('error', () => undefined);
+  const frame = encodeFrame(encodeEnvelope({ kind: 'connection-error', error, requestsRead }));
+  if (lingering >= LINGERING_SOCKETS_MAX) {
+    socket.end(frame, () => socket.destroy());
+    return;
+  }
+  lingering++;
+  socket.once('close', () => lingering--);
+  socket.end(frame);
+  setTimeout(() => socket.destroy(), CLOSE_LINGER_MS).unref();
+}
+
+export interface FramedSocketOptions {
+  readonly frameSizeBytesMax: number;
+  readonly oversizedFrameSkipBytesMax?: number;
 }
 
 export class FramedSocket {
@@ -28,17 +71,23 @@ export class FramedSocket {
   private closeReason: string | undefined;
   private finished = false;
   private corked = false;
+  /** Frames handled without closing the connection (on the client port: requests read). */
+  framesRead = 0;
+  /** performance.now() when the last frame was read, or when the connection opened. */
+  lastFrameAtMs = performance.now();
 
   constructor(
     readonly socket: Socket,
-    frameSizeBytesMax: number,
+    options: FramedSocketOptions,
     private readonly handlers: FramedSocketHandlers,
   ) {
-    this.decoder = new FrameDecoder(frameSizeBytesMax);
+    this.decoder = new FrameDecoder(options.frameSizeBytesMax, {
+      oversizedSkipBytesMax: handlers.onOversized ? (options.oversizedFrameSkipBytesMax ?? 0) : 0,
+    });
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 10_000);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (error) => this.fail(`socket error: ${error.message}`, false));
+    socket.on('error', (error) => this.fail(`socket error: ${error.message}`, undefined));
     socket.on('close', () => this.finish());
   }
 
@@ -78,10 +127,7 @@ export class FramedSocket {
     if (this.closed) return;
     this.closeReason = error.message;
     this.closed = true;
-    this.socket.end(encodeFrame(encodeEnvelope({ kind: 'connection-error', error })));
-    this.socket.removeAllListeners('data');
-    // A peer that never reads must not keep the socket: give the error frame a moment, then destroy.
-    setTimeout(() => this.socket.destroy(), 1000).unref();
+    endWithError(this.socket, error, this.framesRead);
   }
 
   destroy(reason?: string): void {
@@ -96,24 +142,36 @@ export class FramedSocket {
     try {
       frames = this.decoder.push(chunk);
     } catch (error) {
-      if (error instanceof FrameError) return this.fail(`bad framing: ${error.reason}`, true);
+      if (error instanceof FrameError) return this.fail(error.toErrorInfo().message, error.toErrorInfo());
       throw error;
     }
     for (const frame of frames) {
       if (this.closed) return;
       try {
-        this.handlers.onEnvelope(decodeEnvelope(frame));
+        this.handle(frame);
       } catch (error) {
-        if (error instanceof CodecError) return this.fail(`bad envelope: ${error.reason}`, true);
-        if (error instanceof ProtocolViolation) return this.fail(error.reason, true);
+        if (error instanceof CodecError) return this.fail(error.toErrorInfo().message, error.toErrorInfo());
+        if (error instanceof ProtocolViolation)
+          return this.fail(error.reason, { code: error.code, message: error.reason, definite: true });
         throw error;
       }
+      this.framesRead++;
+      this.lastFrameAtMs = performance.now();
     }
   }
 
-  private fail(reason: string, tellPeer: boolean): void {
+  private handle(frame: Uint8Array): void {
+    if (!(frame instanceof OversizedFrame)) return this.handlers.onEnvelope(decodeEnvelope(frame));
+    const limit = this.decoder.frameSizeBytesMax;
+    const reason = `frame length ${frame.frameBytes} bytes exceeds frameSizeBytesMax ${limit}`;
+    if (!this.handlers.onOversized) throw new ProtocolViolation(`bad framing: ${reason}`, 'TOO_LARGE');
+    this.handlers.onOversized(frame);
+  }
+
+  /** Closes for `reason`; with `tell`, sends it to the other side first (definite: nothing was read). */
+  private fail(reason: string, tell: ErrorInfo | undefined): void {
     if (this.closed) return;
-    if (tellPeer) this.closeWithError({ code: 'BAD_REQUEST', message: reason, definite: true });
+    if (tell) this.closeWithError(tell);
     else this.destroy(reason);
     this.closeReason = reason;
   }

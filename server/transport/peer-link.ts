@@ -2,10 +2,17 @@
 // Reconnects with exponential backoff and jitter. A full queue drops the message and counts it
 // (Raft retransmits); while disconnected, messages are dropped too, since they would be stale by
 // the time the peer is back. `write()` returning false pauses the drain until 'drain'.
+// The delay is reset only by a connection that lasted: a peer that accepts and then refuses us (a
+// node of another cluster on the address we were given) is redialled at reconnectDelayMsMax, not
+// in a tight loop, and its reason is logged (rate-limited).
 import { connect, type Socket } from 'node:net';
-import { encodeFrame } from '../../proto/framing.js';
-import { encodeEnvelope } from '../../proto/codec.js';
+import { FrameDecoder, FrameError, encodeFrame } from '../../proto/framing.js';
+import { CodecError, decodeEnvelope, encodeEnvelope } from '../../proto/codec.js';
 import type { Logger } from '../../shared/log.js';
+import { RateLimitedLog } from './rate-limited-log.js';
+
+/** A refusal by the same peer is logged at most once per this interval. */
+const REFUSAL_LOG_INTERVAL_MS = 30_000;
 
 export interface PeerLinkOptions {
   readonly selfId: string;
@@ -13,6 +20,8 @@ export interface PeerLinkOptions {
   readonly host: string;
   readonly port: number;
   readonly clusterId: string;
+  /** Largest frame read back from the peer (it only ever sends a connection-error). */
+  readonly frameSizeBytesMax: number;
   readonly sendQueueMessagesMax: number;
   readonly sendQueueBytesMax: number;
   readonly reconnectDelayMsMin: number;
@@ -33,11 +42,15 @@ export class PeerLink {
   private drainScheduled = false;
   private reconnectDelayMs: number;
   private timer: NodeJS.Timeout | undefined;
+  private connectedAtMs = 0;
+  private refused = false; // the last connection was refused: connect/lose lines go to debug
+  private readonly refusals: RateLimitedLog;
   droppedMessages = 0;
   sentMessages = 0;
 
   constructor(private readonly options: PeerLinkOptions) {
     this.reconnectDelayMs = options.reconnectDelayMsMin;
+    this.refusals = new RateLimitedLog(options.logger, REFUSAL_LOG_INTERVAL_MS);
   }
 
   get queuedMessages(): number {
@@ -103,7 +116,8 @@ export class PeerLink {
       this.drain();
     });
     // Peers never answer on this connection except with a connection-error before closing.
-    socket.on('data', () => undefined);
+    const decoder = new FrameDecoder(o.frameSizeBytesMax);
+    socket.on('data', (chunk: Buffer) => this.onData(socket, decoder, chunk));
     socket.on('error', (error) => this.onDown(socket, error.message));
     socket.on('close', () => this.onDown(socket, 'connection closed'));
   }
@@ -112,24 +126,55 @@ export class PeerLink {
     const o = this.options;
     socket.setTimeout(0);
     this.state = 'connected';
-    this.reconnectDelayMs = o.reconnectDelayMsMin;
-    o.logger.info(`${o.selfId} connected to peer ${o.peerId} at ${o.host}:${o.port}`);
-    socket.write(
-      encodeFrame(encodeEnvelope({ kind: 'peer-hello', hello: { from: o.selfId, clusterId: o.clusterId } })),
-    );
+    this.connectedAtMs = performance.now();
+    const line = `${o.selfId} connected to peer ${o.peerId} at ${o.host}:${o.port}`;
+    if (this.refused) o.logger.debug(line);
+    else o.logger.info(line);
+    const hello = { from: o.selfId, clusterId: o.clusterId, to: o.peerId };
+    socket.write(encodeFrame(encodeEnvelope({ kind: 'peer-hello', hello })));
     this.drain();
+  }
+
+  /** The only frame a peer sends back is the reason it is closing the connection. */
+  private onData(socket: Socket, decoder: FrameDecoder, chunk: Buffer): void {
+    const o = this.options;
+    let reason: string;
+    try {
+      const envelope = decoder.push(chunk).map(decodeEnvelope).at(0);
+      if (envelope === undefined) return;
+      reason =
+        envelope.kind === 'connection-error'
+          ? envelope.error.message
+          : `it sent a ${envelope.kind} frame on our outbound link`;
+    } catch (error) {
+      if (!(error instanceof FrameError || error instanceof CodecError)) throw error;
+      reason = `it sent bytes that are not frames (${error.message})`;
+    }
+    this.refusals.warn(
+      reason,
+      `${o.selfId}: peer ${o.peerId} at ${o.host}:${o.port} refused this node: ${reason}`,
+    );
+    this.refused = true;
+    this.onDown(socket, `refused: ${reason}`);
   }
 
   private onDown(socket: Socket, reason: string): void {
     if (socket !== this.socket || this.state === 'closed' || this.state === 'waiting') return;
     const o = this.options;
     const wasConnected = this.state === 'connected';
+    const lastedMs = wasConnected ? performance.now() - this.connectedAtMs : 0;
+    // Only a connection that lasted resets the backoff; a refusal right after connecting does not.
+    if (lastedMs >= o.reconnectDelayMsMax) {
+      this.reconnectDelayMs = o.reconnectDelayMsMin;
+      this.refused = false;
+    }
     socket.destroy();
     this.socket = undefined;
     this.clearQueue();
     this.draining = false;
     this.state = 'waiting';
-    if (wasConnected) o.logger.info(`${o.selfId} lost peer ${o.peerId}: ${reason}; reconnecting`);
+    if (wasConnected && !this.refused)
+      o.logger.info(`${o.selfId} lost peer ${o.peerId}: ${reason}; reconnecting`);
     else
       o.logger.debug(`${o.selfId} cannot reach peer ${o.peerId}: ${reason}`, {
         retryMs: this.reconnectDelayMs,

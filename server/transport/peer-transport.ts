@@ -1,23 +1,35 @@
 // The peer port (like etcd's): each node dials every other node for the messages it sends
 // (one PeerLink each) and accepts their connections for the messages it receives. An accepted
-// connection must open with a peer-hello from a member of this cluster; after that only Raft
-// messages addressed to this node are allowed. Reading pauses while the driver's inbox is full.
+// connection must open with a peer-hello from a member of this cluster (same cluster id, a member's
+// node id, addressed to this node); after that only Raft messages addressed to this node are
+// allowed. Anything else is refused with the reason (sent to the dialler and logged, rate-limited:
+// a stray node of another cluster redials forever). Reading pauses while the driver's inbox is full.
 import { createServer, type Server, type Socket } from 'node:net';
 import { encodeFrame } from '../../proto/framing.js';
 import { encodeEnvelope, type Envelope } from '../../proto/codec.js';
 import type { Message } from '../raft/types.js';
 import type { MemberAddress } from '../../shared/config.js';
 import type { Logger } from '../../shared/log.js';
-import { FramedSocket, ProtocolViolation } from './framed-socket.js';
+import { endWithError, FramedSocket, ProtocolViolation } from './framed-socket.js';
 import { PeerLink } from './peer-link.js';
+import { RateLimitedLog } from './rate-limited-log.js';
+
+/** A refused dialler is logged at most once per reason per this interval. */
+const REFUSAL_LOG_INTERVAL_MS = 30_000;
 
 export interface PeerTransportOptions {
   readonly selfId: string;
   readonly members: readonly MemberAddress[];
   readonly clusterId: string;
+  /** This node's client address, named when a client mistakes the peer port for it. */
+  readonly selfClientAddress: string;
   readonly listenHost: string;
   readonly listenPort: number;
   readonly frameSizeBytesMax: number;
+  /** Inbound peer connections open at once (members reconnect; strays must not pile up). */
+  readonly peerConnectionsInboundMax: number;
+  /** An inbound connection without a valid peer-hello this long after connecting is closed. */
+  readonly helloTimeoutMs: number;
   readonly sendQueueMessagesMax: number;
   readonly sendQueueBytesMax: number;
   readonly logger: Logger;
@@ -33,8 +45,10 @@ export class PeerTransport {
   private readonly links = new Map<string, PeerLink>();
   private readonly inbound = new Set<FramedSocket>();
   private server: Server | undefined;
+  private readonly refusals: RateLimitedLog;
 
   constructor(private readonly options: PeerTransportOptions) {
+    this.refusals = new RateLimitedLog(options.logger, REFUSAL_LOG_INTERVAL_MS);
     for (const m of options.members) {
       if (m.id === options.selfId) continue;
       this.links.set(
@@ -45,6 +59,7 @@ export class PeerTransport {
           host: m.peerHost,
           port: m.peerPort,
           clusterId: options.clusterId,
+          frameSizeBytesMax: options.frameSizeBytesMax,
           sendQueueMessagesMax: options.sendQueueMessagesMax,
           sendQueueBytesMax: options.sendQueueBytesMax,
           reconnectDelayMsMin: 20,
@@ -90,42 +105,44 @@ export class PeerTransport {
   }
 
   private accept(socket: Socket): void {
-    const log = this.options.logger;
+    const o = this.options;
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    if (this.inbound.size >= o.peerConnectionsInboundMax) {
+      const reason = `${this.inbound.size} inbound peer connections are open (peerConnectionsInboundMax ${o.peerConnectionsInboundMax})`;
+      this.refusals.warn('inbound limit', `refused a peer connection from ${remote}: ${reason}`);
+      endWithError(
+        socket,
+        { code: 'OVERLOADED', message: `connection refused: ${reason}`, definite: true },
+        0,
+      );
+      return;
+    }
     let peer: string | undefined;
-    const framed: FramedSocket = new FramedSocket(socket, this.options.frameSizeBytesMax, {
+    const framed: FramedSocket = new FramedSocket(socket, o, {
       onEnvelope: (envelope) => {
         peer = this.checkEnvelope(envelope, peer);
-        if (envelope.kind === 'raft' && !this.options.deliver(envelope.message)) this.pause(framed);
+        if (envelope.kind === 'raft' && !o.deliver(envelope.message)) this.pause(framed);
       },
       onClose: (reason) => {
+        clearTimeout(helloTimer);
         this.inbound.delete(framed);
-        if (peer !== undefined) this.options.onPeerLost?.(peer);
+        if (peer !== undefined) o.onPeerLost?.(peer);
         if (reason && reason !== 'shutting down')
-          log.warn(`closed peer connection from ${peer ?? remote}: ${reason}`);
-        else log.debug(`peer connection from ${peer ?? remote} closed`);
+          this.refusals.warn(reason, `closed peer connection from ${peer ?? remote}: ${reason}`);
+        else o.logger.debug(`peer connection from ${peer ?? remote} closed`);
       },
     });
+    const helloTimer = setTimeout(() => {
+      if (peer !== undefined) return;
+      const message = `no peer-hello within ${o.helloTimeoutMs} ms of connecting`;
+      framed.closeWithError({ code: 'UNAVAILABLE', message, definite: true });
+    }, o.helloTimeoutMs).unref();
     this.inbound.add(framed);
   }
 
   /** Enforces the peer-port protocol; returns the peer id once the hello was seen. */
   private checkEnvelope(envelope: Envelope, peer: string | undefined): string {
-    if (peer === undefined) {
-      if (envelope.kind !== 'peer-hello')
-        throw new ProtocolViolation(
-          `expected peer-hello as the first frame on the peer port, got ${envelope.kind}`,
-        );
-      const { from, clusterId } = envelope.hello;
-      if (clusterId !== this.options.clusterId)
-        throw new ProtocolViolation(
-          `peer ${from} is in cluster "${clusterId}", not "${this.options.clusterId}"`,
-        );
-      if (!this.links.has(from))
-        throw new ProtocolViolation(`peer-hello from ${from}, not a member of this cluster`);
-      this.options.logger.debug(`accepted peer connection from ${from}`);
-      return from;
-    }
+    if (peer === undefined) return this.checkHello(envelope);
     if (envelope.kind !== 'raft')
       throw new ProtocolViolation(`a ${envelope.kind} frame is not allowed on the peer port`);
     if (envelope.message.from !== peer || envelope.message.to !== this.options.selfId)
@@ -133,6 +150,31 @@ export class PeerTransport {
         `raft message ${envelope.message.from}->${envelope.message.to} on the connection from ${peer}`,
       );
     return peer;
+  }
+
+  private checkHello(envelope: Envelope): string {
+    const o = this.options;
+    if (envelope.kind === 'client-request')
+      throw new ProtocolViolation(
+        `expected peer-hello as the first frame on the peer port, got client-request: this is the peer port of ${o.selfId}; clients use its client port ${o.selfClientAddress}`,
+      );
+    if (envelope.kind !== 'peer-hello')
+      throw new ProtocolViolation(
+        `expected peer-hello as the first frame on the peer port, got ${envelope.kind}`,
+      );
+    const { from, clusterId, to } = envelope.hello;
+    if (clusterId !== o.clusterId)
+      throw new ProtocolViolation(
+        `refused peer ${from}: it is in cluster "${clusterId}", this node (${o.selfId}) is in cluster "${o.clusterId}"`,
+      );
+    if (!this.links.has(from))
+      throw new ProtocolViolation(
+        `refused peer ${from}: not a member of cluster "${o.clusterId}" (${o.selfId} is this node)`,
+      );
+    if (to !== '' && to !== o.selfId)
+      throw new ProtocolViolation(`refused peer ${from}: it dialled ${to}, but this is ${o.selfId}`);
+    o.logger.debug(`accepted peer connection from ${from}`);
+    return from;
   }
 
   private pause(framed: FramedSocket): void {

@@ -97,7 +97,7 @@ const CASES: readonly Case[] = [
   // A node cut off by a partition raises its term on every timeout; after the heal it forces elections.
   {
     variant: 'no-pre-vote',
-    nodes: 5,
+    nodes: 3,
     ops: 300,
     checkLinearizability: false,
     expected: ['liveness: term inflation'],

@@ -3,7 +3,7 @@
 // teardown leaving nothing labelled, also after the lab is interrupted (SIGINT; SIGKILL + lab down).
 // Skipped, saying why, only when no engine answers.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -187,8 +187,9 @@ describeDocker('docker runtime', () => {
       expect(await leftovers(runId)).toEqual([]);
     });
 
-    it('SIGKILL leaves the cluster; `lab down` removes every container, network and volume', async () => {
+    it('SIGKILL leaves the cluster; `lab down` saves the node logs, then removes every container, network and volume', async () => {
       const runId = `k-${unique}`;
+      mkdirSync(join(base, runId), { recursive: true }); // the run folder, as the lab makes it
       const { child, handles } = await spawnDriver('docker', runId, join(base, runId), env());
       const exit = collectUntilExit(child);
       child.kill('SIGKILL');
@@ -202,6 +203,9 @@ describeDocker('docker runtime', () => {
       expect(down.status).toBe(0);
       expect(down.stdout).toContain(`removed docker run ${runId}: network raftlab-${runId}`);
       expect(await leftovers(runId)).toEqual([]);
+      // The logs were saved from the containers into the run's log folder before they went.
+      expect(down.stdout).toContain(`saved docker run ${runId}: logs of n1, n2, n3 in`);
+      expect(readFileSync(join(base, runId, 'logs', 'n1.log'), 'utf8')).toContain('stand-in n1 up');
     });
   });
 });

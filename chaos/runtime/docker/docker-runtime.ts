@@ -1,9 +1,8 @@
 // The Docker runtime: one container per node on a user-defined network of the run's own, data on
 // named volumes, client ports published on 127.0.0.1, partitions and packet loss as iptables rules
 // in each container's RAFTLAB chain (rules.ts). Everything carries the run's labels (labels.ts).
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { finished } from 'node:stream/promises';
 import type Docker from 'dockerode';
 import { checkedGrudge, checkedLoss, noFaults, type FaultState } from '../faults.js';
 import type { ClusterSpec, Grudge, NodeHandle, Runtime, RuntimeLogger } from '../types.js';
@@ -12,7 +11,8 @@ import { checkSpec, lookupNode, requireStarted } from '../spec.js';
 import { waitForServing } from '../wait.js';
 import { freePorts } from '../../../shared/free-ports.js';
 import { connectEngine, execIn, statusCode } from './engine.js';
-import { LABEL_NODE, runLabels } from './labels.js';
+import { LABEL_LOG_DIR, LABEL_NODE, runLabels } from './labels.js';
+import { demuxBuffer, writeContainerLog } from './logs.js';
 import { createRunNetwork } from './network.js';
 import { countByKind, removeRun } from './remove.js';
 import { APPLY_SCRIPT, chainRules } from './rules.js';
@@ -105,6 +105,7 @@ export class DockerRuntime implements Runtime {
   private async createNode(id: string, image: string, network: string, hostPort: number): Promise<void> {
     const spec = this.requireSpec();
     const labels = { ...runLabels(spec.runId), [LABEL_NODE]: id };
+    const containerLabels = { ...labels, [LABEL_LOG_DIR]: resolve(spec.logDir) };
     const volume = `raftlab-${spec.runId}-${id}`;
     await this.docker.createVolume({ Name: volume, Labels: labels });
     const address = this.addresses.get(id) ?? '';
@@ -112,7 +113,7 @@ export class DockerRuntime implements Runtime {
       name: `raftlab-${spec.runId}-${id}`,
       Hostname: id,
       Image: image,
-      Labels: labels,
+      Labels: containerLabels,
       Cmd: [
         ...(this.options.containerCommand ?? DEFAULT_COMMAND),
         '--id',
@@ -253,11 +254,7 @@ export class DockerRuntime implements Runtime {
     const written: Record<string, string> = {};
     for (const node of this.nodes.values()) {
       const file = resolve(join(destDir, `${node.id}.log`));
-      const stream = (await node.container.logs({ stdout: true, stderr: true, follow: false })) as unknown;
-      const out = createWriteStream(file);
-      if (Buffer.isBuffer(stream)) out.end(demuxBuffer(stream));
-      else out.end();
-      await finished(out);
+      await writeContainerLog(node.container, file);
       written[node.id] = file;
     }
     return written;
@@ -299,18 +296,6 @@ export class DockerRuntime implements Runtime {
   private log(message: string): void {
     this.options.log?.(message);
   }
-}
-
-/** docker logs without a TTY: 8-byte frame headers (stream, 0, 0, 0, size BE32) before each chunk. */
-export function demuxBuffer(raw: Buffer): Buffer {
-  const parts: Buffer[] = [];
-  let at = 0;
-  while (at + 8 <= raw.length) {
-    const size = raw.readUInt32BE(at + 4);
-    parts.push(raw.subarray(at + 8, at + 8 + size));
-    at += 8 + size;
-  }
-  return Buffer.concat(parts);
 }
 
 async function ignoreNotRunning(action: Promise<unknown>): Promise<void> {

@@ -4,12 +4,9 @@ import { hostname } from 'node:os';
 import type Docker from 'dockerode';
 import { processAlive } from '../process-alive.js';
 import { labelFilter, LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_RUN } from './labels.js';
+import type { DownReport } from '../down-report.js';
+import { saveRunLogs } from './logs.js';
 import { removeRun } from './remove.js';
-
-export interface DockerDownReport {
-  removed: string[];
-  skipped: string[];
-}
 
 interface RunOwner {
   host: string;
@@ -31,8 +28,8 @@ async function labelledRuns(docker: Docker): Promise<Map<string, RunOwner>> {
   return runs;
 }
 
-export async function downDocker(docker: Docker, all: boolean): Promise<DockerDownReport> {
-  const report: DockerDownReport = { removed: [], skipped: [] };
+export async function downDocker(docker: Docker, all: boolean): Promise<DownReport> {
+  const report: DownReport = { removed: [], skipped: [], logs: [] };
   for (const [runId, owner] of await labelledRuns(docker)) {
     const here = owner.host === hostname();
     const live = here ? owner.pid !== process.pid && owner.pid > 0 && processAlive(owner.pid) : true;
@@ -43,6 +40,17 @@ export async function downDocker(docker: Docker, all: boolean): Promise<DockerDo
       report.skipped.push(`docker run ${runId}: ${who}; use --all`);
       continue;
     }
+    // A removed container's log is gone for good: save every node's first, or remove nothing.
+    let saved;
+    try {
+      saved = await saveRunLogs(docker, runId);
+    } catch (error) {
+      report.skipped.push(`docker run ${runId}: could not save its node logs (${(error as Error).message})`);
+      continue;
+    }
+    for (const line of saved.notSaved) report.skipped.push(`docker run ${runId}: ${line}`);
+    if (saved.logDir !== undefined)
+      report.logs.push({ runtime: 'docker', runId, logDir: saved.logDir, written: saved.written });
     for (const { kind, name } of await removeRun(docker, runId))
       report.removed.push(`docker run ${runId}: ${kind} ${name}`);
   }

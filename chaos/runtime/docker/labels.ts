@@ -7,6 +7,8 @@ export const LABEL_RUN = 'raftlab.run';
 export const LABEL_OWNER_HOST = 'raftlab.owner-host';
 export const LABEL_OWNER_PID = 'raftlab.owner-pid';
 export const LABEL_NODE = 'raftlab.node';
+/** On containers: the host folder the node's log goes to, so `lab down` can save it after a crash. */
+export const LABEL_LOG_DIR = 'raftlab.log-dir';
 
 export function runLabels(runId: string): Record<string, string> {
   return {

@@ -4,15 +4,15 @@
 import { existsSync, mkdirSync, copyFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { projectRoot, serverBin } from '../project.js';
-import { checkedGrudge, checkedLoss, drops, noFaults, type FaultState } from '../faults.js';
+import { assertKnown, checkedGrudge, checkedLoss, drops, noFaults, type FaultState } from '../faults.js';
 import type { ClusterSpec, Grudge, NodeHandle, Runtime, RuntimeLogger } from '../types.js';
 import { RuntimeError } from '../types.js';
-import { checkSpec, lookupNode, requireStarted } from '../spec.js';
-import { waitForPort } from '../wait.js';
+import { checkSpec, requireStarted } from '../spec.js';
 import { NodeProcess } from './node-process.js';
 import { freePorts } from '../../../shared/free-ports.js';
 import { LinkProxy, type LinkFaults } from './proxy.js';
-import { removeLocalState, writeLocalState, type LocalRunState } from './state.js';
+import { LocalNodes } from './local-nodes.js';
+import { removeLocalState, stateFile, type LocalRunState } from './state.js';
 import { count } from '../../../checker/plural.js';
 
 export interface LocalRuntimeOptions {
@@ -27,13 +27,6 @@ export interface LocalRuntimeOptions {
   stopGraceMs?: number;
 }
 
-interface LocalNode {
-  id: string;
-  clientPort: number;
-  peerPort: number;
-  process: NodeProcess;
-}
-
 const START_TIMEOUT_MS_DEFAULT = 30_000;
 const STOP_GRACE_MS_DEFAULT = 5_000;
 const HOST = '127.0.0.1';
@@ -41,10 +34,9 @@ const HOST = '127.0.0.1';
 export class LocalRuntime implements Runtime {
   readonly name = 'local' as const;
   private spec: ClusterSpec | undefined;
-  private readonly nodes = new Map<string, LocalNode>();
+  private nodes: LocalNodes | undefined;
   private readonly proxies: LinkProxy[] = [];
   private faults: FaultState = noFaults();
-  private state: LocalRunState | undefined;
   private tearingDown: Promise<void> | undefined;
 
   constructor(private readonly options: LocalRuntimeOptions = {}) {}
@@ -62,9 +54,7 @@ export class LocalRuntime implements Runtime {
       // A teardown (Ctrl-C) that raced the preparation wins: spawn nothing.
       if (this.tearingDown !== undefined) throw new RuntimeError('the cluster was torn down while starting');
       this.log(`starting ${spec.nodes.length} local nodes (${spec.nodes.join(', ')}) on ${HOST}`);
-      for (const node of this.nodes.values()) node.process.start();
-      this.saveState();
-      await Promise.all([...this.nodes.values()].map((node) => this.awaitUp(node)));
+      await this.requireNodes().startAll();
       return this.handles();
     } catch (error) {
       await this.teardown();
@@ -83,15 +73,21 @@ export class LocalRuntime implements Runtime {
       mkdirSync(dir, { recursive: true });
     }
     // The state file goes first, so even a crash during start leaves `lab down` a trail.
-    this.state = {
+    const state: LocalRunState = {
       kind: 'local',
       runId: spec.runId,
       ownerPid: process.pid,
       startedAt: new Date().toISOString(),
+      logDir: resolve(spec.logDir),
       createdDirs,
       nodes: {},
     };
-    writeLocalState(this.state);
+    this.nodes = new LocalNodes(state, stateFile(spec.runId), {
+      startTimeoutMs: this.options.startTimeoutMs ?? START_TIMEOUT_MS_DEFAULT,
+      stopGraceMs: this.options.stopGraceMs ?? STOP_GRACE_MS_DEFAULT,
+      cwd: projectRoot(),
+    });
+    this.nodes.save();
     const ports = await freePorts(spec.nodes.length * 2);
     const addresses = new Map<string, { clientPort: number; peerPort: number }>();
     spec.nodes.forEach((id, i) =>
@@ -99,16 +95,16 @@ export class LocalRuntime implements Runtime {
     );
     const proxyPorts = await this.startProxies(addresses);
     for (const [id, { clientPort, peerPort }] of addresses) {
-      const args = [...command.slice(1), '--id', id, '--cluster', clusterFor(id, addresses, proxyPorts)];
-      args.push('--data-dir', resolve(join(spec.dataDir, id)), ...spec.serverArgs);
-      const logFile = resolve(join(spec.logDir, `${id}.log`));
-      const process_ = new NodeProcess(id, {
-        command: command[0] ?? process.execPath,
-        args,
-        logFile,
-        cwd: projectRoot(),
+      const dataDir = resolve(join(spec.dataDir, id));
+      const args = ['--id', id, '--cluster', clusterFor(id, addresses, proxyPorts), '--data-dir', dataDir];
+      this.nodes.add({
+        id,
+        command: [...command, ...args, ...spec.serverArgs],
+        logFile: resolve(join(spec.logDir, `${id}.log`)),
+        dataDir,
+        clientPort,
+        peerPort,
       });
-      this.nodes.set(id, { id, clientPort, peerPort, process: process_ });
     }
   }
 
@@ -128,58 +124,45 @@ export class LocalRuntime implements Runtime {
     return ports;
   }
 
-  private async awaitUp(node: LocalNode): Promise<void> {
-    await waitForPort(HOST, node.clientPort, `node ${node.id}`, {
-      timeoutMs: this.options.startTimeoutMs ?? START_TIMEOUT_MS_DEFAULT,
-      check: () => {
-        const ended = node.process.exitedWith;
-        if (ended !== undefined) {
-          throw new RuntimeError(
-            `node ${node.id} exited while starting (${ended}); its log ends:\n${node.process.logTail()}`,
-          );
-        }
-      },
-    });
-  }
-
   private handles(): NodeHandle[] {
-    return [...this.nodes.values()].map((n) => ({ id: n.id, clientEndpoint: `${HOST}:${n.clientPort}` }));
+    return this.requireNodes().ids.map((id) => ({
+      id,
+      clientEndpoint: `${HOST}:${this.node(id).launch.clientPort}`,
+    }));
   }
 
   async kill(id: string): Promise<void> {
-    await this.node(id).process.kill();
-    this.saveState();
+    this.node(id);
+    await this.requireNodes().kill(id);
   }
 
   async restart(id: string): Promise<void> {
-    const node = this.node(id);
-    await node.process.kill();
+    this.node(id);
+    await this.requireNodes().kill(id);
     // A teardown (Ctrl-C) that came in meanwhile has already killed everything: start nothing new.
     if (this.tearingDown !== undefined)
       throw new RuntimeError(`not restarting ${id}: the cluster is torn down`);
     // Proxies never went away, so the faults in force already apply to the new process.
-    node.process.start();
-    this.saveState();
-    await this.awaitUp(node);
+    await this.requireNodes().start(id);
   }
 
   async stop(id: string): Promise<void> {
-    await this.node(id).process.stop(this.options.stopGraceMs ?? STOP_GRACE_MS_DEFAULT);
-    this.saveState();
+    this.node(id);
+    await this.requireNodes().stop(id);
   }
 
   async pause(id: string): Promise<void> {
     const node = this.node(id);
-    if (!node.process.running) throw new RuntimeError(`cannot pause node ${id}: it is not running`);
-    node.process.signal('SIGSTOP');
-    node.process.paused = true;
+    if (!node.running) throw new RuntimeError(`cannot pause node ${id}: it is not running`);
+    node.signal('SIGSTOP');
+    node.paused = true;
     return Promise.resolve();
   }
 
   async resume(id: string): Promise<void> {
     const node = this.node(id);
-    node.process.signal('SIGCONT');
-    node.process.paused = false;
+    node.signal('SIGCONT');
+    node.paused = false;
     return Promise.resolve();
   }
 
@@ -240,29 +223,28 @@ export class LocalRuntime implements Runtime {
   }
 
   private async removeEverything(): Promise<void> {
-    await Promise.all([...this.nodes.values()].map((n) => n.process.kill()));
+    const nodes = this.nodes;
+    nodes?.stopSaving();
+    await nodes?.killAll();
     await Promise.all(this.proxies.map((proxy) => proxy.close()));
-    for (const dir of this.state?.createdDirs ?? []) rmSync(dir, { recursive: true, force: true });
+    for (const dir of nodes?.state.createdDirs ?? []) rmSync(dir, { recursive: true, force: true });
     if (this.spec !== undefined) removeLocalState(this.spec.runId);
-    if (this.nodes.size > 0)
+    if (nodes !== undefined && nodes.ids.length > 0)
       this.log(
-        `stopped ${count(this.nodes.size, 'node')} and ${count(this.proxies.length, 'proxy', 'proxies')}`,
+        `stopped ${count(nodes.ids.length, 'node')} and ${count(this.proxies.length, 'proxy', 'proxies')}`,
       );
   }
 
-  private saveState(): void {
-    if (this.state === undefined || this.tearingDown !== undefined) return;
-    for (const n of this.nodes.values()) {
-      this.state.nodes[n.id] = {
-        pid: n.process.pid ?? null,
-        dataDir: resolve(join(this.requireSpec().dataDir, n.id)),
-      };
-    }
-    writeLocalState(this.state);
+  /** The node, or a RuntimeError naming an id outside the spec or a call before start(). */
+  private node(id: string): NodeProcess {
+    assertKnown(id, new Set(requireStarted(this.spec).nodes));
+    return this.requireNodes().node(id);
   }
 
-  private node(id: string): LocalNode {
-    return lookupNode(this.spec, this.nodes, id);
+  private requireNodes(): LocalNodes {
+    requireStarted(this.spec);
+    if (this.nodes === undefined) throw new RuntimeError('the cluster has not started');
+    return this.nodes;
   }
 
   private requireSpec(): ClusterSpec {

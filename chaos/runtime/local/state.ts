@@ -1,12 +1,19 @@
-// The local runtime's state file: which processes and folders a run created, so `lab down` can
-// clean up after the lab itself was killed (its proxies die with it; the servers do not).
+// The state file of local server processes, one format for the lab's local runtime and `lab
+// cluster`: which processes and folders a run created and how to start each node again, so `lab
+// down` can clean up after the lab itself was killed (its proxies die with it; the servers do not)
+// and `lab cluster stop|start|restart` can act on a cluster started by an earlier command.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { stateDir } from '../project.js';
 
 export interface LocalNodeState {
   pid: number | null;
   dataDir: string;
+  /** The node's whole command line, to start it again from another process. */
+  command: string[];
+  logFile: string;
+  clientPort: number;
+  peerPort: number;
 }
 
 export interface LocalRunState {
@@ -15,6 +22,8 @@ export interface LocalRunState {
   /** The lab process that owns the run; `lab down` without --all spares runs whose owner lives. */
   ownerPid: number;
   startedAt: string;
+  /** Where the nodes write their logs (the run's evidence: `lab down` keeps them). */
+  logDir?: string;
   /** Folders the runtime created and removes at teardown. */
   createdDirs: string[];
   nodes: Record<string, LocalNodeState>;
@@ -25,12 +34,24 @@ export function stateFile(runId: string): string {
 }
 
 /** Written atomically (temp file + rename), so a crash never leaves half a file. */
-export function writeLocalState(state: LocalRunState): void {
-  mkdirSync(stateDir(), { recursive: true });
-  const file = stateFile(state.runId);
+export function writeLocalState(state: LocalRunState, file = stateFile(state.runId)): void {
+  mkdirSync(dirname(file), { recursive: true });
   const temp = `${file}.${process.pid}.tmp`;
   writeFileSync(temp, `${JSON.stringify(state, null, 2)}\n`);
   renameSync(temp, file);
+}
+
+/** One state file; throws naming the file when it is missing or not a local state. */
+export function readLocalState(file: string): LocalRunState {
+  let parsed: LocalRunState;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as LocalRunState;
+  } catch (error) {
+    throw new Error(`cannot read the state file ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  if (parsed.kind !== 'local' || typeof parsed.nodes !== 'object')
+    throw new Error(`${file} is not a state file of local server processes`);
+  return parsed;
 }
 
 export function removeLocalState(runId: string): void {

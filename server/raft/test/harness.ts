@@ -30,7 +30,7 @@ export function describeMessage(m: Message): string {
     case 'append-response':
       return m.success
         ? `${head} ok match=${m.matchIndex}`
-        : `${head} reject=${m.rejectIndex} hint=${m.hintIndex}/${m.hintTerm}`;
+        : `${head} reject=${m.rejectIndex} hint=${m.hintIndex}/${m.hintTerm}${m.logLost ? ' log-lost' : ''}`;
     case 'vote':
       return `${head}${m.preVote ? ' pre' : ''} last=${m.lastLogIndex}/${m.lastLogTerm}`;
     case 'vote-response':
@@ -136,6 +136,7 @@ export class Cluster {
         `${id} became ${rd.softState.role} term ${st.term}${rd.softState.leader ? ` leader=${rd.softState.leader}` : ''}`,
       );
     }
+    for (const n of rd.notices) this.log(`${id} NOTICE ${n.code}: ${n.text}`);
     this.persist(id, rd);
     for (const m of rd.messages) this.queue.push(m);
     for (const e of rd.committedEntries) {
@@ -163,6 +164,9 @@ export class Cluster {
       disk.hardState = rd.hardState;
       if (before.term !== rd.hardState.term || before.vote !== rd.hardState.vote) {
         this.log(`${id} persist term=${rd.hardState.term} vote=${rd.hardState.vote || '-'}`);
+      }
+      if ((before.recoveryIndex ?? 0) !== (rd.hardState.recoveryIndex ?? 0)) {
+        this.log(`${id} persist recoveryIndex=${rd.hardState.recoveryIndex ?? 0}`);
       }
     }
   }
@@ -297,6 +301,17 @@ export class Cluster {
       }),
     );
     this.flush(id);
+  }
+
+  /**
+   * A lost disk: keeps the first `keep` entries of `id`'s log; with `keep` 0 the hard state goes
+   * too (a wiped data directory). Call restart() next.
+   */
+  loseLog(id: NodeId, keep: number): void {
+    const disk = this.disks.get(id) as Disk;
+    disk.entries.length = Math.min(keep, disk.entries.length);
+    if (keep === 0) disk.hardState = { term: 0, vote: '', commit: 0 };
+    this.log(keep === 0 ? `${id} loses its whole disk` : `${id} loses its log after index ${keep}`);
   }
 
   /** Drives everything until `id` leads: campaign, then deliver. */

@@ -88,8 +88,44 @@ describe('unsafe variants', () => {
       'vote-twice',
     ]);
     expect(() => parseServerUnsafe('no-pre-vote')).toThrow(
-      'unknown unsafe variant "no-pre-vote" (it exists in lab sim only); valid variants: commit-previous-term, vote-twice, no-log-check-on-vote, stale-leader-read, no-session-dedup, send-before-persist, local-session-expiry',
+      'unknown unsafe variant "no-pre-vote" (it exists in lab sim only); valid variants: commit-previous-term, vote-twice, no-log-check-on-vote, stale-leader-read, no-session-dedup, send-before-persist, local-session-expiry, no-lost-state-guard, reprobe-at-match',
     );
+  });
+
+  it('no-lost-state-guard: a node that lost its disk votes for a candidate missing committed entries, which overwrites them (safe: lost-state-no-vote)', async () => {
+    const c = new Cluster(['n1', 'n2', 'n3'], {
+      ...only('no-lost-state-guard'),
+      preVote: true,
+      checkQuorum: true,
+    });
+    c.elect('n1');
+    c.isolate('n3');
+    c.propose('n1', 'x');
+    c.stabilize(); // x committed on n1 and n2 only
+    c.heal();
+    c.loseLog('n2', 0);
+    c.restart('n2', { recovering: true });
+    c.isolate('n1');
+    c.elect('n3'); // n2 votes although it knows it lost its log
+    expect(c.leaders()).toContain('n3');
+    expect(c.node('n3').entryAt(2)?.term).toBe(2); // the committed x (2/1) is gone from the new leader
+    c.heal();
+    expect(() => c.run(10)).toThrow(/conflict at committed index 2/);
+    await expect(c.text()).toMatchFileSnapshot('testdata/unsafe-no-lost-state-guard.txt');
+  });
+
+  it('reprobe-at-match: a follower that lost acknowledged entries and its leader trade rejections forever (safe: lost-entries-probe)', () => {
+    const c = new Cluster(['n1', 'n2', 'n3'], only('reprobe-at-match'));
+    c.elect('n1');
+    for (const v of ['a', 'b', 'c']) c.propose('n1', v);
+    c.stabilize();
+    c.loseLog('n2', 1);
+    c.restart('n2');
+    c.propose('n1', 'd');
+    expect(() => c.stabilize()).toThrow('cluster did not stabilize');
+    const rejections = c.trace.filter((l) => l.startsWith('n2->n1 append-response') && l.includes('reject'));
+    expect(rejections.length).toBeGreaterThan(90); // one per round of the 200: each answered by a probe at once
+    expect(c.node('n2').status().lastIndex).toBe(1);
   });
 
   it('parseUnsafe accepts a comma-separated list and names the valid variants on an unknown one', () => {
@@ -97,7 +133,7 @@ describe('unsafe variants', () => {
     expect([...parseUnsafe(' vote-twice , stale-leader-read ')]).toEqual(['vote-twice', 'stale-leader-read']);
     expect([...parseUnsafe(UNSAFE_VARIANTS.join(','))]).toEqual(UNSAFE_VARIANTS);
     expect(() => parseUnsafe('vote-twice,vote-thrice')).toThrow(
-      'unknown unsafe variant "vote-thrice"; valid variants: commit-previous-term, vote-twice, no-log-check-on-vote, stale-leader-read, no-session-dedup, send-before-persist, forget-vote-on-restart, hard-state-no-fsync, local-session-expiry, no-pre-vote',
+      'unknown unsafe variant "vote-thrice"; valid variants: commit-previous-term, vote-twice, no-log-check-on-vote, stale-leader-read, no-session-dedup, send-before-persist, forget-vote-on-restart, hard-state-no-fsync, local-session-expiry, no-pre-vote, no-lost-state-guard, reprobe-at-match',
     );
   });
 });

@@ -1,5 +1,6 @@
 // Pairs a history's invoke events with their completions into operations, and derives the fault
-// periods. Everything the report plots or tabulates is computed from these two lists.
+// periods. Every figure of a run (results.json, the report, `lab show`, `lab serve`) is computed
+// from these two lists (chaos/figures/index.ts).
 import type { ClientEvent, HistoryEvent, NemesisEvent, OpName } from '../../checker/history-types.js';
 import type { FaultRecord } from '../results-types.js';
 
@@ -60,19 +61,22 @@ export function latencyMs(op: Operation): number | null {
 
 /**
  * Fault periods from the nemesis events: a stop closes the oldest open start of the same fault
- * (and the same detail when there is one), `heal-all` closes everything, and whatever is still open
- * at the end of the history runs to its end (stopTime null).
+ * (and the same detail when there is one), the *end* of `heal-all` closes everything (a fault is in
+ * force until it has been undone), and whatever is still open at the end of the history runs to
+ * its end (stopTime null).
  */
 export function faultPeriods(events: readonly HistoryEvent[]): FaultRecord[] {
   const periods: FaultRecord[] = [];
   const open: FaultRecord[] = [];
   for (const event of events) {
     if (event.type !== 'nemesis') continue;
-    if (event.phase === 'start' && event.fault !== 'heal-all') {
+    if (event.fault === 'heal-all') {
+      if (event.phase === 'stop') closePeriods(open, event);
+    } else if (event.phase === 'start') {
       const period = toPeriod(event);
       open.push(period);
       periods.push(period);
-    } else if (event.phase === 'stop' || event.fault === 'heal-all') {
+    } else {
       closePeriods(open, event);
     }
   }

@@ -1,6 +1,9 @@
+// A run's figures, computed once (runFigures) and stored in results.json (resultsFigures).
 import { describe, expect, it } from 'vitest';
-import type { HistoryEvent } from '../checker/history-types.js';
-import { availability, countOutcomes, faultRecords, latencyQuantiles, quantile } from './results.js';
+import type { HistoryEvent } from '../../checker/history-types.js';
+import { historyFigures, runFigures } from './index.js';
+import { faultPeriods } from './operations.js';
+import { quantile } from './stats.js';
 
 const ms = 1e6;
 const history: HistoryEvent[] = [
@@ -32,7 +35,7 @@ const history: HistoryEvent[] = [
 
 describe('run results', () => {
   it('counts ok, fail and info per operation and in total', () => {
-    const counts = countOutcomes(history);
+    const { counts } = historyFigures(history);
     expect(counts.total).toEqual({ ok: 2, fail: 2, info: 1 });
     expect(counts.byOperation.get).toEqual({ ok: 1, fail: 0, info: 1 });
     expect(counts.byOperation.put).toEqual({ ok: 1, fail: 1, info: 0 });
@@ -40,7 +43,7 @@ describe('run results', () => {
   });
 
   it('measures latency quantiles of ok operations per operation', () => {
-    const latency = latencyQuantiles(history);
+    const latency = historyFigures(history).latencyMs;
     expect(latency.put).toEqual({ p50: 10, p95: 10, p99: 10, max: 10, count: 1 });
     expect(latency.get).toEqual({ p50: 4, p95: 4, p99: 4, max: 4, count: 1 });
     expect(latency.cas).toBeUndefined();
@@ -49,7 +52,7 @@ describe('run results', () => {
   });
 
   it('pairs fault starts and stops into records', () => {
-    expect(faultRecords(history)).toEqual([
+    expect(faultPeriods(history)).toEqual([
       { fault: 'partition', detail: 'isolate n1', nodes: ['n1'], startTime: 20 * ms, stopTime: 100 * ms },
       { fault: 'kill', detail: 'kill n2 (one)', nodes: ['n2'], startTime: 130 * ms, stopTime: 150 * ms },
     ]);
@@ -57,7 +60,7 @@ describe('run results', () => {
 
   it('splits availability by whether an operation began during a fault', () => {
     // During: a timed-out get (unanswered) and a CAS mismatch (answered). Outside: put ok, get ok, put NOT_LEADER.
-    expect(availability(history, faultRecords(history))).toEqual({
+    expect(historyFigures(history).availability).toEqual({
       duringFaults: 0.5,
       outsideFaults: 0.6667,
       overall: 0.6,
@@ -67,7 +70,7 @@ describe('run results', () => {
 
 describe('fault records', () => {
   it('closes a fault left open when heal-all finishes', () => {
-    const records = faultRecords([
+    const records = faultPeriods([
       { type: 'nemesis', phase: 'start', fault: 'partition', detail: 'isolate n1', nodes: ['n1'], time: 10 },
       { type: 'nemesis', phase: 'start', fault: 'heal-all', detail: 'heal', nodes: [], time: 40 },
       { type: 'nemesis', phase: 'stop', fault: 'heal-all', detail: 'heal', nodes: [], time: 55 },
@@ -75,5 +78,26 @@ describe('fault records', () => {
     expect(records).toEqual([
       { fault: 'partition', detail: 'isolate n1', nodes: ['n1'], startTime: 10, stopTime: 55 },
     ]);
+  });
+});
+
+describe('the views and results.json agree', () => {
+  it('results.json holds the figures the report shows, rounded, without pending operations', () => {
+    const pending: HistoryEvent = {
+      type: 'invoke',
+      process: 9,
+      f: 'get',
+      key: 'k0',
+      value: null,
+      time: 151 * ms,
+    };
+    const figures = runFigures([...history, pending]);
+    expect(figures.counts.total).toEqual({ ok: 2, fail: 2, info: 1, pending: 1 });
+    const stored = historyFigures([...history, pending]);
+    expect(stored.counts.total).toEqual({ ok: 2, fail: 2, info: 1 });
+    expect(stored.faults).toEqual(figures.faults);
+    expect(stored.availability.overall).toBe(
+      Math.round((figures.availability.overall ?? 0) * 10_000) / 10_000,
+    );
   });
 });

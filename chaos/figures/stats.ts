@@ -1,5 +1,5 @@
-// Numbers the report, `lab show` and `lab serve` share: counts, latency quantiles, availability and
-// throughput, all computed from the paired operations so the three views always agree.
+// A run's numbers: counts, latency quantiles, availability and throughput, all computed from the
+// paired operations, once, for results.json, the report, `lab show` and `lab serve` alike.
 import type { OpName } from '../../checker/history-types.js';
 import type { FaultRecord, LatencyQuantilesMs, OutcomeCounts } from '../results-types.js';
 import { latencyMs, type Operation } from './operations.js';
@@ -62,8 +62,7 @@ export interface Availability {
 }
 
 /**
- * Share of operations answered, by whether they were invoked while a fault was in force: the same
- * definition as results.json (chaos/results.ts), so the report and the lab's summary agree. A cas
+ * Share of operations answered, by whether they were invoked while a fault was in force. A cas
  * that found another value was answered; an operation still pending or given up (info) was not.
  */
 export function availability(

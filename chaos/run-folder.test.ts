@@ -10,8 +10,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { locateRun } from './report/locate.js';
-import { createRunDir, resolveRunDir, runTimestamp, safeName } from './store.js';
+import { createRunDir, latestRunDir, resolveRunDir, runTimestamp, safeName } from './run-folder.js';
 
 describe('the run store', () => {
   it('makes histories/<name>/<timestamp> and points both latest links at it', () => {
@@ -36,7 +35,7 @@ describe('the run store', () => {
     expect(() => resolveRunDir('nothing', store)).toThrow(/no stored run/);
   });
 
-  it('lab show and lab analyze pick the same latest run, never a simulator evidence folder', async () => {
+  it('lab show and lab analyze pick the same latest run, never a simulator evidence folder', () => {
     const store = mkdtempSync(join(tmpdir(), 'lab-store-'));
     const older = createRunDir(store, 'kill', new Date('2026-01-01T00:00:00Z'));
     const run = createRunDir(store, 'partition', new Date('2026-01-02T00:00:00Z'));
@@ -49,10 +48,10 @@ describe('the run store', () => {
     mkdirSync(evidence, { recursive: true });
     writeFileSync(join(evidence, 'history.jsonl'), '');
     writeFileSync(join(evidence, 'trace.txt'), '');
-    expect(realpathSync(await locateRun(undefined, store))).toBe(realpathSync(run));
+    expect(realpathSync(latestRunDir(store) ?? '')).toBe(realpathSync(run));
     expect(realpathSync(resolveRunDir(undefined, store))).toBe(realpathSync(run));
     rmSync(join(store, 'latest')); // a store copied without its links
-    expect(realpathSync(await locateRun(undefined, store))).toBe(realpathSync(run));
+    expect(realpathSync(latestRunDir(store) ?? '')).toBe(realpathSync(run));
     expect(realpathSync(resolveRunDir(undefined, store))).toBe(realpathSync(run));
   });
 
