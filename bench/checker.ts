@@ -1,4 +1,4 @@
-// npm run bench:checker — times the checker on Porcupine's histories (../shared/porcupine-data)
+// npm run bench:checker — times the checker on Porcupine's histories (checker/test/porcupine-data)
 // next to Porcupine's reference figures, and the cost of the counterexample for every illegal file.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -21,7 +21,7 @@ if (missing !== undefined) {
 const WARMUP_RUNS = 3;
 const TIMED_RUNS = 9;
 
-/** Porcupine v1.3.0 (Go) figures from ../shared/porcupine-data/README.md. */
+/** Porcupine v1.3.0 (Go) figures from checker/test/porcupine-data/README.md. */
 const PORCUPINE_MS: Record<string, number> = { 'jepsen/etcd_002.log': 187, 'jepsen/etcd_007.log': 118 };
 const PORCUPINE_ALL_103_ETCD_MS = 490;
 
@@ -148,7 +148,7 @@ async function main(): Promise<void> {
   const cx = counterexamples(all);
   const hard = hardSection();
   const body = [
-    `Checker on Porcupine's public histories (\`../shared/porcupine-data\`), median of ${TIMED_RUNS} runs after ${WARMUP_RUNS} warm-up runs, in one Node process (tsx). CPU time is the process's user + system time; wall time also counts waiting for a core on this shared machine (other jobs ran alongside; load average at the start ${loadavg()[0]!.toFixed(1)}). Porcupine's figures are v1.3.0 (Go) wall times from that folder's README, measured on a quiet 2-vCPU machine of this kind.`,
+    `Checker on Porcupine's public histories (\`checker/test/porcupine-data\`), median of ${TIMED_RUNS} runs after ${WARMUP_RUNS} warm-up runs, in one Node process (tsx). CPU time is the process's user + system time; wall time also counts waiting for a core on this shared machine (other jobs ran alongside; load average at the start ${loadavg()[0]!.toFixed(1)}). Porcupine's figures are v1.3.0 (Go) wall times from that folder's README, measured on a quiet 2-vCPU machine of this kind.`,
     '',
     table(['history', 'verdict', 'raftlab CPU ms', 'raftlab wall ms', 'Porcupine ms'], fileRows),
     '',

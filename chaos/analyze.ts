@@ -17,6 +17,7 @@ import {
 } from './run-folder.js';
 import { historyFigures } from './figures/index.js';
 import { exitVerdictOf, finishResults, summaryLines } from './verdict.js';
+import { count } from '../checker/plural.js';
 
 export interface AnalyzeOptions {
   target: string | undefined;
@@ -34,7 +35,7 @@ export async function analyzeRun(
     throw new NoRunFolderError(`${runDir} has a history but no ${RESULTS_FILE}; it is not a lab run folder`);
   const results = readResults(runDir);
   const events = readHistory(join(runDir, HISTORY_FILE));
-  log.say(`analyzing ${runDir} (${results.name}, seed ${results.seed}, ${events.length} events)`);
+  log.say(`analyzing ${runDir} (${results.name}, seed ${results.seed}, ${count(events.length, 'event')})`);
   // Old views may belong to keys that are no longer illegal (a newer checker); start afresh.
   rmSync(join(runDir, COUNTEREXAMPLE_DIR), { recursive: true, force: true });
   // No finish time: the lab died mid-run (SIGKILL, a crash), so what it recorded is partial. The

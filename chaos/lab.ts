@@ -3,6 +3,7 @@
 // logs, tear down, results marked incomplete); a second tears down at once and exits.
 import { seriesLines } from './series.js';
 import { setMaxListeners } from 'node:events';
+import { exitFlushed } from '../cli/exit.js';
 import type { LabDeps } from './lab-deps.js';
 import { LabLog } from './lab-log.js';
 import type { LabOptions } from './options.js';
@@ -44,7 +45,7 @@ export async function runLab(options: LabOptions, deps: LabDeps, log = new LabLo
     }
     log.say(`${signal} again: tearing down now`);
     void (current?.teardownNow() ?? Promise.resolve()).finally(() =>
-      process.exit(EXIT_FOR_VERDICT.incomplete),
+      exitFlushed(EXIT_FOR_VERDICT.incomplete),
     );
   };
   process.on('SIGINT', onSignal);

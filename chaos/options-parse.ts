@@ -1,85 +1,104 @@
-// Turns the raw flags into LabOptions (see options.ts for the shapes and the per-flag checks).
-import { SERVER_UNSAFE_VARIANTS } from '../server/raft/unsafe.js';
-import { parseFailpoints } from '../server/failpoints/failpoints.js';
-import { FAULT_KINDS, TARGET_MODES, TARGET_MODES_OPT_IN, type TargetMode } from './nemesis/schedule.js';
-import { PARTITION_SHAPES, type PartitionShape } from './nemesis/shapes.js';
+// Turns `lab run`'s flag values into LabOptions: the rules between flags (election timeout longer
+// than the heartbeat, `none` alone, "2n" against --nodes, the store a folder), all checked before
+// anything starts and reported together, one line per problem.
+import { CommanderError } from 'commander';
+import { folderProblem } from '../cli/parsers.js';
+import { serverTimingProblem } from '../cli/server-timing.js';
+import { FAULT_KINDS, FAULT_KINDS_IN_ALL, type FaultKind } from './nemesis/schedule.js';
 import {
+  attributeName,
   BadArgumentsError,
-  faultKindsOf,
-  FLAG_DEFAULTS,
-  listFlag,
-  numberFlag,
-  optionalNumberFlag,
-  parseConcurrency,
+  LAB_FLAGS,
+  longFlag,
+  type LabFlag,
+  type LabFlagName,
+  type LabFlagValues,
   type LabOptions,
   type RawLabOptions,
-  type RuntimeChoice,
 } from './options.js';
 
-export function parseLabOptions(raw: RawLabOptions): LabOptions {
-  const nodes = numberFlag(raw, 'nodes', 1, 9);
-  const nemesis = listFlag(raw, 'nemesis', FAULT_KINDS, ['all', 'none']);
-  if (nemesis.length === 0)
-    throw new BadArgumentsError(
-      `--nemesis needs at least one of ${[...FAULT_KINDS, 'all', 'none'].join(', ')}`,
-    );
-  const runtime = (raw.runtime ?? '').trim();
-  if (runtime !== '' && runtime !== 'docker' && runtime !== 'local') {
-    throw new BadArgumentsError(`--runtime must be docker or local, got "${runtime}"`);
+const FLAG_NAMES = Object.keys(LAB_FLAGS) as LabFlagName[];
+
+function spec(name: LabFlagName): LabFlag<unknown> {
+  return LAB_FLAGS[name] as LabFlag<unknown>;
+}
+
+/** commander's parsed options (keyed by attribute) to flag values, defaults applied. */
+export function labFlagValues(parsed: Readonly<Record<string, unknown>>): LabFlagValues {
+  const values: Record<string, unknown> = {};
+  for (const name of FLAG_NAMES) {
+    const flag = spec(name);
+    const given = parsed[attributeName(flag.flags)];
+    values[name] = given ?? (flag.default === undefined ? undefined : flag.type.parse(flag.default));
   }
-  const concurrencyText = (raw.concurrency ?? FLAG_DEFAULTS.concurrency).trim();
-  const concurrency = parseConcurrency(concurrencyText, nodes);
-  const seedText = (raw.seed ?? '').trim();
-  const timeLimitMs = numberFlag(raw, 'timeLimit', 1, 86_400) * 1000;
-  const serverUnsafe = listFlag(raw, 'serverUnsafe', SERVER_UNSAFE_VARIANTS);
-  const faultKinds = faultKindsOf(nemesis);
-  const partitionShapes = listFlag(raw, 'partitionShapes', PARTITION_SHAPES) as PartitionShape[];
-  const faultTargets = listFlag(raw, 'faultTargets', [
-    ...TARGET_MODES,
-    ...TARGET_MODES_OPT_IN,
-  ]) as TargetMode[];
-  if (partitionShapes.length === 0)
-    throw new BadArgumentsError('--partition-shapes needs at least one shape');
-  if (faultTargets.length === 0) throw new BadArgumentsError('--fault-targets needs at least one target');
+  return values as LabFlagValues;
+}
+
+/** The same from text (tests and library callers): each value through its flag's own type. */
+export function parseLabOptions(raw: RawLabOptions): LabOptions {
+  const parsed: Record<string, unknown> = {};
+  for (const name of FLAG_NAMES) {
+    const flag = spec(name);
+    const text = raw[attributeName(flag.flags)];
+    if (text === undefined) continue;
+    if (flag.choices !== undefined && !flag.choices.includes(text))
+      throw new BadArgumentsError(
+        `${longFlag(flag.flags)} must be one of ${flag.choices.join(', ')}, got "${text}"`,
+      );
+    try {
+      parsed[attributeName(flag.flags)] = flag.type.parse(text);
+    } catch (error) {
+      if (!(error instanceof CommanderError)) throw error;
+      throw new BadArgumentsError(`${longFlag(flag.flags)} "${text}": ${error.message}`);
+    }
+  }
+  return resolveLabOptions(labFlagValues(parsed));
+}
+
+/** Applies the rules between flags; throws one BadArgumentsError naming every problem. */
+export function resolveLabOptions(values: LabFlagValues): LabOptions {
+  const problems: string[] = [];
+  const faultKinds = faultKindsOf(values.nemesis, problems);
+  const concurrency = values.concurrency.count * (values.concurrency.perNode ? values.nodes : 1);
+  if (concurrency > 1000)
+    problems.push(
+      `--concurrency ${LAB_FLAGS.concurrency.type.format(values.concurrency)} means ${concurrency} clients; at most 1000`,
+    );
+  // The servers would refuse these timings; say so now instead of after starting a cluster.
+  const timing = serverTimingProblem(values);
+  if (timing !== undefined) problems.push(`--election-timeout-ms and --heartbeat-interval-ms: ${timing}`);
+  // The store may not exist yet (it is created), but must not be a file or under one.
+  const store = folderProblem('--store', values.store);
+  if (store !== undefined) problems.push(store);
+  if (problems.length > 0) throw new BadArgumentsError(problems.join('\n'));
   return {
-    nodes,
-    nemesis,
+    ...values,
     faultKinds,
-    nemesisIntervalMs: numberFlag(raw, 'nemesisInterval', 0.1, 3600, false) * 1000,
-    partitionShapes,
-    faultTargets,
     concurrency,
-    concurrencyText,
-    rateOpsPerSec: numberFlag(raw, 'rate', 0.1, 100_000, false),
-    timeLimitMs,
-    opsPerKey: numberFlag(raw, 'opsPerKey', 1, 100_000),
-    keysActive: optionalNumberFlag(raw, 'keysActive', 1, 10_000) ?? Math.max(1, Math.ceil(concurrency / 4)),
-    seed: seedText === '' ? undefined : numberFlag(raw, 'seed', 0, 2 ** 32 - 1),
-    testCount: numberFlag(raw, 'testCount', 1, 10_000),
-    runtime: runtime === '' ? undefined : (runtime as RuntimeChoice),
-    name: (raw.name ?? '').trim() || defaultName(nemesis, serverUnsafe),
-    serverUnsafe,
-    electionTimeoutMs: optionalNumberFlag(raw, 'electionTimeoutMs', 1, 600_000),
-    heartbeatIntervalMs: optionalNumberFlag(raw, 'heartbeatIntervalMs', 1, 600_000),
-    tickMs: optionalNumberFlag(raw, 'tickMs', 1, 60_000),
-    requestTimeoutMs: numberFlag(raw, 'requestTimeoutMs', 1, 600_000),
-    operationTimeoutMs: numberFlag(raw, 'operationTimeoutMs', 1, 600_000),
-    clientResponseLoss: numberFlag(raw, 'clientResponseLoss', 0, 0.9, false),
-    checkTimeLimitMs: numberFlag(raw, 'checkTimeLimit', 1, 86_400) * 1000,
-    recoveryTimeoutMs: numberFlag(raw, 'recoveryTimeoutMs', 1, 3_600_000),
-    store: (raw.store ?? FLAG_DEFAULTS.store).trim() || FLAG_DEFAULTS.store,
-    failpoints: checkedFailpoints(raw.failpoints ?? ''),
+    concurrencyText: LAB_FLAGS.concurrency.type.format(values.concurrency),
+    keysActive: values.keysActive ?? Math.max(1, Math.ceil(concurrency / 4)),
+    name: values.name ?? defaultName(values.nemesis, values.serverUnsafe),
   };
 }
 
-/** The --failpoints text, checked now (exit 254) rather than by every server at start. */
-function checkedFailpoints(text: string): string {
-  try {
-    parseFailpoints(text);
-  } catch (error) {
-    throw new BadArgumentsError(`--failpoints: ${(error as Error).message}`);
+/** Things that are allowed but probably not what was meant. */
+export function labWarnings(options: LabOptions): string[] {
+  if (options.nodes >= 3 || options.faultKinds.length === 0) return [];
+  const nodes = options.nodes === 1 ? 'one node tolerates' : 'two nodes tolerate';
+  return [
+    `${nodes} no fault (a majority of ${options.nodes} is ${options.nodes}): every fault stops progress; use --nodes 3 or more to see Raft ride out faults`,
+  ];
+}
+
+/** `all` means every kind; `none` means no faults (and cannot be mixed with others). */
+function faultKindsOf(nemesis: readonly string[], problems: string[]): FaultKind[] {
+  if (nemesis.includes('none')) {
+    if (nemesis.length > 1) problems.push('--nemesis none cannot be combined with other faults');
+    return [];
   }
-  return text.trim();
+  // `all` is the faults every run can take; power and clock are asked for by name.
+  const all = nemesis.includes('all');
+  return FAULT_KINDS.filter((kind) => nemesis.includes(kind) || (all && FAULT_KINDS_IN_ALL.includes(kind)));
 }
 
 /** partition, kill-pause, partition-unsafe-stale-leader-read. */
@@ -88,46 +107,37 @@ export function defaultName(nemesis: readonly string[], unsafe: readonly string[
   return unsafe.length === 0 ? base : `${base}-unsafe-${unsafe.join('-')}`;
 }
 
-/** The command that replays a run: the same options, with the run's seed. */
+/** A flag's value as typed, or undefined when the replay command leaves it out. */
+function replayText(name: LabFlagName, options: LabOptions): string | undefined {
+  const flag = spec(name);
+  if (flag.replay === 'never') return undefined;
+  // LabOptions holds the resolved client count; the replay repeats it as typed ("2n").
+  const value = name === 'concurrency' ? flag.type.parse(options.concurrencyText) : options[name];
+  if (value === undefined) return undefined;
+  const text = flag.type.format(value);
+  const isDefault = flag.default !== undefined && text === flag.type.format(flag.type.parse(flag.default));
+  return flag.replay === 'when-set' && isDefault ? undefined : text;
+}
+
+/** The command that replays a run: the same options, with the run's seed and runtime. */
 export function replayCommand(options: LabOptions, seed: number, runtime: string): string {
-  const parts = [
-    'lab run',
-    `--nodes ${options.nodes}`,
-    `--nemesis ${options.nemesis.join(',')}`,
-    `--nemesis-interval ${options.nemesisIntervalMs / 1000}`,
-    `--concurrency ${options.concurrencyText}`,
-    `--rate ${options.rateOpsPerSec}`,
-    `--time-limit ${options.timeLimitMs / 1000}`,
-    `--ops-per-key ${options.opsPerKey}`,
-    `--keys-active ${options.keysActive}`,
-    `--request-timeout-ms ${options.requestTimeoutMs}`,
-    `--operation-timeout-ms ${options.operationTimeoutMs}`,
-    `--runtime ${runtime}`,
-  ];
-  if (options.partitionShapes.join(',') !== FLAG_DEFAULTS.partitionShapes)
-    parts.push(`--partition-shapes ${options.partitionShapes.join(',')}`);
-  if (options.faultTargets.join(',') !== FLAG_DEFAULTS.faultTargets)
-    parts.push(`--fault-targets ${options.faultTargets.join(',')}`);
-  if (options.clientResponseLoss > 0) parts.push(`--client-response-loss ${options.clientResponseLoss}`);
-  if (options.serverUnsafe.length > 0) parts.push(`--server-unsafe ${options.serverUnsafe.join(',')}`);
-  if (options.electionTimeoutMs !== undefined)
-    parts.push(`--election-timeout-ms ${options.electionTimeoutMs}`);
-  if (options.heartbeatIntervalMs !== undefined)
-    parts.push(`--heartbeat-interval-ms ${options.heartbeatIntervalMs}`);
-  if (options.tickMs !== undefined) parts.push(`--tick-ms ${options.tickMs}`);
-  if (options.store !== FLAG_DEFAULTS.store) parts.push(`--store ${options.store}`);
-  if (options.failpoints !== '') parts.push(`--failpoints '${options.failpoints}'`);
-  parts.push(`--seed ${seed}`);
+  const parts = ['lab run'];
+  for (const name of FLAG_NAMES) {
+    const text = replayText(name, options);
+    if (text !== undefined) parts.push(`${longFlag(spec(name).flags)} ${text}`);
+  }
+  parts.push(`--runtime ${runtime}`, `--seed ${seed}`);
   return parts.join(' ');
 }
 
-/** Test-only environment for every server: power cuts only when the power nemesis runs. */
+/** Flags for `lab server` on every node. */
+/** The environment every server starts with: the test-only power-cut hook and failpoints. */
 export function serverEnv(options: LabOptions, seed: number): Record<string, string> {
   const env: Record<string, string> = {};
-  if (options.faultKinds.includes('power')) env.RAFTLAB_LOSE_UNSYNCED = '1';
+  if (options.faultKinds.includes('power')) env['RAFTLAB_LOSE_UNSYNCED'] = '1';
   if (options.failpoints !== '') {
-    env.RAFTLAB_FAILPOINTS = options.failpoints;
-    env.RAFTLAB_FAILPOINTS_SEED = String(seed);
+    env['RAFTLAB_FAILPOINTS'] = options.failpoints;
+    env['RAFTLAB_FAILPOINTS_SEED'] = String(seed);
   }
   return env;
 }
@@ -135,11 +145,12 @@ export function serverEnv(options: LabOptions, seed: number): Record<string, str
 /** Flags for `lab server` on every node. */
 export function serverArgs(options: LabOptions): string[] {
   const args: string[] = [];
-  if (options.serverUnsafe.length > 0) args.push('--unsafe', options.serverUnsafe.join(','));
-  if (options.electionTimeoutMs !== undefined)
-    args.push('--election-timeout-ms', String(options.electionTimeoutMs));
-  if (options.heartbeatIntervalMs !== undefined)
-    args.push('--heartbeat-interval-ms', String(options.heartbeatIntervalMs));
-  if (options.tickMs !== undefined) args.push('--tick-ms', String(options.tickMs));
+  for (const name of FLAG_NAMES) {
+    const flag = spec(name);
+    const value = options[name];
+    if (flag.server === undefined || value === undefined) continue;
+    const text = flag.type.format(value);
+    if (text !== '') args.push(flag.server, text);
+  }
   return args;
 }

@@ -1,13 +1,23 @@
-// `lab run`'s options: parsed and checked here (the CLI only hands over strings), so every bad
-// flag is a clear message and exit 254 before anything starts.
+// `lab run`'s flags, one entry each in LAB_FLAGS: the flag, its help, its value type (parsed by
+// commander through cli/parsers.ts), its default, whether the replay command repeats it, and the
+// `lab server` flag it is handed on as. The LabOptions type, --help, parsing, the replay command
+// and the servers' flags all come from this table, so adding a flag means adding one entry.
+// Rules between flags are checked in options-parse.ts, also before anything starts.
+import { parseServerUnsafe } from '../server/raft/unsafe.js';
 import {
-  FAULT_KINDS,
-  FAULT_KINDS_IN_ALL,
-  TARGET_MODES,
-  type FaultKind,
-  type TargetMode,
-} from './nemesis/schedule.js';
-import { PARTITION_SHAPES, type PartitionShape } from './nemesis/shapes.js';
+  decimal,
+  fromLibrary,
+  integer,
+  listOf,
+  nonEmpty,
+  safeName,
+  secondsAsMs,
+  type FlagType,
+} from '../cli/parsers.js';
+import { InvalidArgumentError } from 'commander';
+import { FAULT_KINDS, TARGET_MODES, TARGET_MODES_OPT_IN, type FaultKind } from './nemesis/schedule.js';
+import { parseFailpoints } from '../server/failpoints/failpoints.js';
+import { PARTITION_SHAPES } from './nemesis/shapes.js';
 
 export class BadArgumentsError extends Error {
   override readonly name = 'BadArgumentsError';
@@ -15,145 +25,265 @@ export class BadArgumentsError extends Error {
 
 export type RuntimeChoice = 'docker' | 'local';
 
-export interface LabOptions {
-  nodes: number;
-  /** The nemesis names as given (for the run's name and the replay command). */
-  nemesis: string[];
+export interface LabFlag<T> {
+  /** commander's flag text: '--nodes <count>'. */
+  readonly flags: string;
+  readonly help: string;
+  readonly type: FlagType<T>;
+  /** As typed on the command line; without one the value is undefined unless a rule derives it. */
+  readonly default?: string;
+  /** In the replay command: always, only when it differs from the default, or never. */
+  readonly replay: 'always' | 'when-set' | 'never';
+  /** Handed to every node's `lab server` under this flag when set. */
+  readonly server?: string;
+  /** Only these words (commander's own choices check). */
+  readonly choices?: readonly string[];
+}
+
+function labFlag<T, D extends string | undefined = undefined>(
+  spec: LabFlag<T> & { readonly default?: D },
+): LabFlag<T> & { readonly default?: D } {
+  return spec;
+}
+
+/** "10" clients, or "2n": two per node (resolved once --nodes is known). */
+export interface ConcurrencyFlag {
+  readonly count: number;
+  readonly perNode: boolean;
+}
+
+const concurrencyType: FlagType<ConcurrencyFlag> = {
+  parse: (text) => {
+    const match = /^(\d+)(n?)$/.exec(text.trim());
+    const count = match === null ? NaN : Number(match[1]);
+    if (!(count >= 1 && count <= 1000))
+      throw new InvalidArgumentError('expected a count (e.g. 10) or N per node (e.g. 2n), from 1 to 1000');
+    return { count, perNode: match?.[2] === 'n' };
+  },
+  format: (value) => `${value.count}${value.perNode ? 'n' : ''}`,
+};
+
+const runtimeType: FlagType<RuntimeChoice> = {
+  parse: (text) => {
+    if (text !== 'docker' && text !== 'local') throw new InvalidArgumentError('expected docker or local');
+    return text;
+  },
+  format: String,
+};
+
+const NEMESIS_NAMES = [...FAULT_KINDS, 'all', 'none'] as const;
+
+export const LAB_FLAGS = {
+  nodes: labFlag({
+    flags: '--nodes <count>',
+    help: 'cluster size',
+    type: integer(1, 9),
+    default: '5',
+    replay: 'always',
+  }),
+  nemesis: labFlag({
+    flags: '--nemesis <list>',
+    help: `faults: comma list of ${NEMESIS_NAMES.join(', ')}`,
+    type: listOf(NEMESIS_NAMES),
+    default: 'partition',
+    replay: 'always',
+  }),
+  nemesisIntervalMs: labFlag({
+    flags: '--nemesis-interval <seconds>',
+    help: 'mean gap between faults; each gap is drawn from [0, 2x]',
+    type: secondsAsMs(0.1, 3600),
+    default: '10',
+    replay: 'always',
+  }),
+  partitionShapes: labFlag({
+    flags: '--partition-shapes <list>',
+    help: 'partition shapes to draw from',
+    type: listOf(PARTITION_SHAPES),
+    default: PARTITION_SHAPES.join(','),
+    replay: 'when-set',
+  }),
+  faultTargets: labFlag({
+    flags: '--fault-targets <list>',
+    help: `kill, power and pause targets to draw from; ${TARGET_MODES_OPT_IN.join(', ')} (every node at once) is opt-in`,
+    type: listOf([...TARGET_MODES, ...TARGET_MODES_OPT_IN]),
+    default: TARGET_MODES.join(','),
+    replay: 'when-set',
+  }),
+  concurrency: labFlag({
+    flags: '--concurrency <n>',
+    help: 'client processes: a number, or N per node as "Nn"',
+    type: concurrencyType,
+    default: '2n',
+    replay: 'always',
+  }),
+  rateOpsPerSec: labFlag({
+    flags: '--rate <ops>',
+    help: 'total operations per second across all clients',
+    type: decimal(0.1, 100_000),
+    default: '100',
+    replay: 'always',
+  }),
+  timeLimitMs: labFlag({
+    flags: '--time-limit <seconds>',
+    help: 'how long the workload runs',
+    type: secondsAsMs(1, 86_400),
+    default: '60',
+    replay: 'always',
+  }),
+  opsPerKey: labFlag({
+    flags: '--ops-per-key <n>',
+    help: 'operations on a key before it is retired for a fresh one',
+    type: integer(1, 100_000),
+    default: '100',
+    replay: 'always',
+  }),
+  keysActive: labFlag({
+    flags: '--keys-active <n>',
+    help: 'keys in play at once (default: concurrency / 4, at least 1)',
+    type: integer(1, 10_000),
+    replay: 'always',
+  }),
+  seed: labFlag({
+    flags: '--seed <n>',
+    help: 'seed for every random choice (default: a fresh one, printed)',
+    type: integer(0, 2 ** 32 - 1),
+    replay: 'never', // the replay command names the seed the run used
+  }),
+  testCount: labFlag({
+    flags: '--test-count <n>',
+    help: 'run the whole test N times, each in its own run folder',
+    type: integer(1, 10_000),
+    default: '1',
+    replay: 'never',
+  }),
+  runtime: labFlag({
+    flags: '--runtime <docker|local>',
+    help: 'where the cluster runs (default: docker when an engine is reachable, else local)',
+    type: runtimeType,
+    choices: ['docker', 'local'],
+    replay: 'never', // the replay command names the runtime the run used
+  }),
+  name: labFlag({
+    flags: '--name <name>',
+    help: 'run name, the folder under the store (default: from the nemesis and unsafe variants)',
+    type: safeName,
+    replay: 'never',
+  }),
+  serverUnsafe: labFlag({
+    flags: '--server-unsafe <list>',
+    help: "switch on deliberately broken server variants (the server's --unsafe)",
+    type: fromLibrary((text) => [...parseServerUnsafe(text)]),
+    default: '',
+    replay: 'when-set',
+    server: '--unsafe',
+  }),
+  electionTimeoutMs: labFlag({
+    flags: '--election-timeout-ms <ms>',
+    help: "the server's --election-timeout-ms",
+    type: integer(1, 600_000),
+    replay: 'when-set',
+    server: '--election-timeout-ms',
+  }),
+  heartbeatIntervalMs: labFlag({
+    flags: '--heartbeat-interval-ms <ms>',
+    help: "the server's --heartbeat-interval-ms",
+    type: integer(1, 600_000),
+    replay: 'when-set',
+    server: '--heartbeat-interval-ms',
+  }),
+  tickMs: labFlag({
+    flags: '--tick-ms <ms>',
+    help: "the server's --tick-ms",
+    type: integer(1, 60_000),
+    replay: 'when-set',
+    server: '--tick-ms',
+  }),
+  requestTimeoutMs: labFlag({
+    flags: '--request-timeout-ms <ms>',
+    help: 'client: how long one attempt waits',
+    type: integer(1, 600_000),
+    default: '500',
+    replay: 'always',
+  }),
+  operationTimeoutMs: labFlag({
+    flags: '--operation-timeout-ms <ms>',
+    help: 'client: how long an operation may retry before it is given up as info',
+    type: integer(1, 600_000),
+    default: '2000',
+    replay: 'always',
+  }),
+  clientResponseLoss: labFlag({
+    flags: '--client-response-loss <fraction>',
+    help: 'client: fraction of responses thrown away as if lost, so writes that took effect are retried',
+    type: decimal(0, 0.9),
+    default: '0',
+    replay: 'when-set',
+  }),
+  recoveryTimeoutMs: labFlag({
+    flags: '--recovery-timeout-ms <ms>',
+    help: 'how long to wait for a leader at start and after healing',
+    type: integer(1, 3_600_000),
+    default: '30000',
+    replay: 'never',
+  }),
+  checkTimeLimitMs: labFlag({
+    flags: '--check-time-limit <seconds>',
+    help: "the checker's time limit; past it a key is unknown",
+    type: secondsAsMs(1, 86_400),
+    default: '120',
+    replay: 'never',
+  }),
+  failpoints: labFlag({
+    flags: '--failpoints <list>',
+    help: 'test-only crash points in every server: name=crash|power[@probability|#nth],... (docs/server.md)',
+    // Checked now (exit 254) rather than by every server at its start.
+    type: fromLibrary((text) => {
+      parseFailpoints(text);
+      return text.trim();
+    }),
+    default: '',
+    replay: 'when-set',
+  }),
+  store: labFlag({
+    flags: '--store <dir>',
+    help: 'where run folders go',
+    type: nonEmpty,
+    default: 'histories',
+    replay: 'when-set',
+  }),
+} as const;
+
+export type LabFlagName = keyof typeof LAB_FLAGS;
+
+type ValueOf<F> = F extends LabFlag<infer T> & { readonly default?: infer D }
+  ? D extends string
+    ? T
+    : T | undefined
+  : never;
+
+/** Every flag's value, parsed, with its default applied. */
+export type LabFlagValues = { -readonly [K in LabFlagName]: ValueOf<(typeof LAB_FLAGS)[K]> };
+
+/** What a run needs: the flags' values and what the rules between flags derive from them. */
+export interface LabOptions extends Omit<LabFlagValues, 'concurrency' | 'keysActive' | 'name'> {
   faultKinds: FaultKind[];
-  nemesisIntervalMs: number;
-  partitionShapes: PartitionShape[];
-  faultTargets: TargetMode[];
+  /** Client processes in all ("2n" resolved against --nodes). */
   concurrency: number;
   /** As given ("2n" or "10"), for the replay command. */
   concurrencyText: string;
-  rateOpsPerSec: number;
-  timeLimitMs: number;
-  opsPerKey: number;
   keysActive: number;
-  seed: number | undefined;
-  testCount: number;
-  runtime: RuntimeChoice | undefined;
   name: string;
-  serverUnsafe: string[];
-  electionTimeoutMs: number | undefined;
-  heartbeatIntervalMs: number | undefined;
-  tickMs: number | undefined;
-  requestTimeoutMs: number;
-  operationTimeoutMs: number;
-  /** Fraction of responses the lab's clients discard as lost, forcing retries (0 = none). */
-  clientResponseLoss: number;
-  checkTimeLimitMs: number;
-  recoveryTimeoutMs: number;
-  store: string;
-  /** RAFTLAB_FAILPOINTS for every server ('' = none), e.g. wal-after-write-before-fsync=crash@0.01. */
-  failpoints: string;
 }
 
-/** The flags as commander hands them over: strings, or undefined when absent. */
-export type RawLabOptions = Partial<Record<keyof typeof FLAG_DEFAULTS, string>>;
+/** The flags as text, keyed like commander's attributes (timeLimit for --time-limit). */
+export type RawLabOptions = Partial<Record<string, string>>;
 
-export const FLAG_DEFAULTS = {
-  nodes: '5',
-  nemesis: 'partition',
-  nemesisInterval: '10',
-  partitionShapes: PARTITION_SHAPES.join(','),
-  faultTargets: TARGET_MODES.join(','),
-  concurrency: '2n',
-  rate: '100',
-  timeLimit: '60',
-  opsPerKey: '100',
-  keysActive: '',
-  seed: '',
-  testCount: '1',
-  runtime: '',
-  name: '',
-  serverUnsafe: '',
-  electionTimeoutMs: '',
-  heartbeatIntervalMs: '',
-  tickMs: '',
-  requestTimeoutMs: '500',
-  operationTimeoutMs: '2000',
-  clientResponseLoss: '0',
-  checkTimeLimit: '120',
-  recoveryTimeoutMs: '30000',
-  store: 'histories',
-  failpoints: '',
-} as const;
-
-function flag(name: string): string {
-  return `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+/** commander's attribute name of a flag: '--time-limit <seconds>' -> timeLimit. */
+export function attributeName(flags: string): string {
+  const long = /--([a-z0-9-]+)/.exec(flags)?.[1] ?? '';
+  return long.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
-export function numberFlag(
-  raw: RawLabOptions,
-  key: keyof RawLabOptions,
-  min: number,
-  max: number,
-  integer = true,
-): number {
-  const text = (raw[key] ?? FLAG_DEFAULTS[key]).trim();
-  const value = Number(text);
-  if (
-    text === '' ||
-    !Number.isFinite(value) ||
-    (integer && !Number.isInteger(value)) ||
-    value < min ||
-    value > max
-  ) {
-    const kind = integer ? 'an integer' : 'a number';
-    throw new BadArgumentsError(`${flag(key)} must be ${kind} from ${min} to ${max}, got "${text}"`);
-  }
-  return value;
-}
-
-export function optionalNumberFlag(
-  raw: RawLabOptions,
-  key: keyof RawLabOptions,
-  min: number,
-  max: number,
-): number | undefined {
-  return (raw[key] ?? '').trim() === '' ? undefined : numberFlag(raw, key, min, max);
-}
-
-export function listFlag<T extends string>(
-  raw: RawLabOptions,
-  key: keyof RawLabOptions,
-  valid: readonly T[],
-  extra: readonly string[] = [],
-): string[] {
-  const names = (raw[key] ?? FLAG_DEFAULTS[key])
-    .split(',')
-    .map((name) => name.trim())
-    .filter((name) => name !== '');
-  for (const name of names) {
-    if (!(valid as readonly string[]).includes(name) && !extra.includes(name)) {
-      throw new BadArgumentsError(
-        `${flag(key)}: unknown "${name}"; valid: ${[...valid, ...extra].join(', ')}`,
-      );
-    }
-  }
-  return names;
-}
-
-/** `all` means every kind; `none` means no faults (and cannot be mixed with others). */
-export function faultKindsOf(nemesis: readonly string[]): FaultKind[] {
-  if (nemesis.includes('none')) {
-    if (nemesis.length > 1)
-      throw new BadArgumentsError('--nemesis none cannot be combined with other faults');
-    return [];
-  }
-  const all = nemesis.includes('all');
-  return FAULT_KINDS.filter((kind) => nemesis.includes(kind) || (all && FAULT_KINDS_IN_ALL.includes(kind)));
-}
-
-/** "10" or "2n" (two per node). */
-export function parseConcurrency(text: string, nodes: number): number {
-  const match = /^(\d+)(n?)$/.exec(text.trim());
-  const count = match === null ? NaN : Number(match[1]) * (match[2] === 'n' ? nodes : 1);
-  if (!Number.isInteger(count) || count < 1 || count > 1000) {
-    throw new BadArgumentsError(
-      `--concurrency must be a count (e.g. 10) or N per node (e.g. 2n), from 1 to 1000 in all; got "${text}"`,
-    );
-  }
-  return count;
+export function longFlag(flags: string): string {
+  return flags.split(' ')[0] ?? flags;
 }

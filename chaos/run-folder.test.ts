@@ -1,8 +1,16 @@
-import { existsSync, mkdtempSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createRunDir, resolveRunDir, runTimestamp, safeName } from './run-folder.js';
+import { createRunDir, latestRunDir, resolveRunDir, runTimestamp, safeName } from './run-folder.js';
 
 describe('the run store', () => {
   it('makes histories/<name>/<timestamp> and points both latest links at it', () => {
@@ -25,6 +33,26 @@ describe('the run store', () => {
     expect(realpathSync(resolveRunDir('kill', store))).toBe(realpathSync(a));
     expect(resolveRunDir(a, store)).toBe(a);
     expect(() => resolveRunDir('nothing', store)).toThrow(/no stored run/);
+  });
+
+  it('lab show and lab analyze pick the same latest run, never a simulator evidence folder', () => {
+    const store = mkdtempSync(join(tmpdir(), 'lab-store-'));
+    const older = createRunDir(store, 'kill', new Date('2026-01-01T00:00:00Z'));
+    const run = createRunDir(store, 'partition', new Date('2026-01-02T00:00:00Z'));
+    for (const dir of [older, run]) {
+      writeFileSync(join(dir, 'history.jsonl'), '');
+      writeFileSync(join(dir, 'results.json'), '{}');
+    }
+    // What `lab sim --out <store>` leaves for a failing seed: a history, a trace, no results.json.
+    const evidence = join(store, 'sim', '69-20261130T120000.000Z');
+    mkdirSync(evidence, { recursive: true });
+    writeFileSync(join(evidence, 'history.jsonl'), '');
+    writeFileSync(join(evidence, 'trace.txt'), '');
+    expect(realpathSync(latestRunDir(store) ?? '')).toBe(realpathSync(run));
+    expect(realpathSync(resolveRunDir(undefined, store))).toBe(realpathSync(run));
+    rmSync(join(store, 'latest')); // a store copied without its links
+    expect(realpathSync(latestRunDir(store) ?? '')).toBe(realpathSync(run));
+    expect(realpathSync(resolveRunDir(undefined, store))).toBe(realpathSync(run));
   });
 
   it('keeps names and timestamps safe as folder names', () => {

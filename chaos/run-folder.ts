@@ -115,11 +115,14 @@ export function isRunFolder(dir: string): boolean {
 /**
  * The run folder a command (`lab analyze`, `lab show`) means: a run folder itself, a name folder
  * (its `latest`, else its newest run), a run name under the store, or by default the store's
- * `latest`, else the newest run of any name.
+ * latest lab run (latestRunDir).
  */
 export function resolveRunDir(target: string | undefined, storeDir: string): string {
-  const candidates = target === undefined ? [storeDir] : [target, join(storeDir, target)];
-  for (const candidate of candidates) {
+  if (target === undefined) {
+    const latest = latestRunDir(storeDir);
+    if (latest !== null) return latest;
+  }
+  for (const candidate of target === undefined ? [] : [target, join(storeDir, target)]) {
     if (!existsSync(candidate)) continue;
     if (isRunFolder(candidate)) return resolve(candidate);
     const latest = join(candidate, 'latest');
@@ -132,6 +135,34 @@ export function resolveRunDir(target: string | undefined, storeDir: string): str
       ? `no stored run found at ${storeDir} (run \`lab run\` first, or name a run folder)`
       : `${target} is not a run folder (no ${RESULTS_FILE} or ${HISTORY_FILE}, and no stored run under it or under ${storeDir})`,
   );
+}
+
+/**
+ * The run `lab show` and `lab analyze` both mean without an argument (both through resolveRunDir):
+ * the one the store's `latest` link names (the lab's last run), else the newest lab run folder by
+ * its timestamp. `lab sim` writes evidence folders with a history.jsonl under the same store
+ * (histories/sim/), so a folder counts as a lab run only with the lab's own files (results.json,
+ * or lab.log for a run that died before writing results).
+ */
+export function latestRunDir(storeDir: string): string | null {
+  const link = join(storeDir, 'latest');
+  if (isRunFolder(link)) return resolve(storeDir, readlinkSync(link));
+  const runs: { dir: string; stamp: string }[] = [];
+  for (const name of subfolders(storeDir))
+    for (const stamp of subfolders(join(storeDir, name))) {
+      const dir = join(storeDir, name, stamp);
+      if (existsSync(join(dir, RESULTS_FILE)) || existsSync(join(dir, LAB_LOG_FILE)))
+        runs.push({ dir, stamp });
+    }
+  runs.sort((a, b) => a.stamp.localeCompare(b.stamp));
+  const newest = runs[runs.length - 1];
+  return newest === undefined ? null : resolve(newest.dir);
+}
+
+/** Real subfolders (not the `latest` links). */
+function subfolders(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((name) => name !== 'latest' && lstatSync(join(dir, name)).isDirectory());
 }
 
 /** The newest run folder under a store or name folder, by timestamp. */

@@ -24,6 +24,7 @@ import { historyFigures } from './figures/index.js';
 import { finishResults, summaryLines } from './verdict.js';
 import { finalReads } from './workload/final-reads.js';
 import { Workload } from './workload/workload.js';
+import { count } from '../checker/plural.js';
 
 export interface RunOutcome {
   runDir: string;
@@ -215,7 +216,7 @@ export class LabRun {
       },
       forkRandom(this.seed, 'nemesis'),
     );
-    this.log.note(`fault schedule (${steps.length} faults):\n${steps.map(describeStep).join('\n')}`);
+    this.log.note(`fault schedule (${count(steps.length, 'fault')}):\n${steps.map(describeStep).join('\n')}`);
     this.nemesis = new Nemesis({
       runtime,
       nodes: this.results.nodes,
@@ -237,7 +238,7 @@ export class LabRun {
     );
     const summary = await finalReads(workload, clients, { parallelism: 8, attemptsPerKey: 3 });
     this.log.say(
-      `final reads: ${summary.read} of ${summary.keys} keys read${summary.unread.length > 0 ? `; unread: ${summary.unread.join(',')}` : ''}`,
+      `final reads: ${summary.read} of ${count(summary.keys, 'key')} read${summary.unread.length > 0 ? `; unread: ${summary.unread.join(',')}` : ''}`,
     );
     return !interrupt.aborted;
   }
@@ -280,7 +281,7 @@ export class LabRun {
     }
     const { invoked, ok, fail, info } = workload.counters;
     this.log.say(
-      `workload done: ${invoked} operations (ok ${ok}, fail ${fail}, info ${info}); ${nemesis.faultsStarted} faults`,
+      `workload done: ${count(invoked, 'operation')} (ok ${ok}, fail ${fail}, info ${info}); ${count(nemesis.faultsStarted, 'fault')}`,
     );
   }
 

@@ -9,6 +9,7 @@ import type { KeyVerdict, RunResults, RunVerdict } from './results-types.js';
 import { counterexampleFileName } from '../checker/view/index.js';
 import { checkByKey } from './history-keys.js';
 import { COUNTEREXAMPLE_DIR } from './run-folder.js';
+import { count } from '../checker/plural.js';
 
 export function runVerdictOf(verdict: CheckResult['verdict']): RunVerdict {
   return verdict === 'ok' ? 'valid' : verdict === 'illegal' ? 'invalid' : 'unknown';
@@ -38,7 +39,7 @@ export async function finishResults(
   checkTimeLimitMs: number,
 ): Promise<void> {
   log.say(
-    `checking ${history.eventCount} events for linearizability${results.partial === true ? ' (a partial history)' : ''}...`,
+    `checking ${count(history.eventCount, 'event')} for linearizability${results.partial === true ? ' (a partial history)' : ''}...`,
   );
   const viewDir = join(history.runDir, COUNTEREXAMPLE_DIR);
   const { result: check, views } = await checkByKey(history.historyPath, deps, checkTimeLimitMs, () => {
@@ -82,7 +83,7 @@ export function summaryLines(results: RunResults, runDir: string): string[] {
   } else {
     const unknown = results.checker.keys.filter((key) => key.verdict === 'unknown').length;
     lines.push(
-      `checker: ${results.checker.keys.length} keys in ${(results.checker.elapsedMs / 1000).toFixed(1)}s; ${illegal.length} illegal, ${unknown} unknown`,
+      `checker: ${count(results.checker.keys.length, 'key')} in ${(results.checker.elapsedMs / 1000).toFixed(1)}s; ${illegal.length} illegal, ${unknown} unknown`,
     );
     for (const key of illegal.slice(0, 5))
       lines.push(

@@ -1,5 +1,6 @@
 // The text report of a check, as `lab check` prints it.
 import type { CheckResult, KeyResult } from './check.js';
+import { count } from './plural.js';
 import { formatMiB } from './memory.js';
 import { NOT_CHECKED } from './schedule.js';
 
@@ -29,18 +30,20 @@ export function formatReport(result: CheckResult): string {
     if (key.verdict === 'illegal') lines.push(...describeFailure(key));
   }
   if (shown.length > KEYS_LISTED_MAX)
-    lines.push(`  ... and ${shown.length - KEYS_LISTED_MAX} more keys, all ok`);
+    lines.push(`  ... and ${count(shown.length - KEYS_LISTED_MAX, 'more key')}, all ok`);
   if (skipped.length > 0)
     lines.push(
-      `  ${skipped.length} more keys not checked: the verdict was known (--all-keys checks every key)`,
+      `  ${count(skipped.length, 'more key')} not checked: the verdict was known (--all-keys checks every key)`,
     );
   const counts = ['illegal', 'unknown'].map(
     (v) => [v, checked.filter((k) => k.verdict === v).length] as const,
   );
-  const detail = counts.filter(([, n]) => n > 0).map(([v, n]) => `${n} of ${result.keys.length} keys ${v}`);
+  const detail = counts
+    .filter(([, n]) => n > 0)
+    .map(([v, n]) => `${n} of ${count(result.keys.length, 'key')} ${v}`);
   if (skipped.length > 0) detail.push(`${skipped.length} not checked`);
   lines.push(
-    `verdict: ${result.verdict}${detail.length > 0 ? ` (${detail.join(', ')})` : ''}; ${result.operations} operations in ${result.keys.length} keys, ${formatMs(result.elapsedMs)}, ${formatMiB(result.memoryBytesPeak)} of search memory at most`,
+    `verdict: ${result.verdict}${detail.length > 0 ? ` (${detail.join(', ')})` : ''}; ${count(result.operations, 'operation')} in ${count(result.keys.length, 'key')}, ${formatMs(result.elapsedMs)}, ${formatMiB(result.memoryBytesPeak)} of search memory at most`,
   );
   return lines.join('\n');
 }
@@ -51,7 +54,7 @@ function describeFailure(key: KeyResult): string[] {
   const first = cx?.partials[0];
   if (cx === undefined || first === undefined) return [];
   const out = [
-    `      longest partial linearization: ${cx.linearized} of ${cx.operations} operations, ending in state ${clipState(first.state)}`,
+    `      longest partial linearization: ${cx.linearized} of ${count(cx.operations, 'operation')}, ending in state ${clipState(first.state)}`,
   ];
   const last = first.steps.slice(-3);
   for (const s of last)

@@ -1,8 +1,10 @@
-// The `lab` command line: parses flags and calls library functions, so the same
-// behaviour is reachable (and tested) without going through argv.
-// Each command lives in cli/commands/<name>.ts and exports `register(program)`.
+// The `lab` command line: parses flags and calls library functions; the command line stays thin so
+// every behaviour can be tested through the libraries. Each command lives in cli/commands/<name>.ts
+// and exports `register(program)`.
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { EXIT_BAD_ARGUMENTS } from './exit-codes.js';
+import { exitFlushed } from './exit.js';
 import { register as registerAnalyze } from './commands/analyze.js';
 import { register as registerCheck } from './commands/check.js';
 import { register as registerCluster } from './commands/cluster.js';
@@ -17,6 +19,7 @@ import { register as registerSim } from './commands/sim.js';
 export function buildProgram(): Command {
   const program = new Command('lab')
     .description('raftlab: a Raft key-value server, a chaos lab and a linearizability checker')
+    .version(packageVersion(), '--version', 'print the version and exit')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   for (const register of [
@@ -37,7 +40,29 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** package.json's version: dist/cli/main.js and cli/main.ts are both two folders below it. */
+function packageVersion(): string {
+  for (const up of ['../../package.json', '../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'raftlab' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // Not here; try one folder up.
+    }
+  }
+  return 'unknown';
+}
+
 async function main(): Promise<void> {
+  // A reader that goes away (`lab run | head`) must not kill a run half-way and leave its servers
+  // behind: later output is dropped (lab.log keeps the lab's lines), anything else still throws.
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
   try {
     await buildProgram().parseAsync(process.argv);
   } catch (error) {
@@ -47,7 +72,7 @@ async function main(): Promise<void> {
         error.code === 'commander.helpDisplayed' ||
         error.code === 'commander.version' ||
         error.code === 'commander.help';
-      process.exit(fine ? 0 : EXIT_BAD_ARGUMENTS);
+      await exitFlushed(fine ? 0 : EXIT_BAD_ARGUMENTS);
     }
     throw error;
   }

@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { register } from './commands/server.js';
 import { EXIT_BAD_ARGUMENTS } from './exit-codes.js';
+import { exitFlushed } from './exit.js';
 
 const program = new Command('lab').exitOverride();
 register(program);
@@ -12,6 +13,6 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError)
-    process.exit(error.code === 'commander.helpDisplayed' ? 0 : EXIT_BAD_ARGUMENTS);
+    await exitFlushed(error.code === 'commander.helpDisplayed' ? 0 : EXIT_BAD_ARGUMENTS);
   throw error;
 }

@@ -215,10 +215,14 @@ export class Connection {
   }
 }
 
+/** HOST:PORT, with an IPv6 host in brackets ([::1]:7001) as in URLs; the host comes back bare. */
 export function splitEndpoint(endpoint: string): [string, number] {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint))
+    throw new Error(`bad endpoint "${endpoint}": give HOST:PORT, not a URL`);
   const at = endpoint.lastIndexOf(':');
   const port = Number(endpoint.slice(at + 1));
-  if (at <= 0 || !Number.isInteger(port) || port < 1 || port > 65535)
-    throw new Error(`bad endpoint "${endpoint}": expected HOST:PORT`);
-  return [endpoint.slice(0, at), port];
+  const host = endpoint.slice(0, Math.max(at, 0)).replace(/^\[(.*)\]$/, '$1');
+  if (at <= 0 || host === '' || !/^\d+$/.test(endpoint.slice(at + 1)) || port < 1 || port > 65535)
+    throw new Error(`bad endpoint "${endpoint}": expected HOST:PORT (an IPv6 host in brackets: [::1]:7001)`);
+  return [host, port];
 }

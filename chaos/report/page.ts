@@ -15,6 +15,7 @@ import type { NodeLogSummary } from './node-logs.js';
 import { HISTORY_FILE, LAB_LOG_FILE, RESULTS_FILE } from '../run-folder.js';
 import { displayVerdict, partialNote, type RunData } from './run.js';
 import type { ViolationWindow } from './violation.js';
+import { count } from '../../checker/plural.js';
 
 export interface ReportModel {
   run: RunData;
@@ -63,7 +64,7 @@ function header(model: ReportModel): string {
         ['nemesis', `${r.nemesis.join(', ') || 'none'}, seed ${r.seed}`],
         [
           'checker',
-          `${r.checker.verdict} in ${ms(r.checker.elapsedMs)} ms over ${r.checker.keys.length} keys`,
+          `${r.checker.verdict} in ${ms(r.checker.elapsedMs)} ms over ${count(r.checker.keys.length, 'key')}`,
         ],
       ]
     : [[RESULTS_FILE, model.run.resultsProblem ?? 'missing']];
@@ -118,7 +119,7 @@ function failingKeys(windows: readonly ViolationWindow[], run: RunData): string 
     const link = k.view
       ? `<a class="view-link" href="${hrefOf(k.view)}">counterexample view</a>`
       : 'no view file';
-    return `<h3>key ${esc(k.key)} (${k.operations} operations): ${link}</h3>${window ? windowTable(window) : ''}`;
+    return `<h3>key ${esc(k.key)} (${count(k.operations, 'operation')}): ${link}</h3>${window ? windowTable(window) : ''}`;
   });
   return `<h2>Failing keys</h2><p class="note">For each key the checker found non-linearizable: the smallest window that shows it, from the checker's longest partial linearization — the key's events from the last 3 operations it could place through the operations that could not come next (their completions highlighted), with faults in between. See docs/reports.md.</p>${parts.join('\n')}`;
 }

@@ -9,6 +9,7 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH as CHROMIUM } from '../../test-support/bro
 import { writeReport } from '../report/index.js';
 import { writeSyntheticRun, type SyntheticRun } from '../../test-support/synthetic-run.js';
 import { startServe, type RunningServe } from './server.js';
+import { skipBecause } from '../../test-support/skip.js';
 
 let store: string;
 let failing: SyntheticRun;
@@ -16,7 +17,12 @@ let server: RunningServe;
 let browser: Browser;
 
 // Skipped (and reported as skipped) where Debian's chromium is not installed: `apt-get install chromium`.
-describe.skipIf(!existsSync(CHROMIUM))('lab serve in a browser', () => {
+describe.skipIf(
+  skipBecause(
+    'lab serve in a browser',
+    existsSync(CHROMIUM) ? undefined : `no Chromium at ${CHROMIUM} (apt-get install chromium)`,
+  ),
+)('lab serve in a browser', () => {
   beforeAll(async () => {
     store = await mkdtemp(join(tmpdir(), 'raftlab-browser-'));
     failing = await writeSyntheticRun(store, { failing: true, durationS: 15 });

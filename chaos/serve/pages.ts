@@ -2,6 +2,7 @@
 import type { Dirent } from 'node:fs';
 import { escapeHtml as esc, hrefOf, verdictBadge } from '../report/format.js';
 import type { RunSummary } from '../report/store.js';
+import { count } from '../../checker/plural.js';
 
 const CSS = `
 body{font:14px/1.45 Helvetica,Arial,sans-serif;color:#1f2328;margin:24px auto;max-width:1200px;padding:0 16px}
@@ -22,7 +23,7 @@ export function runsPage(store: string, runs: readonly RunSummary[]): string {
       : '';
   return page(
     'raftlab runs',
-    `<h1>raftlab runs</h1><p class="note">${runs.length} runs under <code>${esc(store)}</code>, newest first. This page reads the folder on every load: reload to see new runs.</p>
+    `<h1>raftlab runs</h1><p class="note">${count(runs.length, 'run')} under <code>${esc(store)}</code>, newest first. This page reads the folder on every load: reload to see new runs.</p>
 <table id="runs"><tr><th>run</th><th>started</th><th>nodes</th><th>nemesis</th><th>verdict</th><th>counterexamples</th><th>files</th></tr>${rows}${empty}</table>`,
   );
 }

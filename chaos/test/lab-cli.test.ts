@@ -1,11 +1,11 @@
 // `lab run` and `lab analyze` flag errors: exit 254 with a clear message, before anything starts.
 // Spawns the built binary (npm test builds first).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseLabOptions, replayCommand, serverEnv } from '../options-parse.js';
+import { labWarnings, parseLabOptions, replayCommand, serverArgs, serverEnv } from '../options-parse.js';
 import { BadArgumentsError } from '../options.js';
 
 const lab = join(import.meta.dirname, '..', '..', 'bin', 'lab.js');
@@ -19,7 +19,10 @@ describe('lab run flags', () => {
   // Each spawn costs seconds on a shared machine: the binary is tested for both kinds of error
   // (ours and commander's), and every message through parseLabOptions below.
   it.each([
-    [['--nemesis', 'partition,flood'], /--nemesis: unknown "flood"/],
+    [
+      ['--nemesis', 'partition,flood'],
+      /option '--nemesis <list>' argument 'partition,flood' is invalid. unknown "flood"/,
+    ],
     [['--no-such-flag'], /unknown option/],
   ])('%j exits 254 saying what is wrong', (args, message) => {
     const { status, stderr } = run(['run', ...args, '--store', mkdtempSync(join(tmpdir(), 'lab-flags-'))]);
@@ -35,18 +38,34 @@ describe('lab run flags', () => {
   });
 
   it.each([
-    [{ nodes: 'zero' }, /--nodes must be an integer/],
+    [{ nodes: 'zero' }, /--nodes "zero": expected an integer from 1 to 9/],
     [{ nemesis: 'none,kill' }, /none cannot be combined/],
-    [{ concurrency: '3x' }, /--concurrency must be a count/],
-    [{ runtime: 'vm' }, /--runtime must be docker or local/],
-    [{ serverUnsafe: 'fast-and-loose' }, /--server-unsafe: unknown "fast-and-loose"/],
-    [{ timeLimit: '-5' }, /--time-limit must be/],
-    [{ seed: '1.5' }, /--seed must be an integer/],
-    [{ partitionShapes: 'triangle' }, /--partition-shapes: unknown "triangle"/],
-    [{ clientResponseLoss: '1' }, /--client-response-loss must be a number from 0 to 0.9/],
-    [{ failpoints: 'after-vote-persisted=explode' }, /--failpoints: bad failpoint/],
-    [{ failpoints: 'no-such-point=crash' }, /--failpoints: unknown failpoint "no-such-point"/],
-    [{ faultTargets: 'everyone' }, /--fault-targets: unknown "everyone"/],
+    [{ concurrency: '3x' }, /--concurrency "3x": expected a count/],
+    [{ concurrency: '300n' }, /--concurrency 300n means 1500 clients; at most 1000/],
+    [{ runtime: 'vm' }, /--runtime must be one of docker, local/],
+    [
+      { serverUnsafe: 'fast-and-loose' },
+      /--server-unsafe "fast-and-loose": unknown unsafe variant "fast-and-loose"/,
+    ],
+    [{ serverUnsafe: 'no-pre-vote' }, /"no-pre-vote" \(it exists in lab sim only\)/],
+    [{ timeLimit: '-5' }, /--time-limit "-5": expected a number from 1 to 86400/],
+    [{ seed: '1.5' }, /--seed "1.5": expected an integer/],
+    [{ partitionShapes: 'triangle' }, /--partition-shapes "triangle": unknown "triangle"/],
+    [{ clientResponseLoss: '1' }, /--client-response-loss "1": expected a number from 0 to 0.9/],
+    [{ name: '../../x' }, /--name "..\/..\/x": expected 1 to 64 letters/],
+    [{ name: 'a/b' }, /--name "a\/b": expected/],
+    [{ name: 'a..b' }, /no '..'/],
+    [
+      { failpoints: 'after-vote-persisted=explode' },
+      /--failpoints "after-vote-persisted=explode": bad failpoint/,
+    ],
+    [{ failpoints: 'no-such-point=crash' }, /unknown failpoint "no-such-point"/],
+    [{ faultTargets: 'everyone' }, /--fault-targets "everyone": unknown "everyone"/],
+    [{ electionTimeoutMs: '50', heartbeatIntervalMs: '100' }, /must be longer than the heartbeat interval/],
+    [
+      { electionTimeoutMs: '80' },
+      /election timeout \(80 ms\) must be longer than the heartbeat interval \(100 ms\)/,
+    ],
   ])('%j is refused with a clear message', (raw, message) => {
     expect(() => parseLabOptions(raw)).toThrow(BadArgumentsError);
     expect(() => parseLabOptions(raw)).toThrow(message);
@@ -63,6 +82,7 @@ describe('lab run flags', () => {
     expect(options.faultKinds).toEqual(['partition', 'pause', 'kill', 'packet']);
     expect(options.name).toBe('all-unsafe-stale-leader-read');
     expect(parseLabOptions({ nemesis: 'none' }).faultKinds).toEqual([]);
+    // power and clock are asked for by name: `all` keeps the four faults every run can take.
     expect(parseLabOptions({ nemesis: 'all,clock,power' }).faultKinds).toEqual([
       'partition',
       'pause',
@@ -80,6 +100,38 @@ describe('lab run flags', () => {
     expect(replayCommand(lossy, 7, 'local')).toContain('--client-response-loss 0.05 ');
     expect(replayCommand(parseLabOptions({}), 7, 'local')).not.toContain('--client-response-loss');
   });
+});
+
+describe('lab run options: the rules between flags', () => {
+  it('reports every problem at once, one line each', () => {
+    const problems = (() => {
+      try {
+        parseLabOptions({ nemesis: 'none,kill', concurrency: '900n', electionTimeoutMs: '50' });
+      } catch (error) {
+        return (error as Error).message.split('\n');
+      }
+      return [];
+    })();
+    expect(problems).toHaveLength(3);
+    expect(problems[0]).toMatch(/--nemesis none cannot be combined/);
+    expect(problems[1]).toMatch(/--concurrency 900n means 4500 clients/);
+    expect(problems[2]).toMatch(/election timeout \(50 ms\)/);
+  });
+
+  it('refuses a store that is a file, or under one, and accepts one that does not exist yet', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lab-flags-'));
+    const file = join(dir, 'file');
+    writeFileSync(file, 'x');
+    expect(() => parseLabOptions({ store: file })).toThrow(/--store .* is a file, not a folder/);
+    expect(() => parseLabOptions({ store: join(file, 'sub') })).toThrow(/is under a file/);
+    expect(parseLabOptions({ store: join(dir, 'new') }).store).toBe(join(dir, 'new'));
+  });
+
+  it('warns that fewer than three nodes tolerate no fault, unless there are no faults', () => {
+    expect(labWarnings(parseLabOptions({ nodes: '2' }))[0]).toMatch(/two nodes tolerate no fault/);
+    expect(labWarnings(parseLabOptions({ nodes: '2', nemesis: 'none' }))).toEqual([]);
+    expect(labWarnings(parseLabOptions({ nodes: '3' }))).toEqual([]);
+  });
 
   it('passes power cuts and failpoints to the servers only when asked, seeded by the run', () => {
     expect(serverEnv(parseLabOptions({ nemesis: 'kill' }), 7)).toEqual({});
@@ -89,6 +141,51 @@ describe('lab run flags', () => {
       RAFTLAB_FAILPOINTS: 'after-vote-persisted=crash@0.5',
       RAFTLAB_FAILPOINTS_SEED: '7',
     });
-    expect(replayCommand(armed, 7, 'local')).toContain("--failpoints 'after-vote-persisted=crash@0.5'");
+    expect(replayCommand(armed, 7, 'local')).toContain('--failpoints after-vote-persisted=crash@0.5');
+  });
+
+  it('hands the server flags on under their server names, and only when set', () => {
+    const options = parseLabOptions({
+      serverUnsafe: 'stale-leader-read',
+      electionTimeoutMs: '400',
+      tickMs: '5',
+    });
+    expect(serverArgs(options)).toEqual([
+      '--unsafe',
+      'stale-leader-read',
+      '--election-timeout-ms',
+      '400',
+      '--tick-ms',
+      '5',
+    ]);
+    expect(serverArgs(parseLabOptions({}))).toEqual([]);
+  });
+
+  it('replays a run with the flags as typed, and a replay command parses back to the same options', () => {
+    const options = parseLabOptions({
+      nodes: '3',
+      concurrency: '3n',
+      nemesisInterval: '2.5',
+      timeLimit: '30',
+      store: 'elsewhere',
+    });
+    const replay = replayCommand(options, 42, 'local');
+    expect(replay).toBe(
+      'lab run --nodes 3 --nemesis partition --nemesis-interval 2.5 --concurrency 3n --rate 100 --time-limit 30 --ops-per-key 100 --keys-active 3 --request-timeout-ms 500 --operation-timeout-ms 2000 --store elsewhere --runtime local --seed 42',
+    );
+    const again = replayArgs(replay);
+    expect({ ...parseLabOptions(again), seed: undefined, runtime: undefined }).toEqual({
+      ...options,
+      keysActive: 3,
+    });
   });
 });
+
+/** `lab run --a 1 --b 2` as commander-style raw options { a: '1', b: '2' }. */
+function replayArgs(command: string): Record<string, string> {
+  const words = command.split(' ').slice(2);
+  const raw: Record<string, string> = {};
+  for (let i = 0; i < words.length; i += 2)
+    raw[words[i]!.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = words[i + 1]!;
+  return raw;
+}

@@ -16,7 +16,7 @@ function expectedRows(): { file: string; family: string; ops: number; expected: 
   });
 }
 
-describe('Porcupine histories in ../shared/porcupine-data', () => {
+describe('Porcupine histories in checker/test/porcupine-data', () => {
   it('the data folder is there (the suite depends on it)', () => {
     const missing = porcupineDataMissing();
     expect(missing, missing).toBeUndefined();

@@ -11,6 +11,7 @@ import { checkHistory } from '../check.js';
 import { loadHistory } from '../readers/index.js';
 import { OPERATIONS_DRAWN_MAX, writeCounterexampleViews } from '../view/index.js';
 import { history, op } from './build.js';
+import { skipBecause } from '../../test-support/skip.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'raftlab-view-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,38 +47,40 @@ describe('counterexample pages', () => {
     expect(statSync(page!).size).toBeLessThan(1_000_000);
   });
 
-  it.skipIf(!existsSync(CHROMIUM_PATH))(
-    'opens in headless Chromium and jumps to the first error',
-    async () => {
-      const [page] = viewsOf('stale-read.jsonl', 'stale');
-      const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-      try {
-        const tab = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-        const errors: string[] = [];
-        const remote: string[] = [];
-        tab.on('pageerror', (e) => errors.push(e.message));
-        tab.on('request', (r) => {
-          if (!r.url().startsWith('file:')) remote.push(r.url());
-        });
-        await tab.goto(pathToFileURL(page!).href);
-        expect(await tab.locator('.op').count()).toBe(41);
-        expect(await tab.locator('.op.focus').count()).toBe(0);
-        await tab.click('#jump');
-        const focused = tab.locator('.op.focus');
-        expect(await focused.count()).toBe(1);
-        expect(await focused.getAttribute('class')).toContain('rej');
-        const details = await tab.textContent('#details');
-        expect(details).toContain('First error');
-        expect(details).toContain('get -> "11"');
-        expect(details).toContain('the model rejects it in state "16"');
-        expect(details).toContain('stale read');
-        await focused.hover();
-        expect(await tab.textContent('#tip')).toContain('cannot come next');
-        expect(errors).toEqual([]);
-        expect(remote).toEqual([]);
-      } finally {
-        await browser.close();
-      }
-    },
-  );
+  it.skipIf(
+    skipBecause(
+      'the counterexample view in Chromium',
+      existsSync(CHROMIUM_PATH) ? undefined : `no Chromium at ${CHROMIUM_PATH}`,
+    ),
+  )('opens in headless Chromium and jumps to the first error', async () => {
+    const [page] = viewsOf('stale-read.jsonl', 'stale');
+    const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+    try {
+      const tab = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+      const errors: string[] = [];
+      const remote: string[] = [];
+      tab.on('pageerror', (e) => errors.push(e.message));
+      tab.on('request', (r) => {
+        if (!r.url().startsWith('file:')) remote.push(r.url());
+      });
+      await tab.goto(pathToFileURL(page!).href);
+      expect(await tab.locator('.op').count()).toBe(41);
+      expect(await tab.locator('.op.focus').count()).toBe(0);
+      await tab.click('#jump');
+      const focused = tab.locator('.op.focus');
+      expect(await focused.count()).toBe(1);
+      expect(await focused.getAttribute('class')).toContain('rej');
+      const details = await tab.textContent('#details');
+      expect(details).toContain('First error');
+      expect(details).toContain('get -> "11"');
+      expect(details).toContain('the model rejects it in state "16"');
+      expect(details).toContain('stale read');
+      await focused.hover();
+      expect(await tab.textContent('#tip')).toContain('cannot come next');
+      expect(errors).toEqual([]);
+      expect(remote).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
 });

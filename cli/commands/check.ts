@@ -13,13 +13,15 @@ import { formatMs, formatReport } from '../../checker/report.js';
 import { OutputDirError, prepareOutputDir, writeCounterexampleViews } from '../../checker/view/index.js';
 import { defaultMemoryBytesMax, formatMiB, parseByteSize } from '../../checker/memory.js';
 import { EXIT_BAD_ARGUMENTS, EXIT_INVALID, EXIT_OK, EXIT_UNKNOWN } from '../exit-codes.js';
+import { choice, decimal, fromLibrary, option } from '../parsers.js';
+import { count } from '../../checker/plural.js';
 
 interface CheckFlags {
-  format?: string;
-  model?: string;
+  format?: HistoryFormat;
+  model?: ModelName;
   html?: string;
-  timeLimit?: string;
-  memoryLimit?: string;
+  timeLimit?: number;
+  memoryLimit?: number;
   allKeys?: boolean;
   json?: boolean;
 }
@@ -37,13 +39,24 @@ export function register(program: Command): void {
     .command('check')
     .description('check a history file or run folder for linearizability (exit 0 ok, 1 illegal, 2 unknown)')
     .argument('<path>', 'a history file, or a run folder containing history.jsonl')
-    .option('--format <format>', `${HISTORY_FORMATS.join(' | ')} (default: detected from the content)`)
-    .option('--model <model>', `${MODEL_NAMES.join(' | ')} (default: the format's)`)
+    .addOption(
+      choice('--format <format>', 'history format (default: detected from the content)', HISTORY_FORMATS),
+    )
+    .addOption(choice('--model <model>', "the model to check against (default: the format's)", MODEL_NAMES))
     .option('--html <dir>', 'write one counterexample page per illegal key into this folder')
-    .option('--time-limit <seconds>', 'give up with verdict unknown after this long')
-    .option(
-      '--memory-limit <size>',
-      `the whole process's memory, e.g. 512MiB or 2GiB (default: a quarter of this machine's, ${formatMiB(defaultMemoryBytesMax())})`,
+    .addOption(
+      option(
+        '--time-limit <seconds>',
+        'give up with verdict unknown after this long',
+        decimal(0.001, 86_400),
+      ),
+    )
+    .addOption(
+      option(
+        '--memory-limit <size>',
+        `the whole process's memory, e.g. 512MiB or 2GiB (default: a quarter of this machine's, ${formatMiB(defaultMemoryBytesMax())})`,
+        byteSize,
+      ),
     )
     .option('--all-keys', "check every key even once one is illegal (every key's counterexample)")
     .option('--json', 'print the full result as JSON')
@@ -64,22 +77,21 @@ function progress(quiet: boolean): ((key: KeyResult, done: number, total: number
   return (key, done, total) => {
     if (performance.now() - last < 2000) return;
     last = performance.now();
-    process.stderr.write(`  ... ${done} of ${total} keys decided (last: ${key.key}, ${key.verdict})\n`);
+    process.stderr.write(
+      `  ... ${done} of ${count(total, 'key')} decided (last: ${key.key}, ${key.verdict})\n`,
+    );
   };
 }
 
+/** A size such as 512MiB or 2GiB (checker/memory.ts), as a commander flag type. */
+const byteSize = fromLibrary((text) => {
+  const bytes = parseByteSize(text);
+  if (bytes === undefined) throw new Error('expected a size such as 512MiB or 2GiB');
+  return bytes;
+});
+
+/** What commander cannot check: the --html folder (made now, so a bad path fails before the check). */
 function plan(flags: CheckFlags): CheckPlan | string {
-  if (flags.format !== undefined && !HISTORY_FORMATS.includes(flags.format as HistoryFormat))
-    return `unknown --format ${flags.format}; use ${HISTORY_FORMATS.join(', ')}`;
-  if (flags.model !== undefined && !MODEL_NAMES.includes(flags.model as ModelName))
-    return `unknown --model ${flags.model}; use ${MODEL_NAMES.join(', ')}`;
-  const seconds = flags.timeLimit === undefined ? undefined : Number(flags.timeLimit);
-  if (seconds !== undefined && !(seconds > 0))
-    return `--time-limit needs a positive number of seconds, not ${flags.timeLimit}`;
-  const memoryBytesMax =
-    flags.memoryLimit === undefined ? defaultMemoryBytesMax() : parseByteSize(flags.memoryLimit);
-  if (memoryBytesMax === undefined)
-    return `--memory-limit needs a size such as 512MiB or 2GiB, not ${flags.memoryLimit}`;
   try {
     if (flags.html !== undefined) prepareOutputDir(flags.html);
   } catch (error) {
@@ -87,10 +99,10 @@ function plan(flags: CheckFlags): CheckPlan | string {
     throw error;
   }
   return {
-    format: flags.format as HistoryFormat | undefined,
-    model: flags.model as ModelName | undefined,
-    timeLimitMs: seconds === undefined ? undefined : seconds * 1000,
-    memoryBytesMax,
+    format: flags.format,
+    model: flags.model,
+    timeLimitMs: flags.timeLimit === undefined ? undefined : flags.timeLimit * 1000,
+    memoryBytesMax: flags.memoryLimit ?? defaultMemoryBytesMax(),
   };
 }
 
@@ -121,14 +133,14 @@ async function runCheck(path: string, flags: CheckFlags): Promise<number> {
   }
   if (!history.events.some((e) => e.type !== 'nemesis'))
     return fail(
-      `${history.path}: the history has no operations (${history.events.length} events): nothing to check`,
+      `${history.path}: the history has no operations (${count(history.events.length, 'event')}): nothing to check`,
     );
   const model = planned.model ?? history.model;
   const memoryBytesMax = searchBytesMax(planned.memoryBytesMax);
   if (typeof memoryBytesMax === 'string') return fail(memoryBytesMax);
   if (flags.json !== true) {
     process.stdout.write(
-      `checking ${history.path} (${history.format}, model ${model}, ${history.events.length} events)\n`,
+      `checking ${history.path} (${history.format}, model ${model}, ${count(history.events.length, 'event')})\n`,
     );
   }
   let result;

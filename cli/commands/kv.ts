@@ -6,7 +6,10 @@ import { Command } from 'commander';
 import { createClient, RaftlabError, type RaftlabClient } from '../../client/index.js';
 import type { NodeStatusReport } from '../../client/index.js';
 import { splitEndpoint } from '../../client/connection.js';
+import { badArguments } from '../bad-arguments.js';
+import { exitFlushed } from '../exit.js';
 import { EXIT_BAD_ARGUMENTS } from '../exit-codes.js';
+import { fromLibrary, integer, option } from '../parsers.js';
 
 export const EXIT_KV_FAILED = 1;
 export const EXIT_KV_NOT_FOUND = 3;
@@ -14,11 +17,22 @@ export const EXIT_KV_CAS_MISMATCH = 4;
 export const EXIT_KV_INDETERMINATE = 5;
 
 interface KvFlags {
-  endpoints: string;
+  endpoints: string[];
   json?: boolean;
-  timeoutMs: string;
-  connectTimeoutMs: string;
+  timeoutMs: number;
+  connectTimeoutMs: number;
 }
+
+/** host:port,... ; each checked now, so a typo is named at once rather than timing out later. */
+const endpointList = fromLibrary((text) => {
+  const endpoints = text
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e.length > 0);
+  if (endpoints.length === 0) throw new Error('expected HOST:PORT[,HOST:PORT...]');
+  for (const endpoint of endpoints) splitEndpoint(endpoint);
+  return endpoints;
+});
 
 type Output = { human: string; json: Record<string, unknown>; exitCode: number };
 
@@ -26,23 +40,40 @@ export function register(program: Command): void {
   const kv = program
     .command('kv')
     .description('talk to a raftlab cluster: get, put, delete, cas, append, status')
-    .requiredOption('--endpoints <list>', 'client addresses host:port,host:port,...')
+    .addOption(
+      option(
+        '--endpoints <list>',
+        'client addresses host:port,host:port,... ([::1]:7001 for IPv6)',
+        endpointList,
+      ).makeOptionMandatory(),
+    )
     .option('--json', 'print one JSON object instead of human text')
-    .option('--timeout-ms <ms>', 'give up after this long (retries included)', '10000')
-    .option(
-      '--connect-timeout-ms <ms>',
-      'give up sooner when no endpoint accepts a connection for this long',
-      '2000',
+    .addOption(
+      option(
+        '--timeout-ms <ms>',
+        'give up after this long (retries included)',
+        integer(1, 3_600_000),
+        '10000',
+      ),
+    )
+    .addOption(
+      option(
+        '--connect-timeout-ms <ms>',
+        'give up sooner when no endpoint accepts a connection for this long',
+        integer(1, 3_600_000),
+        '2000',
+      ),
     );
   const run = (fn: (c: RaftlabClient) => Promise<Output>) => async () => runWith(kv.opts<KvFlags>(), fn);
   kv.command('get <key>')
     .description('linearizable read')
     .action((key: string) => run((c) => get(c, key))());
-  kv.command('put <key> [value]')
+  const putCommand: Command = kv
+    .command('put <key> [value]')
     .description('set the value (from the argument, or --value-file for large or binary values)')
     .option('--value-file <path>', "read the value from this file ('-' for stdin)")
     .action((key: string, value: string | undefined, opts: { valueFile?: string }) => {
-      const bytes = putValue(value, opts.valueFile);
+      const bytes = putValue(putCommand, value, opts.valueFile);
       return run((c) => put(c, key, bytes))();
     });
   kv.command('delete <key>').action((key: string) => run((c) => del(c, key))());
@@ -54,7 +85,9 @@ export function register(program: Command): void {
     .description('set NEW if the value is OLD (or, with --expect-absent, if the key does not exist)')
     .option('--expect-absent', 'succeed only if the key is absent (omit OLD)')
     .action((key: string, values: string[], opts: { expectAbsent?: boolean }) =>
-      run((c) => cas(c, key, values, opts.expectAbsent === true))(),
+      casArgumentsOk(values, opts.expectAbsent === true)
+        ? run((c) => cas(c, key, values, opts.expectAbsent === true))()
+        : badArguments(kv, 'cas: give KEY OLD NEW, or --expect-absent KEY NEW'),
     );
   kv.command('status')
     .description("each node's role, term, commit and applied index, and the leader")
@@ -73,17 +106,18 @@ async function get(c: RaftlabClient, key: string): Promise<Output> {
 }
 
 /** The value to put, from exactly one of the argument and --value-file; a bad path is a bad argument. */
-function putValue(value: string | undefined, valueFile: string | undefined): string | Uint8Array {
-  if ((value === undefined) === (valueFile === undefined)) {
-    process.stderr.write('lab kv put: give KEY VALUE, or KEY --value-file PATH (- for stdin)\n');
-    process.exit(EXIT_BAD_ARGUMENTS);
-  }
+function putValue(
+  command: Command,
+  value: string | undefined,
+  valueFile: string | undefined,
+): string | Uint8Array {
+  if ((value === undefined) === (valueFile === undefined))
+    badArguments(command, 'give KEY VALUE, or KEY --value-file PATH (- for stdin)');
   if (valueFile === undefined) return value!;
   try {
     return readFileSync(valueFile === '-' ? 0 : valueFile);
   } catch (error) {
-    process.stderr.write(`lab kv put: cannot read --value-file ${valueFile}: ${(error as Error).message}\n`);
-    process.exit(EXIT_BAD_ARGUMENTS);
+    return badArguments(command, `cannot read --value-file ${valueFile}: ${(error as Error).message}`);
   }
 }
 
@@ -104,11 +138,11 @@ async function append(c: RaftlabClient, key: string, value: string): Promise<Out
   return ok(after, { key, value: after });
 }
 
+function casArgumentsOk(values: readonly string[], expectAbsent: boolean): boolean {
+  return values.length === (expectAbsent ? 1 : 2);
+}
+
 async function cas(c: RaftlabClient, key: string, values: string[], expectAbsent: boolean): Promise<Output> {
-  if (values.length !== (expectAbsent ? 1 : 2)) {
-    process.stderr.write('lab kv cas: give KEY OLD NEW, or --expect-absent KEY NEW\n');
-    process.exit(EXIT_BAD_ARGUMENTS);
-  }
   const expected = expectAbsent ? null : values[0]!;
   const value = values[values.length - 1]!;
   await c.cas(key, expected, value);
@@ -186,40 +220,19 @@ function errorOutput(error: RaftlabError): Output {
   };
 }
 
-function isEndpoint(text: string): boolean {
-  try {
-    splitEndpoint(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function runWith(flags: KvFlags, fn: (c: RaftlabClient) => Promise<Output>): Promise<void> {
-  const endpoints = flags.endpoints
-    .split(',')
-    .map((e) => e.trim())
-    .filter((e) => e.length > 0);
-  const timeoutMs = Number(flags.timeoutMs);
-  const connectTimeoutMs = Number(flags.connectTimeoutMs);
-  if (endpoints.length === 0 || !endpoints.every(isEndpoint) || !(timeoutMs > 0) || !(connectTimeoutMs > 0)) {
-    process.stderr.write(
-      'lab kv: --endpoints needs host:port[,host:port...], --timeout-ms and --connect-timeout-ms positive numbers\n',
-    );
-    process.exit(EXIT_BAD_ARGUMENTS);
-  }
   let client: RaftlabClient;
   try {
     client = createClient({
-      endpoints,
-      operationTimeoutMs: timeoutMs,
-      requestTimeoutMs: Math.min(2000, timeoutMs),
-      connectTimeoutMs: Math.min(1000, connectTimeoutMs),
-      unreachableTimeoutMs: connectTimeoutMs,
+      endpoints: flags.endpoints,
+      operationTimeoutMs: flags.timeoutMs,
+      requestTimeoutMs: Math.min(2000, flags.timeoutMs),
+      connectTimeoutMs: Math.min(1000, flags.connectTimeoutMs),
+      unreachableTimeoutMs: flags.connectTimeoutMs,
     });
   } catch (error) {
     process.stderr.write(`lab kv: ${(error as Error).message}\n`);
-    process.exit(EXIT_BAD_ARGUMENTS);
+    return exitFlushed(EXIT_BAD_ARGUMENTS);
   }
   let out: Output;
   try {
@@ -233,5 +246,6 @@ async function runWith(flags: KvFlags, fn: (c: RaftlabClient) => Promise<Output>
   (out.exitCode === 0 || out.exitCode === EXIT_KV_NOT_FOUND ? process.stdout : process.stderr).write(
     `${text}\n`,
   );
-  process.exit(out.exitCode);
+  // The client may keep a timer or socket alive a moment longer; exit now, once the output is out.
+  await exitFlushed(out.exitCode);
 }

@@ -84,7 +84,6 @@ export class NodeShell<R> {
   private closing = false;
   private ticksOwed = 0;
   private softState: SoftState = NO_SOFT_STATE;
-  private term = 0;
   private notLeaderCache: { readonly soft: SoftState; readonly outcome: Outcome } | undefined;
   private readonly serveRead: (key: Uint8Array) => Outcome;
   /** Index of the last committed entry applied (of any type). */
@@ -200,8 +199,9 @@ export class NodeShell<R> {
 
   private handleReady(rd: Ready): void {
     this.stage = 'handling';
-    if (rd.softState) this.onSoftState(rd.softState, rd.hardState?.term ?? this.term);
-    if (rd.hardState) this.term = rd.hardState.term;
+    // The core's own term: a Ready carries hardState only when it changed, and a restarted node
+    // that rejoins its old term's leader changes no hard state (it once logged "term 0").
+    if (rd.softState) this.onSoftState(rd.softState, this.core.currentTerm());
     // Lost state found or healed (a lost disk): loud, in the server's log and the simulator's trace.
     if (this.log !== undefined) for (const n of rd.notices) this.log.warn(n.text, { code: n.code });
     if (this.sendBeforePersist) this.sendMessages(rd.messages); // UNSAFE: before the write

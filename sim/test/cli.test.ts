@@ -50,7 +50,7 @@ describe('lab sim', () => {
   it('rejects bad arguments with exit 254 and a clear message', () => {
     const r = sim('--nodes', '4');
     expect(r.status).toBe(254);
-    expect(r.stderr).toContain('--nodes must be 3, 5 or 7');
+    expect(r.stderr).toContain("option '--nodes <n>' argument '4' is invalid. Allowed choices are 3, 5, 7.");
     const u = sim('--unsafe', 'nope');
     expect(u.status).toBe(254);
     expect(u.stderr).toContain('unknown unsafe variant "nope"');

@@ -15,6 +15,7 @@ import { LAB_RUN_ENV } from '../../../server/failpoints/failpoints.js';
 import { CLOCK_FILE_ENV } from '../../../server/failpoints/clock.js';
 import { LocalNodes } from './local-nodes.js';
 import { removeLocalState, stateFile, type LocalRunState } from './state.js';
+import { count } from '../../../checker/plural.js';
 
 export interface LocalRuntimeOptions {
   /** The server command before its flags; default: this node binary, dist/cli/server-bin.js, `server`. */
@@ -255,7 +256,9 @@ export class LocalRuntime implements Runtime {
     for (const dir of nodes?.state.createdDirs ?? []) rmSync(dir, { recursive: true, force: true });
     if (this.spec !== undefined) removeLocalState(this.spec.runId);
     if (nodes !== undefined && nodes.ids.length > 0)
-      this.log(`stopped ${nodes.ids.length} nodes and ${this.proxies.length} proxies`);
+      this.log(
+        `stopped ${count(nodes.ids.length, 'node')} and ${count(this.proxies.length, 'proxy', 'proxies')}`,
+      );
   }
 
   /** The node, or a RuntimeError naming an id outside the spec or a call before start(). */
