@@ -2,7 +2,13 @@
 // leader of the term it already had on disk changes no hard state, and used to log "term 0".
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LocalCluster } from '../local-cluster.js';
-import { eventually, removeTestCluster, startTestCluster, testClient, waitForLeader } from '../../test-support/cluster.js';
+import {
+  eventually,
+  removeTestCluster,
+  startTestCluster,
+  testClient,
+  waitForLeader,
+} from '../../test-support/cluster.js';
 
 describe('the server log after a restart', () => {
   let cluster: LocalCluster | undefined;
