@@ -1,6 +1,6 @@
 // The real parts behind LabDeps: the runtimes (chaos/runtime), the client library, the checker
 // and the report writer.
-import { checkHistoryParallel } from '../checker/index.js';
+import { checkHistoryAsync } from '../checker/index.js';
 import { writeCounterexampleViews } from '../checker/index.js';
 import { createClient } from '../client/index.js';
 import type { ClientTestHooks } from '../client/options.js';
@@ -34,7 +34,7 @@ export function realDeps(): LabDeps {
         client.close();
       }
     },
-    check: (events, { timeLimitMs }) => checkHistoryParallel(events, { timeLimitMs }),
+    check: (events, { timeLimitMs }) => checkHistoryAsync(events, { timeLimitMs }),
     writeCounterexampleViews: (events, result, dir) => writeCounterexampleViews(events, result, dir),
     writeReport: (runDir) => writeReport(runDir),
   };

@@ -25,6 +25,3 @@ export async function checkHistoryAsync(
   }
   return run.result();
 }
-
-/** The former name, kept for callers written before the worker threads went away. */
-export const checkHistoryParallel = checkHistoryAsync;

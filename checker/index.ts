@@ -8,7 +8,7 @@ export type {
   BlockedOperation,
   LinearizationStep,
 } from './counterexample.js';
-export { checkHistoryAsync, checkHistoryParallel } from './check-async.js';
+export { checkHistoryAsync } from './check-async.js';
 export { MemoryBudget, defaultMemoryBytesMax } from './memory.js';
 export { HistoryWriter, HistoryFormatError, parseHistory, readHistory } from './history.js';
 export { detectFormat, loadHistory, HISTORY_FORMATS } from './readers/index.js';

@@ -156,8 +156,9 @@ export class FramedSocket {
         throw error;
       }
       this.framesRead++;
-      this.lastFrameAtMs = performance.now();
     }
+    // One clock read per chunk, not per frame: the idle and first-frame timeouts are seconds long.
+    if (frames.length > 0) this.lastFrameAtMs = performance.now();
   }
 
   private handle(frame: Uint8Array): void {
