@@ -31,32 +31,34 @@ function writeLog(disk: SimDisk | undefined, terms: readonly number[]): void {
   );
 }
 
+/**
+ * n3 (leader of term 12) has committed entry 2 (term 1) with n2; n1 lacks it and then becomes
+ * leader of `term`.
+ */
+function lateLeaderAfterCommitInTerm12(term: number): ReturnType<typeof world>['safety'] {
+  const { disks, safety } = world();
+  writeLog(disks.get('n2'), [1, 1]);
+  writeLog(disks.get('n3'), [1, 1]);
+  writeLog(disks.get('n1'), [1]);
+  safety.observe('n3', 'leader', 12, 2, 0);
+  safety.applied('n3', disks.get('n3')?.log[0] as Entry);
+  safety.applied('n3', disks.get('n3')?.log[1] as Entry);
+  safety.observe('n1', 'leader', term, 0, 0);
+  return safety;
+}
+
 describe('leader completeness', () => {
   // Seed 4984 (3 nodes, before the torn-write change moved its trace): n1, a candidate of term 11
   // paused with its vote grants queued, woke after n3 (leader of term 12) had committed entry 478
   // of term 10, and became leader of term 11 without it. Correct: Raft promises an entry committed
   // in term 12 to leaders of later terms only, and a term-11 leader can no longer commit anything.
   it('does not demand an entry committed in a later term from a late leader of an older term', () => {
-    const { disks, safety } = world();
-    writeLog(disks.get('n2'), [1, 1]);
-    writeLog(disks.get('n3'), [1, 1]);
-    writeLog(disks.get('n1'), [1]);
-    safety.observe('n3', 'leader', 12, 2, 0);
-    safety.applied('n3', disks.get('n3')?.log[0] as Entry);
-    safety.applied('n3', disks.get('n3')?.log[1] as Entry);
-    safety.observe('n1', 'leader', 11, 0, 0);
+    const safety = lateLeaderAfterCommitInTerm12(11);
     expect(safety.violation).toBeUndefined();
   });
 
   it('demands it from a leader of a later term (the Figure 8 bug)', () => {
-    const { disks, safety } = world();
-    writeLog(disks.get('n2'), [1, 1]);
-    writeLog(disks.get('n3'), [1, 1]);
-    writeLog(disks.get('n1'), [1]);
-    safety.observe('n3', 'leader', 12, 2, 0);
-    safety.applied('n3', disks.get('n3')?.log[0] as Entry);
-    safety.applied('n3', disks.get('n3')?.log[1] as Entry);
-    safety.observe('n1', 'leader', 13, 0, 0);
+    const safety = lateLeaderAfterCommitInTerm12(13);
     expect(safety.violation?.property).toBe('leader completeness');
     expect(safety.violation?.detail).toBe(
       'n1 became leader of term 13 without entry 2 (term 1), committed in term 12',
