@@ -32,10 +32,12 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
     }),
   },
 );
-const caseArb = fc.array(
-  fc.record({ step: stepArb, before: fc.nat(25), after: fc.nat(25), info: fc.boolean() }),
-  { minLength: 1, maxLength: 24 },
-);
+const casesOf = (steps: fc.Arbitrary<Step>) =>
+  fc.array(fc.record({ step: steps, before: fc.nat(25), after: fc.nat(25), info: fc.boolean() }), {
+    minLength: 1,
+    maxLength: 24,
+  });
+const caseArb = casesOf(stepArb);
 
 interface Case {
   step: Step;
@@ -102,9 +104,9 @@ describe('histories from sequential executions', () => {
   });
 });
 
-describe('the append pruning', () => {
-  /** A sequential history with one read changed to what another read or write saw (maybe legal). */
-  const mutatedArb = fc.tuple(caseArb, fc.nat(), fc.nat()).map(([cases, pick, from]) => {
+/** A sequential history with one read changed to what another read or write saw (maybe legal). */
+const mutatedOf = (cases: fc.Arbitrary<Case[]>) =>
+  fc.tuple(cases, fc.nat(), fc.nat()).map(([cases, pick, from]) => {
     const events = execute(cases);
     const reads = events.filter((e) => e.type === 'ok' && e.f === 'get');
     const values = events.flatMap((e) =>
@@ -115,6 +117,9 @@ describe('the append pruning', () => {
     const value = values[from % values.length]!;
     return events.map((e) => (e === target ? { ...(e as ClientEvent), value } : e));
   });
+
+describe('the append pruning', () => {
+  const mutatedArb = mutatedOf(caseArb);
 
   it('changes no verdict (against the search without it, on legal and illegal histories)', () => {
     let illegal = 0;
@@ -138,6 +143,50 @@ describe('the append pruning', () => {
         );
       }),
       { numRuns: 300 },
+    );
+    expect(unsafe.failed).toBe(true);
+  });
+});
+
+describe('the dead-value rules (one memo key for dead values, unobserved appends forced first)', () => {
+  // Without cas (keys with a cas do not use the rules), one key, so puts, deletes and appends
+  // overlap on it; '3' is appended but never read back when only '1' and '2' are read.
+  const steps: fc.Arbitrary<Step> = fc.oneof(
+    { weight: 3, arbitrary: fc.record({ f: fc.constant('get' as const), key: fc.constant('a') }) },
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        f: fc.constantFrom('put' as const, 'append' as const, 'append' as const),
+        key: fc.constant('a'),
+        value: fc.constantFrom('1', '2', '3', '12'),
+      }),
+    },
+    { weight: 1, arbitrary: fc.record({ f: fc.constant('delete' as const), key: fc.constant('a') }) },
+  );
+  const mutatedArb = mutatedOf(casesOf(steps));
+
+  it('change no verdict (against the search without them and the plain search)', () => {
+    let illegal = 0;
+    fc.assert(
+      fc.property(mutatedArb, (events) => {
+        const withDead = checkHistory(events, { searchVariant: 'eager' }).verdict;
+        expect(withDead).toBe(checkHistory(events, { searchVariant: 'eager-no-dead' }).verdict);
+        expect(withDead).toBe(checkHistory(events, { searchVariant: 'plain' }).verdict);
+        if (withDead === 'illegal') illegal++;
+      }),
+      { numRuns: 1000 },
+    );
+    expect(illegal).toBeGreaterThan(50);
+  });
+
+  it('catch their most likely bug: forcing an unobserved append while a read can still see the value', () => {
+    const unsafe = fc.check(
+      fc.property(casesOf(steps), (cases) => {
+        expect(checkHistory(execute(cases), { searchVariant: 'unsafe-dead-forgets-observers' }).verdict).toBe(
+          'ok',
+        );
+      }),
+      { numRuns: 500 },
     );
     expect(unsafe.failed).toBe(true);
   });
