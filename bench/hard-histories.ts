@@ -162,6 +162,32 @@ export function starvationExample(): ClientEvent[] {
   return events.sort((a, b) => a.time - b.time);
 }
 
+/**
+ * n puts of distinct values, all concurrent, each read by a get concurrent with all of them; then
+ * two gets one after the other that disagree about the last value, with no write between them.
+ * Illegal, and proving it means trying every subset of the puts (about 2^n configurations, here
+ * and for Porcupine): no pruning applies, every value is read. `before` sequential puts come
+ * first: they cost nothing to place but make each remembered configuration larger, so the memo
+ * table grows fast (for memory limit tests).
+ */
+export function disagreeingReads(n: number, before = 0): ClientEvent[] {
+  const events: ClientEvent[] = [];
+  const add = (process: number, f: OpName, value: string, call: number, ret: number) =>
+    events.push(
+      { type: 'invoke', process, f, key: 'k', value: f === 'get' ? null : value, time: call },
+      { type: 'ok', process, f, key: 'k', value, time: ret },
+    );
+  for (let i = 0; i < before; i++) add(0, 'put', `w${i}`, 2 * i, 2 * i + 1);
+  const t = 2 * before;
+  for (let i = 0; i < n; i++) {
+    add(i + 1, 'put', `v${i}`, t + i, t + 1000 + i);
+    add(n + i + 1, 'get', `v${i}`, t + i, t + 1000 + i);
+  }
+  add(2 * n + 1, 'get', 'v1', t + 2000, t + 2010);
+  add(2 * n + 1, 'get', 'v0', t + 2020, t + 2030);
+  return events.sort((a, b) => a.time - b.time);
+}
+
 /** The generated files of the benchmark, by name (the seed is in each name). */
 export function hardHistories(): { name: string; events: ClientEvent[] }[] {
   const out = [{ name: 'starvation-13ops', events: starvationExample() }];

@@ -110,8 +110,8 @@ export class AppendPrune {
     for (let i = this.firstRead; i < end && tested < READS_TESTED_MAX; i++) {
       const read = this.reads[i]!;
       if (this.placed[read] === 1 || read === op) continue;
-      if (this.mayFollowReset(read, op)) continue;
       tested++;
+      if (this.mayFollowReset(read, op)) continue;
       const readLength = this.readLength[read]!;
       if (readLength === -1) {
         if (length !== -1) return ILLEGAL; // it read "absent", and appends never make a key absent

@@ -8,16 +8,20 @@
 //    table records them under one key (DEAD_KEY) instead of one per value. Without this, k
 //    appends that a put will overwrite are tried in all k! orders, each a different string.
 // 2. Forced move: in a dead value, an append whose text no observation contains at all (written,
-//    then overwritten before anyone read it) may be placed first. Take any linearization from
-//    here: nothing observes the key between now and the next reset (the value is dead), nor
-//    between that append and the reset after it (its text would show); so moving it to the front
-//    changes no observation. When it fails first, the whole configuration fails.
+//    then overwritten before anyone read it), or a put whose value no observation starts with,
+//    may be placed first. Take any linearization from here: nothing observes the key between now
+//    and the next reset (the value is dead), nor between that write and the reset after it (its
+//    text would show); so moving it to the front changes no observation. When it fails first, the
+//    whole configuration fails.
+// 3. Needed appends (append-parse.ts): an append that an unplaced observation needs after its
+//    last reset cannot make a dead value (the next reset would overwrite it): refused.
 //
 // Both need every operation's observation to be a plain value: a cas compares for equality, and a
 // cas that failed with CAS_MISMATCH observed "not this value", which a shorter value might be; so
 // a key with any cas does not use this (the Jepsen register histories have no appends anyway).
 // "Extends" is tested on hashes (masters.ts): a mismatch proves a value is not a prefix, a match
 // only keeps the value alive, so a collision can cost time but never a wrong verdict.
+import { neededPieces, type NeededPieces } from './append-parse.js';
 import type { KvStates } from './kv-states.js';
 import type { MemoryBudget } from './memory.js';
 import type { Operation } from './model.js';
@@ -30,14 +34,21 @@ export class DeadValues {
   private readonly byMaster: Int32Array[];
   private readonly observedLength: Int32Array;
   private readonly placed: Uint8Array;
-  /** 1 for an append whose text no observation contains (may be forced in a dead value). */
+  /**
+   * 1 for an append whose text no observation contains, or a put whose value no observation
+   * starts with: in a dead value either may be forced first.
+   */
   readonly unobserved: Uint8Array;
+  private readonly needed: NeededPieces;
   /** Unplaced observers whose value has no master: while any is left nothing counts as dead. */
   private unmastered = 0;
   private readonly hasMaster: Uint8Array;
   private reservedBytes = 0;
 
-  /** Undefined when the key has a cas, no reset, no master hashes, or the budget has no room. */
+  /**
+   * Undefined when the key has a cas, no append, no reset, no master hashes, or the budget has no
+   * room.
+   */
   static create(
     states: KvStates,
     operations: readonly Operation[],
@@ -45,6 +56,8 @@ export class DeadValues {
   ): DeadValues | undefined {
     if (states.masters === undefined) return undefined;
     if (operations.some((o) => o.input.f === 'cas')) return undefined;
+    // Without appends no rule here applies but the memo key, and its test would cost every step.
+    if (!operations.some((o) => o.input.f === 'append')) return undefined;
     if (!operations.some((o) => o.input.f === 'put' || o.input.f === 'delete')) return undefined;
     const bytes = 16 * operations.length;
     if (!budget.reserve(bytes)) return undefined;
@@ -82,10 +95,38 @@ export class DeadValues {
     // occurrence of an appended text in any observation.
     const haystacks = [...masters.map((m) => m.text), ...texts.filter((t) => states.masters!.of(t) < 0)];
     this.unobserved = Uint8Array.from(operations, (o) => {
-      if (o.input.f !== 'append' || o.output.value !== undefined) return 0;
       const text = o.input.value ?? '';
-      return text !== '' && !haystacks.some((h) => h.includes(text)) ? 1 : 0;
+      if (text === '' || o.output.value !== undefined) return 0;
+      if (o.input.f === 'append') return haystacks.some((h) => h.includes(text)) ? 0 : 1;
+      if (o.input.f === 'put') return haystacks.some((h) => h.startsWith(text)) ? 0 : 1;
+      return 0;
     });
+    this.needed = neededPieces(
+      masters,
+      this.byMaster.map((list) => Array.from(list, (op) => this.observedLength[op]!)),
+      operations.flatMap((o) => (o.input.f === 'put' && o.input.value !== null ? [o.input.value] : [])),
+      operations.map((o) => (o.input.f === 'append' ? (o.input.value ?? '') : undefined)),
+    );
+  }
+
+  /**
+   * Whether an unplaced observation other than its own needs this append after its last reset
+   * (append-parse.ts): then the value it makes cannot be dead, since the next reset would
+   * overwrite it.
+   */
+  isNeeded(op: number): boolean {
+    const m = this.needed.master[op]!;
+    return m >= 0 && this.longestUnplaced(m, op) >= this.needed.end[op]!;
+  }
+
+  /** The length of the longest unplaced observer (other than `op`) on master m, -1 if none. */
+  private longestUnplaced(m: number, op: number): number {
+    const list = this.byMaster[m]!;
+    for (let i = 0; i < list.length; i++) {
+      const o = list[i]!;
+      if (this.placed[o] === 0 && o !== op) return this.observedLength[o]!;
+    }
+    return -1;
   }
 
   dispose(budget: MemoryBudget): void {
@@ -107,13 +148,7 @@ export class DeadValues {
       if (length >= master.prefixA.length) continue;
       if (master.prefixA[length] !== a || master.prefixB[length] !== b) continue;
       // Longest first: the first unplaced observer decides whether any is long enough.
-      const list = this.byMaster[m]!;
-      for (let i = 0; i < list.length; i++) {
-        const o = list[i]!;
-        if (this.placed[o] === 1 || o === op) continue;
-        if (this.observedLength[o]! >= length) return false;
-        break;
-      }
+      if (this.longestUnplaced(m, op) >= length) return false;
     }
     return true;
   }

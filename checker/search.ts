@@ -20,7 +20,12 @@ if (ILLEGAL !== ILLEGAL_STATE || OUT_OF_MEMORY !== OUT_OF_MEMORY_STATE)
 
 export type Verdict = 'ok' | 'illegal' | 'unknown';
 export type SearchVariant =
-  'plain' | 'eager' | 'eager-no-dead' | 'unsafe-prune-ignores-resets' | 'unsafe-dead-forgets-observers';
+  | 'plain'
+  | 'eager'
+  | 'eager-no-dead'
+  | 'unsafe-prune-ignores-resets'
+  | 'unsafe-dead-forgets-observers'
+  | 'unsafe-needed-when-live';
 
 export interface SearchOptions {
   /** Absent keys read as "" (Porcupine's kv histories). */
@@ -35,9 +40,14 @@ export interface SearchOptions {
    * must catch it. 'eager-no-dead': eager without the dead-value rules (dead-value.ts), to compare
    * them against. 'unsafe-dead-forgets-observers': eager, with the dead-value rules' most likely
    * bug, forcing an unobserved append first whether or not the value is dead.
+   * 'unsafe-needed-when-live': eager, refusing an append a later read needs even when the value
+   * it makes is not dead (the same bug in the other dead-value rule).
    */
   variant?: SearchVariant;
 }
+
+/** stackFlags bit: the level's operation was a forced move. */
+const FORCED = 1;
 
 /** Steps between two looks at the clock. */
 const CHECK_EVERY_STEPS = 1 << 13;
@@ -68,8 +78,8 @@ export class PartitionSearch<S> {
   private readonly bits: Uint32Array;
   private readonly stackEntry: Int32Array;
   private readonly stackState: Int32Array;
-  /** 1 where the stack's operation was a forced move: its failure fails the level below too. */
-  private readonly stackForced: Uint8Array;
+  /** Per level: FORCED (a forced move: its failure fails the level below too). */
+  private readonly stackFlags: Uint8Array;
   private readonly best: BestPrefixes;
   private definiteLeft: number;
   private depth = 0;
@@ -105,7 +115,7 @@ export class PartitionSearch<S> {
     this.bits = new Uint32Array(Math.max(1, Math.ceil(n / 32)));
     this.stackEntry = new Int32Array(n);
     this.stackState = new Int32Array(n);
-    this.stackForced = new Uint8Array(n);
+    this.stackFlags = new Uint8Array(n);
     this.best = new BestPrefixes(options.prefixesMax, n);
     this.readOnly = readOnlyFlags(model, operations);
     this.state = this.states.initial;
@@ -194,13 +204,14 @@ export class PartitionSearch<S> {
       bits,
       stackEntry,
       stackState,
-      stackForced,
+      stackFlags,
       states,
       cache,
     } = this;
     let prune = this.prune;
     let dead = this.dead;
     const unsafeForce = this.variant === 'unsafe-dead-forgets-observers';
+    const unsafeNeeded = this.variant === 'unsafe-needed-when-live';
     const best = this.best;
     const HEAD = 2 * this.n;
     let { definiteLeft, depth, state, hash, entry, steps, forced } = this;
@@ -238,19 +249,25 @@ export class PartitionSearch<S> {
           }
           after = ILLEGAL;
         }
+        // A dead value (dead-value.ts) is overwritten before anyone reads it, so an append that a
+        // later read needs cannot make one (append-parse.ts).
+        let isDead = false;
+        if (after >= 0 && dead !== undefined) {
+          isDead = dead.isDead(after, op);
+          if ((isDead || unsafeNeeded) && dead.isNeeded(op)) after = ILLEGAL;
+        }
         // An info operation that would change nothing here is skipped: leaving it out of a
         // linearization is always allowed, and deleting a step that changes no state keeps every
         // other step valid, so some linearization exists without it if any exists with it.
         if (after !== ILLEGAL && (after !== state || hasReturn[op] === 1)) {
           bits[op >> 5]! ^= 1 << (op & 31);
           // Dead values are one configuration (dead-value.ts): one memo key for all of them.
-          const isDead = dead !== undefined && dead.isDead(after, op);
           const added = cache.insertIfAbsent(bits, hash ^ zobrist[op]!, isDead ? DEAD_KEY : after);
           if (added === 1) {
             hash ^= zobrist[op]!;
             stackEntry[depth] = entry;
             stackState[depth] = state;
-            stackForced[depth] = isForced ? 1 : 0;
+            stackFlags[depth] = isForced ? FORCED : 0;
             depth++;
             state = after;
             if (hasReturn[op] === 1) definiteLeft--;
@@ -258,7 +275,9 @@ export class PartitionSearch<S> {
             dead?.place(op);
             lift(next, prev, entry, hasReturn[op] === 1);
             forced =
-              dead !== undefined && (isDead || unsafeForce) ? forcedAppend(next, HEAD, dead.unobserved) : -1;
+              dead !== undefined && (isDead || unsafeForce)
+                ? forcedWrite(next, HEAD, dead.unobserved, hasReturn, states, state)
+                : -1;
             entry = forced >= 0 ? forced : firstChoice(next, HEAD, readOnly, states, state);
             continue;
           }
@@ -300,7 +319,7 @@ export class PartitionSearch<S> {
         prune?.unplace(op);
         dead?.unplace(op);
         unlift(next, prev, entry, hasReturn[op] === 1);
-        if (readOnly[op] === 0 && stackForced[depth] === 0) break;
+        if (readOnly[op] === 0 && (stackFlags[depth]! & FORCED) === 0) break;
       }
       forced = -1;
       entry = next[entry]!;
@@ -321,11 +340,24 @@ function readOnlyFlags<S>(model: Model<S>, operations: readonly Operation[]): Ui
 }
 
 /**
- * In a dead value (dead-value.ts): the first candidate append that no observation contains, which
+ * In a dead value (dead-value.ts): the first candidate write that no observation can show, which
  * may go first; -1 when there is none.
  */
-function forcedAppend(next: Int32Array, head: number, unobserved: Uint8Array): number {
-  for (let e = next[head]!; (e & 1) === 0 && e < head; e = next[e]!) if (unobserved[e >> 1] === 1) return e;
+function forcedWrite(
+  next: Int32Array,
+  head: number,
+  unobserved: Uint8Array,
+  hasReturn: Uint8Array,
+  states: KvStates,
+  state: number,
+): number {
+  for (let e = next[head]!; (e & 1) === 0 && e < head; e = next[e]!) {
+    const op = e >> 1;
+    if (unobserved[op] === 0) continue;
+    // An info write that changes nothing is skipped, not placed (see the loop): not a move.
+    if (hasReturn[op] === 0 && states.next(state, op) === state) continue;
+    return e;
+  }
   return -1;
 }
 
