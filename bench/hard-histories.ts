@@ -188,28 +188,46 @@ export function disagreeingReads(n: number, before = 0): ClientEvent[] {
   return events.sort((a, b) => a.time - b.time);
 }
 
-/** The generated files of the benchmark, by name (the seed is in each name). */
-export function hardHistories(): { name: string; events: ClientEvent[] }[] {
-  const out = [{ name: 'starvation-13ops', events: starvationExample() }];
+/**
+ * The generated files of the benchmark, by name (the seed is in each name). Each is made when asked
+ * for: the largest take tens of megabytes, which a process checking another file should not hold.
+ */
+export function hardHistories(): { name: string; events: () => ClientEvent[] }[] {
+  const out = [{ name: 'starvation-13ops', events: starvationExample }];
   for (const stale of [false, true]) {
     const seed = 50;
-    const events = manyWriters({ seed, clients: 50, keys: 10, operations: 1700, stale });
+    const events = () => manyWriters({ seed, clients: 50, keys: 10, operations: 1700, stale });
     out.push({ name: `c50-10keys-1700ops-${stale ? 'bad' : 'ok'}-seed${seed}`, events });
   }
-  for (const operations of [300, 1000, 5000]) {
+  // Appends and reads only on one key, then puts among the appends (2 % unless named).
+  const mixes = [
+    { clients: 50, operations: 300, putShare: 0 },
+    { clients: 50, operations: 1000, putShare: 0 },
+    { clients: 50, operations: 5000, putShare: 0 },
+    { clients: 50, operations: 300, putShare: 0.02 },
+    { clients: 50, operations: 1000, putShare: 0.02 },
+    { clients: 50, operations: 5000, putShare: 0.02 },
+    { clients: 100, operations: 1000, putShare: 0.05 },
+    { clients: 50, operations: 1000, putShare: 0.3 },
+  ];
+  for (const { clients, operations, putShare } of mixes) {
     for (const stale of [false, true]) {
       const seed = operations;
-      const events = manyWriters({ seed, clients: 50, keys: 1, operations, putShare: 0, stale });
-      out.push({ name: `w50-1key-${operations}ops-${stale ? 'bad' : 'ok'}-seed${seed}`, events });
+      const events = () => manyWriters({ seed, clients, keys: 1, operations, putShare, stale });
+      const puts = putShare === 0 ? '' : `puts${Math.round(putShare * 100)}pc-`;
+      const name = `w${clients}-1key-${operations}ops-${puts}${stale ? 'bad' : 'ok'}-seed${seed}`;
+      out.push({ name, events });
     }
   }
+  out.push({ name: 'disagreeing-reads-30', events: () => disagreeingReads(30) });
   return out;
 }
 
 function writeAll(dir: string): void {
   mkdirSync(dir, { recursive: true });
-  for (const { name, events } of hardHistories()) {
-    const path = join(dir, `${name}.jsonl`);
+  for (const history of hardHistories()) {
+    const events = history.events();
+    const path = join(dir, `${history.name}.jsonl`);
     writeFileSync(path, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
     process.stdout.write(`${path}: ${events.length / 2} operations\n`);
   }
