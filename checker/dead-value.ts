@@ -28,6 +28,8 @@ import type { Operation } from './model.js';
 
 /** The memo key of every dead value (state ids are >= 0). */
 export const DEAD_KEY = -2;
+/** What the per-operation arrays cost (flags, lengths, needed pieces, observers by master). */
+const BYTES_PER_OPERATION = 24;
 
 export class DeadValues {
   /** Per master: the observers whose value is a prefix of it, longest first. */
@@ -59,7 +61,9 @@ export class DeadValues {
     // Without appends no rule here applies but the memo key, and its test would cost every step.
     if (!operations.some((o) => o.input.f === 'append')) return undefined;
     if (!operations.some((o) => o.input.f === 'put' || o.input.f === 'delete')) return undefined;
-    const bytes = 16 * operations.length;
+    // The per-operation arrays below and in append-parse.ts (the splits' own arrays, 5 bytes per
+    // master character, live only while they are computed).
+    const bytes = BYTES_PER_OPERATION * operations.length;
     if (!budget.reserve(bytes)) return undefined;
     const dead = new DeadValues(states, operations);
     dead.reservedBytes = bytes;
