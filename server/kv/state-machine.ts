@@ -150,14 +150,16 @@ export class KvStateMachine {
   }
 
   /**
-   * Replaces the whole state with a snapshot's (taken at `appliedIndex`). Throws
+   * Replaces the whole state with a snapshot's (taken at log index `appliedIndex`). Throws
    * SnapshotFormatError on bytes that are not a complete image, leaving the state untouched.
    */
   restore(data: Uint8Array, appliedIndex: number): void {
     const r = new ByteReader(data);
     r.header();
+    // The image's own index is that of the last command it applied: no-op and configuration
+    // entries after it (up to the snapshot's log index) leave the key-value state as it is.
     const applied = r.f64();
-    if (applied !== appliedIndex)
+    if (applied > appliedIndex)
       throw new Error(`invariant: snapshot image at index ${applied} restored as index ${appliedIndex}`);
     const entries: [string, Uint8Array][] = [];
     const count = r.u32();
