@@ -152,7 +152,12 @@ export class Simulation {
         new LazyTimer(this.queue, (timer) => ({ k: 'client-wake', client, timer })),
       );
     }
-    this.nemesis = new Nemesis(this.rng.fork('nemesis'), options.faults, this.nemesisWorld(nodeIds));
+    this.nemesis = new Nemesis(
+      this.rng.fork('nemesis'),
+      options.faults,
+      this.nemesisWorld(nodeIds),
+      this.snapshotRng.fork('nemesis'),
+    );
   }
 
   private chooseReadMode(): ReadMode {
