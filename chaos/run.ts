@@ -190,7 +190,7 @@ export class LabRun {
   private async exercise(interrupt: AbortSignal): Promise<boolean> {
     const options = this.options;
     const runtime = this.runtime as Runtime;
-    const clients = this.deps.clients([...this.endpoints.values()], { ...options, seed: this.seed });
+    const clients = this.deps.clients(this.endpoints, { ...options, seed: this.seed });
     const workload = new Workload(
       {
         concurrency: options.concurrency,
@@ -199,7 +199,7 @@ export class LabRun {
         keysActive: options.keysActive,
         opDeadlineMs: options.operationTimeoutMs + options.requestTimeoutMs + 2000,
         nodes: options.nodes,
-        freshReadClients: true,
+        clientMode: options.clientMode,
       },
       clients,
       this.recorder,
@@ -209,6 +209,7 @@ export class LabRun {
       {
         nodes: this.results.nodes,
         kinds: options.faultKinds,
+        aimed: options.aimedFaults,
         intervalMs: options.nemesisIntervalMs,
         timeLimitMs: options.timeLimitMs,
         shapes: options.partitionShapes,

@@ -3,8 +3,10 @@ import type { NemesisEvent } from '../../checker/history-types.js';
 import { FakeClock } from '../../test-support/fake-clock.js';
 import { sleep } from '../sleep.js';
 import { MemoryHistory, Recorder } from '../recorder.js';
+import { Random } from '../random.js';
 import { Nemesis, type NemesisRuntime } from './nemesis.js';
-import type { FaultStep } from './schedule.js';
+import { planSchedule, type FaultStep } from './schedule.js';
+import { reachable } from './shapes.js';
 
 /** Each call is logged with the fake time it happened at, e.g. `kill n2@5`. */
 function fakeRuntime(clock: FakeClock, failing: string[] = [], down = new Set<string>()) {
@@ -30,14 +32,18 @@ function fakeRuntime(clock: FakeClock, failing: string[] = [], down = new Set<st
 
 const nodes = ['n1', 'n2', 'n3'];
 
-function nemesisWith(clock: FakeClock, runtime: NemesisRuntime, leader: string | null) {
+function nemesisWith(
+  clock: FakeClock,
+  runtime: NemesisRuntime,
+  leader: string | null | (() => string | null),
+) {
   const memory = new MemoryHistory();
   const recorder = new Recorder(memory, () => clock.nowMs() * 1e6);
   const nemesis = new Nemesis({
     runtime,
     nodes,
     recorder,
-    findLeader: async () => leader,
+    findLeader: async () => (typeof leader === 'function' ? leader() : leader),
     log: () => undefined,
     clock,
   });
@@ -68,6 +74,61 @@ describe('the nemesis', () => {
     ]);
     expect(clock.pendingCount()).toBe(0);
     expect(nemesis.inForce()).toEqual([]);
+  });
+
+  it('aims each leader-aimed schedule at the leader found when that fault starts', async () => {
+    const clock = new FakeClock();
+    const { runtime, calls } = fakeRuntime(clock);
+    const grudges: ReadonlyMap<string, ReadonlySet<string>>[] = [];
+    const recording: NemesisRuntime = {
+      ...runtime,
+      // The heals (an empty grudge) are left out.
+      partition: async (g) => (g.size > 0 && grudges.push(g), runtime.partition(g)),
+    };
+    // The leader moves: n1 at the first fault, n3 at the second, n2 at the third.
+    const leaders = ['n1', 'n3', 'n2'];
+    const { nemesis, events } = nemesisWith(clock, recording, () => leaders.shift() ?? null);
+    const steps = planSchedule(
+      {
+        nodes,
+        kinds: [],
+        aimed: ['isolate-leader', 'pause-leader', 'majorities-ring'],
+        intervalMs: 1000,
+        timeLimitMs: 60_000,
+        shapes: [],
+        targets: [],
+      },
+      new Random(11),
+    );
+    const shapes = steps.map((s) =>
+      s.kind === 'partition' ? s.shape : `${s.kind} ${s.kind === 'pause' ? s.target : ''}`,
+    );
+    // Pick the first of each aimed schedule, in planned order, spaced so the leader is asked three times.
+    const firsts = ['isolate-leader', 'pause leader', 'majorities-ring'].map(
+      (want) => steps[shapes.indexOf(want)]!,
+    );
+    const spaced = firsts.map((step, i) => ({ ...step, atMs: i * 10_000, durationMs: 5000 }));
+    await clock.until(nemesis.run(spaced, clock.nowMs(), new AbortController().signal));
+    // isolate-leader: n1 (the leader then) hears nobody and nobody hears it; the others hear each other.
+    const isolated = grudges[0]!;
+    expect([...isolated.get('n1')!].sort()).toEqual(['n2', 'n3']);
+    expect([...isolated.get('n2')!]).toEqual(['n1']);
+    expect([...isolated.get('n3')!]).toEqual(['n1']);
+    // pause-leader: n3, the leader at that moment.
+    expect(calls).toContain('pause n3@10000');
+    expect(calls).toContain('resume n3@15000');
+    // majorities-ring: every node hears a majority (itself and one other of 3); the record names the leader.
+    const ring = grudges[1]!;
+    const asGrudge = Object.fromEntries([...ring].map(([node, set]) => [node, [...set]]));
+    for (const node of nodes) expect(reachable(asGrudge, nodes, node)).toHaveLength(2);
+    const deaf = nodes.filter((node) => ring.get(node)?.has('n2') === true);
+    const started = events()
+      .filter((e) => e.phase === 'start')
+      .map((e) => e.detail);
+    expect(started[0]).toBe('isolate n1 (the leader)');
+    expect(started[1]).toBe('pause n3 (the leader)');
+    expect(started[2]).toMatch(new RegExp(`^ring .*; leader n2, unheard by ${deaf.join(',')}$`));
+    expect(deaf).toHaveLength(1);
   });
 
   it('starts a fault of a slot only after the previous one of that slot has ended, however slow', async () => {

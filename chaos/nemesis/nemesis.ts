@@ -46,6 +46,14 @@ export function toRuntimeGrudge(grudge: Grudge): ReadonlyMap<string, ReadonlySet
   return new Map(Object.entries(grudge).map(([node, dropped]) => [node, new Set(dropped)]));
 }
 
+/** For a leader-aimed partition's record: the leader, and who drops its traffic (they will elect). */
+export function whereTheLeaderStands(grudge: Grudge, leader: string): string {
+  const deaf = Object.keys(grudge)
+    .filter((node) => grudge[node]?.includes(leader) === true)
+    .sort();
+  return `leader ${leader}, unheard by ${deaf.length > 0 ? deaf.join(',') : 'no node'}`;
+}
+
 export class Nemesis {
   private readonly active = new Map<FaultStep, ActiveFault>();
   private readonly paused = new Set<string>();
@@ -233,7 +241,12 @@ export class Nemesis {
     switch (step.kind) {
       case 'partition': {
         const partition = step.partition ?? isolate(this.deps.nodes, await this.leaderOrAny());
-        const detail = step.partition === null ? `${partition.detail} (the leader)` : partition.detail;
+        const detail =
+          step.partition === null
+            ? `${partition.detail} (the leader)`
+            : step.aimed === true
+              ? `${partition.detail}; ${whereTheLeaderStands(partition.grudge, await this.leaderOrAny())}`
+              : partition.detail;
         return { detail, nodes: partition.nodes, grudge: partition.grudge };
       }
       case 'kill':

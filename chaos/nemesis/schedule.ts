@@ -21,6 +21,23 @@ export const FAULT_KINDS: readonly FaultKind[] = ['partition', 'pause', 'kill', 
  */
 export const FAULT_KINDS_IN_ALL: readonly FaultKind[] = ['partition', 'pause', 'kill', 'packet'];
 
+/**
+ * Schedules aimed at the leader found when the fault starts (`--nemesis isolate-leader`, ...), each
+ * one fault kind held to one shape or target, in the slot of its kind:
+ *  - isolate-leader: the current leader cut off from every other node (Jepsen's isolate-leader);
+ *  - majorities-ring: Jepsen's majorities ring; the record names where the leader stood and which
+ *    nodes cannot hear it (the ring is the same shape wherever the leader stands);
+ *  - pause-leader: the current leader paused (SIGSTOP), so it wakes up believing it still leads.
+ * With pinned clients (--client-mode) the old leader's clients keep asking it throughout.
+ */
+export type AimedFault = 'isolate-leader' | 'majorities-ring' | 'pause-leader';
+export const AIMED_FAULTS: readonly AimedFault[] = ['isolate-leader', 'majorities-ring', 'pause-leader'];
+
+/** The fault kind an aimed schedule is made of. */
+export function kindOfAimed(aimed: AimedFault): FaultKind {
+  return aimed === 'pause-leader' ? 'pause' : 'partition';
+}
+
 /** Which nodes a kill or pause hits. */
 export type TargetMode = 'one' | 'leader' | 'minority' | 'majority' | 'all';
 /** The default targets. `all` (every node at once, Jepsen's whole-cluster crash) is opt-in. */
@@ -38,6 +55,8 @@ export type FaultStep = StepBase &
         kind: 'partition';
         shape: PartitionShape;
         partition: Partition | null; /* null: isolate the leader, found at run time */
+        /** The record names the leader found at the start and the nodes that cannot hear it. */
+        aimed?: true;
       }
     | { kind: 'kill' | 'pause' | 'power'; target: TargetMode; nodes: string[] | null /* null: the leader */ }
     | { kind: 'packet'; nodes: string[]; lossFraction: number }
@@ -59,6 +78,8 @@ export interface ScheduleOptions {
   timeLimitMs: number;
   shapes: readonly PartitionShape[];
   targets: readonly TargetMode[];
+  /** Leader-aimed schedules drawn alongside the kinds (absent: none). */
+  aimed?: readonly AimedFault[];
 }
 
 /**
@@ -73,20 +94,49 @@ export function slotOf(kind: FaultKind): 'process' | 'partition' | 'packet' | 'c
 export function planSchedule(options: ScheduleOptions, random: Random): FaultStep[] {
   const steps: FaultStep[] = [];
   const busyUntilMs = new Map<string, number>();
-  if (options.kinds.length === 0) return steps;
+  const choices: (FaultKind | AimedFault)[] = [...options.kinds, ...(options.aimed ?? [])];
+  if (choices.length === 0) return steps;
   let atMs = 0;
   for (;;) {
     atMs += random.between(0, 2 * options.intervalMs);
     if (atMs >= options.timeLimitMs) return steps;
-    const free = options.kinds.filter((kind) => (busyUntilMs.get(slotOf(kind)) ?? 0) <= atMs);
+    const free = choices.filter((choice) => (busyUntilMs.get(slotOf(kindOf(choice))) ?? 0) <= atMs);
     if (free.length === 0) continue;
-    const kind = random.pick(free);
+    const choice = random.pick(free);
     const durationMs = Math.min(
       random.between(0.5 * options.intervalMs, 1.5 * options.intervalMs),
       options.timeLimitMs - atMs,
     );
-    busyUntilMs.set(slotOf(kind), atMs + durationMs);
-    steps.push(planStep(kind, { atMs, durationMs }, options, random));
+    busyUntilMs.set(slotOf(kindOf(choice)), atMs + durationMs);
+    const base = { atMs, durationMs };
+    steps.push(
+      isAimed(choice) ? planAimed(choice, base, options, random) : planStep(choice, base, options, random),
+    );
+  }
+}
+
+function isAimed(choice: FaultKind | AimedFault): choice is AimedFault {
+  return (AIMED_FAULTS as readonly string[]).includes(choice);
+}
+
+function kindOf(choice: FaultKind | AimedFault): FaultKind {
+  return isAimed(choice) ? kindOfAimed(choice) : choice;
+}
+
+function planAimed(aimed: AimedFault, base: StepBase, options: ScheduleOptions, random: Random): FaultStep {
+  switch (aimed) {
+    case 'isolate-leader':
+      return { ...base, kind: 'partition', shape: aimed, partition: null };
+    case 'majorities-ring':
+      return {
+        ...base,
+        kind: 'partition',
+        shape: aimed,
+        partition: majoritiesRing(options.nodes, random),
+        aimed: true,
+      };
+    case 'pause-leader':
+      return { ...base, kind: 'pause', target: 'leader', nodes: null };
   }
 }
 
@@ -173,7 +223,7 @@ export function describeStep(step: FaultStep): string {
   const at = `${(step.atMs / 1000).toFixed(1)}s+${(step.durationMs / 1000).toFixed(1)}s`;
   switch (step.kind) {
     case 'partition':
-      return `${at} partition ${step.partition?.detail ?? 'isolate the leader'}`;
+      return `${at} partition ${step.partition?.detail ?? 'isolate the leader'}${step.aimed === true ? ' (naming the leader)' : ''}`;
     case 'kill':
     case 'power':
     case 'pause':
