@@ -53,6 +53,9 @@ describe('report.html of a failing run', () => {
     const last = rows[rows.length - 1] ?? '';
     expect(last).toContain('class="failing"');
     expect(last).toMatch(/<td>ok<\/td><td>get<\/td>/);
+    // Which node served each operation: its own column (the stale read names the node that answered).
+    expect(section).toMatch(/<th>error<\/th><th>node<\/th><\/tr>/);
+    expect(last).toMatch(/<td class="node">n[1-5]<\/td><\/tr>$/);
     expect(html).not.toContain("Showing the key's first events");
     expect(html).toContain('Cannot come next: ');
   });

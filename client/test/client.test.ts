@@ -308,7 +308,12 @@ async function followerServer(
       for (const frame of decoder.push(chunk)) {
         const envelope = decodeEnvelope(frame);
         if (envelope.kind !== 'client-request' || ++requests <= silentFirst) continue;
-        const error = { code: 'NOT_LEADER' as const, message: 'fake follower', definite: true, leaderAddress };
+        const error = {
+          code: 'NOT_LEADER' as const,
+          message: 'fake follower',
+          definite: true,
+          leaderAddress,
+        };
         const response = { requestId: envelope.request.requestId, error };
         socket.write(encodeFrame(encodeEnvelope({ kind: 'client-response', response })));
       }
