@@ -22,6 +22,7 @@ import { sleep } from './sleep.js';
 import { createRunDir, HISTORY_FILE, LAB_LOG_FILE, NODE_LOG_DIR, writeResults } from './run-folder.js';
 import { historyFigures } from './figures/index.js';
 import { finishResults, summaryLines } from './verdict.js';
+import { applyInvariantViolations } from './invariant-violations.js';
 import { finalReads } from './workload/final-reads.js';
 import { Workload } from './workload/workload.js';
 import { count } from '../checker/plural.js';
@@ -76,6 +77,7 @@ export class LabRun {
     }
     await this.closeHistory();
     await this.check();
+    applyInvariantViolations(this.results, this.runDir);
     this.results.finishedAt = new Date().toISOString();
     writeResults(this.runDir, this.results);
     await this.report();

@@ -76,7 +76,10 @@ function header(model: ReportModel): string {
     : r?.error
       ? `<p class="failing">The lab failed: ${esc(r.error)}</p>`
       : '';
-  return `<h1>${esc(model.title)} ${verdictBadge(verdict)}</h1>${error}
+  const broken = (r?.invariantViolations ?? [])
+    .map((v) => `<p class="failing">Node ${esc(v.node)} stopped: ${esc(v.message)}</p>`)
+    .join('');
+  return `<h1>${esc(model.title)} ${verdictBadge(verdict)}</h1>${error}${broken}
 <table class="meta">${[...rows, ...options].map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join('')}</table>${replay}`;
 }
 
