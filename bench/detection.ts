@@ -13,28 +13,70 @@ import { table, writeSection } from './report.js';
 
 const lab = join(import.meta.dirname, '..', 'bin', 'lab.js');
 
-/** The variant, and the faults that should expose it (the issue's "matching nemesis"). */
-const CASES: readonly { variant: string; args: string[] }[] = [
-  { variant: 'commit-previous-term', args: ['--nemesis', 'partition,kill'] },
-  { variant: 'vote-twice', args: ['--nemesis', 'partition,kill'] },
-  { variant: 'no-log-check-on-vote', args: ['--nemesis', 'partition,kill'] },
+/** Short election timeouts: more elections per run, and a narrower spread between candidates. */
+const FAST_ELECTIONS = ['--election-timeout-ms', '300', '--heartbeat-interval-ms', '50'];
+
+/**
+ * The variant, the schedule meant to expose it (the issue's "matching nemesis"; these flags come
+ * after the common ones, so they may override --nodes or --rate), and why that schedule.
+ */
+const CASES: readonly { variant: string; args: string[]; why: string }[] = [
+  {
+    variant: 'commit-previous-term',
+    args: [
+      ...['--nodes', '5', '--nemesis', 'isolate-leader,kill,partition', '--fault-targets', 'leader'],
+      ...['--partition-shapes', 'halves,bridge,majorities-ring', ...FAST_ELECTIONS],
+    ],
+    why: 'Figure 8 needs a leader change while an old-term entry is uncommitted: pinned clients keep writing to an isolated old leader (uncommitted entries of its term), and kills and partitions move leadership among 5 nodes',
+  },
+  {
+    variant: 'vote-twice',
+    args: ['--nodes', '5', '--nemesis', 'pause-leader,isolate-leader', ...FAST_ELECTIONS],
+    why: 'two candidates of one term need elections that start at the same moment on several nodes: 5 nodes, short election timeouts, and the leader paused or isolated so that every follower loses it at once; two leaders of one term meet and stop on the invariant',
+  },
+  {
+    variant: 'no-log-check-on-vote',
+    args: [
+      ...['--nemesis', 'partition,kill', '--partition-shapes', 'isolate-one', '--fault-targets', 'leader'],
+      ...FAST_ELECTIONS,
+    ],
+    why: 'a stale node must win an election: a follower isolated while the others commit, then the leader killed, then the follower healed while the leader is down: the stale one and the up-to-date one race',
+  },
   {
     variant: 'stale-leader-read',
-    args: ['--nemesis', 'partition', '--partition-shapes', 'isolate-leader'],
+    args: ['--nemesis', 'isolate-leader'],
+    why: 'the isolated old leader keeps serving reads to its pinned clients while the majority takes writes',
   },
-  { variant: 'no-session-dedup', args: ['--nemesis', 'partition', '--client-response-loss', '0.2'] },
-  { variant: 'send-before-persist', args: ['--nemesis', 'power,kill', '--fault-targets', 'all,leader'] },
-  { variant: 'ack-before-fsync', args: ['--nemesis', 'power', '--fault-targets', 'all'] },
+  {
+    variant: 'no-session-dedup',
+    args: ['--nemesis', 'partition', '--client-response-loss', '0.2'],
+    why: 'lost responses make the client retry writes in their session',
+  },
+  {
+    variant: 'send-before-persist',
+    args: ['--nemesis', 'power', '--fault-targets', 'all', '--rate', '200', ...FAST_ELECTIONS],
+    why: 'followers acknowledge appends before their fsync: a power cut of every node at once, under a write rate that keeps fsyncs in flight, loses acknowledged entries on the followers, which can then elect one of themselves',
+  },
+  {
+    variant: 'ack-before-fsync',
+    args: ['--nemesis', 'power', '--fault-targets', 'all'],
+    why: 'nothing is fsynced: a power cut of every node loses acknowledged writes',
+  },
   {
     variant: 'lease-read-no-clock-bound',
     args: [
       ...['--nemesis', 'clock,partition', '--partition-shapes', 'isolate-leader'],
       ...['--fault-targets', 'leader', '--rate', '200', '--concurrency', '4n', '--keys-active', '1'],
     ],
+    why: 'a slow clock on an isolated leader keeps its lease after the others elected a new leader',
   },
   {
     variant: 'none',
-    args: ['--nemesis', 'partition,kill,power,clock', '--fault-targets', 'one,leader,majority,all'],
+    args: [
+      ...['--nodes', '5', '--nemesis', 'isolate-leader,pause-leader,partition,kill,power,clock'],
+      ...['--fault-targets', 'one,leader,majority,all', ...FAST_ELECTIONS],
+    ],
+    why: 'the correct server under the union of the schedules above',
   },
 ];
 
@@ -66,6 +108,7 @@ function series(
   runtime: string,
 ): Promise<SeriesRun[]> {
   const store = mkdtempSync(join(tmpdir(), 'bench-detection-'));
+  // --nodes 3 first: a case's own flags come after and override it.
   const all = [lab, 'run', '--runtime', runtime, '--nodes', '3', '--time-limit', String(timeLimit)];
   all.push('--nemesis-interval', '3', '--rate', '50', '--test-count', String(runs), '--store', store);
   all.push('--name', variant, ...args);
@@ -104,6 +147,9 @@ async function main(): Promise<void> {
     const results = await series(args, variant, runs, timeLimit, runtime);
     const s = summarizeSeries(results);
     const caught = results.filter((r) => r.verdict === 'invalid');
+    const byInvariant = caught.filter(
+      (r) => (r as { invariantViolations?: unknown[] }).invariantViolations?.length,
+    );
     const runSeconds = caught.map(
       (r) => (Date.parse(r.finishedAt ?? r.startedAt) - Date.parse(r.startedAt)) / 1000,
     );
@@ -111,6 +157,7 @@ async function main(): Promise<void> {
       variant === 'none' ? 'correct server' : variant,
       `\`${args.join(' ')}\``,
       variant === 'none' ? `${s.invalid} of ${s.runs} (false positives)` : `${s.invalid} of ${s.runs}`,
+      `${caught.length - byInvariant.length} / ${byInvariant.length}`,
       `${s.unknown} / ${s.incomplete}`,
       seconds(median(runSeconds)),
       seconds(s.secondsToFirstInvalid),
@@ -120,14 +167,23 @@ async function main(): Promise<void> {
   const body = [
     '## Detection power (`npm run bench:detection`)',
     '',
-    `Each row: \`lab run --runtime ${runtime} --nodes 3 --time-limit ${timeLimit} --nemesis-interval 3 --rate 50 --test-count ${runs}\` with the row's \`--server-unsafe\` variant and faults. "median run" is the wall time (start, faults, heal, check) of the runs that came out invalid; "to first detection" adds up the runs until the first invalid one. N = ${runs} per row: a small sample, not the issue's 10 × 60 s.`,
+    `Each row: \`lab run --runtime ${runtime} --nodes 3 --time-limit ${timeLimit} --nemesis-interval 3 --rate 50 --test-count ${runs}\` (default \`--client-mode mixed\`) with the row's \`--server-unsafe\` variant and faults (which may override \`--nodes\` and \`--rate\`). "Invalid" counts runs with a non-linearizable key or a node that stopped on a broken Raft invariant. "median run" is the wall time (start, faults, heal, check) of the runs that came out invalid; "to first detection" adds up the runs until the first invalid one. N = ${runs} per row: a small sample, not the issue's 10 × 60 s.`,
     '',
     table(
-      ['server', 'faults', 'invalid', 'unknown / incomplete', 'median run (invalid)', 'to first detection'],
+      [
+        ...['server', 'faults', 'invalid', 'by checker / by invariant', 'unknown / incomplete'],
+        ...['median run (invalid)', 'to first detection'],
+      ],
       rows,
     ),
     '',
     `Load average at the end: ${loadavg()[0]?.toFixed(1)} on ${availableParallelism()} cores (shared machine).`,
+    '',
+    'Why each schedule:',
+    '',
+    ...CASES.filter((c) => only.length === 0 || only.includes(c.variant)).map(
+      (c) => `- ${c.variant === 'none' ? 'correct server' : c.variant}: ${c.why}.`,
+    ),
   ].join('\n');
   writeSection('detection', body);
   process.stdout.write(`${body}\n`);

@@ -131,6 +131,44 @@ describe('the nemesis', () => {
     expect(deaf).toHaveLength(1);
   });
 
+  it('stale-candidate: isolates a follower, kills the leader halfway, heals the follower while the leader is down', async () => {
+    const clock = new FakeClock();
+    const { runtime, calls } = fakeRuntime(clock);
+    const grudges: ReadonlyMap<string, ReadonlySet<string>>[] = [];
+    const recording: NemesisRuntime = {
+      ...runtime,
+      partition: async (g) => (g.size > 0 && grudges.push(g), runtime.partition(g)),
+    };
+    const { nemesis, events } = nemesisWith(clock, recording, 'n2');
+    const steps = planSchedule(
+      {
+        nodes,
+        kinds: [],
+        aimed: ['stale-candidate'],
+        intervalMs: 4000,
+        timeLimitMs: 20_000,
+        shapes: [],
+        targets: [],
+      },
+      new Random(3),
+    );
+    const [partition, kill] = steps;
+    expect(partition?.kind === 'partition' && partition.shape).toBe('isolate-follower');
+    const order = partition?.kind === 'partition' ? partition.order! : [];
+    const follower = order.find((n) => n !== 'n2')!;
+    await clock.until(nemesis.run(steps.slice(0, 2), clock.nowMs(), new AbortController().signal));
+    // The follower hears nobody; the leader and the other follower still hear each other.
+    expect([...grudges[0]!.get(follower)!].sort()).toEqual(nodes.filter((n) => n !== follower));
+    expect([...grudges[0]!.get('n2')!]).toEqual([follower]);
+    const at = (what: string) => Number(calls.find((c) => c.startsWith(what))!.split('@')[1]);
+    const start = partition!.atMs;
+    const length = kill!.atMs + kill!.durationMs - start;
+    expect(at('kill n2')).toBeCloseTo(start + 0.5 * length, 6);
+    expect(at('partition @')).toBeCloseTo(start + 0.75 * length, 6); // healed while n2 is down
+    expect(at('restart n2')).toBeCloseTo(start + length, 6);
+    expect(events()[0]!.detail).toBe(`isolate ${follower} (a follower of n2)`);
+  });
+
   it('starts a fault of a slot only after the previous one of that slot has ended, however slow', async () => {
     const clock = new FakeClock();
     const { runtime, calls } = fakeRuntime(clock);

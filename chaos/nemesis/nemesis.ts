@@ -5,7 +5,7 @@ import type { Runtime } from '../runtime/types.js';
 import type { Recorder } from '../recorder.js';
 import { sleep } from '../sleep.js';
 import { describeClock, slotOf, type FaultKind, type FaultStep } from './schedule.js';
-import { isolate, type Grudge } from './shapes.js';
+import { firstFollower, isolate, type Grudge } from './shapes.js';
 
 export type NemesisRuntime = Pick<
   Runtime,
@@ -240,6 +240,15 @@ export class Nemesis {
   private async resolve(step: FaultStep): Promise<{ detail: string; nodes: string[]; grudge?: Grudge }> {
     switch (step.kind) {
       case 'partition': {
+        if (step.partition === null && step.shape === 'isolate-follower') {
+          const leader = await this.leaderOrAny();
+          const follower = isolate(this.deps.nodes, firstFollower(step.order ?? this.deps.nodes, leader));
+          return {
+            detail: `${follower.detail} (a follower of ${leader})`,
+            nodes: follower.nodes,
+            grudge: follower.grudge,
+          };
+        }
         const partition = step.partition ?? isolate(this.deps.nodes, await this.leaderOrAny());
         const detail =
           step.partition === null

@@ -112,4 +112,29 @@ describe('the fault schedule', () => {
       /ring .* \(naming the leader\)$/,
     );
   });
+
+  it('plans stale-candidate as two steps that hold both the partition and the process slot', () => {
+    let planned = 0;
+    for (let seed = 0; seed < 20; seed++) {
+      const steps = planSchedule(
+        { ...options, kinds: ['kill', 'partition', 'pause'], aimed: ['stale-candidate', 'pause-leader'] },
+        new Random(seed),
+      );
+      for (const [i, step] of steps.entries()) {
+        for (const other of steps.slice(i + 1)) {
+          if (slotOf(other.kind) !== slotOf(step.kind)) continue;
+          expect(other.atMs).toBeGreaterThanOrEqual(step.atMs + step.durationMs - 1e-6);
+        }
+        if (step.kind !== 'partition' || step.shape !== 'isolate-follower') continue;
+        // The kill of the leader follows at half the schedule's length and ends after the heal.
+        const kill = steps[i + 1]!;
+        expect(kill.kind === 'kill' && kill.target).toBe('leader');
+        expect(kill.atMs).toBeCloseTo(step.atMs + (2 / 3) * step.durationMs, 6);
+        expect(kill.atMs + kill.durationMs).toBeGreaterThan(step.atMs + step.durationMs);
+        expect(step.order).toHaveLength(5);
+        planned += 1;
+      }
+    }
+    expect(planned).toBeGreaterThan(10);
+  });
 });

@@ -27,15 +27,25 @@ export const FAULT_KINDS_IN_ALL: readonly FaultKind[] = ['partition', 'pause', '
  *  - isolate-leader: the current leader cut off from every other node (Jepsen's isolate-leader);
  *  - majorities-ring: Jepsen's majorities ring; the record names where the leader stood and which
  *    nodes cannot hear it (the ring is the same shape wherever the leader stands);
- *  - pause-leader: the current leader paused (SIGSTOP), so it wakes up believing it still leads.
+ *  - pause-leader: the current leader paused (SIGSTOP), so it wakes up believing it still leads;
+ *  - stale-candidate: a follower isolated while the others commit; halfway through, the leader is
+ *    killed; at three quarters the follower is healed while the leader stays down to the end, so a
+ *    stale node and an up-to-date one race for the next election (what a vote that skips the log
+ *    check gets wrong). Two steps, one in the partition slot and one in the process slot.
  * With pinned clients (--client-mode) the old leader's clients keep asking it throughout.
  */
-export type AimedFault = 'isolate-leader' | 'majorities-ring' | 'pause-leader';
-export const AIMED_FAULTS: readonly AimedFault[] = ['isolate-leader', 'majorities-ring', 'pause-leader'];
+export type AimedFault = 'isolate-leader' | 'majorities-ring' | 'pause-leader' | 'stale-candidate';
+export const AIMED_FAULTS: readonly AimedFault[] = [
+  'isolate-leader',
+  'majorities-ring',
+  'pause-leader',
+  'stale-candidate',
+];
 
-/** The fault kind an aimed schedule is made of. */
-export function kindOfAimed(aimed: AimedFault): FaultKind {
-  return aimed === 'pause-leader' ? 'pause' : 'partition';
+/** The fault kinds (and so the slots) an aimed schedule is made of. */
+export function kindsOfAimed(aimed: AimedFault): FaultKind[] {
+  if (aimed === 'stale-candidate') return ['partition', 'kill'];
+  return [aimed === 'pause-leader' ? 'pause' : 'partition'];
 }
 
 /** Which nodes a kill or pause hits. */
@@ -54,7 +64,10 @@ export type FaultStep = StepBase &
     | {
         kind: 'partition';
         shape: PartitionShape;
-        partition: Partition | null; /* null: isolate the leader, found at run time */
+        /** null: aimed at the leader found at the start (shape isolate-leader or isolate-follower). */
+        partition: Partition | null;
+        /** isolate-follower: the first of these that is not the leader (drawn at planning). */
+        order?: string[];
         /** The record names the leader found at the start and the nodes that cannot hear it. */
         aimed?: true;
       }
@@ -100,18 +113,19 @@ export function planSchedule(options: ScheduleOptions, random: Random): FaultSte
   for (;;) {
     atMs += random.between(0, 2 * options.intervalMs);
     if (atMs >= options.timeLimitMs) return steps;
-    const free = choices.filter((choice) => (busyUntilMs.get(slotOf(kindOf(choice))) ?? 0) <= atMs);
+    const free = choices.filter((choice) =>
+      kindsOf(choice).every((kind) => (busyUntilMs.get(slotOf(kind)) ?? 0) <= atMs),
+    );
     if (free.length === 0) continue;
     const choice = random.pick(free);
     const durationMs = Math.min(
       random.between(0.5 * options.intervalMs, 1.5 * options.intervalMs),
       options.timeLimitMs - atMs,
     );
-    busyUntilMs.set(slotOf(kindOf(choice)), atMs + durationMs);
+    for (const kind of kindsOf(choice)) busyUntilMs.set(slotOf(kind), atMs + durationMs);
     const base = { atMs, durationMs };
-    steps.push(
-      isAimed(choice) ? planAimed(choice, base, options, random) : planStep(choice, base, options, random),
-    );
+    if (isAimed(choice)) steps.push(...planAimed(choice, base, options, random));
+    else steps.push(planStep(choice, base, options, random));
   }
 }
 
@@ -119,24 +133,47 @@ function isAimed(choice: FaultKind | AimedFault): choice is AimedFault {
   return (AIMED_FAULTS as readonly string[]).includes(choice);
 }
 
-function kindOf(choice: FaultKind | AimedFault): FaultKind {
-  return isAimed(choice) ? kindOfAimed(choice) : choice;
+function kindsOf(choice: FaultKind | AimedFault): FaultKind[] {
+  return isAimed(choice) ? kindsOfAimed(choice) : [choice];
 }
 
-function planAimed(aimed: AimedFault, base: StepBase, options: ScheduleOptions, random: Random): FaultStep {
+function planAimed(aimed: AimedFault, base: StepBase, options: ScheduleOptions, random: Random): FaultStep[] {
   switch (aimed) {
     case 'isolate-leader':
-      return { ...base, kind: 'partition', shape: aimed, partition: null };
+      return [{ ...base, kind: 'partition', shape: aimed, partition: null }];
     case 'majorities-ring':
-      return {
-        ...base,
-        kind: 'partition',
-        shape: aimed,
-        partition: majoritiesRing(options.nodes, random),
-        aimed: true,
-      };
+      return [
+        {
+          ...base,
+          kind: 'partition',
+          shape: aimed,
+          partition: majoritiesRing(options.nodes, random),
+          aimed: true,
+        },
+      ];
     case 'pause-leader':
-      return { ...base, kind: 'pause', target: 'leader', nodes: null };
+      return [{ ...base, kind: 'pause', target: 'leader', nodes: null }];
+    case 'stale-candidate': {
+      const { atMs, durationMs } = base;
+      const order = random.shuffle(options.nodes);
+      return [
+        {
+          atMs,
+          durationMs: 0.75 * durationMs,
+          kind: 'partition',
+          shape: 'isolate-follower',
+          partition: null,
+          order,
+        },
+        {
+          atMs: atMs + 0.5 * durationMs,
+          durationMs: 0.5 * durationMs,
+          kind: 'kill',
+          target: 'leader',
+          nodes: null,
+        },
+      ];
+    }
   }
 }
 
@@ -199,6 +236,7 @@ export function planPartition(
     case 'bridge':
       return bridge(nodes, random);
     case 'isolate-leader':
+    case 'isolate-follower':
       return null;
   }
 }
@@ -223,7 +261,7 @@ export function describeStep(step: FaultStep): string {
   const at = `${(step.atMs / 1000).toFixed(1)}s+${(step.durationMs / 1000).toFixed(1)}s`;
   switch (step.kind) {
     case 'partition':
-      return `${at} partition ${step.partition?.detail ?? 'isolate the leader'}${step.aimed === true ? ' (naming the leader)' : ''}`;
+      return `${at} partition ${step.partition?.detail ?? (step.shape === 'isolate-follower' ? 'isolate a follower' : 'isolate the leader')}${step.aimed === true ? ' (naming the leader)' : ''}`;
     case 'kill':
     case 'power':
     case 'pause':
