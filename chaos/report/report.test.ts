@@ -89,6 +89,21 @@ describe('long and unfinished runs', () => {
     expect(page).toContain('still running');
   });
 
+  it('names each node that stopped on a broken invariant at the top', async () => {
+    const run = await writeSyntheticRun(store, { name: 'crashed', durationS: 5 });
+    const path = join(run.dir, 'results.json');
+    const results = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+    const message =
+      'raft invariant violated: n1 is leader of term 1 and got append from leader n4 of the same term';
+    await writeFile(
+      path,
+      JSON.stringify({ ...results, verdict: 'invalid', invariantViolations: [{ node: 'n1', message }] }),
+    );
+    const page = await renderReport(run.dir);
+    expect(page).toMatch(/class="verdict verdict-invalid"/);
+    expect(page).toContain(`<p class="failing">Node n1 stopped: ${message}</p>`);
+  });
+
   it('renders a folder with no results.json and no history', async () => {
     const page = await renderReport(join(store, 'nothing-here'));
     expect(page).toContain('no results.json');
