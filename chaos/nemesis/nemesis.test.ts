@@ -282,6 +282,26 @@ describe('the nemesis', () => {
     await Promise.all([running, reviving]);
   });
 
+  it('tries a restart again when the node dies while starting (a failpoint at start-up), up to three times', async () => {
+    const clock = new FakeClock();
+    const down = new Set(['n3']);
+    const { runtime, calls } = fakeRuntime(clock, [], down);
+    let failures = 2;
+    const flaky: NemesisRuntime = {
+      ...runtime,
+      restart: async (node) => {
+        if (failures-- > 0) throw new Error(`node ${node} exited while starting (signal SIGKILL)`);
+        return runtime.restart(node);
+      },
+    };
+    const { nemesis } = nemesisWith(clock, flaky, 'n1');
+    expect(await nemesis.reviveCrashed()).toEqual(['n3']);
+    expect(calls).toEqual(['restart n3@0']);
+    failures = 3;
+    down.add('n3');
+    await expect(nemesis.reviveCrashed()).rejects.toThrow(/exited while starting/);
+  });
+
   it('heals everything in force at the end: resumes paused and restarts killed nodes', async () => {
     const clock = new FakeClock();
     const { runtime, calls } = fakeRuntime(clock);

@@ -39,6 +39,9 @@ export interface ActiveFault {
   nodes: string[];
 }
 
+/** Restarts of one node tried in a row before the failure stands (see Nemesis.restart). */
+const RESTART_ATTEMPTS_MAX = 3;
+
 /** What a clock fault's end and the final heal set: true rate, no jump. */
 const TRUE_TIME = { rate: 1, offsetMs: 0 } as const;
 
@@ -108,7 +111,7 @@ export class Nemesis {
     });
     await runtime.heal();
     for (const node of [...this.paused].sort()) await runtime.resume(node);
-    for (const node of [...this.killed].sort()) await runtime.restart(node);
+    for (const node of [...this.killed].sort()) await this.restart(node);
     for (const node of [...this.clocked].sort()) await runtime.setClock(node, TRUE_TIME);
     this.clocked.clear();
     this.paused.clear();
@@ -138,7 +141,7 @@ export class Nemesis {
       const fault: ActiveFault = { kind: 'kill', detail: `${node} died at a failpoint`, nodes: [node] };
       this.recordPhase('start', fault, 'failpoint-crash');
       this.deps.log(`nemesis: ${fault.detail}; restarting it`);
-      await runtime.restart(node);
+      await this.restart(node);
       this.recordPhase('stop', fault, 'failpoint-crash');
       revived.push(node);
     }
@@ -220,7 +223,7 @@ export class Nemesis {
         return runtime.partition(new Map());
       case 'kill':
       case 'power':
-        for (const node of fault.nodes) await runtime.restart(node);
+        for (const node of fault.nodes) await this.restart(node);
         for (const node of fault.nodes) this.killed.delete(node);
         return;
       case 'pause':
@@ -276,6 +279,24 @@ export class Nemesis {
           detail: `lose ${Math.round(step.lossFraction * 100)}% of packets on ${step.nodes.join(',')}`,
           nodes: [...step.nodes],
         };
+    }
+  }
+
+  /**
+   * A restart that fails is tried again, up to RESTART_ATTEMPTS_MAX times in all: with --failpoints
+   * a node can die at a crash point while it starts (its start-up writes hit the WAL), which is
+   * the failpoint working, not the lab failing. The last failure is thrown.
+   */
+  private async restart(node: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.deps.runtime.restart(node);
+      } catch (error) {
+        if (attempt >= RESTART_ATTEMPTS_MAX) throw error;
+        this.deps.log(
+          `nemesis: restart of ${node} failed (${(error as Error).message.split('\n')[0]}); trying again`,
+        );
+      }
     }
   }
 
