@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderReport, writeReport } from './index.js';
 import { notableLines } from './node-logs.js';
+import { loadRun } from './run.js';
+import { formatRunSummary } from './terminal.js';
 import { markItems } from './svg-marks.js';
 import { writeSyntheticRun, type SyntheticRun } from '../../test-support/synthetic-run.js';
 
@@ -102,6 +104,8 @@ describe('long and unfinished runs', () => {
     const page = await renderReport(run.dir);
     expect(page).toMatch(/class="verdict verdict-invalid"/);
     expect(page).toContain(`<p class="failing">Node n1 stopped: ${message}</p>`);
+    // lab show says it too.
+    expect(formatRunSummary(await loadRun(run.dir))).toContain(`stopped  n1: ${message}`);
   });
 
   it('renders a folder with no results.json and no history', async () => {
