@@ -190,6 +190,32 @@ describe('the nemesis', () => {
     expect(calls).toEqual(['kill n1@0', 'restart n1@7000', 'kill n2@7000', 'restart n2@13000']);
   });
 
+  it('restarts every node of a kill at once, so their election timers start together', async () => {
+    const clock = new FakeClock();
+    const { runtime, calls } = fakeRuntime(clock);
+    const slowRestart: NemesisRuntime = {
+      ...runtime,
+      restart: async (node) => {
+        await sleep(6000, undefined, clock);
+        await runtime.restart(node);
+      },
+    };
+    const { nemesis } = nemesisWith(clock, slowRestart, 'n1');
+    const steps: FaultStep[] = [
+      { atMs: 0, durationMs: 1000, kind: 'kill', target: 'all', nodes: ['n1', 'n2', 'n3'] },
+    ];
+    await clock.until(nemesis.run(steps, clock.nowMs(), new AbortController().signal));
+    // One after another they would come back at 7, 13 and 19 s.
+    expect(calls).toEqual([
+      'kill n1@0',
+      'kill n2@0',
+      'kill n3@0',
+      'restart n1@7000',
+      'restart n2@7000',
+      'restart n3@7000',
+    ]);
+  });
+
   it('cuts power to its targets and restarts them at the end of the fault, or in the final heal', async () => {
     const clock = new FakeClock();
     const { runtime, calls } = fakeRuntime(clock);

@@ -223,7 +223,9 @@ export class Nemesis {
         return runtime.partition(new Map());
       case 'kill':
       case 'power':
-        for (const node of fault.nodes) await this.restart(node);
+        // Together, as power comes back to a whole rack: their election timers start at once, the
+        // moment two candidates of one term are likeliest (what a double vote turns into two leaders).
+        await Promise.all(fault.nodes.map((node) => this.restart(node)));
         for (const node of fault.nodes) this.killed.delete(node);
         return;
       case 'pause':
