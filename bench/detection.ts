@@ -15,6 +15,8 @@ const lab = join(import.meta.dirname, '..', 'bin', 'lab.js');
 
 /** Short election timeouts: more elections per run, and a narrower spread between candidates. */
 const FAST_ELECTIONS = ['--election-timeout-ms', '300', '--heartbeat-interval-ms', '50'];
+/** Shorter still, on 5 ms ticks: elections line up within a round trip more often. */
+const SHORT_ELECTIONS = ['--election-timeout-ms', '150', '--heartbeat-interval-ms', '30', '--tick-ms', '5'];
 
 /**
  * The variant, the schedule meant to expose it (the issue's "matching nemesis"; these flags come
@@ -28,8 +30,11 @@ const CASES: readonly { variant: string; label?: string; args: string[]; why: st
   },
   {
     variant: 'vote-twice',
-    args: ['--nodes', '5', '--nemesis', 'pause-leader,isolate-leader', ...FAST_ELECTIONS],
-    why: 'two candidates of one term need elections that start at the same moment on several nodes: 5 nodes, short election timeouts, and the leader paused or isolated so that every follower loses it at once; two leaders of one term meet and stop on the invariant',
+    args: [
+      ...['--nodes', '5', '--nemesis', 'pause-leader,isolate-leader,kill', '--fault-targets', 'all'],
+      ...SHORT_ELECTIONS,
+    ],
+    why: 'two candidates of one term need elections that start within a round trip and an fsync of each other: 5 nodes, 150 ms election timeouts, every node killed and restarted together (so all election timers start at once, as at cluster start-up), the leader paused or isolated; two leaders of one term meet and stop on the invariant',
   },
   {
     variant: 'no-log-check-on-vote',
@@ -79,8 +84,11 @@ const CASES: readonly { variant: string; label?: string; args: string[]; why: st
   {
     variant: 'none',
     label: '5 nodes',
-    args: ['--nodes', '5', '--nemesis', 'isolate-leader,pause-leader,stale-candidate', ...FAST_ELECTIONS],
-    why: 'the correct server under the 5-node schedules above',
+    args: [
+      ...['--nodes', '5', '--nemesis', 'isolate-leader,pause-leader,stale-candidate,kill'],
+      ...['--fault-targets', 'leader,all', ...SHORT_ELECTIONS],
+    ],
+    why: 'the correct server under the 5-node schedules above, with the shortest election timeouts',
   },
 ];
 
