@@ -17,6 +17,7 @@ import {
 } from './run-folder.js';
 import { historyFigures } from './figures/index.js';
 import { exitVerdictOf, finishResults, summaryLines } from './verdict.js';
+import { applyInvariantViolations } from './invariant-violations.js';
 import { count } from '../checker/plural.js';
 
 export interface AnalyzeOptions {
@@ -47,6 +48,7 @@ export async function analyzeRun(
   Object.assign(results, historyFigures(events));
   const history = { historyPath: join(runDir, HISTORY_FILE), eventCount: events.length, runDir };
   await finishResults(results, history, deps, log, options.checkTimeLimitMs);
+  applyInvariantViolations(results, runDir);
   writeResults(runDir, results);
   if (deps.writeReport !== undefined) {
     try {

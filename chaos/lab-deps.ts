@@ -19,9 +19,9 @@ export interface LabDeps {
     choice: RuntimeChoice | undefined,
     context: { seed: number; log: (message: string) => void },
   ): Promise<{ runtime: Runtime; reason: string }>;
-  /** Clients that talk to the cluster through the client library. */
+  /** Clients that talk to the cluster through the client library; endpoints: node -> client address. */
   clients(
-    endpoints: readonly string[],
+    endpoints: ReadonlyMap<string, string>,
     settings: {
       requestTimeoutMs: number;
       operationTimeoutMs: number;

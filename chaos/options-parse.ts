@@ -4,7 +4,7 @@
 import { CommanderError } from 'commander';
 import { folderProblem } from '../cli/parsers.js';
 import { serverTimingProblem } from '../cli/server-timing.js';
-import { FAULT_KINDS, FAULT_KINDS_IN_ALL, type FaultKind } from './nemesis/schedule.js';
+import { AIMED_FAULTS, FAULT_KINDS, FAULT_KINDS_IN_ALL, type FaultKind } from './nemesis/schedule.js';
 import {
   attributeName,
   BadArgumentsError,
@@ -74,6 +74,7 @@ export function resolveLabOptions(values: LabFlagValues): LabOptions {
   return {
     ...values,
     faultKinds,
+    aimedFaults: AIMED_FAULTS.filter((aimed) => values.nemesis.includes(aimed)),
     concurrency,
     concurrencyText: LAB_FLAGS.concurrency.type.format(values.concurrency),
     keysActive: values.keysActive ?? Math.max(1, Math.ceil(concurrency / 4)),
@@ -83,7 +84,7 @@ export function resolveLabOptions(values: LabFlagValues): LabOptions {
 
 /** Things that are allowed but probably not what was meant. */
 export function labWarnings(options: LabOptions): string[] {
-  if (options.nodes >= 3 || options.faultKinds.length === 0) return [];
+  if (options.nodes >= 3 || options.faultKinds.length + options.aimedFaults.length === 0) return [];
   const nodes = options.nodes === 1 ? 'one node tolerates' : 'two nodes tolerate';
   return [
     `${nodes} no fault (a majority of ${options.nodes} is ${options.nodes}): every fault stops progress; use --nodes 3 or more to see Raft ride out faults`,

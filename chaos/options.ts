@@ -15,9 +15,17 @@ import {
   type FlagType,
 } from '../cli/parsers.js';
 import { InvalidArgumentError } from 'commander';
-import { FAULT_KINDS, TARGET_MODES, TARGET_MODES_OPT_IN, type FaultKind } from './nemesis/schedule.js';
+import {
+  AIMED_FAULTS,
+  FAULT_KINDS,
+  TARGET_MODES,
+  TARGET_MODES_OPT_IN,
+  type AimedFault,
+  type FaultKind,
+} from './nemesis/schedule.js';
 import { parseFailpoints } from '../server/failpoints/failpoints.js';
 import { PARTITION_SHAPES } from './nemesis/shapes.js';
+import { CLIENT_MODES, type ClientMode } from './workload/client.js';
 
 export class BadArgumentsError extends Error {
   override readonly name = 'BadArgumentsError';
@@ -71,7 +79,16 @@ const runtimeType: FlagType<RuntimeChoice> = {
   format: String,
 };
 
-const NEMESIS_NAMES = [...FAULT_KINDS, 'all', 'none'] as const;
+const clientModeType: FlagType<ClientMode> = {
+  parse: (text) => {
+    if (!(CLIENT_MODES as readonly string[]).includes(text))
+      throw new InvalidArgumentError(`expected one of ${CLIENT_MODES.join(', ')}`);
+    return text as ClientMode;
+  },
+  format: String,
+};
+
+const NEMESIS_NAMES = [...FAULT_KINDS, ...AIMED_FAULTS, 'all', 'none'] as const;
 
 export const LAB_FLAGS = {
   nodes: labFlag({
@@ -212,6 +229,14 @@ export const LAB_FLAGS = {
     default: '2000',
     replay: 'always',
   }),
+  clientMode: labFlag({
+    flags: '--client-mode <mode>',
+    help: 'client: pinned (each client talks only to its home node; NOT_LEADER is a definite fail), leader (follow redirects to the leader; reads start at the home node) or mixed (half of each)',
+    type: clientModeType,
+    choices: CLIENT_MODES,
+    default: 'mixed',
+    replay: 'always',
+  }),
   clientResponseLoss: labFlag({
     flags: '--client-response-loss <fraction>',
     help: 'client: fraction of responses thrown away as if lost, so writes that took effect are retried',
@@ -267,6 +292,8 @@ export type LabFlagValues = { -readonly [K in LabFlagName]: ValueOf<(typeof LAB_
 /** What a run needs: the flags' values and what the rules between flags derive from them. */
 export interface LabOptions extends Omit<LabFlagValues, 'concurrency' | 'keysActive' | 'name'> {
   faultKinds: FaultKind[];
+  /** Leader-aimed schedules named in --nemesis (isolate-leader, majorities-ring, pause-leader). */
+  aimedFaults: AimedFault[];
   /** Client processes in all ("2n" resolved against --nodes). */
   concurrency: number;
   /** As given ("2n" or "10"), for the replay command. */

@@ -15,10 +15,25 @@ export function realDeps(): LabDeps {
       const random = forkRandom(seed, 'packet-loss');
       return selectRuntime(choice, { random: () => random.next(), log });
     },
-    clients: (endpoints, { requestTimeoutMs, operationTimeoutMs, clientResponseLoss, seed }) => {
+    clients: (nodes, { requestTimeoutMs, operationTimeoutMs, clientResponseLoss, seed }) => {
       const testHooks = responseLoss(clientResponseLoss, seed);
-      return (_process, home) =>
-        createClient({ endpoints: rotate(endpoints, home), requestTimeoutMs, operationTimeoutMs, testHooks });
+      const endpoints = [...nodes.values()];
+      const nodeOf = new Map([...nodes].map(([node, endpoint]) => [endpoint, node]));
+      return (_process, home, pinned) => {
+        const list = rotate(endpoints, home);
+        const client = createClient({
+          endpoints: pinned ? list.slice(0, 1) : list,
+          requestTimeoutMs,
+          operationTimeoutMs,
+          testHooks,
+          pinned,
+        });
+        const servedBy = () => {
+          const endpoint = client.lastEndpoint;
+          return endpoint === undefined ? undefined : (nodeOf.get(endpoint) ?? endpoint);
+        };
+        return Object.assign(client, { servedBy });
+      };
     },
     status: async (endpoint, timeoutMs) => {
       const client = createClient({

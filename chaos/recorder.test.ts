@@ -29,6 +29,26 @@ describe('HistoryFileWriter', () => {
     expect(writer.count).toBe(6000);
   });
 
+  it('keeps the node that served each completion through write and read (an optional field)', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'recorder-')), 'history.jsonl');
+    const writer = new HistoryFileWriter(path);
+    const recorder = new Recorder(writer, () => 0);
+    const events: ClientEvent[] = [
+      { type: 'invoke', process: 0, f: 'get', key: 'k', value: null, time: 1 },
+      { type: 'ok', process: 0, f: 'get', key: 'k', value: 'v', time: 2, node: 'n3' },
+      { type: 'invoke', process: 1, f: 'put', key: 'k', value: 'w', time: 3 },
+      { type: 'fail', process: 1, f: 'put', key: 'k', value: 'w', time: 4, error: 'NOT_LEADER', node: 'n2' },
+      { type: 'invoke', process: 2, f: 'put', key: 'k', value: 'x', time: 5 },
+      { type: 'ok', process: 2, f: 'put', key: 'k', value: 'x', time: 6 }, // a history without nodes stays valid
+    ];
+    for (const e of events) recorder.record(e);
+    await writer.close();
+    const text = readFileSync(path, 'utf8');
+    expect(text).toContain('"error":"NOT_LEADER","node":"n2"');
+    expect(parseHistory(text)).toEqual(events);
+    expect(() => parseHistory(text.replace('"node":"n3"', '"node":3'))).toThrow(/"node" must be a string/);
+  });
+
   it('rejects an event with a typed error once the disk is HISTORY_BUFFER_BYTES_MAX behind', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'recorder-')), 'history.jsonl');
     const writer = new HistoryFileWriter(path);

@@ -62,4 +62,9 @@ export interface RunResults {
    */
   partial?: boolean;
   error?: string;
+  /**
+   * Nodes that stopped on a broken Raft invariant, from their logs (chaos/invariant-violations.ts);
+   * any makes the verdict invalid.
+   */
+  invariantViolations?: { node: string; message: string }[];
 }

@@ -22,6 +22,7 @@ import { sleep } from './sleep.js';
 import { createRunDir, HISTORY_FILE, LAB_LOG_FILE, NODE_LOG_DIR, writeResults } from './run-folder.js';
 import { historyFigures } from './figures/index.js';
 import { finishResults, summaryLines } from './verdict.js';
+import { applyInvariantViolations } from './invariant-violations.js';
 import { finalReads } from './workload/final-reads.js';
 import { Workload } from './workload/workload.js';
 import { count } from '../checker/plural.js';
@@ -76,6 +77,7 @@ export class LabRun {
     }
     await this.closeHistory();
     await this.check();
+    applyInvariantViolations(this.results, this.runDir);
     this.results.finishedAt = new Date().toISOString();
     writeResults(this.runDir, this.results);
     await this.report();
@@ -190,7 +192,7 @@ export class LabRun {
   private async exercise(interrupt: AbortSignal): Promise<boolean> {
     const options = this.options;
     const runtime = this.runtime as Runtime;
-    const clients = this.deps.clients([...this.endpoints.values()], { ...options, seed: this.seed });
+    const clients = this.deps.clients(this.endpoints, { ...options, seed: this.seed });
     const workload = new Workload(
       {
         concurrency: options.concurrency,
@@ -199,7 +201,7 @@ export class LabRun {
         keysActive: options.keysActive,
         opDeadlineMs: options.operationTimeoutMs + options.requestTimeoutMs + 2000,
         nodes: options.nodes,
-        freshReadClients: true,
+        clientMode: options.clientMode,
       },
       clients,
       this.recorder,
@@ -209,6 +211,7 @@ export class LabRun {
       {
         nodes: this.results.nodes,
         kinds: options.faultKinds,
+        aimed: options.aimedFaults,
         intervalMs: options.nemesisIntervalMs,
         timeLimitMs: options.timeLimitMs,
         shapes: options.partitionShapes,

@@ -89,6 +89,7 @@ export function summaryLines(results: RunResults, runDir: string): string[] {
       lines.push(
         `  key ${key.key} is not linearizable${key.view !== undefined ? `: ${join(runDir, key.view)}` : ''}`,
       );
+    for (const v of results.invariantViolations ?? []) lines.push(`  node ${v.node} stopped: ${v.message}`);
     const partial =
       results.partial === true ? ` of a partial history (${results.error ?? 'the run did not finish'})` : '';
     lines.push(`verdict: ${results.verdict.toUpperCase()}${partial}`);

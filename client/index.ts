@@ -37,6 +37,7 @@ export class RaftlabClient {
   private readonly endpoints: string[];
   private readonly connections = new Map<string, Connection>();
   private leader: string | undefined;
+  private lastAsked: string | undefined;
   private cursor = 0;
   private inFlight = 0;
   private closed = false;
@@ -119,6 +120,14 @@ export class RaftlabClient {
     );
   }
 
+  /**
+   * The endpoint the last attempt went to (the one that answered, when one did): which node served
+   * the last operation, or gave its last error. The lab records it with each operation.
+   */
+  get lastEndpoint(): string | undefined {
+    return this.lastAsked;
+  }
+
   /** Runs one operation with leader discovery, retries and (for writes) a session sequence. */
   async execute(op: ClientOp): Promise<ClientResult> {
     if (this.closed) throw new RaftlabError('UNAVAILABLE', 'client is closed');
@@ -161,6 +170,7 @@ export class RaftlabClient {
       const remainingMs = deadline - performance.now();
       if (remainingMs <= 0 || this.closed) break;
       const endpoint = this.leader ?? this.endpoints[this.cursor % this.endpoints.length]!;
+      this.lastAsked = endpoint;
       try {
         const drop = o.testHooks?.dropResponse?.(op.type, attempt) ?? false;
         const fields = sequence
@@ -190,6 +200,8 @@ export class RaftlabClient {
       // The first attempt that may have taken effect names the outcome: later attempts are often cut
       // short by the operation's deadline, and a TIMEOUT from that would hide what really happened.
       if (!last.definite) maybeHappened ??= last;
+      // A pinned client's node does not lead: that is the answer (it follows no redirect).
+      if (o.pinned === true && last.code === 'NOT_LEADER') break;
       const followedHint = this.redirect(last, endpoint);
       const wakeBy = unreachable.all ? Math.min(deadline, startMs + o.unreachableTimeoutMs) : deadline;
       await sleep(followedHint && attempt === 1 ? 0 : this.backoffMs(attempt), wakeBy);
@@ -205,6 +217,7 @@ export class RaftlabClient {
 
   /** Chooses where the next attempt goes; true when it follows a leader hint. */
   private redirect(error: RaftlabError, endpoint: string): boolean {
+    if (this.options.pinned === true) return false;
     if (error.code === 'NOT_LEADER' && error.leaderAddress && error.leaderAddress !== endpoint) {
       if (!this.endpoints.includes(error.leaderAddress)) this.endpoints.push(error.leaderAddress);
       this.leader = error.leaderAddress;

@@ -21,6 +21,13 @@ export interface ClientOptions {
   readonly requestsInFlightMax?: number;
   /** Largest frame sent or accepted: a larger request fails TOO_LARGE (definite) without being sent. */
   readonly frameSizeBytesMax?: number;
+  /**
+   * Talk only to the first endpoint: never follow a NOT_LEADER hint nor move to another endpoint.
+   * A NOT_LEADER answer then ends the operation (definite, unless an earlier attempt may have taken
+   * effect). The lab binds clients to nodes this way, as Jepsen does: a client of a node that wrongly
+   * believes it leads keeps asking that node, which is what exposes stale reads and lost writes.
+   */
+  readonly pinned?: boolean;
   /** Session id; default: a random 53-bit id from node:crypto. */
   readonly clientId?: number;
   /** Fault-injection hooks for tests and the lab (never set in production). */
@@ -32,8 +39,8 @@ export interface ClientTestHooks {
   dropResponse?(op: string, attempt: number): boolean;
 }
 
-export type ResolvedClientOptions = Required<Omit<ClientOptions, 'clientId' | 'testHooks'>> &
-  Pick<ClientOptions, 'clientId' | 'testHooks'>;
+export type ResolvedClientOptions = Required<Omit<ClientOptions, 'clientId' | 'testHooks' | 'pinned'>> &
+  Pick<ClientOptions, 'clientId' | 'testHooks' | 'pinned'>;
 
 export const CLIENT_DEFAULTS = {
   requestTimeoutMs: 2000,

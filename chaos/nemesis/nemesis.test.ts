@@ -3,8 +3,10 @@ import type { NemesisEvent } from '../../checker/history-types.js';
 import { FakeClock } from '../../test-support/fake-clock.js';
 import { sleep } from '../sleep.js';
 import { MemoryHistory, Recorder } from '../recorder.js';
+import { Random } from '../random.js';
 import { Nemesis, type NemesisRuntime } from './nemesis.js';
-import type { FaultStep } from './schedule.js';
+import { planSchedule, type FaultStep } from './schedule.js';
+import { reachable } from './shapes.js';
 
 /** Each call is logged with the fake time it happened at, e.g. `kill n2@5`. */
 function fakeRuntime(clock: FakeClock, failing: string[] = [], down = new Set<string>()) {
@@ -30,14 +32,18 @@ function fakeRuntime(clock: FakeClock, failing: string[] = [], down = new Set<st
 
 const nodes = ['n1', 'n2', 'n3'];
 
-function nemesisWith(clock: FakeClock, runtime: NemesisRuntime, leader: string | null) {
+function nemesisWith(
+  clock: FakeClock,
+  runtime: NemesisRuntime,
+  leader: string | null | (() => string | null),
+) {
   const memory = new MemoryHistory();
   const recorder = new Recorder(memory, () => clock.nowMs() * 1e6);
   const nemesis = new Nemesis({
     runtime,
     nodes,
     recorder,
-    findLeader: async () => leader,
+    findLeader: async () => (typeof leader === 'function' ? leader() : leader),
     log: () => undefined,
     clock,
   });
@@ -70,6 +76,99 @@ describe('the nemesis', () => {
     expect(nemesis.inForce()).toEqual([]);
   });
 
+  it('aims each leader-aimed schedule at the leader found when that fault starts', async () => {
+    const clock = new FakeClock();
+    const { runtime, calls } = fakeRuntime(clock);
+    const grudges: ReadonlyMap<string, ReadonlySet<string>>[] = [];
+    const recording: NemesisRuntime = {
+      ...runtime,
+      // The heals (an empty grudge) are left out.
+      partition: async (g) => (g.size > 0 && grudges.push(g), runtime.partition(g)),
+    };
+    // The leader moves: n1 at the first fault, n3 at the second, n2 at the third.
+    const leaders = ['n1', 'n3', 'n2'];
+    const { nemesis, events } = nemesisWith(clock, recording, () => leaders.shift() ?? null);
+    const steps = planSchedule(
+      {
+        nodes,
+        kinds: [],
+        aimed: ['isolate-leader', 'pause-leader', 'majorities-ring'],
+        intervalMs: 1000,
+        timeLimitMs: 60_000,
+        shapes: [],
+        targets: [],
+      },
+      new Random(11),
+    );
+    const shapes = steps.map((s) =>
+      s.kind === 'partition' ? s.shape : `${s.kind} ${s.kind === 'pause' ? s.target : ''}`,
+    );
+    // Pick the first of each aimed schedule, in planned order, spaced so the leader is asked three times.
+    const firsts = ['isolate-leader', 'pause leader', 'majorities-ring'].map(
+      (want) => steps[shapes.indexOf(want)]!,
+    );
+    const spaced = firsts.map((step, i) => ({ ...step, atMs: i * 10_000, durationMs: 5000 }));
+    await clock.until(nemesis.run(spaced, clock.nowMs(), new AbortController().signal));
+    // isolate-leader: n1 (the leader then) hears nobody and nobody hears it; the others hear each other.
+    const isolated = grudges[0]!;
+    expect([...isolated.get('n1')!].sort()).toEqual(['n2', 'n3']);
+    expect([...isolated.get('n2')!]).toEqual(['n1']);
+    expect([...isolated.get('n3')!]).toEqual(['n1']);
+    // pause-leader: n3, the leader at that moment.
+    expect(calls).toContain('pause n3@10000');
+    expect(calls).toContain('resume n3@15000');
+    // majorities-ring: every node hears a majority (itself and one other of 3); the record names the leader.
+    const ring = grudges[1]!;
+    const asGrudge = Object.fromEntries([...ring].map(([node, set]) => [node, [...set]]));
+    for (const node of nodes) expect(reachable(asGrudge, nodes, node)).toHaveLength(2);
+    const deaf = nodes.filter((node) => ring.get(node)?.has('n2') === true);
+    const started = events()
+      .filter((e) => e.phase === 'start')
+      .map((e) => e.detail);
+    expect(started[0]).toBe('isolate n1 (the leader)');
+    expect(started[1]).toBe('pause n3 (the leader)');
+    expect(started[2]).toMatch(new RegExp(`^ring .*; leader n2, unheard by ${deaf.join(',')}$`));
+    expect(deaf).toHaveLength(1);
+  });
+
+  it('stale-candidate: isolates a follower, kills the leader halfway, heals the follower while the leader is down', async () => {
+    const clock = new FakeClock();
+    const { runtime, calls } = fakeRuntime(clock);
+    const grudges: ReadonlyMap<string, ReadonlySet<string>>[] = [];
+    const recording: NemesisRuntime = {
+      ...runtime,
+      partition: async (g) => (g.size > 0 && grudges.push(g), runtime.partition(g)),
+    };
+    const { nemesis, events } = nemesisWith(clock, recording, 'n2');
+    const steps = planSchedule(
+      {
+        nodes,
+        kinds: [],
+        aimed: ['stale-candidate'],
+        intervalMs: 4000,
+        timeLimitMs: 20_000,
+        shapes: [],
+        targets: [],
+      },
+      new Random(3),
+    );
+    const [partition, kill] = steps;
+    expect(partition?.kind === 'partition' && partition.shape).toBe('isolate-follower');
+    const order = partition?.kind === 'partition' ? partition.order! : [];
+    const follower = order.find((n) => n !== 'n2')!;
+    await clock.until(nemesis.run(steps.slice(0, 2), clock.nowMs(), new AbortController().signal));
+    // The follower hears nobody; the leader and the other follower still hear each other.
+    expect([...grudges[0]!.get(follower)!].sort()).toEqual(nodes.filter((n) => n !== follower));
+    expect([...grudges[0]!.get('n2')!]).toEqual([follower]);
+    const at = (what: string) => Number(calls.find((c) => c.startsWith(what))!.split('@')[1]);
+    const start = partition!.atMs;
+    const length = kill!.atMs + kill!.durationMs - start;
+    expect(at('kill n2')).toBeCloseTo(start + 0.5 * length, 6);
+    expect(at('partition @')).toBeCloseTo(start + 0.75 * length, 6); // healed while n2 is down
+    expect(at('restart n2')).toBeCloseTo(start + length, 6);
+    expect(events()[0]!.detail).toBe(`isolate ${follower} (a follower of n2)`);
+  });
+
   it('starts a fault of a slot only after the previous one of that slot has ended, however slow', async () => {
     const clock = new FakeClock();
     const { runtime, calls } = fakeRuntime(clock);
@@ -89,6 +188,32 @@ describe('the nemesis', () => {
     await clock.until(nemesis.run(steps, clock.nowMs(), new AbortController().signal));
     // n2's kill was due at 2 s and its end at 3 s; it waits for n1's restart, then ends at once.
     expect(calls).toEqual(['kill n1@0', 'restart n1@7000', 'kill n2@7000', 'restart n2@13000']);
+  });
+
+  it('restarts every node of a kill at once, so their election timers start together', async () => {
+    const clock = new FakeClock();
+    const { runtime, calls } = fakeRuntime(clock);
+    const slowRestart: NemesisRuntime = {
+      ...runtime,
+      restart: async (node) => {
+        await sleep(6000, undefined, clock);
+        await runtime.restart(node);
+      },
+    };
+    const { nemesis } = nemesisWith(clock, slowRestart, 'n1');
+    const steps: FaultStep[] = [
+      { atMs: 0, durationMs: 1000, kind: 'kill', target: 'all', nodes: ['n1', 'n2', 'n3'] },
+    ];
+    await clock.until(nemesis.run(steps, clock.nowMs(), new AbortController().signal));
+    // One after another they would come back at 7, 13 and 19 s.
+    expect(calls).toEqual([
+      'kill n1@0',
+      'kill n2@0',
+      'kill n3@0',
+      'restart n1@7000',
+      'restart n2@7000',
+      'restart n3@7000',
+    ]);
   });
 
   it('cuts power to its targets and restarts them at the end of the fault, or in the final heal', async () => {
@@ -181,6 +306,26 @@ describe('the nemesis', () => {
     expect(await nemesis.reviveCrashed()).toEqual([]); // n2 is down, but the nemesis took it down
     interrupted.abort();
     await Promise.all([running, reviving]);
+  });
+
+  it('tries a restart again when the node dies while starting (a failpoint at start-up), up to three times', async () => {
+    const clock = new FakeClock();
+    const down = new Set(['n3']);
+    const { runtime, calls } = fakeRuntime(clock, [], down);
+    let failures = 2;
+    const flaky: NemesisRuntime = {
+      ...runtime,
+      restart: async (node) => {
+        if (failures-- > 0) throw new Error(`node ${node} exited while starting (signal SIGKILL)`);
+        return runtime.restart(node);
+      },
+    };
+    const { nemesis } = nemesisWith(clock, flaky, 'n1');
+    expect(await nemesis.reviveCrashed()).toEqual(['n3']);
+    expect(calls).toEqual(['restart n3@0']);
+    failures = 3;
+    down.add('n3');
+    await expect(nemesis.reviveCrashed()).rejects.toThrow(/exited while starting/);
   });
 
   it('heals everything in force at the end: resumes paused and restarts killed nodes', async () => {

@@ -5,7 +5,7 @@ import type { Runtime } from '../runtime/types.js';
 import type { Recorder } from '../recorder.js';
 import { sleep } from '../sleep.js';
 import { describeClock, slotOf, type FaultKind, type FaultStep } from './schedule.js';
-import { isolate, type Grudge } from './shapes.js';
+import { firstFollower, isolate, type Grudge } from './shapes.js';
 
 export type NemesisRuntime = Pick<
   Runtime,
@@ -39,11 +39,22 @@ export interface ActiveFault {
   nodes: string[];
 }
 
+/** Restarts of one node tried in a row before the failure stands (see Nemesis.restart). */
+const RESTART_ATTEMPTS_MAX = 3;
+
 /** What a clock fault's end and the final heal set: true rate, no jump. */
 const TRUE_TIME = { rate: 1, offsetMs: 0 } as const;
 
 export function toRuntimeGrudge(grudge: Grudge): ReadonlyMap<string, ReadonlySet<string>> {
   return new Map(Object.entries(grudge).map(([node, dropped]) => [node, new Set(dropped)]));
+}
+
+/** For a leader-aimed partition's record: the leader, and who drops its traffic (they will elect). */
+export function whereTheLeaderStands(grudge: Grudge, leader: string): string {
+  const deaf = Object.keys(grudge)
+    .filter((node) => grudge[node]?.includes(leader) === true)
+    .sort();
+  return `leader ${leader}, unheard by ${deaf.length > 0 ? deaf.join(',') : 'no node'}`;
 }
 
 export class Nemesis {
@@ -100,7 +111,7 @@ export class Nemesis {
     });
     await runtime.heal();
     for (const node of [...this.paused].sort()) await runtime.resume(node);
-    for (const node of [...this.killed].sort()) await runtime.restart(node);
+    for (const node of [...this.killed].sort()) await this.restart(node);
     for (const node of [...this.clocked].sort()) await runtime.setClock(node, TRUE_TIME);
     this.clocked.clear();
     this.paused.clear();
@@ -130,7 +141,7 @@ export class Nemesis {
       const fault: ActiveFault = { kind: 'kill', detail: `${node} died at a failpoint`, nodes: [node] };
       this.recordPhase('start', fault, 'failpoint-crash');
       this.deps.log(`nemesis: ${fault.detail}; restarting it`);
-      await runtime.restart(node);
+      await this.restart(node);
       this.recordPhase('stop', fault, 'failpoint-crash');
       revived.push(node);
     }
@@ -212,7 +223,9 @@ export class Nemesis {
         return runtime.partition(new Map());
       case 'kill':
       case 'power':
-        for (const node of fault.nodes) await runtime.restart(node);
+        // Together, as power comes back to a whole rack: their election timers start at once, the
+        // moment two candidates of one term are likeliest (what a double vote turns into two leaders).
+        await Promise.all(fault.nodes.map((node) => this.restart(node)));
         for (const node of fault.nodes) this.killed.delete(node);
         return;
       case 'pause':
@@ -232,8 +245,22 @@ export class Nemesis {
   private async resolve(step: FaultStep): Promise<{ detail: string; nodes: string[]; grudge?: Grudge }> {
     switch (step.kind) {
       case 'partition': {
+        if (step.partition === null && step.shape === 'isolate-follower') {
+          const leader = await this.leaderOrAny();
+          const follower = isolate(this.deps.nodes, firstFollower(step.order ?? this.deps.nodes, leader));
+          return {
+            detail: `${follower.detail} (a follower of ${leader})`,
+            nodes: follower.nodes,
+            grudge: follower.grudge,
+          };
+        }
         const partition = step.partition ?? isolate(this.deps.nodes, await this.leaderOrAny());
-        const detail = step.partition === null ? `${partition.detail} (the leader)` : partition.detail;
+        const detail =
+          step.partition === null
+            ? `${partition.detail} (the leader)`
+            : step.aimed === true
+              ? `${partition.detail}; ${whereTheLeaderStands(partition.grudge, await this.leaderOrAny())}`
+              : partition.detail;
         return { detail, nodes: partition.nodes, grudge: partition.grudge };
       }
       case 'kill':
@@ -254,6 +281,24 @@ export class Nemesis {
           detail: `lose ${Math.round(step.lossFraction * 100)}% of packets on ${step.nodes.join(',')}`,
           nodes: [...step.nodes],
         };
+    }
+  }
+
+  /**
+   * A restart that fails is tried again, up to RESTART_ATTEMPTS_MAX times in all: with --failpoints
+   * a node can die at a crash point while it starts (its start-up writes hit the WAL), which is
+   * the failpoint working, not the lab failing. The last failure is thrown.
+   */
+  private async restart(node: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.deps.runtime.restart(node);
+      } catch (error) {
+        if (attempt >= RESTART_ATTEMPTS_MAX) throw error;
+        this.deps.log(
+          `nemesis: restart of ${node} failed (${(error as Error).message.split('\n')[0]}); trying again`,
+        );
+      }
     }
   }
 

@@ -68,4 +68,73 @@ describe('the fault schedule', () => {
       else expect(step.nodes).toHaveLength(sizes[step.target]);
     }
   });
+
+  it('plans leader-aimed schedules in the slot of their kind, with the leader left to the start of each fault', () => {
+    const steps = planSchedule(
+      {
+        ...options,
+        kinds: ['kill'],
+        aimed: ['isolate-leader', 'majorities-ring', 'pause-leader'],
+        timeLimitMs: 600_000,
+      },
+      new Random(5),
+    );
+    const names = new Set(
+      steps.map((s) =>
+        s.kind === 'partition'
+          ? `${s.shape}${s.aimed === true ? ' aimed' : ''}`
+          : `${s.kind} ${s.kind === 'kill' || s.kind === 'pause' ? s.target : ''}`,
+      ),
+    );
+    expect(names).toEqual(
+      new Set([
+        'isolate-leader',
+        'majorities-ring aimed',
+        'pause leader',
+        'kill one',
+        'kill leader',
+        'kill minority',
+        'kill majority',
+      ]),
+    );
+    for (const step of steps) {
+      if (step.kind === 'partition' && step.shape === 'isolate-leader') expect(step.partition).toBeNull();
+      if (step.kind === 'partition' && step.shape === 'majorities-ring')
+        expect(step.partition?.nodes).toHaveLength(5);
+      if (step.kind === 'pause') expect(step.nodes).toBeNull();
+    }
+    // A pause shares the process slot with kills: never both in force.
+    const process = steps.filter((s) => slotOf(s.kind) === 'process');
+    for (const [i, step] of process.entries())
+      for (const other of process.slice(i + 1))
+        expect(other.atMs).toBeGreaterThanOrEqual(step.atMs + step.durationMs);
+    expect(describeStep(steps.find((s) => s.kind === 'partition' && s.aimed === true)!)).toMatch(
+      /ring .* \(naming the leader\)$/,
+    );
+  });
+
+  it('plans stale-candidate as two steps that hold both the partition and the process slot', () => {
+    let planned = 0;
+    for (let seed = 0; seed < 20; seed++) {
+      const steps = planSchedule(
+        { ...options, kinds: ['kill', 'partition', 'pause'], aimed: ['stale-candidate', 'pause-leader'] },
+        new Random(seed),
+      );
+      for (const [i, step] of steps.entries()) {
+        for (const other of steps.slice(i + 1)) {
+          if (slotOf(other.kind) !== slotOf(step.kind)) continue;
+          expect(other.atMs).toBeGreaterThanOrEqual(step.atMs + step.durationMs - 1e-6);
+        }
+        if (step.kind !== 'partition' || step.shape !== 'isolate-follower') continue;
+        // The kill of the leader follows at half the schedule's length and ends after the heal.
+        const kill = steps[i + 1]!;
+        expect(kill.kind === 'kill' && kill.target).toBe('leader');
+        expect(kill.atMs).toBeCloseTo(step.atMs + (2 / 3) * step.durationMs, 6);
+        expect(kill.atMs + kill.durationMs).toBeGreaterThan(step.atMs + step.durationMs);
+        expect(step.order).toHaveLength(5);
+        planned += 1;
+      }
+    }
+    expect(planned).toBeGreaterThan(10);
+  });
 });

@@ -21,6 +21,33 @@ export const FAULT_KINDS: readonly FaultKind[] = ['partition', 'pause', 'kill', 
  */
 export const FAULT_KINDS_IN_ALL: readonly FaultKind[] = ['partition', 'pause', 'kill', 'packet'];
 
+/**
+ * Schedules aimed at the leader found when the fault starts (`--nemesis isolate-leader`, ...), each
+ * one fault kind held to one shape or target, in the slot of its kind:
+ *  - isolate-leader: the current leader cut off from every other node (Jepsen's isolate-leader);
+ *  - majorities-ring: Jepsen's majorities ring; the record names where the leader stood and which
+ *    nodes cannot hear it (the ring is the same shape wherever the leader stands);
+ *  - pause-leader: the current leader paused (SIGSTOP), so it wakes up believing it still leads;
+ *  - stale-candidate: a follower isolated while the others commit; halfway through, the leader is
+ *    killed; at three quarters the follower is healed while the leader stays down to the end, so a
+ *    stale node and an up-to-date one race for the next election (what a vote that skips the log
+ *    check gets wrong). Two steps, one in the partition slot and one in the process slot.
+ * With pinned clients (--client-mode) the old leader's clients keep asking it throughout.
+ */
+export type AimedFault = 'isolate-leader' | 'majorities-ring' | 'pause-leader' | 'stale-candidate';
+export const AIMED_FAULTS: readonly AimedFault[] = [
+  'isolate-leader',
+  'majorities-ring',
+  'pause-leader',
+  'stale-candidate',
+];
+
+/** The fault kinds (and so the slots) an aimed schedule is made of. */
+export function kindsOfAimed(aimed: AimedFault): FaultKind[] {
+  if (aimed === 'stale-candidate') return ['partition', 'kill'];
+  return [aimed === 'pause-leader' ? 'pause' : 'partition'];
+}
+
 /** Which nodes a kill or pause hits. */
 export type TargetMode = 'one' | 'leader' | 'minority' | 'majority' | 'all';
 /** The default targets. `all` (every node at once, Jepsen's whole-cluster crash) is opt-in. */
@@ -37,7 +64,12 @@ export type FaultStep = StepBase &
     | {
         kind: 'partition';
         shape: PartitionShape;
-        partition: Partition | null; /* null: isolate the leader, found at run time */
+        /** null: aimed at the leader found at the start (shape isolate-leader or isolate-follower). */
+        partition: Partition | null;
+        /** isolate-follower: the first of these that is not the leader (drawn at planning). */
+        order?: string[];
+        /** The record names the leader found at the start and the nodes that cannot hear it. */
+        aimed?: true;
       }
     | { kind: 'kill' | 'pause' | 'power'; target: TargetMode; nodes: string[] | null /* null: the leader */ }
     | { kind: 'packet'; nodes: string[]; lossFraction: number }
@@ -59,6 +91,8 @@ export interface ScheduleOptions {
   timeLimitMs: number;
   shapes: readonly PartitionShape[];
   targets: readonly TargetMode[];
+  /** Leader-aimed schedules drawn alongside the kinds (absent: none). */
+  aimed?: readonly AimedFault[];
 }
 
 /**
@@ -73,20 +107,73 @@ export function slotOf(kind: FaultKind): 'process' | 'partition' | 'packet' | 'c
 export function planSchedule(options: ScheduleOptions, random: Random): FaultStep[] {
   const steps: FaultStep[] = [];
   const busyUntilMs = new Map<string, number>();
-  if (options.kinds.length === 0) return steps;
+  const choices: (FaultKind | AimedFault)[] = [...options.kinds, ...(options.aimed ?? [])];
+  if (choices.length === 0) return steps;
   let atMs = 0;
   for (;;) {
     atMs += random.between(0, 2 * options.intervalMs);
     if (atMs >= options.timeLimitMs) return steps;
-    const free = options.kinds.filter((kind) => (busyUntilMs.get(slotOf(kind)) ?? 0) <= atMs);
+    const free = choices.filter((choice) =>
+      kindsOf(choice).every((kind) => (busyUntilMs.get(slotOf(kind)) ?? 0) <= atMs),
+    );
     if (free.length === 0) continue;
-    const kind = random.pick(free);
+    const choice = random.pick(free);
     const durationMs = Math.min(
       random.between(0.5 * options.intervalMs, 1.5 * options.intervalMs),
       options.timeLimitMs - atMs,
     );
-    busyUntilMs.set(slotOf(kind), atMs + durationMs);
-    steps.push(planStep(kind, { atMs, durationMs }, options, random));
+    for (const kind of kindsOf(choice)) busyUntilMs.set(slotOf(kind), atMs + durationMs);
+    const base = { atMs, durationMs };
+    if (isAimed(choice)) steps.push(...planAimed(choice, base, options, random));
+    else steps.push(planStep(choice, base, options, random));
+  }
+}
+
+function isAimed(choice: FaultKind | AimedFault): choice is AimedFault {
+  return (AIMED_FAULTS as readonly string[]).includes(choice);
+}
+
+function kindsOf(choice: FaultKind | AimedFault): FaultKind[] {
+  return isAimed(choice) ? kindsOfAimed(choice) : [choice];
+}
+
+function planAimed(aimed: AimedFault, base: StepBase, options: ScheduleOptions, random: Random): FaultStep[] {
+  switch (aimed) {
+    case 'isolate-leader':
+      return [{ ...base, kind: 'partition', shape: aimed, partition: null }];
+    case 'majorities-ring':
+      return [
+        {
+          ...base,
+          kind: 'partition',
+          shape: aimed,
+          partition: majoritiesRing(options.nodes, random),
+          aimed: true,
+        },
+      ];
+    case 'pause-leader':
+      return [{ ...base, kind: 'pause', target: 'leader', nodes: null }];
+    case 'stale-candidate': {
+      const { atMs, durationMs } = base;
+      const order = random.shuffle(options.nodes);
+      return [
+        {
+          atMs,
+          durationMs: 0.75 * durationMs,
+          kind: 'partition',
+          shape: 'isolate-follower',
+          partition: null,
+          order,
+        },
+        {
+          atMs: atMs + 0.5 * durationMs,
+          durationMs: 0.5 * durationMs,
+          kind: 'kill',
+          target: 'leader',
+          nodes: null,
+        },
+      ];
+    }
   }
 }
 
@@ -149,6 +236,7 @@ export function planPartition(
     case 'bridge':
       return bridge(nodes, random);
     case 'isolate-leader':
+    case 'isolate-follower':
       return null;
   }
 }
@@ -173,7 +261,7 @@ export function describeStep(step: FaultStep): string {
   const at = `${(step.atMs / 1000).toFixed(1)}s+${(step.durationMs / 1000).toFixed(1)}s`;
   switch (step.kind) {
     case 'partition':
-      return `${at} partition ${step.partition?.detail ?? 'isolate the leader'}`;
+      return `${at} partition ${step.partition?.detail ?? (step.shape === 'isolate-follower' ? 'isolate a follower' : 'isolate the leader')}${step.aimed === true ? ' (naming the leader)' : ''}`;
     case 'kill':
     case 'power':
     case 'pause':

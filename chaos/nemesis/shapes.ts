@@ -5,7 +5,14 @@ import type { Random } from '../random.js';
 /** node -> nodes whose traffic that node drops (both directions are cut by listing both sides). */
 export type Grudge = Record<string, string[]>;
 
-export type PartitionShape = 'isolate-one' | 'halves' | 'majorities-ring' | 'bridge' | 'isolate-leader';
+export type PartitionShape =
+  | 'isolate-one'
+  | 'halves'
+  | 'majorities-ring'
+  | 'bridge'
+  | 'isolate-leader'
+  /** A follower of the leader found at the start (only inside the stale-candidate schedule). */
+  | 'isolate-follower';
 
 export const PARTITION_SHAPES: readonly PartitionShape[] = [
   'isolate-one',
@@ -89,6 +96,13 @@ export function bridge(nodes: readonly string[], random: Random): Partition {
     detail: `bridge [${left.join(',')}] <${bridgeNode}> [${rightRest.join(',')}]`,
     nodes: [bridgeNode],
   };
+}
+
+/** The first of `order` that is not the leader: the follower a stale-candidate schedule isolates. */
+export function firstFollower(order: readonly string[], leader: string): string {
+  const follower = order.find((node) => node !== leader);
+  if (follower === undefined) throw new Error(`no follower of ${leader} among ${order.join(',')}`);
+  return follower;
 }
 
 /** The nodes `node` can still hear from under a grudge (itself included). */

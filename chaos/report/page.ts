@@ -76,7 +76,10 @@ function header(model: ReportModel): string {
     : r?.error
       ? `<p class="failing">The lab failed: ${esc(r.error)}</p>`
       : '';
-  return `<h1>${esc(model.title)} ${verdictBadge(verdict)}</h1>${error}
+  const broken = (r?.invariantViolations ?? [])
+    .map((v) => `<p class="failing">Node ${esc(v.node)} stopped: ${esc(v.message)}</p>`)
+    .join('');
+  return `<h1>${esc(model.title)} ${verdictBadge(verdict)}</h1>${error}${broken}
 <table class="meta">${[...rows, ...options].map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join('')}</table>${replay}`;
 }
 
@@ -127,17 +130,17 @@ function failingKeys(windows: readonly ViolationWindow[], run: RunData): string 
 function windowTable(window: ViolationWindow): string {
   const notes = window.explanation.map((line) => `<p class="note">${esc(line)}</p>`).join('');
   const rows = window.events.map((e) => eventRow(e, window.highlighted.has(e)));
-  return `${notes}<table class="window"><tr><th>time</th><th>process</th><th>type</th><th>op</th><th>value</th><th>error / node</th></tr>${rows.join('')}</table>`;
+  return `${notes}<table class="window"><tr><th>time</th><th>process</th><th>type</th><th>op</th><th>value</th><th>error</th><th>node</th></tr>${rows.join('')}</table>`;
 }
 
 function eventRow(e: HistoryEvent, failing: boolean): string {
   if (e.type === 'nemesis') {
-    return `<tr class="nemesis"><td class="n">${seconds(e.time)}</td><td>nemesis</td><td>${e.phase}</td><td>${esc(e.fault)}</td><td colspan="2">${esc(e.detail)}</td></tr>`;
+    return `<tr class="nemesis"><td class="n">${seconds(e.time)}</td><td>nemesis</td><td>${e.phase}</td><td>${esc(e.fault)}</td><td colspan="3">${esc(e.detail)}</td></tr>`;
   }
   const c: ClientEvent = e;
   const value =
     c.result !== undefined ? `${eventValue(c.value)} ⇒ ${JSON.stringify(c.result)}` : eventValue(c.value);
-  return `<tr${failing ? ' class="failing"' : ''}><td class="n">${seconds(c.time)}</td><td class="n">${c.process}</td><td>${c.type}</td><td>${c.f}</td><td>${esc(value)}</td><td>${esc([c.error, c.node].filter(Boolean).join(' @ '))}</td></tr>`;
+  return `<tr${failing ? ' class="failing"' : ''}><td class="n">${seconds(c.time)}</td><td class="n">${c.process}</td><td>${c.type}</td><td>${c.f}</td><td>${esc(value)}</td><td>${esc(c.error ?? '')}</td><td class="node">${esc(c.node ?? '')}</td></tr>`;
 }
 
 function nodeLogs(model: ReportModel): string {

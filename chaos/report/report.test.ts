@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderReport, writeReport } from './index.js';
 import { notableLines } from './node-logs.js';
+import { loadRun } from './run.js';
+import { formatRunSummary } from './terminal.js';
 import { markItems } from './svg-marks.js';
 import { writeSyntheticRun, type SyntheticRun } from '../../test-support/synthetic-run.js';
 
@@ -53,6 +55,9 @@ describe('report.html of a failing run', () => {
     const last = rows[rows.length - 1] ?? '';
     expect(last).toContain('class="failing"');
     expect(last).toMatch(/<td>ok<\/td><td>get<\/td>/);
+    // Which node served each operation: its own column (the stale read names the node that answered).
+    expect(section).toMatch(/<th>error<\/th><th>node<\/th><\/tr>/);
+    expect(last).toMatch(/<td class="node">n[1-5]<\/td><\/tr>$/);
     expect(html).not.toContain("Showing the key's first events");
     expect(html).toContain('Cannot come next: ');
   });
@@ -84,6 +89,23 @@ describe('long and unfinished runs', () => {
     const page = await renderReport(run.dir);
     expect(page).toMatch(/class="verdict verdict-incomplete"/);
     expect(page).toContain('still running');
+  });
+
+  it('names each node that stopped on a broken invariant at the top', async () => {
+    const run = await writeSyntheticRun(store, { name: 'crashed', durationS: 5 });
+    const path = join(run.dir, 'results.json');
+    const results = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+    const message =
+      'raft invariant violated: n1 is leader of term 1 and got append from leader n4 of the same term';
+    await writeFile(
+      path,
+      JSON.stringify({ ...results, verdict: 'invalid', invariantViolations: [{ node: 'n1', message }] }),
+    );
+    const page = await renderReport(run.dir);
+    expect(page).toMatch(/class="verdict verdict-invalid"/);
+    expect(page).toContain(`<p class="failing">Node n1 stopped: ${message}</p>`);
+    // lab show says it too.
+    expect(formatRunSummary(await loadRun(run.dir))).toContain(`stopped  n1: ${message}`);
   });
 
   it('renders a folder with no results.json and no history', async () => {

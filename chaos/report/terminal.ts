@@ -28,6 +28,7 @@ export function formatRunSummary(run: RunData, color = false): string {
     if (Object.keys(r.options).length > 0) lines.push(`options  ${formatOptions(r.options)}`);
     lines.push(`replay   ${r.replayCommand}`);
     if (r.error && !partial) lines.push(`error    ${r.error}`);
+    for (const v of r.invariantViolations ?? []) lines.push(`stopped  ${v.node}: ${v.message}`);
   } else {
     lines.push(`results  ${run.resultsProblem ?? 'missing'}`);
   }

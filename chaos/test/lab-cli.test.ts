@@ -24,6 +24,7 @@ describe('lab run flags', () => {
       /option '--nemesis <list>' argument 'partition,flood' is invalid. unknown "flood"/,
     ],
     [['--no-such-flag'], /unknown option/],
+    [['--client-mode', 'sticky'], /option '--client-mode <mode>' argument 'sticky' is invalid/],
   ])('%j exits 254 saying what is wrong', (args, message) => {
     const { status, stderr } = run(['run', ...args, '--store', mkdtempSync(join(tmpdir(), 'lab-flags-'))]);
     expect(status).toBe(254);
@@ -61,6 +62,9 @@ describe('lab run flags', () => {
     ],
     [{ failpoints: 'no-such-point=crash' }, /unknown failpoint "no-such-point"/],
     [{ faultTargets: 'everyone' }, /--fault-targets "everyone": unknown "everyone"/],
+    [{ clientMode: 'sticky' }, /--client-mode must be one of pinned, leader, mixed, got "sticky"/],
+    [{ nemesis: 'pause-follower' }, /--nemesis "pause-follower": unknown "pause-follower"/],
+    [{ nemesis: 'none,pause-leader' }, /none cannot be combined/],
     [{ electionTimeoutMs: '50', heartbeatIntervalMs: '100' }, /must be longer than the heartbeat interval/],
     [
       { electionTimeoutMs: '80' },
@@ -92,6 +96,19 @@ describe('lab run flags', () => {
       'clock',
     ]);
     expect(() => parseLabOptions({ rate: '0' })).toThrow(BadArgumentsError);
+  });
+
+  it('takes the leader-aimed schedules by name, apart from the fault kinds, and pinned or mixed clients', () => {
+    const options = parseLabOptions({ nemesis: 'kill,isolate-leader,pause-leader,majorities-ring' });
+    expect(options.faultKinds).toEqual(['kill']);
+    expect(options.aimedFaults).toEqual(['isolate-leader', 'majorities-ring', 'pause-leader']);
+    expect(options.name).toBe('kill-isolate-leader-pause-leader-majorities-ring');
+    expect(parseLabOptions({ nemesis: 'all' }).aimedFaults).toEqual([]);
+    expect(options.clientMode).toBe('mixed');
+    const pinned = parseLabOptions({ clientMode: 'pinned', nemesis: 'pause-leader' });
+    expect(pinned.clientMode).toBe('pinned');
+    expect(replayCommand(pinned, 7, 'local')).toContain('--nemesis pause-leader ');
+    expect(replayCommand(pinned, 7, 'local')).toContain('--client-mode pinned ');
   });
 
   it('keeps --client-response-loss in the replay command only when it is set', () => {
@@ -171,7 +188,7 @@ describe('lab run options: the rules between flags', () => {
     });
     const replay = replayCommand(options, 42, 'local');
     expect(replay).toBe(
-      'lab run --nodes 3 --nemesis partition --nemesis-interval 2.5 --concurrency 3n --rate 100 --time-limit 30 --ops-per-key 100 --keys-active 3 --request-timeout-ms 500 --operation-timeout-ms 2000 --store elsewhere --runtime local --seed 42',
+      'lab run --nodes 3 --nemesis partition --nemesis-interval 2.5 --concurrency 3n --rate 100 --time-limit 30 --ops-per-key 100 --keys-active 3 --request-timeout-ms 500 --operation-timeout-ms 2000 --client-mode mixed --store elsewhere --runtime local --seed 42',
     );
     const again = replayArgs(replay);
     expect({ ...parseLabOptions(again), seed: undefined, runtime: undefined }).toEqual({

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { ClientEvent } from '../../checker/history-types.js';
 import type { RunResults } from '../results-types.js';
 import { connectEngine, probeEngine } from '../runtime/docker/engine.js';
 
@@ -116,6 +117,28 @@ function suite(runtime: 'docker' | 'local'): void {
     expectCompleteRun(run, runtime);
     expectValid(run, ['kill', 'pause']);
   });
+
+  // Pinned clients keep asking the old leader through every leader-aimed fault; a follower answers
+  // them NOT_LEADER (a definite fail). The correct server must stay valid through all of it.
+  it(
+    `a 5-node run under the leader-aimed schedules with pinned clients is valid (${runtime})`,
+    { timeout: RUN_TIMEOUT_MS },
+    async () => {
+      const run = await labRun([
+        ...['--runtime', runtime, '--nemesis', 'isolate-leader,majorities-ring,pause-leader,stale-candidate'],
+        ...['--nemesis-interval', '4', '--client-mode', 'pinned'],
+      ]);
+      expectCompleteRun(run, runtime);
+      expectValid(run, ['partition', 'pause', 'kill']);
+      // Every ok completion names the node that served it.
+      const events = readFileSync(join(run.runDir, 'history.jsonl'), 'utf8').trim().split('\n');
+      const completions = events
+        .map((line) => JSON.parse(line) as ClientEvent)
+        .filter((e) => e.type === 'ok');
+      expect(completions.length).toBeGreaterThan(100);
+      expect(completions.every((e) => e.node !== undefined && run.results.nodes.includes(e.node))).toBe(true);
+    },
+  );
 
   it(
     `the stale-leader-read server is caught under leader isolation (${runtime})`,

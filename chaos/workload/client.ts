@@ -7,13 +7,26 @@ export interface LabClient {
   cas(key: string, expected: string | null, value: string): Promise<void>;
   append(key: string, value: string): Promise<string>;
   close(): Promise<void> | void;
+  /** The node that served (or last answered) this client's latest operation, when known. */
+  servedBy?(): string | undefined;
 }
 
 /**
- * One client per logical process: a retired process's client is closed and a new one made. A
- * client asks its `home` node first (Jepsen binds clients to nodes), then follows leader hints.
+ * How the lab's clients pick the node they talk to (`--client-mode`):
+ *  - pinned: each client talks only to its home node, as Jepsen's clients are bound to nodes; a
+ *    node that is not leader answers NOT_LEADER (a definite fail), and a node that wrongly believes
+ *    it still leads is asked again and again, which is what exposes stale reads and lost writes;
+ *  - leader: each client asks its home node first, then follows NOT_LEADER hints to the leader;
+ *  - mixed: half the workers pinned, half following the leader (one of each per node at `2n`).
  */
-export type ClientFactory = (process: number, home: number) => LabClient;
+export type ClientMode = 'pinned' | 'leader' | 'mixed';
+export const CLIENT_MODES: readonly ClientMode[] = ['pinned', 'leader', 'mixed'];
+
+/**
+ * One client per logical process: a retired process's client is closed and a new one made. A
+ * client asks its `home` node first; a `pinned` one asks nothing else.
+ */
+export type ClientFactory = (process: number, home: number, pinned: boolean) => LabClient;
 
 export interface ErrorOutcome {
   type: 'fail' | 'info';

@@ -34,7 +34,8 @@ export async function finalReads(
   async function readOne(key: string): Promise<boolean> {
     for (let attempt = 0; attempt < options.attemptsPerKey; attempt++) {
       const process = workload.freshProcess();
-      const client = clients(process, workload.home(process));
+      // Not pinned: after the heal any node's client finds the leader.
+      const client = clients(process, workload.home(process), false);
       try {
         const outcome = await workload.invoke(client, process, { f: 'get', key, value: null });
         if (outcome === 'ok') return true;

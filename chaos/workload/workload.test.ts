@@ -50,7 +50,7 @@ const options: WorkloadOptions = {
   keysActive: 2,
   opDeadlineMs: 1000,
   nodes: 5,
-  freshReadClients: false,
+  clientMode: 'pinned',
 };
 
 /** A workload on a fake clock, with a recorder that reads the same clock. */
@@ -152,18 +152,76 @@ describe('the workload', () => {
     expect(new Set(finals.map((e) => e.key))).toEqual(new Set(workload.keys.allKeys()));
   });
 
-  it('reads through a fresh client homed at the process node, writes through the long-lived one', async () => {
+  it('in leader mode reads through a fresh client homed at the worker node, writes through the long-lived one', async () => {
     const store = fakeStore(0);
-    const homes: [number, number][] = [];
-    const factory = (process: number, home: number) => (homes.push([process, home]), store.factory(process));
-    const run = workloadWith({ ...options, freshReadClients: true, nodes: 3 }, factory, 5);
+    const made: [number, number, boolean][] = [];
+    const factory = (process: number, home: number, pinned: boolean) => (
+      made.push([process, home, pinned]),
+      store.factory(process)
+    );
+    const run = workloadWith({ ...options, clientMode: 'leader', nodes: 3 }, factory, 5);
     const { memory } = run;
     await runFor(200, run);
     const reads = clientEvents(memory.events).filter((e) => e.type === 'invoke' && e.f === 'get').length;
     expect(reads).toBeGreaterThan(5);
     // One long-lived client per process, plus one per read; every client starts at its home node.
-    expect(homes.length).toBe(options.concurrency + reads);
-    for (const [process, home] of homes) expect(home).toBe(process % 3);
+    expect(made.length).toBe(options.concurrency + reads);
+    for (const [process, home, pinned] of made) expect([home, pinned]).toEqual([process % 3, false]);
+  });
+
+  it('pins every client of a worker to its home node, also after an info retires its process', async () => {
+    const store = fakeStore(5);
+    const made: [number, number, boolean][] = [];
+    const factory = (process: number, home: number, pinned: boolean) => (
+      made.push([process, home, pinned]),
+      store.factory(process)
+    );
+    const run = workloadWith({ ...options, clientMode: 'pinned', nodes: 3 }, factory, 7);
+    await runFor(300, run);
+    const events = clientEvents(run.memory.events);
+    expect(run.workload.counters.info).toBeGreaterThan(0);
+    // No fresh reader clients: one client per process, each pinned, each process at its worker's home.
+    const infos = events.filter((e) => e.type === 'info');
+    expect(made.length).toBe(options.concurrency + infos.length);
+    const homeOf = new Map<number, number>();
+    for (const [process, home, pinned] of made) {
+      expect(pinned).toBe(true);
+      homeOf.set(process, home);
+    }
+    // The k-th info's process is replaced by process concurrency + k, at the same home (by process
+    // number alone, 4 would be homed at n2 and 5 at n3).
+    infos.forEach((info, k) => {
+      const next = homeOf.get(options.concurrency + k);
+      if (next !== undefined) expect(next).toBe(homeOf.get(info.process));
+    });
+    expect(made.slice(0, options.concurrency).map(([, home]) => home)).toEqual([0, 1, 2, 0]);
+  });
+
+  it('in mixed mode pins the first `nodes` workers and lets the next `nodes` follow the leader', async () => {
+    const store = fakeStore(0);
+    const made = new Map<number, boolean>();
+    const factory = (process: number, _home: number, pinned: boolean) => (
+      made.set(process, pinned),
+      store.factory(process)
+    );
+    const run = workloadWith({ ...options, concurrency: 6, clientMode: 'mixed', nodes: 3 }, factory, 8);
+    await runFor(100, run);
+    expect([0, 1, 2, 3, 4, 5].map((w) => made.get(w))).toEqual([true, true, true, false, false, false]);
+  });
+
+  it('records the node that served each completion when the client knows it', async () => {
+    const store = fakeStore(0);
+    const factory = (process: number, home: number): LabClient => ({
+      ...store.factory(process),
+      servedBy: () => `n${home + 1}`,
+    });
+    const run = workloadWith({ ...options, nodes: 3 }, factory, 9);
+    await runFor(100, run);
+    const events = clientEvents(run.memory.events);
+    const completions = events.filter((e) => e.type !== 'invoke');
+    expect(completions.length).toBeGreaterThan(3);
+    for (const e of completions) expect(e.node).toBe(`n${(e.process % 3) + 1}`);
+    expect(events.filter((e) => e.type === 'invoke').every((e) => e.node === undefined)).toBe(true);
   });
 
   it('holds the total rate near --rate', async () => {

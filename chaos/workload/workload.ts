@@ -6,7 +6,7 @@ import { realClock, type LabClock } from '../clock.js';
 import type { Random } from '../random.js';
 import type { Recorder } from '../recorder.js';
 import { sleep, withDeadline } from '../sleep.js';
-import { classifyError, type ClientFactory, type LabClient } from './client.js';
+import { classifyError, type ClientFactory, type ClientMode, type LabClient } from './client.js';
 import { OpGenerator, type WorkloadOp } from './generator.js';
 import { KeyPool } from './keys.js';
 
@@ -18,13 +18,10 @@ export interface WorkloadOptions {
   keysActive: number;
   /** A guard over the client's own timeout: an op that never settles becomes `info`. */
   opDeadlineMs: number;
-  /** Cluster size: process p's home node is p mod nodes. */
+  /** Cluster size: worker w's home node is w mod nodes, for every process it runs. */
   nodes: number;
-  /**
-   * Each read through a fresh client that asks the process's home node first, so a node that
-   * wrongly believes it still leads is asked directly instead of only the leader the writes found.
-   */
-  freshReadClients: boolean;
+  /** How clients pick their node (client.ts, ClientMode). */
+  clientMode: ClientMode;
 }
 
 export interface WorkloadCounters {
@@ -65,9 +62,15 @@ export class Workload {
     return this.nextProcess++;
   }
 
-  private async worker(firstProcess: number, signal: AbortSignal): Promise<void> {
-    let process = firstProcess;
-    let client = this.clients(process, this.home(process));
+  /**
+   * A worker keeps its home node (and whether it is pinned) across the processes it runs, as a
+   * Jepsen worker thread stays bound to its node: the clients of an isolated node keep asking it.
+   */
+  private async worker(worker: number, signal: AbortSignal): Promise<void> {
+    let process = worker;
+    const home = this.home(worker);
+    const pinned = this.isPinned(worker);
+    let client = this.clients(process, home, pinned);
     const meanGapMs = (1000 * this.options.concurrency) / this.options.rateOpsPerSec;
     let nextStartMs = this.clock.nowMs() + this.random.between(0, 2 * meanGapMs);
     try {
@@ -77,11 +80,11 @@ export class Workload {
         nextStartMs =
           Math.max(nextStartMs, this.clock.nowMs() - meanGapMs) + this.random.between(0, 2 * meanGapMs);
         const op = this.generator.next(this.keys.take(this.random), process);
-        const outcome = await this.invokeWith(client, process, op);
+        const outcome = await this.invokeWith(client, process, op, home, pinned);
         if (outcome === 'info') {
           await closeQuietly(client);
           process = this.freshProcess();
-          client = this.clients(process, this.home(process));
+          client = this.clients(process, home, pinned);
         }
       }
     } finally {
@@ -93,13 +96,25 @@ export class Workload {
     return process % this.options.nodes;
   }
 
+  /** mixed: workers 0..nodes-1 pinned, the next `nodes` following the leader, and so on. */
+  isPinned(worker: number): boolean {
+    const mode = this.options.clientMode;
+    return mode === 'pinned' || (mode === 'mixed' && Math.floor(worker / this.options.nodes) % 2 === 0);
+  }
+
+  /**
+   * A leader-following worker reads through a fresh client that asks its home node first, so a
+   * node that wrongly believes it still leads is asked directly, not only the leader its writes found.
+   */
   private async invokeWith(
     client: LabClient,
     process: number,
     op: WorkloadOp,
+    home: number,
+    pinned: boolean,
   ): Promise<'ok' | 'fail' | 'info'> {
-    if (op.f !== 'get' || !this.options.freshReadClients) return this.invoke(client, process, op);
-    const reader = this.clients(process, this.home(process));
+    if (op.f !== 'get' || pinned) return this.invoke(client, process, op);
+    const reader = this.clients(process, home, false);
     try {
       return await this.invoke(reader, process, op);
     } finally {
@@ -128,12 +143,20 @@ export class Workload {
         () => new Error('operation deadline'),
         this.clock,
       );
-      this.complete({ type: 'ok', process, ...withResult(op, result) });
+      this.complete({ type: 'ok', process, ...withResult(op, result), ...servedBy(client) });
       this.generator.saw(op.key, observed(op, result));
       return 'ok';
     } catch (error) {
       const { type, code } = classifyError(error);
-      this.complete({ type, process, f: op.f, key: op.key, value: op.value, error: code });
+      this.complete({
+        type,
+        process,
+        f: op.f,
+        key: op.key,
+        value: op.value,
+        error: code,
+        ...servedBy(client),
+      });
       return type;
     }
   }
@@ -142,6 +165,12 @@ export class Workload {
     this.counters[event.type as 'ok' | 'fail' | 'info'] += 1;
     this.recorder.record({ ...event, time: this.recorder.now() } as ClientEvent);
   }
+}
+
+/** The completion's `node` field: who served the operation or gave its error, when the client knows. */
+function servedBy(client: LabClient): { node?: string } {
+  const node = client.servedBy?.();
+  return node === undefined ? {} : { node };
 }
 
 function perform(client: LabClient, op: WorkloadOp): Promise<string | null | void> {

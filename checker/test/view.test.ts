@@ -11,6 +11,7 @@ import { checkHistory } from '../check.js';
 import { loadHistory } from '../readers/index.js';
 import { OPERATIONS_DRAWN_MAX, writeCounterexampleViews } from '../view/index.js';
 import { history, op } from './build.js';
+import type { ClientEvent } from '../history-types.js';
 import { skipBecause } from '../../test-support/skip.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'raftlab-view-'));
@@ -33,6 +34,31 @@ describe('counterexample pages', () => {
       expect(html).toContain('<script>const DATA');
     }
     expect(viewsOf('c01-ok.txt', 'ok')).toEqual([]);
+  });
+
+  it('labels each operation with the node that served it, when the history records one', () => {
+    const served = (events: ClientEvent[], node: string): ClientEvent[] =>
+      events.map((e) => (e.type === 'invoke' ? e : { ...e, node }));
+    const events = history(
+      served(op({ process: 0, f: 'put', value: '1', call: 0, ret: 10 }), 'n1'),
+      served(op({ process: 1, f: 'put', value: '2', call: 20, ret: 30 }), 'n2'),
+      served(op({ process: 2, f: 'get', value: '1', call: 40, ret: 50 }), 'n3'), // stale: from the old leader
+      op({ process: 3, f: 'get', value: '2', call: 60, ret: 70 }), // no node recorded
+    );
+    const [page] = writeCounterexampleViews(events, checkHistory(events), join(dir, 'nodes'));
+    const html = readFileSync(page!, 'utf8');
+    const data = JSON.parse(/const DATA = (.*);\n/.exec(html)![1]!) as {
+      operations: { process: number; node?: string }[];
+    };
+    expect(data.operations.map((o) => [o.process, o.node])).toEqual([
+      [0, 'n1'],
+      [1, 'n2'],
+      [2, 'n3'],
+      [3, undefined],
+    ]);
+    // The boxes, the tooltip and the details panel name it ("n3: get -> ...", "process 2 @ n3").
+    expect(html).toContain("function label(o) { return (o.node ? o.node + ': ' : '') + o.description; }");
+    expect(html).toContain("tip.textContent = who(o) + ': '");
   });
 
   it('caps what it draws for a key with thousands of operations, and says so', () => {

@@ -16,6 +16,8 @@ export interface ViewOperation {
   retAt: number;
   callNs: number;
   retNs: number | null;
+  /** The node that served it, when the history says (the lab records it; optional in the format). */
+  node?: string;
 }
 
 export interface ViewPartial {
@@ -60,6 +62,7 @@ export function buildViewData(events: readonly HistoryEvent[], key: KeyResult, m
     retAt: o.done >= 0 && o.ret !== null ? slotOf.get(o.done)! : -1,
     callNs: o.call,
     retNs: o.ret,
+    ...servedBy(events, o.done),
   }));
   return {
     key: key.key,
@@ -72,6 +75,14 @@ export function buildViewData(events: readonly HistoryEvent[], key: KeyResult, m
     partials: cx.partials.map(toViewPartial),
     bands: faultBands(events, slotOf),
   };
+}
+
+/** The `node` of the operation's completion event, if it has one. */
+function servedBy(events: readonly HistoryEvent[], done: number): { node?: string } {
+  const completion = done >= 0 ? events[done] : undefined;
+  return completion !== undefined && completion.type !== 'nemesis' && completion.node !== undefined
+    ? { node: completion.node }
+    : {};
 }
 
 interface RefLike {

@@ -92,6 +92,9 @@ const SCRIPT = String.raw`
   function x(slot) { return LEFT + slot * SLOT + SLOT / 2; }
   function endOf(o) { return o.retAt < 0 ? DATA.slots + 1 : o.retAt; }
   function esc(t) { return String(t).replace(/[&<>]/g, function (c) { return c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'; }); }
+  // The node that served an operation, when the history recorded it (the lab does).
+  function who(o) { return 'process ' + o.process + (o.node ? ' @ ' + o.node : ''); }
+  function label(o) { return (o.node ? o.node + ': ' : '') + o.description; }
   function ns(t) { return t === null ? 'never returned' : t >= 1e6 ? (t / 1e6).toFixed(3) + ' ms' : t + ' ns'; }
   function draw() {
     while (svg.firstChild) svg.removeChild(svg.firstChild);
@@ -113,7 +116,7 @@ const SCRIPT = String.raw`
       var x0 = x(o.callAt) - SLOT / 2 + 1, w = Math.max(SLOT - 2, (endOf(o) - o.callAt + 1) * SLOT - 2);
       var r = el('rect', { x: x0, y: TOP + rowOf[o.process] * ROW + PAD, width: w, height: ROW - 2 * PAD, rx: 4 }, g);
       if (o.retAt < 0) r.setAttribute('stroke-dasharray', '4 3');
-      if (w > 40) el('text', { x: x0 + 4, y: TOP + rowOf[o.process] * ROW + ROW / 2 + 4 }, g).textContent = o.description.slice(0, Math.floor(w / 6.2));
+      if (w > 40) el('text', { x: x0 + 4, y: TOP + rowOf[o.process] * ROW + ROW / 2 + 4 }, g).textContent = label(o).slice(0, Math.floor(w / 6.2));
       g.addEventListener('mousemove', function (ev) { showTip(ev, o, part, pos, blocked); });
       g.addEventListener('mouseleave', function () { tip.hidden = true; });
       g.addEventListener('click', function () { focus(o.id); });
@@ -154,7 +157,7 @@ const SCRIPT = String.raw`
   }
   function showTip(ev, o, part, pos, blocked) {
     tip.hidden = false;
-    tip.textContent = 'process ' + o.process + ': ' + o.description + '\ncall ' + ns(o.callNs) + ', return ' + ns(o.retNs) + '\n' + stateText(o, part, pos, blocked);
+    tip.textContent = who(o) + ': ' + o.description + '\ncall ' + ns(o.callNs) + ', return ' + ns(o.retNs) + '\n' + stateText(o, part, pos, blocked);
     tip.style.left = Math.min(ev.clientX + 14, window.innerWidth - 390) + 'px'; tip.style.top = ev.clientY + 14 + 'px';
   }
   function focus(id) {
@@ -170,7 +173,7 @@ const SCRIPT = String.raw`
       sc.scrollTop = Math.max(0, TOP + rowOf[o.process] * ROW - sc.clientHeight / 2);
     }
     var h = '<h2>' + (blocked[id] ? 'First error' : 'Operation') + '</h2>';
-    if (o) h += '<p><b>process ' + o.process + '</b>: <code>' + esc(o.description) + '</code><br>call ' + ns(o.callNs) + ', return ' + ns(o.retNs) + '</p><p>' + esc(stateText(o, part, pos, blocked)) + '</p>';
+    if (o) h += '<p><b>' + esc(who(o)) + '</b>: <code>' + esc(o.description) + '</code><br>call ' + ns(o.callNs) + ', return ' + ns(o.retNs) + '</p><p>' + esc(stateText(o, part, pos, blocked)) + '</p>';
     h += explainRead(o, part);
     h += '<h2>After ' + (part.order.length + (part.omitted || 0)) + ' linearized operations</h2><p>state <code>' + esc(part.state) + '</code>; none of these can come next:</p><ul>';
     part.blocked.forEach(function (b) { var bo = byId[b.id]; h += '<li><code>' + esc(bo ? 'p' + bo.process + ' ' + bo.description : '#' + b.id) + '</code> ' + (b.why === 'rejected' ? 'rejected' : 'leads nowhere') + '</li>'; });

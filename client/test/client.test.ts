@@ -291,3 +291,90 @@ describe('refusals and limits', () => {
     expect(elapsedMs).toBeLessThan(1500);
   });
 });
+
+/**
+ * A follower as a fake: it answers every request NOT_LEADER naming `leaderAddress`, except that it
+ * swallows the first `silentFirst` requests (they time out: may have happened).
+ */
+async function followerServer(
+  leaderAddress: string,
+  silentFirst = 0,
+): Promise<{ server: Server; endpoint: string; requests: () => number }> {
+  let requests = 0;
+  const server = createServer((socket: Socket) => {
+    const decoder = new FrameDecoder(1 << 20);
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk) => {
+      for (const frame of decoder.push(chunk)) {
+        const envelope = decodeEnvelope(frame);
+        if (envelope.kind !== 'client-request' || ++requests <= silentFirst) continue;
+        const error = {
+          code: 'NOT_LEADER' as const,
+          message: 'fake follower',
+          definite: true,
+          leaderAddress,
+        };
+        const response = { requestId: envelope.request.requestId, error };
+        socket.write(encodeFrame(encodeEnvelope({ kind: 'client-response', response })));
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return { server, endpoint: `127.0.0.1:${port}`, requests: () => requests };
+}
+
+describe('a pinned client (the lab binds clients to nodes)', () => {
+  it('follows the hint when not pinned, and records the node that served', async () => {
+    const leader = await refusingServer(0, 'OVERLOADED', 0);
+    const follower = await followerServer(leader.endpoint);
+    const c = createClient({ endpoints: [follower.endpoint], operationTimeoutMs: 5000 });
+    try {
+      expect(await c.get('k')).toBe('served');
+      expect(c.lastEndpoint).toBe(leader.endpoint);
+    } finally {
+      c.close();
+      leader.server.close();
+      follower.server.close();
+    }
+  });
+
+  it('fails definitely on NOT_LEADER, never asks the hinted leader, and names its own node', async () => {
+    const leader = await refusingServer(0, 'OVERLOADED', 0);
+    const follower = await followerServer(leader.endpoint);
+    const c = createClient({ endpoints: [follower.endpoint], operationTimeoutMs: 5000, pinned: true });
+    try {
+      const error = await failure(c.put('k', 'v'));
+      expect([error.code, error.definite]).toEqual(['NOT_LEADER', true]);
+      expect(c.lastEndpoint).toBe(follower.endpoint);
+      expect(follower.requests()).toBe(1); // no retry at the node that said it does not lead
+      expect(leader.connections()).toBe(0);
+    } finally {
+      c.close();
+      leader.server.close();
+      follower.server.close();
+    }
+  });
+
+  it('is indeterminate when an earlier attempt timed out before the NOT_LEADER (it may have happened)', async () => {
+    const leader = await refusingServer(0, 'OVERLOADED', 0);
+    const follower = await followerServer(leader.endpoint, 1);
+    const c = createClient({
+      endpoints: [follower.endpoint],
+      requestTimeoutMs: 100,
+      operationTimeoutMs: 5000,
+      pinned: true,
+    });
+    try {
+      const error = await failure(c.put('k', 'v'));
+      expect([error.code, error.definite]).toEqual(['TIMEOUT', false]);
+      expect(follower.requests()).toBe(2);
+      expect(leader.connections()).toBe(0);
+    } finally {
+      c.close();
+      leader.server.close();
+      follower.server.close();
+    }
+  });
+});
