@@ -61,8 +61,10 @@ function classify(
   }
   if (recordChecksum(buf, offset, payloadBytes) !== buf.readUInt32BE(offset + 4)) {
     // A torn write damages only the final record; a zero-filled tail is what some filesystems
-    // leave when the size was updated but the data blocks were not.
-    const tail = isLast && (end === buf.length || allZero(buf, offset));
+    // leave when the size was updated but the data blocks were not. The zeros may start inside
+    // this record, after its length survived: then only zeros follow its end (a write of several
+    // records cut in its first; found by the simulator's WAL disk, which refused to restart).
+    const tail = isLast && allZero(buf, end);
     return { kind: tail ? 'torn' : 'corrupt', reason: 'checksum mismatch' };
   }
   return undefined;
