@@ -4,6 +4,7 @@
 // on disk: a torn write. Durable state is what a restarted node reads back.
 import type { Entry, HardState } from '../server/raft/types.js';
 import type { SimRng } from './rng.js';
+import { sameEntry } from './safety.js';
 
 const EMPTY_HARD_STATE: HardState = { term: 0, vote: '', commit: 0 };
 
@@ -77,6 +78,23 @@ export class SimDisk {
     if (hardState !== undefined) parts.push(`hard state ${keptHardState ? 'kept' : 'lost'}`);
     if (pending !== undefined) parts.push(`earlier unsynced hard state ${keptPending ? 'kept' : 'lost'}`);
     return parts.join(', ');
+  }
+
+  /**
+   * What a restart found on the real disk (--disk wal: the WAL replayed on the crashed file
+   * system) replaces this model's durable state; `promised` stays, so the restart check compares
+   * what the WAL acknowledged with what it gave back.
+   */
+  replace(hardState: HardState, entries: readonly Entry[]): void {
+    // The same entry as before the crash is kept as the same object: the restart resumes the state
+    // machine from a checkpoint only over identical objects (host.ts), and a replayed copy is equal.
+    const before = this.durable;
+    this.durable = entries.map((e, i) => {
+      const old = before[i];
+      return old !== undefined && sameEntry(old, e) ? old : e;
+    });
+    this.pendingHardState = undefined;
+    this.makeDurable(hardState);
   }
 
   /** A crash between writes: whatever was not fsynced is lost. */

@@ -21,6 +21,8 @@ import { SIM_NODE_TIMING } from './config.js';
 import { SimDisk } from './disk.js';
 import type { ClientRequest } from './packets.js';
 import type { SimRng } from './rng.js';
+import { WalStore, type Reopened } from './wal-disk.js';
+import type { WalUnsafe } from '../server/storage/wal.js';
 
 /** What the host needs from the simulation around it. */
 export interface HostEnv {
@@ -41,6 +43,17 @@ export interface HostEnv {
   readonly kvLimits: Partial<KvLimits>;
   /** With crashAtNextWrite set: whether this Ready is the write the crash tears. */
   tearsWrite(node: string, ready: Ready): boolean;
+  /**
+   * --disk wal: the real WAL over a simulated file system (its own seeded stream, and its unsafe
+   * switches); undefined: the model disk alone.
+   */
+  readonly wal: { readonly rng: SimRng; readonly unsafe: WalUnsafe } | undefined;
+  /** A WAL call was started: the simulation drains its continuations before the next event. */
+  ioStarted(host: SimHost): void;
+  /** The WAL failed a save (a WalFailedError): a storage failure, not a Raft one. */
+  storageFailed(node: string, error: unknown): void;
+  /** An exception thrown in a WAL continuation (a crashed invariant of the shell or the core). */
+  asyncError(error: unknown): void;
 }
 
 export type HostState = 'up' | 'paused' | 'crashed';
@@ -90,7 +103,10 @@ export class SimHost implements ShellDisk, ShellMachine {
   kv!: KvStateMachine;
   /** This life's node shell: a crash throws it away with everything it was waiting for. */
   shell!: NodeShell<ClientRequest>;
+  /** The model disk; with --disk wal, the record of what the WAL acknowledged (the checker's view). */
   readonly disk = new SimDisk();
+  /** --disk wal: the real WAL on a simulated file system, what a restart really reads back. */
+  readonly store: WalStore | undefined;
   state: HostState = 'up';
   /** Bumped on every restart, so timers of an earlier life are ignored. */
   incarnation = 0;
@@ -121,7 +137,34 @@ export class SimHost implements ShellDisk, ShellMachine {
       kvLimits: env.kvLimits,
     });
     this.log = env.tracing ? traceLogger(env) : undefined;
+    if (env.wal !== undefined) this.store = new WalStore(`/sim/${id}`, env.wal.rng, env.wal.unsafe);
     this.start();
+  }
+
+  /** --disk wal: the first life opens a new, empty WAL (the core already started empty). */
+  async openFresh(): Promise<void> {
+    if (this.store === undefined) throw new Error('invariant: openFresh without a WAL');
+    this.env.ioStarted(this);
+    const { state } = await this.store.open();
+    if (state.entries.length > 0 || state.hardState.term > 0)
+      throw new Error(`invariant: ${this.id}'s new WAL is not empty`);
+  }
+
+  /**
+   * --disk wal: opens the WAL on the (crashed) file system: the real replay and torn-tail repair.
+   * Rejects as openWal does (WalCorruptError: it refuses to start).
+   */
+  reopen(): Promise<Reopened> {
+    const store = this.store;
+    if (store === undefined) throw new Error('invariant: reopen without a WAL');
+    this.env.ioStarted(this);
+    return store.open();
+  }
+
+  /** --disk wal: restarts from what the WAL replayed (the model disk takes it as its durable state). */
+  startFrom(reopened: Reopened, recovering: boolean): void {
+    this.disk.replace(reopened.state.hardState, reopened.state.entries);
+    this.start(recovering);
   }
 
   /**
@@ -176,11 +219,13 @@ export class SimHost implements ShellDisk, ShellMachine {
     return this.appliedIndex;
   }
 
-  crash(): void {
+  /** Returns what the crash did to the simulated file system (--disk wal), for the trace. */
+  crash(): readonly string[] {
     this.disk.crash();
     this.state = 'crashed';
     this.crashAtNextWrite = false;
     this.incarnation++;
+    return this.store?.crash() ?? [];
   }
 
   // tick, step and handleRequest return whether the core produced a Ready. When it did not, its
@@ -213,6 +258,7 @@ export class SimHost implements ShellDisk, ShellMachine {
     mustSync: boolean,
     ready: Ready,
   ): PersistStatus {
+    if (this.store !== undefined) return this.persistToWal(this.store, hardState, entries, mustSync, ready);
     if (this.crashAtNextWrite && this.env.tearsWrite(this.id, ready)) {
       const what = this.disk.crashDuringWrite(hardState, entries, this.rng);
       this.env.trace(
@@ -223,6 +269,43 @@ export class SimHost implements ShellDisk, ShellMachine {
     }
     this.disk.write(hardState, entries, mustSync);
     return 'done';
+  }
+
+  /**
+   * The server driver's persist (server/driver/driver.ts) over the real WAL: a save without
+   * mustSync goes on in the background ('done'), one with mustSync answers 'syncing' and calls
+   * shell.persisted() when the WAL resolves it. A crash aimed at this write lands right after the
+   * WAL issued it: whatever the WAL wrote and did not sync is up to the file system's crash model.
+   */
+  private persistToWal(
+    store: WalStore,
+    hardState: HardState | undefined,
+    entries: readonly Entry[],
+    mustSync: boolean,
+    ready: Ready,
+  ): PersistStatus {
+    this.env.ioStarted(this);
+    const save = store.save(hardState, entries);
+    if (this.crashAtNextWrite && this.env.tearsWrite(this.id, ready)) {
+      const lost = this.crash();
+      this.env.trace(
+        () =>
+          `${this.id} CRASH mid-write (WAL): ${lost.join('; ') || 'nothing unsynced'}; ${ready.messages.length} messages never sent`,
+      );
+      return 'halted';
+    }
+    const incarnation = this.incarnation;
+    save
+      .then(
+        () => {
+          if (incarnation !== this.incarnation) return;
+          this.disk.write(hardState, entries, mustSync);
+          if (mustSync) this.shell.persisted();
+        },
+        (error: unknown) => this.env.storageFailed(this.id, error),
+      )
+      .catch((error: unknown) => this.env.asyncError(error));
+    return mustSync ? 'syncing' : 'done';
   }
 
   validate(op: KvOp): ErrorInfo | undefined {

@@ -8,7 +8,14 @@ import type { ReadMode } from '../server/raft/config.js';
 import type { Message, Ready } from '../server/raft/types.js';
 import { SimClient } from './client.js';
 import type { SimOptions } from './config.js';
-import { formatFaults, LEASE_SHARE_OF_SEEDS, SIM_KV_LIMITS, SIM_TIMING } from './config.js';
+import {
+  formatFaults,
+  LEASE_SHARE_OF_SEEDS,
+  SIM_KV_LIMITS,
+  SIM_TIMING,
+  WAL_SHARE_OF_SEEDS,
+  walDiskRefusal,
+} from './config.js';
 import { describeMessage } from '../server/node/describe.js';
 import { describeOp, describeResult } from './describe.js';
 import type { SimDisk } from './disk.js';
@@ -25,6 +32,7 @@ import type { SafetyProperty, Violation } from './safety.js';
 import { SafetyChecker, STATE_HASH_EVERY_ENTRIES } from './safety.js';
 import { Trace } from './trace.js';
 import { Workload } from './workload.js';
+import type { WalUnsafe } from '../server/storage/wal.js';
 
 type SimEvent =
   | TickEvent
@@ -61,7 +69,11 @@ export interface SimSummary {
   readonly readMode: ReadMode;
   /** Client sessions evicted from a full table and expired for idleness, summed over replicas. */
   readonly sessions: { evicted: number; expired: number };
+  /** The disk this seed ran on ('model' or 'wal': --disk mixed draws it per seed). */
+  readonly disk: DiskMode;
 }
+
+export type DiskMode = 'model' | 'wal';
 
 export interface SimRun {
   readonly summary: SimSummary;
@@ -89,6 +101,9 @@ export class Simulation {
   /** Nodes armed for an aimed crash, and at what moment. */
   private readonly crashAims = new Map<string, CrashAim>();
   readonly readMode: ReadMode;
+  readonly diskMode: DiskMode;
+  /** --disk wal: hosts that started WAL calls in this event (drained, then observed, after it). */
+  private readonly ioHosts = new Set<SimHost>();
   now = 0;
   events = 0;
   private requestIds = 0;
@@ -111,12 +126,24 @@ export class Simulation {
     const nodeIds = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
     this.network = new SimNetwork(this.rng.fork('network'), options.faults);
     this.readMode = this.chooseReadMode();
+    this.diskMode = this.chooseDisk();
+    // Its own stream, derived from the seed without a draw from the run's tree: choosing the disk
+    // shifts nothing else, so a model-disk seed runs as it did before the WAL disk existed.
+    const diskRng = new SimRng((options.seed ^ DISK_STREAM_SALT) >>> 0);
     const driftMax = options.faults.has('clock')
       ? this.rng.next() * SIM_TIMING.clockDriftMaxWithFault
       : SIM_TIMING.clockDriftMax;
     const disks = new Map<string, SimDisk>();
     for (const id of nodeIds) {
-      const host = new SimHost(id, nodeIds, options.unsafe, this.rng.fork(`host-${id}`), this.hostEnv(id));
+      const wal =
+        this.diskMode === 'wal' ? { rng: diskRng.fork(`fs-${id}`), unsafe: walUnsafe(options) } : undefined;
+      const host = new SimHost(
+        id,
+        nodeIds,
+        options.unsafe,
+        this.rng.fork(`host-${id}`),
+        this.hostEnv(id, wal),
+      );
       this.hosts.set(id, host);
       disks.set(id, host.disk);
       host.disk.unsafeSyncOnlyEntries = options.unsafe.has('hard-state-no-fsync');
@@ -148,6 +175,17 @@ export class Simulation {
     this.nemesis = new Nemesis(this.rng.fork('nemesis'), options.faults, this.nemesisWorld(nodeIds));
   }
 
+  private chooseDisk(): DiskMode {
+    const { disk } = this.options;
+    const refusal = walDiskRefusal(this.options);
+    if (disk === 'wal' && refusal !== undefined) throw new Error(`--disk wal: ${refusal}`);
+    if (disk !== 'mixed') return disk;
+    if (refusal !== undefined) return 'model';
+    return new SimRng((this.options.seed ^ DISK_CHOICE_SALT) >>> 0).chance(WAL_SHARE_OF_SEEDS)
+      ? 'wal'
+      : 'model';
+  }
+
   private chooseReadMode(): ReadMode {
     const reads = this.options.reads;
     if (reads === 'mixed') return this.rng.chance(LEASE_SHARE_OF_SEEDS) ? 'lease' : 'read-index';
@@ -156,11 +194,57 @@ export class Simulation {
 
   // ---- the run ------------------------------------------------------------------------------
 
+  /** Runs a model-disk seed to the end (synchronous); a WAL-disk seed needs runAsync. */
   run(): Violation | undefined {
+    if (this.diskMode === 'wal') throw new Error('a WAL-disk seed runs asynchronously: use runAsync');
+    this.begin();
+    while (this.nextEvent()) if (this.finished()) break;
+    return this.safety.violation;
+  }
+
+  /**
+   * Runs a seed of either disk. With the WAL disk, the real WAL's promises settle in microtasks:
+   * after every event that started WAL calls, the loop waits one macrotask turn, by which point
+   * every microtask has run (the simulated file system completes its calls at once and nothing
+   * in the chain waits on a timer), and asserts that nothing is still in flight. The run stays a
+   * function of its seed: event order is the queue's, and within an event the microtask order is.
+   */
+  async runAsync(): Promise<Violation | undefined> {
+    if (this.diskMode === 'wal') {
+      for (const host of this.hosts.values()) void host.openFresh().catch((e: unknown) => this.asyncError(e));
+      await this.drainIo();
+    }
+    this.begin();
+    while (this.nextEvent()) {
+      if (this.ioHosts.size > 0) await this.drainIo();
+      if (this.finished()) break;
+    }
+    return this.safety.violation;
+  }
+
+  private async drainIo(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    for (const host of this.ioHosts) {
+      if (host.state !== 'crashed' && (host.store?.inFlight ?? 0) > 0)
+        throw new Error(`invariant: ${host.id}'s WAL calls did not complete within their event`);
+      if (host.state === 'up') this.observe(host);
+    }
+    this.ioHosts.clear();
+  }
+
+  /** An exception in a WAL continuation: a crashed invariant, reported like one thrown in an event. */
+  private asyncError(error: unknown): void {
+    this.fail(
+      'internal error',
+      error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error),
+    );
+  }
+
+  private begin(): void {
     const o = this.options;
     this.trace.note(
       0,
-      `seed ${o.seed} nodes ${o.nodes} faults ${formatFaults(o.faults)} ops ${o.ops} clients ${o.clients} reads ${this.readMode} unsafe ${[...o.unsafe].join(',') || 'none'}`,
+      `seed ${o.seed} nodes ${o.nodes} faults ${formatFaults(o.faults)} ops ${o.ops} clients ${o.clients} reads ${this.readMode} disk ${this.diskMode} unsafe ${[...o.unsafe].join(',') || 'none'}`,
     );
     for (const host of this.hosts.values()) this.scheduleTick(host, this.rng.int(0, SIM_TIMING.tickNs));
     for (const client of this.clients.values())
@@ -169,17 +253,21 @@ export class Simulation {
       this.nemesisRunning = true;
       this.queue.push(SIM_TIMING.nemesisQuietNsMax, { k: 'nemesis' });
     }
-    for (;;) {
-      const event = this.queue.popEvent();
-      if (event === undefined) break;
-      this.now = this.queue.time;
-      this.safety.now = this.now;
-      this.events++;
-      this.dispatch(event);
-      if (this.safety.violation !== undefined) break;
-      if (this.settling && this.settlingDone()) break;
-    }
-    return this.safety.violation;
+  }
+
+  /** Handles the next event; false when there is none. */
+  private nextEvent(): boolean {
+    const event = this.queue.popEvent();
+    if (event === undefined) return false;
+    this.now = this.queue.time;
+    this.safety.now = this.now;
+    this.events++;
+    this.dispatch(event);
+    return true;
+  }
+
+  private finished(): boolean {
+    return this.safety.violation !== undefined || (this.settling && this.settlingDone());
   }
 
   fail(property: SafetyProperty, detail: string): void {
@@ -422,8 +510,16 @@ export class Simulation {
     for (let i = 0; i < n; i++) this.queue.push(this.now + (delays[i] as number), { k: 'raft', message });
   }
 
-  private hostEnv(id: string): HostEnv {
+  private hostEnv(id: string, wal: HostEnv['wal']): HostEnv {
     return {
+      wal,
+      ioStarted: (host) => this.ioHosts.add(host),
+      storageFailed: (node, error) =>
+        this.fail(
+          'storage: WAL failed',
+          `${node}: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+      asyncError: (error) => this.asyncError(error),
       sendRaft: (messages) => {
         for (const message of messages) this.sendRaftMessage(id, message);
       },
@@ -478,8 +574,14 @@ export class Simulation {
   private crashAimedNow(node: string, aim: CrashAim): void {
     const h = this.hosts.get(node);
     if (h === undefined || h.state !== 'up') return;
-    h.crash();
-    this.trace.note(this.now, `${node} CRASH ${aim}`);
+    this.crashHost(h, `CRASH ${aim}`);
+  }
+
+  /** A crash between writes; with the WAL disk, the trace says what the file system lost. */
+  private crashHost(h: SimHost, what: string): void {
+    const lost = h.crash();
+    if (this.trace.enabled)
+      this.trace.note(this.now, `${h.id} ${what}${lost.length > 0 ? `: ${lost.join('; ')}` : ''}`);
   }
 
   private clientEnv(): ConstructorParameters<typeof SimClient>[5] {
@@ -554,7 +656,7 @@ export class Simulation {
         const h = this.hosts.get(node);
         if (h === undefined || h.state !== 'up') return;
         if (midWrite) h.crashAtNextWrite = true;
-        else h.crash();
+        else this.crashHost(h, 'CRASH');
       },
       crashAimed: (node, aim) => {
         const h = this.hosts.get(node);
@@ -628,18 +730,57 @@ export class Simulation {
   private restart(node: string, recovering = false): void {
     const h = this.hosts.get(node);
     if (h === undefined) return;
-    if (h.state === 'up') h.crash(); // a mid-write crash that never found its write: crash now
+    if (h.state === 'up') this.crashHost(h, 'CRASH (restart)'); // a mid-write crash that never found its write
     if (h.state === 'paused') return;
     this.crashAims.delete(node);
     this.safety.restarted(node);
     if (this.options.unsafe.has('forget-vote-on-restart')) h.disk.forgetVote();
-    h.start(recovering);
-    this.safety.checkRestart(node, h.disk, h.raft.commitIndex(), h.appliedIndex);
+    if (h.store === undefined) {
+      h.start(recovering);
+      return this.restarted(h);
+    }
+    // The real WAL opens on the crashed file system; a WAL that refuses (corrupt) or gives back a
+    // log with a hole is a storage failure; an exception while restarting from it is an internal one.
+    h.reopen()
+      .then(
+        (reopened) => {
+          for (const w of reopened.warnings) this.trace.note(this.now, `${node} WAL: ${w}`);
+          const first = reopened.state.entries[0]?.index ?? 1;
+          if (first !== 1)
+            return this.fail(
+              'storage: WAL lost entries',
+              `${node}'s WAL replayed a log starting at index ${first}: entries 1..${first - 1} are gone`,
+            );
+          h.startFrom(reopened, recovering);
+          this.restarted(h);
+        },
+        (error: unknown) =>
+          this.fail(
+            'storage: WAL refused to start',
+            `${node}: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+      )
+      .catch((error: unknown) => this.asyncError(error));
+  }
+
+  private restarted(h: SimHost): void {
+    this.safety.checkRestart(h.id, h.disk, h.raft.commitIndex(), h.appliedIndex);
     if (this.trace.enabled)
-      this.trace.note(this.now, `${node} restarted from disk: ${describeDurable(h.disk)}`);
+      this.trace.note(this.now, `${h.id} restarted from disk: ${describeDurable(h.disk)}`);
     this.scheduleTick(h, this.rng.int(1, SIM_TIMING.tickNs));
     this.observe(h);
   }
+}
+
+/** Salts of the disk's streams, derived from the seed apart from the run's Rng tree. */
+const DISK_CHOICE_SALT = 0x6d69_7864;
+const DISK_STREAM_SALT = 0x7761_6c64;
+
+function walUnsafe(options: SimOptions): WalUnsafe {
+  return {
+    ackBeforeFsync: options.unsafe.has('ack-before-fsync'),
+    skipDirSyncOnRoll: options.unsafe.has('wal-skip-dir-sync-on-roll'),
+  };
 }
 
 const ANSWERED_ERRORS: ReadonlySet<string> = new Set([
@@ -654,21 +795,40 @@ function describeDurable(disk: SimDisk): string {
   return `term ${d.hardState.term} vote ${d.hardState.vote || '-'} commit ${d.hardState.commit} entries ${d.entries.length}`;
 }
 
-/** Runs one seed to the end and checks the history. */
+/** Runs one model-disk seed to the end and checks the history (a WAL-disk seed: runSimulationAsync). */
 export function runSimulation(options: SimOptions): SimRun {
   const started = performance.now();
   const sim = new Simulation(options);
-  let violation: Violation | undefined;
   try {
-    violation = sim.run();
+    sim.run();
   } catch (error) {
     // A crashed invariant inside the core is a finding too, reported like a violated property.
+    if (sim.diskMode === 'wal') throw error;
     sim.fail(
       'internal error',
       error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error),
     );
-    violation = sim.safety.violation;
   }
+  return finishRun(sim, options, started);
+}
+
+/** Runs one seed of either disk to the end and checks the history. */
+export async function runSimulationAsync(options: SimOptions): Promise<SimRun> {
+  const started = performance.now();
+  const sim = new Simulation(options);
+  try {
+    await sim.runAsync();
+  } catch (error) {
+    sim.fail(
+      'internal error',
+      error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error),
+    );
+  }
+  return finishRun(sim, options, started);
+}
+
+function finishRun(sim: Simulation, options: SimOptions, started: number): SimRun {
+  let violation = sim.safety.violation;
   let linearizability = 'not checked';
   if (violation === undefined && options.checkLinearizability) {
     const result = checkHistory(sim.history, { model: 'kv', timeLimitMs: 20_000 });
@@ -701,6 +861,7 @@ export function runSimulation(options: SimOptions): SimRun {
     linearizability,
     readMode: sim.readMode,
     sessions: sim.sessionCounters(),
+    disk: sim.diskMode,
   };
   return { summary, history: sim.history, trace: sim.trace };
 }

@@ -8,13 +8,16 @@ import {
   OPT_IN_FAULT_NAMES,
   parseFaults,
   READS_CHOICES,
+  DISK_CHOICES,
+  walDiskRefusal,
+  type DiskChoice,
   type FaultName,
   type ReadsChoice,
   type SimOptions,
 } from '../../sim/config.js';
 import { failureLines, progressLine, seedLine, summaryLine } from '../../sim/report.js';
 import { runSweepParallel, SWEEP_WORKERS_MAX } from '../../sim/parallel-sweep.js';
-import { parseSeeds, runSweep, writeRunArtifacts, type SweepOptions } from '../../sim/sweep.js';
+import { parseSeeds, runSweepAsync, writeRunArtifacts, type SweepOptions } from '../../sim/sweep.js';
 import { badArguments } from '../bad-arguments.js';
 import { EXIT_INVALID, EXIT_OK } from '../exit-codes.js';
 import { choice, fromLibrary, integer, option, text } from '../parsers.js';
@@ -29,6 +32,7 @@ interface SimFlags {
   keys: number;
   unsafe?: ReadonlySet<UnsafeVariant>;
   reads: ReadsChoice;
+  disk: DiskChoice;
   out: string;
   check: boolean;
   stopOnFailure?: boolean;
@@ -73,6 +77,14 @@ export function register(program: Command): void {
         'mixed',
       ),
     )
+    .addOption(
+      choice(
+        '--disk <mode>',
+        "the node's disk: the model, the server's real WAL over a simulated file system, or the WAL on a seeded quarter of the seeds",
+        DISK_CHOICES,
+        'model',
+      ),
+    )
     .addOption(text('--out <dir>', 'where failing seeds write trace and history (under sim/)', 'histories'))
     .option('--no-check', 'skip the linearizability check of the client history')
     .option('--stop-on-failure', 'stop a sweep at its first failing seed')
@@ -90,6 +102,11 @@ export function register(program: Command): void {
         badArguments(command, 'use either --seed or --seeds, not both');
       if (flags.seed !== undefined && flags.seed.length !== 1)
         badArguments(command, '--seed takes one seed; sweep with --seeds');
+      const refusal =
+        flags.disk === 'wal'
+          ? walDiskRefusal({ faults: flags.faults, unsafe: flags.unsafe ?? new Set() })
+          : undefined;
+      if (refusal !== undefined) badArguments(command, `--disk wal: ${refusal}; use --disk model`);
       process.exitCode = await runSimCommand(flags);
     });
 }
@@ -103,6 +120,7 @@ function simOptions(flags: SimFlags): { seeds: number[]; base: Omit<SimOptions, 
     faults: flags.faults,
     unsafe: flags.unsafe ?? new Set(),
     reads: flags.reads,
+    disk: flags.disk,
     checkLinearizability: flags.check,
   });
   return { seeds: flags.seeds ?? flags.seed ?? [1], base, workers: flags.workers };
@@ -112,6 +130,9 @@ export async function runSimCommand(flags: SimFlags): Promise<number> {
   const { seeds, base, workers } = simOptions(flags);
   const sweep = seeds.length > 1;
   let lastProgress = 0;
+  // A failing seed is re-run with the trace on (asynchronous with the WAL disk); one at a time, in
+  // the order they failed.
+  let artifacts = Promise.resolve();
   const sweepOptions: SweepOptions = {
     seeds,
     base,
@@ -119,8 +140,10 @@ export async function runSimCommand(flags: SimFlags): Promise<number> {
     onSeed: (summary, progress) => {
       if (!summary.passed) {
         const options = { ...base, seed: summary.seed };
-        const { dir } = writeRunArtifacts(options, flags.out);
-        process.stdout.write(failureLines(summary, options, dir).join('\n') + '\n');
+        artifacts = artifacts.then(async () => {
+          const { dir } = await writeRunArtifacts(options, flags.out);
+          process.stdout.write(failureLines(summary, options, dir).join('\n') + '\n');
+        });
       } else if (!sweep || flags.quiet !== true) {
         if (!sweep) process.stdout.write(seedLine(summary) + '\n');
       }
@@ -131,7 +154,8 @@ export async function runSimCommand(flags: SimFlags): Promise<number> {
     },
   };
   const result =
-    workers > 1 && sweep ? await runSweepParallel(sweepOptions, workers) : runSweep(sweepOptions);
+    workers > 1 && sweep ? await runSweepParallel(sweepOptions, workers) : await runSweepAsync(sweepOptions);
+  await artifacts;
   process.stdout.write(summaryLine(result.total, result.failures.length) + '\n');
   return result.failures.length === 0 ? EXIT_OK : EXIT_INVALID;
 }

@@ -47,6 +47,32 @@ describe('lab sim', () => {
     expect(readFileSync(join(dir, 'trace.txt'), 'utf8')).toContain('VIOLATION no duplicate appends');
   });
 
+  it('runs a seed on the real WAL with --disk wal, and puts the disk in the replay command', () => {
+    const r = sim('--seed', '3', '--nodes', '3', '--ops', '200', '--disk', 'wal');
+    expect(r.stdout).toMatch(/^seed 3: passed \(WAL disk\): 205 ops/);
+    expect(r.status).toBe(0);
+    const bad = sim(
+      '--seed',
+      '3',
+      '--nodes',
+      '3',
+      '--ops',
+      '300',
+      '--disk',
+      'wal',
+      '--unsafe',
+      'wal-skip-dir-sync-on-roll',
+    );
+    expect(bad.stdout).toContain(
+      'seed 3: FAILED (safety, read-index reads, WAL disk) no regress across restarts',
+    );
+    expect(bad.stdout).toContain('--unsafe wal-skip-dir-sync-on-roll --disk wal');
+    expect(bad.status).toBe(1);
+    const refused = sim('--seed', '1', '--disk', 'wal', '--faults', 'all,disk-loss');
+    expect(refused.stderr).toContain('--disk wal: the disk-loss fault');
+    expect(refused.status).toBe(254);
+  });
+
   it('rejects bad arguments with exit 254 and a clear message', () => {
     const r = sim('--nodes', '4');
     expect(r.status).toBe(254);

@@ -1,0 +1,71 @@
+// The disk of --disk wal: the server's own WAL (server/storage/wal.ts) over a simulated file system
+// (sim-fs.ts) that loses unsynced writes and tears the last one at a crash. A restart is the real
+// openWal on the crashed file system: its torn-tail truncation and its corruption refusal run, and
+// what it replays is what the node restarts from. The model disk (disk.ts) stays the record of
+// what the driver was promised (the safety checker's view); this store is what is really on disk.
+import type { Entry, HardState } from '../server/raft/types.js';
+import { openWal, type Wal, type WalOptions, type WalUnsafe } from '../server/storage/wal.js';
+import type { WalState } from '../server/storage/replay.js';
+import { SimFs } from './sim-fs.js';
+import type { SimRng } from './rng.js';
+
+/**
+ * Tiny segments, so a seed rolls segments many times (each roll creates a file and syncs the
+ * directory: code that 64 MiB segments would never reach in a simulated run).
+ */
+export const SIM_WAL_OPTIONS: WalOptions = { segmentSizeBytesMax: 4 * 1024, lockWaitMs: 0 };
+
+export interface Reopened {
+  readonly state: WalState;
+  /** The WAL's repairs (a torn tail cut off), for the trace. */
+  readonly warnings: readonly string[];
+}
+
+export class WalStore {
+  readonly fs: SimFs;
+  private wal: Wal | undefined;
+  /** Saves and opens started and not yet finished in this life (the drain must bring it to 0). */
+  inFlight = 0;
+  /** Bumped by a crash: a dead life's calls never complete, and must not count. */
+  private life = 0;
+
+  constructor(
+    readonly dir: string,
+    private readonly rng: SimRng,
+    private readonly unsafe: WalUnsafe,
+  ) {
+    this.fs = new SimFs([dir]);
+  }
+
+  /** Opens (replaying) the WAL on what the file system holds; rejects as openWal does. */
+  async open(): Promise<Reopened> {
+    if (this.wal !== undefined) throw new Error(`invariant: ${this.dir}: WAL opened twice in one life`);
+    const life = this.life;
+    this.inFlight++;
+    const wal = await openWal(this.dir, SIM_WAL_OPTIONS, this.unsafe, this.fs.session()).finally(() => {
+      if (life === this.life) this.inFlight--;
+    });
+    if (life !== this.life) throw new Error(`invariant: ${this.dir}: a dead life's WAL open completed`);
+    this.wal = wal;
+    return { state: wal.state, warnings: wal.warnings };
+  }
+
+  /** The real WAL's save: resolves once durable (or, under ack-before-fsync, once written). */
+  save(hardState: HardState | undefined, entries: readonly Entry[]): Promise<void> {
+    const wal = this.wal;
+    if (wal === undefined) throw new Error(`invariant: ${this.dir}: save before the WAL was opened`);
+    const life = this.life;
+    this.inFlight++;
+    return wal.save(hardState, entries).finally(() => {
+      if (life === this.life) this.inFlight--;
+    });
+  }
+
+  /** A power cut: the file system keeps what its model says; this life's WAL is gone. */
+  crash(): string[] {
+    this.wal = undefined;
+    this.life++;
+    this.inFlight = 0;
+    return this.fs.crash(this.rng);
+  }
+}
