@@ -104,6 +104,10 @@ export class Simulation {
   readonly diskMode: DiskMode;
   /** --disk wal: hosts that started WAL calls in this event (drained, then observed, after it). */
   private readonly ioHosts = new Set<SimHost>();
+  /** --disk wal: nodes whose restart (the WAL's open) has not finished yet. */
+  private readonly restarting = new Set<string>();
+  /** Runs once every pending restart has finished (the final heal's bookkeeping). */
+  private afterRestarts: (() => void) | undefined;
   now = 0;
   events = 0;
   private requestIds = 0;
@@ -401,6 +405,13 @@ export class Simulation {
     );
     this.settleDeadline = this.now + SIM_TIMING.livenessAfterHealNs;
     this.healedAtNs = this.now;
+    // The heal restarts every crashed node; on the WAL disk those restarts finish after this event's
+    // drain, and the terms at the heal are the terms the restarted nodes come back with.
+    if (this.restarting.size > 0) this.afterRestarts = () => this.noteHeal();
+    else this.noteHeal();
+  }
+
+  private noteHeal(): void {
     this.termAtHeal = this.termMax();
     if (this.leaderUp() !== undefined) this.leaderAfterHeal();
   }
@@ -729,7 +740,7 @@ export class Simulation {
 
   private restart(node: string, recovering = false): void {
     const h = this.hosts.get(node);
-    if (h === undefined) return;
+    if (h === undefined || this.restarting.has(node)) return;
     if (h.state === 'up') this.crashHost(h, 'CRASH (restart)'); // a mid-write crash that never found its write
     if (h.state === 'paused') return;
     this.crashAims.delete(node);
@@ -739,17 +750,25 @@ export class Simulation {
       h.start(recovering);
       return this.restarted(h);
     }
-    // The real WAL opens on the crashed file system; a WAL that refuses (corrupt) or gives back a
-    // log with a hole is a storage failure; an exception while restarting from it is an internal one.
+    this.reopenWal(h, recovering);
+  }
+
+  /**
+   * The real WAL opens on the crashed file system, and the node restarts when it has (after this
+   * event's drain). A WAL that refuses (corrupt) or gives back a log with a hole is a storage
+   * failure; an exception while restarting from it is an internal one.
+   */
+  private reopenWal(h: SimHost, recovering: boolean): void {
+    this.restarting.add(h.id);
     h.reopen()
       .then(
         (reopened) => {
-          for (const w of reopened.warnings) this.trace.note(this.now, `${node} WAL: ${w}`);
+          for (const w of reopened.warnings) this.trace.note(this.now, `${h.id} WAL: ${w}`);
           const first = reopened.state.entries[0]?.index ?? 1;
           if (first !== 1)
             return this.fail(
               'storage: WAL lost entries',
-              `${node}'s WAL replayed a log starting at index ${first}: entries 1..${first - 1} are gone`,
+              `${h.id}'s WAL replayed a log starting at index ${first}: entries 1..${first - 1} are gone`,
             );
           h.startFrom(reopened, recovering);
           this.restarted(h);
@@ -757,9 +776,16 @@ export class Simulation {
         (error: unknown) =>
           this.fail(
             'storage: WAL refused to start',
-            `${node}: ${error instanceof Error ? error.message : String(error)}`,
+            `${h.id}: ${error instanceof Error ? error.message : String(error)}`,
           ),
       )
+      .finally(() => {
+        this.restarting.delete(h.id);
+        const after = this.afterRestarts;
+        if (this.restarting.size > 0 || after === undefined) return;
+        this.afterRestarts = undefined;
+        after();
+      })
       .catch((error: unknown) => this.asyncError(error));
   }
 
