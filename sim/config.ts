@@ -42,6 +42,9 @@ export const MODEL_DISK_ONLY_UNSAFE: readonly UnsafeVariant[] = [
   'hard-state-no-fsync',
 ];
 
+/** Variants of the server's real WAL: only the WAL disk runs that code (the model disk runs the correct one). */
+export const WAL_DISK_UNSAFE: readonly UnsafeVariant[] = ['ack-before-fsync', 'wal-skip-dir-sync-on-roll'];
+
 export interface SimOptions {
   seed: number;
   nodes: number;
