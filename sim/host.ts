@@ -285,7 +285,16 @@ export class SimHost implements ShellDisk, ShellMachine {
     ready: Ready,
   ): PersistStatus {
     this.env.ioStarted(this);
-    const save = store.save(hardState, entries);
+    const saved = store.save(
+      hardState,
+      entries,
+      () => {
+        this.disk.write(hardState, entries, mustSync);
+        if (mustSync) this.shell.persisted();
+      },
+      (error) => this.env.storageFailed(this.id, error),
+    );
+    saved.catch((error: unknown) => this.env.asyncError(error));
     if (this.crashAtNextWrite && this.env.tearsWrite(this.id, ready)) {
       const lost = this.crash();
       this.env.trace(
@@ -294,17 +303,6 @@ export class SimHost implements ShellDisk, ShellMachine {
       );
       return 'halted';
     }
-    const incarnation = this.incarnation;
-    save
-      .then(
-        () => {
-          if (incarnation !== this.incarnation) return;
-          this.disk.write(hardState, entries, mustSync);
-          if (mustSync) this.shell.persisted();
-        },
-        (error: unknown) => this.env.storageFailed(this.id, error),
-      )
-      .catch((error: unknown) => this.env.asyncError(error));
     return mustSync ? 'syncing' : 'done';
   }
 

@@ -50,15 +50,36 @@ export class WalStore {
     return { state: wal.state, warnings: wal.warnings };
   }
 
-  /** The real WAL's save: resolves once durable (or, under ack-before-fsync, once written). */
-  save(hardState: HardState | undefined, entries: readonly Entry[]): Promise<void> {
+  /**
+   * The real WAL's save; `acked` runs when it resolves (durable, or under ack-before-fsync
+   * written), in the same microtask that ends its count in `inFlight`, so a drain that waits for
+   * `busy` to clear has run it. A crashed life's saves never call back. The promise rejects only
+   * when a callback threw.
+   */
+  save(
+    hardState: HardState | undefined,
+    entries: readonly Entry[],
+    acked: () => void,
+    failed: (error: unknown) => void,
+  ): Promise<void> {
     const wal = this.wal;
     if (wal === undefined) throw new Error(`invariant: ${this.dir}: save before the WAL was opened`);
     const life = this.life;
     this.inFlight++;
-    return wal.save(hardState, entries).finally(() => {
-      if (life === this.life) this.inFlight--;
-    });
+    const settled = (then: () => void): void => {
+      if (life !== this.life) return;
+      this.inFlight--;
+      then();
+    };
+    return wal.save(hardState, entries).then(
+      () => settled(acked),
+      (error: unknown) => settled(() => failed(error)),
+    );
+  }
+
+  /** WAL calls or callbacks still to run in this life. */
+  get busy(): boolean {
+    return this.inFlight > 0 || (this.wal?.flushInProgress ?? false);
   }
 
   /** A power cut: the file system keeps what its model says; this life's WAL is gone. */

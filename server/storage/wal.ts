@@ -233,6 +233,11 @@ export class Wal {
     return { ...this.counters };
   }
 
+  /** A write+sync round is running or about to (the simulator's drain waits until it is not). */
+  get flushInProgress(): boolean {
+    return this.flushing !== undefined;
+  }
+
   /** Index of the last entry written (or being written); 0 when the log is empty. */
   get lastIndex(): number {
     return this.lastIndexSaved;
