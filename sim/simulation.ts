@@ -215,7 +215,8 @@ export class Simulation {
    */
   async runAsync(): Promise<Violation | undefined> {
     if (this.diskMode === 'wal') {
-      for (const host of this.hosts.values()) void host.openFresh().catch((e: unknown) => this.asyncError(e));
+      for (const host of this.hosts.values())
+        void host.openFresh().catch((e: unknown) => this.internalError(e));
       await new Promise<void>((resolve) => setImmediate(resolve)); // once: every open and its check
     }
     this.begin();
@@ -247,8 +248,11 @@ export class Simulation {
     return false;
   }
 
-  /** An exception in a WAL continuation: a crashed invariant, reported like one thrown in an event. */
-  private asyncError(error: unknown): void {
+  /**
+   * A crashed invariant (thrown in an event, or in a WAL continuation) is a finding too, reported
+   * like a violated property.
+   */
+  internalError(error: unknown): void {
     this.fail(
       'internal error',
       error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error),
@@ -541,7 +545,7 @@ export class Simulation {
           'storage: WAL failed',
           `${node}: ${error instanceof Error ? error.message : String(error)}`,
         ),
-      asyncError: (error) => this.asyncError(error),
+      asyncError: (error) => this.internalError(error),
       sendRaft: (messages) => {
         for (const message of messages) this.sendRaftMessage(id, message);
       },
@@ -797,7 +801,7 @@ export class Simulation {
         this.afterRestarts = undefined;
         after();
       })
-      .catch((error: unknown) => this.asyncError(error));
+      .catch((error: unknown) => this.internalError(error));
   }
 
   private restarted(h: SimHost): void {
@@ -842,12 +846,8 @@ export function runSimulation(options: SimOptions): SimRun {
   try {
     sim.run();
   } catch (error) {
-    // A crashed invariant inside the core is a finding too, reported like a violated property.
-    if (sim.diskMode === 'wal') throw error;
-    sim.fail(
-      'internal error',
-      error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error),
-    );
+    if (sim.diskMode === 'wal') throw error; // the synchronous run refused a WAL seed
+    sim.internalError(error);
   }
   return finishRun(sim, options, started);
 }
@@ -859,10 +859,7 @@ export async function runSimulationAsync(options: SimOptions): Promise<SimRun> {
   try {
     await sim.runAsync();
   } catch (error) {
-    sim.fail(
-      'internal error',
-      error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error),
-    );
+    sim.internalError(error);
   }
   return finishRun(sim, options, started);
 }
