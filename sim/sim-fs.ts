@@ -45,8 +45,6 @@ export class SimFs {
   /** Directories and whether their name is durable. */
   private readonly dirs = new Map<string, boolean>();
   private epoch = 0;
-  /** I/O calls made, for tests and the speed figures. */
-  ops = 0;
 
   /** `dirs`: directories that exist durably from the start (the data directory an operator made). */
   constructor(dirs: readonly string[]) {
@@ -62,7 +60,6 @@ export class SimFs {
     const live = (): boolean => epoch === this.epoch;
     const run = <T>(op: () => T): Promise<T> => {
       if (!live()) return NEVER;
-      this.ops++;
       try {
         return Promise.resolve(op());
       } catch (error) {
@@ -79,14 +76,6 @@ export class SimFs {
       lock: (dir) => run(() => ({ file: `${dir}/LOCK`, release: () => Promise.resolve() })),
       nextTurn: () => (live() ? Promise.resolve() : NEVER),
     };
-  }
-
-  /** Whether any file holds bytes or names a crash could lose. */
-  get dirty(): boolean {
-    for (const f of this.files.values())
-      if (!f.nameDurable || f.rewritten !== undefined || f.durableChunks < f.chunks.length) return true;
-    for (const durable of this.dirs.values()) if (!durable) return true;
-    return false;
   }
 
   /** A power cut: unsynced bytes, truncates and names go as the model says. Returns what happened. */

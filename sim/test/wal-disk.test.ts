@@ -1,6 +1,8 @@
 // --disk wal: the server's real WAL over the simulated file system, under every fault.
 import { describe, expect, it } from 'vitest';
+import type { Entry } from '../../server/raft/types.js';
 import type { UnsafeVariant } from '../../server/raft/unsafe.js';
+import { SimDisk } from '../disk.js';
 import { defaultSimOptions, type SimOptions } from '../config.js';
 import type { SafetyProperty } from '../safety.js';
 import { runSimulation, runSimulationAsync, Simulation } from '../simulation.js';
@@ -51,6 +53,23 @@ describe('the WAL disk', () => {
     },
     300_000,
   );
+
+  it("restarts the model disk from the WAL's replay, keeping its entry objects where equal", () => {
+    const entry = (index: number, data: string): Entry => ({
+      index,
+      term: 1,
+      type: 'normal',
+      data: Buffer.from(data),
+    });
+    const disk = new SimDisk();
+    const [a, b] = [entry(1, 'a'), entry(2, 'b')];
+    disk.write({ term: 1, vote: 'n1', commit: 0 }, [a, b], true);
+    disk.replace({ term: 2, vote: '', commit: 1 }, [entry(1, 'a'), entry(2, 'other')]);
+    expect(disk.log[0]).toBe(a); // equal: the same object, so a restart resumes from a checkpoint
+    expect(disk.log[1]).not.toBe(b);
+    expect(disk.read().hardState).toEqual({ term: 2, vote: '', commit: 1 });
+    expect(disk.promised).toEqual({ term: 1, vote: 'n1', commit: 0 }); // what the WAL acknowledged stays
+  });
 
   it('is refused with disk-loss and with the model disk variants', () => {
     expect(() => new Simulation(defaultSimOptions({ disk: 'wal', faults: new Set(['disk-loss']) }))).toThrow(
