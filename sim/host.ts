@@ -54,6 +54,8 @@ export interface HostEnv {
   storageFailed(node: string, error: unknown): void;
   /** An exception thrown in a WAL continuation (a crashed invariant of the shell or the core). */
   asyncError(error: unknown): void;
+  /** Runs `action` as a simulation event `delayNs` from now (a simulated fsync completing). */
+  after(delayNs: number, action: () => void): void;
 }
 
 export type HostState = 'up' | 'paused' | 'crashed';
@@ -137,7 +139,16 @@ export class SimHost implements ShellDisk, ShellMachine {
       kvLimits: env.kvLimits,
     });
     this.log = env.tracing ? traceLogger(env) : undefined;
-    if (env.wal !== undefined) this.store = new WalStore(`/sim/${id}`, env.wal.rng, env.wal.unsafe);
+    if (env.wal !== undefined) {
+      const latency = {
+        after: (delayNs: number, done: () => void) =>
+          env.after(delayNs, () => {
+            env.ioStarted(this);
+            done();
+          }),
+      };
+      this.store = new WalStore(`/sim/${id}`, env.wal.rng, env.wal.unsafe, latency);
+    }
     this.start();
   }
 

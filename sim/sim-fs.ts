@@ -9,10 +9,13 @@
 //  - A new file's or directory's name is durable only after an fsync of its directory; fdatasync
 //    of the file does not make its name durable. A crash removes every name never synced (and a
 //    removed directory takes everything in it).
-// Operations take effect when called and complete at once (zero simulated latency): the WAL's
-// continuations run in the microtask drain after the simulation event that started them. Each life
-// of the node gets its own session(); after a crash, an earlier session's calls never complete and
-// change nothing (the process is dead), so a dead WAL's pending continuations are inert.
+// Operations take effect when called and complete at once, except fsyncs (of files and of
+// directories) once `latency` is set: each completes after a seeded simulated delay, as a
+// simulation event, and makes durable what was written before it was called. The WAL's
+// continuations run in the microtask drain after the event that started or completed them. Each
+// life of the node gets its own session(); after a crash, an earlier session's calls (and fsyncs
+// still in progress) never complete and change nothing (the process is dead), so a dead WAL's
+// pending continuations are inert.
 import { dirname } from 'node:path';
 import type { WalFile, WalFs, WalOpenFlags } from '../server/storage/fs.js';
 import type { SimRng } from './rng.js';
@@ -33,6 +36,15 @@ const KEEP_NONE_SHARE = 0.25;
 const KEEP_ALL_SHARE = 0.25;
 const ZERO_FILL_SHARE_OF_TORN = 0.125;
 
+/** How long an fsync takes (simulated), drawn uniformly per call. */
+export const SYNC_NS_MIN = 200_000;
+export const SYNC_NS_MAX = 2_000_000;
+
+/** Simulated time for fsyncs: `after` runs its callback as a simulation event. */
+export interface SimFsLatency {
+  after(delayNs: number, done: () => void): void;
+}
+
 /** Never settles: what a dead process's I/O calls return. */
 const NEVER = new Promise<never>(() => undefined);
 
@@ -45,9 +57,16 @@ export class SimFs {
   /** Directories and whether their name is durable. */
   private readonly dirs = new Map<string, boolean>();
   private epoch = 0;
+  /** When set, fsyncs take simulated time (unset: they complete at once). */
+  latency: SimFsLatency | undefined;
+  /** fsyncs called and not yet completed (the node is waiting for the disk). */
+  pendingSyncs = 0;
 
   /** `dirs`: directories that exist durably from the start (the data directory an operator made). */
-  constructor(dirs: readonly string[]) {
+  constructor(
+    dirs: readonly string[],
+    private readonly rng: SimRng,
+  ) {
     for (const dir of dirs) {
       for (let d = dir; d !== dirname(d); d = dirname(d)) this.dirs.set(d, true);
     }
@@ -66,21 +85,52 @@ export class SimFs {
         return Promise.reject(error as Error);
       }
     };
+    const sync = (prepare: () => () => void): Promise<void> => (live() ? this.sync(prepare) : NEVER);
     return {
       mkdirp: (dir) => run(() => this.mkdirp(dir)),
-      open: (file, flags) => run(() => this.open(file, flags, live, run)),
+      open: (file, flags) => run(() => this.open(file, flags, live, run, sync)),
       readFile: (file) => run(() => this.readFile(file)),
       readdir: (dir) => run(() => this.readdir(dir)),
-      syncDir: (dir) => run(() => this.syncDir(dir)),
+      syncDir: (dir) => sync(() => this.syncDir(dir)),
       // One process per simulated data directory by construction: nothing to lock against.
       lock: (dir) => run(() => ({ file: `${dir}/LOCK`, release: () => Promise.resolve() })),
       nextTurn: () => (live() ? Promise.resolve() : NEVER),
     };
   }
 
+  /**
+   * An fsync: `prepare` checks the call and returns what completing it does; that runs at once, or
+   * after a seeded simulated delay when `latency` is set (unless the node crashed meanwhile).
+   */
+  private sync(prepare: () => () => void): Promise<void> {
+    let complete: () => void;
+    try {
+      complete = prepare();
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    const latency = this.latency;
+    if (latency === undefined) {
+      complete();
+      return Promise.resolve();
+    }
+    const epoch = this.epoch;
+    this.pendingSyncs++;
+    return new Promise((resolve) =>
+      latency.after(this.rng.int(SYNC_NS_MIN, SYNC_NS_MAX), () => {
+        if (epoch !== this.epoch) return;
+        this.pendingSyncs--;
+        complete();
+        resolve();
+      }),
+    );
+  }
+
   /** A power cut: unsynced bytes, truncates and names go as the model says. Returns what happened. */
-  crash(rng: SimRng): string[] {
+  crash(): string[] {
+    const rng = this.rng;
     this.epoch++;
+    this.pendingSyncs = 0;
     const report: string[] = [];
     for (const [dir, durable] of [...this.dirs]) {
       if (durable || !this.dirs.has(dir)) continue;
@@ -127,6 +177,7 @@ export class SimFs {
     flags: WalOpenFlags,
     live: () => boolean,
     run: <T>(op: () => T) => Promise<T>,
+    sync: (prepare: () => () => void) => Promise<void>,
   ): WalFile {
     this.parentMustExist(path);
     let file = this.files.get(path);
@@ -136,7 +187,7 @@ export class SimFs {
       file = { chunks: [], size: 0, durableChunks: 0, rewritten: undefined, nameDurable: false };
       this.files.set(path, file);
     }
-    return new SimFileHandle(file, flags, live, run);
+    return new SimFileHandle(file, flags, live, run, sync);
   }
 
   private readFile(path: string): Buffer {
@@ -153,10 +204,13 @@ export class SimFs {
     return names.sort();
   }
 
-  private syncDir(dir: string): void {
+  /** Checks the directory; the returned completion makes the names in it durable. */
+  private syncDir(dir: string): () => void {
     if (!this.dirs.has(dir)) throw fsError('ENOENT', dir);
-    for (const d of this.dirs.keys()) if (d !== dir && dirname(d) === dir) this.dirs.set(d, true);
-    for (const [path, file] of this.files) if (dirname(path) === dir) file.nameDurable = true;
+    return () => {
+      for (const d of this.dirs.keys()) if (d !== dir && dirname(d) === dir) this.dirs.set(d, true);
+      for (const [path, file] of this.files) if (dirname(path) === dir) file.nameDurable = true;
+    };
   }
 }
 
@@ -168,6 +222,7 @@ class SimFileHandle implements WalFile {
     private readonly flags: WalOpenFlags,
     private readonly live: () => boolean,
     private readonly run: <T>(op: () => T) => Promise<T>,
+    private readonly sync: (prepare: () => () => void) => Promise<void>,
   ) {}
 
   writev(buffers: Buffer[]): Promise<{ bytesWritten: number }> {
@@ -180,10 +235,18 @@ class SimFileHandle implements WalFile {
     });
   }
 
+  /** Makes durable what was written before the call (a truncate since then stays pending). */
   datasync(): Promise<void> {
-    return this.io(() => {
-      this.file.durableChunks = this.file.chunks.length;
-      this.file.rewritten = undefined;
+    if (this.live() && this.closed) return Promise.reject(fsError('EBADF', 'file handle is closed'));
+    return this.sync(() => {
+      const file = this.file;
+      const { chunks } = file;
+      const written = chunks.length;
+      return () => {
+        if (file.chunks !== chunks) return; // truncated meanwhile: not modelled (the WAL never does)
+        file.durableChunks = Math.max(file.durableChunks, written);
+        file.rewritten = undefined;
+      };
     });
   }
 

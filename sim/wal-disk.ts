@@ -6,7 +6,7 @@
 import type { Entry, HardState } from '../server/raft/types.js';
 import { openWal, type Wal, type WalOptions, type WalUnsafe } from '../server/storage/wal.js';
 import type { WalState } from '../server/storage/replay.js';
-import { SimFs } from './sim-fs.js';
+import { SimFs, type SimFsLatency } from './sim-fs.js';
 import type { SimRng } from './rng.js';
 
 /**
@@ -29,12 +29,14 @@ export class WalStore {
   /** Bumped by a crash: a dead life's calls never complete, and must not count. */
   private life = 0;
 
+  /** `latency`: fsyncs take simulated time from the second open on (the first is before the run). */
   constructor(
     readonly dir: string,
-    private readonly rng: SimRng,
+    rng: SimRng,
     private readonly unsafe: WalUnsafe,
+    private readonly latency: SimFsLatency,
   ) {
-    this.fs = new SimFs([dir]);
+    this.fs = new SimFs([dir], rng);
   }
 
   /** Opens (replaying) the WAL on what the file system holds; rejects as openWal does. */
@@ -47,6 +49,7 @@ export class WalStore {
     });
     if (life !== this.life) throw new Error(`invariant: ${this.dir}: a dead life's WAL open completed`);
     this.wal = wal;
+    this.fs.latency = this.latency;
     return { state: wal.state, warnings: wal.warnings };
   }
 
@@ -77,9 +80,14 @@ export class WalStore {
     );
   }
 
-  /** WAL calls or callbacks still to run in this life. */
+  /** WAL calls or callbacks still to run in this life now (not waiting for an fsync to complete). */
   get busy(): boolean {
-    return this.inFlight > 0 || (this.wal?.flushInProgress ?? false);
+    return (this.inFlight > 0 || (this.wal?.flushInProgress ?? false)) && !this.waitingOnDisk;
+  }
+
+  /** An fsync is in progress: the WAL resumes when it completes (a later simulation event). */
+  get waitingOnDisk(): boolean {
+    return this.fs.pendingSyncs > 0;
   }
 
   /** A power cut: the file system keeps what its model says; this life's WAL is gone. */
@@ -87,6 +95,6 @@ export class WalStore {
     this.wal = undefined;
     this.life++;
     this.inFlight = 0;
-    return this.fs.crash(this.rng);
+    return this.fs.crash();
   }
 }

@@ -9,8 +9,8 @@ const DIR = '/sim/n1';
 const FILE = `${DIR}/f`;
 
 /** A file with `synced` bytes fsynced (name included) and then `writes` unsynced writes. */
-async function fileWith(synced: Buffer, writes: readonly Buffer[]): Promise<SimFs> {
-  const fs = new SimFs([DIR]);
+async function fileWith(synced: Buffer, writes: readonly Buffer[], seed = 1): Promise<SimFs> {
+  const fs = new SimFs([DIR], new SimRng(seed));
   const io = fs.session();
   const f = await io.open(FILE, 'a');
   await f.writev([synced]);
@@ -31,8 +31,8 @@ describe('the simulated file system at a crash', () => {
     const all = Buffer.concat([synced, ...writes]);
     const seen = { none: 0, all: 0, torn: 0, zeroFilled: 0 };
     for (let seed = 1; seed <= 400; seed++) {
-      const fs = await fileWith(synced, writes);
-      const report = fs.crash(new SimRng(seed));
+      const fs = await fileWith(synced, writes, seed);
+      const report = fs.crash();
       const after = fs.contents(FILE) ?? Buffer.alloc(0);
       expect(after.subarray(0, synced.length)).toEqual(synced);
       if (after.length === synced.length) seen.none++;
@@ -56,39 +56,39 @@ describe('the simulated file system at a crash', () => {
 
   it('loses nothing that was fsynced, and the same seed loses the same bytes', async () => {
     const fs = await fileWith(Buffer.from('all synced'), []);
-    expect(fs.crash(new SimRng(1))).toEqual([]);
+    expect(fs.crash()).toEqual([]);
     expect(fs.contents(FILE)?.toString()).toBe('all synced');
-    const a = await fileWith(Buffer.from('x'), [Buffer.from('0123456789abcdef')]);
-    const b = await fileWith(Buffer.from('x'), [Buffer.from('0123456789abcdef')]);
-    expect(a.crash(new SimRng(9))).toEqual(b.crash(new SimRng(9)));
+    const a = await fileWith(Buffer.from('x'), [Buffer.from('0123456789abcdef')], 9);
+    const b = await fileWith(Buffer.from('x'), [Buffer.from('0123456789abcdef')], 9);
+    expect(a.crash()).toEqual(b.crash());
     expect(a.contents(FILE)).toEqual(b.contents(FILE));
   });
 
   it('loses a new file whose directory was never fsynced, even when its data was', async () => {
-    const fs = new SimFs([DIR]);
+    const fs = new SimFs([DIR], new SimRng(1));
     const io = fs.session();
     const f = await io.open(`${DIR}/new`, 'ax');
     await f.writev([Buffer.from('data')]);
     await f.datasync();
-    expect(fs.crash(new SimRng(1))).toEqual([`${DIR}/new lost (its name was never synced)`]);
+    expect(fs.crash()).toEqual([`${DIR}/new lost (its name was never synced)`]);
     expect(fs.contents(`${DIR}/new`)).toBeUndefined();
     const io2 = fs.session();
     const g = await io2.open(`${DIR}/new`, 'ax');
     await g.writev([Buffer.from('data')]);
     await g.datasync();
     await io2.syncDir(DIR);
-    fs.crash(new SimRng(1));
+    fs.crash();
     expect(fs.contents(`${DIR}/new`)?.toString()).toBe('data');
   });
 
   it('loses a directory never synced into its parent, with everything in it', async () => {
-    const fs = new SimFs([DIR]);
+    const fs = new SimFs([DIR], new SimRng(1));
     const io = fs.session();
     await io.mkdirp(`${DIR}/wal`);
     const f = await io.open(`${DIR}/wal/seg`, 'ax');
     await f.datasync();
     await io.syncDir(`${DIR}/wal`);
-    fs.crash(new SimRng(1));
+    fs.crash();
     await expect(fs.session().readdir(`${DIR}/wal`)).rejects.toThrow(/ENOENT/);
   });
 
@@ -97,7 +97,7 @@ describe('the simulated file system at a crash', () => {
     const f = await fs.session().open(FILE, 'r+');
     await f.truncate(4);
     expect(fs.contents(FILE)?.toString()).toBe('0123');
-    fs.crash(new SimRng(1));
+    fs.crash();
     expect(fs.contents(FILE)?.toString()).toBe('0123456789');
   });
 
@@ -105,7 +105,7 @@ describe('the simulated file system at a crash', () => {
     const fs = await fileWith(Buffer.from('x'), []);
     const old = fs.session();
     const handle = await old.open(FILE, 'a');
-    fs.crash(new SimRng(1));
+    fs.crash();
     let settled = false;
     void handle.writev([Buffer.from('late')]).finally(() => (settled = true));
     void old.open(`${DIR}/other`, 'ax').finally(() => (settled = true));
@@ -116,12 +116,41 @@ describe('the simulated file system at a crash', () => {
   });
 });
 
+describe('fsyncs that take simulated time', () => {
+  it('make durable what was written before the call, when their event runs; a crash first loses it', async () => {
+    const pending: { delayNs: number; done: () => void }[] = [];
+    const fs = new SimFs([DIR], new SimRng(3));
+    fs.latency = { after: (delayNs, done) => pending.push({ delayNs, done }) };
+    const io = fs.session();
+    const f = await io.open(FILE, 'ax');
+    let synced = false;
+    void io.syncDir(DIR);
+    pending.shift()?.done();
+    await f.writev([Buffer.from('first')]);
+    void f.datasync().then(() => (synced = true));
+    await f.writev([Buffer.from('second')]); // after the call: not covered by it
+    expect(fs.pendingSyncs).toBe(1);
+    const sync = pending.shift();
+    expect(sync?.delayNs).toBeGreaterThanOrEqual(200_000);
+    sync?.done();
+    await Promise.resolve();
+    expect(synced).toBe(true);
+    void f.datasync().then(() => (synced = false));
+    fs.crash(); // before the second fsync's event
+    pending.shift()?.done();
+    await Promise.resolve();
+    expect(synced).toBe(true); // a dead life's fsync never completes
+    expect(fs.contents(FILE)?.toString().startsWith('first')).toBe(true);
+    expect(fs.pendingSyncs).toBe(0);
+  });
+});
+
 describe('the real WAL over the simulated file system', () => {
   it('after a crash at any moment, replays every acknowledged save and repairs the torn tail', async () => {
     let torn = 0;
     for (let seed = 1; seed <= 200; seed++) {
       const rng = new SimRng(seed);
-      const fs = new SimFs([DIR]);
+      const fs = new SimFs([DIR], rng);
       const wal = await openWal(DIR, { segmentSizeBytesMax: 256 }, {}, fs.session());
       let acked = 0;
       const saves = rng.int(1, 30);
@@ -132,7 +161,7 @@ describe('the real WAL over the simulated file system', () => {
       }
       // The crash lands at a seeded step of the WAL's I/O chain (each step is a microtask here).
       for (let k = rng.int(0, 12); k > 0; k--) await Promise.resolve();
-      fs.crash(rng);
+      fs.crash();
       const reopened = await openWal(DIR, {}, {}, fs.session());
       const indexes = reopened.state.entries.map((e) => e.index);
       expect(indexes.length).toBeGreaterThanOrEqual(acked);
