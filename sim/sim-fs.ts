@@ -149,7 +149,7 @@ export class SimFs {
     return report;
   }
 
-  /** The content of a file (tests and the disk-loss hooks). */
+  /** The content of a file, as the process sees it (tests). */
   contents(file: string): Buffer | undefined {
     const f = this.files.get(file);
     return f === undefined ? undefined : flatten(f);
