@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // One temporary root per run, removed at the end (see the file).
+    globalSetup: ['test-support/temp-root.ts'],
   },
 });

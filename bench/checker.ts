@@ -10,6 +10,7 @@ import type { SearchVariant } from '../checker/search.js';
 import { writeCounterexampleViews } from '../checker/view/index.js';
 import { PORCUPINE_DATA_DIR, porcupineDataMissing } from '../test-support/porcupine-data.js';
 import { hardChild, hardSection } from './checker-hard.js';
+import { memorySection } from './checker-memory.js';
 import { table, writeSection } from './report.js';
 
 const data = PORCUPINE_DATA_DIR;
@@ -147,6 +148,7 @@ async function main(): Promise<void> {
   const slowPair = (medians.get('jepsen/etcd_002.log') ?? 0) + (medians.get('jepsen/etcd_007.log') ?? 0);
   const cx = counterexamples(all);
   const hard = hardSection();
+  const memory = memorySection();
   const body = [
     `Checker on Porcupine's public histories (\`checker/test/porcupine-data\`), median of ${TIMED_RUNS} runs after ${WARMUP_RUNS} warm-up runs, in one Node process (tsx). CPU time is the process's user + system time; wall time also counts waiting for a core on this shared machine (other jobs ran alongside; load average at the start ${loadavg()[0]!.toFixed(1)}). Porcupine's figures are v1.3.0 (Go) wall times from that folder's README, measured on a quiet 2-vCPU machine of this kind.`,
     '',
@@ -177,6 +179,8 @@ async function main(): Promise<void> {
     table(['illegal history', 'ms', 'peak RSS MiB', 'longest partial linearization (first illegal key)'], cx),
     '',
     hard,
+    '',
+    memory,
   ].join('\n');
   writeSection('checker', body);
   process.stderr.write('wrote the checker section of BENCHMARKS.md\n');

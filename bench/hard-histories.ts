@@ -162,28 +162,72 @@ export function starvationExample(): ClientEvent[] {
   return events.sort((a, b) => a.time - b.time);
 }
 
-/** The generated files of the benchmark, by name (the seed is in each name). */
-export function hardHistories(): { name: string; events: ClientEvent[] }[] {
-  const out = [{ name: 'starvation-13ops', events: starvationExample() }];
+/**
+ * n puts of distinct values, all concurrent, each read by a get concurrent with all of them; then
+ * two gets one after the other that disagree about the last value, with no write between them.
+ * Illegal, and proving it means trying every subset of the puts (about 2^n configurations, here
+ * and for Porcupine): no pruning applies, every value is read. `before` sequential puts come
+ * first: they cost nothing to place but make each remembered configuration larger, so the memo
+ * table grows fast (for memory limit tests).
+ */
+export function disagreeingReads(n: number, before = 0): ClientEvent[] {
+  const events: ClientEvent[] = [];
+  const add = (process: number, f: OpName, value: string, call: number, ret: number) =>
+    events.push(
+      { type: 'invoke', process, f, key: 'k', value: f === 'get' ? null : value, time: call },
+      { type: 'ok', process, f, key: 'k', value, time: ret },
+    );
+  for (let i = 0; i < before; i++) add(0, 'put', `w${i}`, 2 * i, 2 * i + 1);
+  const t = 2 * before;
+  for (let i = 0; i < n; i++) {
+    add(i + 1, 'put', `v${i}`, t + i, t + 1000 + i);
+    add(n + i + 1, 'get', `v${i}`, t + i, t + 1000 + i);
+  }
+  add(2 * n + 1, 'get', 'v1', t + 2000, t + 2010);
+  add(2 * n + 1, 'get', 'v0', t + 2020, t + 2030);
+  return events.sort((a, b) => a.time - b.time);
+}
+
+/**
+ * The generated files of the benchmark, by name (the seed is in each name). Each is made when asked
+ * for: the largest take tens of megabytes, which a process checking another file should not hold.
+ */
+export function hardHistories(): { name: string; events: () => ClientEvent[] }[] {
+  const out = [{ name: 'starvation-13ops', events: starvationExample }];
   for (const stale of [false, true]) {
     const seed = 50;
-    const events = manyWriters({ seed, clients: 50, keys: 10, operations: 1700, stale });
+    const events = () => manyWriters({ seed, clients: 50, keys: 10, operations: 1700, stale });
     out.push({ name: `c50-10keys-1700ops-${stale ? 'bad' : 'ok'}-seed${seed}`, events });
   }
-  for (const operations of [300, 1000, 5000]) {
+  // Appends and reads only on one key, then puts among the appends (2 % unless named).
+  const mixes = [
+    { clients: 50, operations: 300, putShare: 0 },
+    { clients: 50, operations: 1000, putShare: 0 },
+    { clients: 50, operations: 5000, putShare: 0 },
+    { clients: 50, operations: 300, putShare: 0.02 },
+    { clients: 50, operations: 1000, putShare: 0.02 },
+    { clients: 50, operations: 5000, putShare: 0.02 },
+    { clients: 100, operations: 1000, putShare: 0.05 },
+    { clients: 50, operations: 1000, putShare: 0.3 },
+  ];
+  for (const { clients, operations, putShare } of mixes) {
     for (const stale of [false, true]) {
       const seed = operations;
-      const events = manyWriters({ seed, clients: 50, keys: 1, operations, putShare: 0, stale });
-      out.push({ name: `w50-1key-${operations}ops-${stale ? 'bad' : 'ok'}-seed${seed}`, events });
+      const events = () => manyWriters({ seed, clients, keys: 1, operations, putShare, stale });
+      const puts = putShare === 0 ? '' : `puts${Math.round(putShare * 100)}pc-`;
+      const name = `w${clients}-1key-${operations}ops-${puts}${stale ? 'bad' : 'ok'}-seed${seed}`;
+      out.push({ name, events });
     }
   }
+  out.push({ name: 'disagreeing-reads-30', events: () => disagreeingReads(30) });
   return out;
 }
 
 function writeAll(dir: string): void {
   mkdirSync(dir, { recursive: true });
-  for (const { name, events } of hardHistories()) {
-    const path = join(dir, `${name}.jsonl`);
+  for (const history of hardHistories()) {
+    const events = history.events();
+    const path = join(dir, `${history.name}.jsonl`);
     writeFileSync(path, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
     process.stdout.write(`${path}: ${events.length / 2} operations\n`);
   }

@@ -9,7 +9,7 @@ import type { MemoryBudget } from './memory.js';
 export const BASE_A = 0x01000193;
 export const BASE_B = 0x5bd1e995;
 /** Values under no master (past this many) are hashed on their own and not used to prune. */
-const MASTERS_MAX = 64;
+const MASTERS_MAX = 256;
 
 export function polyHash(text: string, base: number): number {
   let h = 0;

@@ -6,6 +6,7 @@
 // its keys and one hard key cannot starve the others.
 import { AppendPrune } from './append-prune.js';
 import { LinearizedCache, zobristKeys } from './cache.js';
+import { DEAD_KEY, DeadValues } from './dead-value.js';
 import { ILLEGAL as ILLEGAL_STATE, KvStates, OUT_OF_MEMORY as OUT_OF_MEMORY_STATE } from './kv-states.js';
 import { formatMiB, type MemoryBudget } from './memory.js';
 import type { Model, Operation } from './model.js';
@@ -18,7 +19,13 @@ if (ILLEGAL !== ILLEGAL_STATE || OUT_OF_MEMORY !== OUT_OF_MEMORY_STATE)
   throw new Error('internal: state codes differ');
 
 export type Verdict = 'ok' | 'illegal' | 'unknown';
-export type SearchVariant = 'plain' | 'eager' | 'unsafe-prune-ignores-resets';
+export type SearchVariant =
+  | 'plain'
+  | 'eager'
+  | 'eager-no-dead'
+  | 'unsafe-prune-ignores-resets'
+  | 'unsafe-dead-forgets-observers'
+  | 'unsafe-needed-when-live';
 
 export interface SearchOptions {
   /** Absent keys read as "" (Porcupine's kv histories). */
@@ -30,10 +37,17 @@ export interface SearchOptions {
    * changes no verdict). 'eager': with it from the first step instead of after PRUNE_AFTER_STEPS
    * (so that small test histories exercise it). 'unsafe-prune-ignores-resets': eager, with the
    * pruning's most likely bug, forgetting that a put may come before a read; the property tests
-   * must catch it.
+   * must catch it. 'eager-no-dead': eager without the dead-value rules (dead-value.ts), to compare
+   * them against. 'unsafe-dead-forgets-observers': eager, with the dead-value rules' most likely
+   * bug, forcing an unobserved append first whether or not the value is dead.
+   * 'unsafe-needed-when-live': eager, refusing an append a later read needs even when the value
+   * it makes is not dead (the same bug in the other dead-value rule).
    */
   variant?: SearchVariant;
 }
+
+/** stackFlags bit: the level's operation was a forced move. */
+const FORCED = 1;
 
 /** Steps between two looks at the clock. */
 const CHECK_EVERY_STEPS = 1 << 13;
@@ -49,6 +63,7 @@ const BYTES_PER_OPERATION = 64;
 export class PartitionSearch<S> {
   readonly states: KvStates;
   private prune: AppendPrune | undefined;
+  private dead: DeadValues | undefined;
   /** The pruning is still to be started (it starts after PRUNE_AFTER_STEPS, or at once if eager). */
   private pruneLater: boolean;
   private readonly operations: readonly Operation[];
@@ -63,12 +78,16 @@ export class PartitionSearch<S> {
   private readonly bits: Uint32Array;
   private readonly stackEntry: Int32Array;
   private readonly stackState: Int32Array;
+  /** Per level: FORCED (a forced move: its failure fails the level below too). */
+  private readonly stackFlags: Uint8Array;
   private readonly best: BestPrefixes;
   private definiteLeft: number;
   private depth = 0;
   private state: number;
   private hash = 0;
   private entry: number;
+  /** The entry chosen as a forced move at the current level (-1: none). */
+  private forced = -1;
   private reservedBytes: number;
   steps = 0;
   verdict: Verdict | undefined;
@@ -90,12 +109,13 @@ export class PartitionSearch<S> {
     this.operations = operations;
     this.variant = options.variant;
     this.pruneLater = options.variant === undefined;
-    if (options.variant === 'eager' || options.variant === 'unsafe-prune-ignores-resets') this.startPrune(0);
+    if (options.variant !== undefined && options.variant !== 'plain') this.startPrune(0);
     this.cache = new LinearizedCache(n, budget);
     this.zobrist = zobristKeys(n);
     this.bits = new Uint32Array(Math.max(1, Math.ceil(n / 32)));
     this.stackEntry = new Int32Array(n);
     this.stackState = new Int32Array(n);
+    this.stackFlags = new Uint8Array(n);
     this.best = new BestPrefixes(options.prefixesMax, n);
     this.readOnly = readOnlyFlags(model, operations);
     this.state = this.states.initial;
@@ -110,6 +130,10 @@ export class PartitionSearch<S> {
     const unsafe = this.variant === 'unsafe-prune-ignores-resets';
     this.prune = AppendPrune.create(this.states, this.operations, this.budget, unsafe);
     for (let i = 0; i < depth; i++) this.prune?.place(this.stackEntry[i]! >> 1);
+    if (this.variant !== 'eager-no-dead') {
+      this.dead = DeadValues.create(this.states, this.operations, this.budget);
+      for (let i = 0; i < depth; i++) this.dead?.place(this.stackEntry[i]! >> 1);
+    }
     return this.prune;
   }
 
@@ -125,6 +149,7 @@ export class PartitionSearch<S> {
   /** Gives back the search's memory; the states stay readable (for the counterexample). */
   dispose(): void {
     this.prune?.dispose(this.budget);
+    this.dead?.dispose(this.budget);
     this.cache.dispose();
     this.states.dispose();
     this.budget.release(this.reservedBytes);
@@ -145,7 +170,9 @@ export class PartitionSearch<S> {
     hash: number,
     entry: number,
     steps: number,
+    forced: number,
   ): undefined {
+    this.forced = forced;
     this.definiteLeft = definiteLeft;
     this.depth = depth;
     this.state = state;
@@ -168,30 +195,49 @@ export class PartitionSearch<S> {
   run(deadline: number, stepsMax: number): Verdict | undefined {
     if (this.verdict !== undefined) return this.verdict;
     if (this.n === 0) return this.finish('ok');
-    const { next, prev, hasReturn, readOnly, zobrist, bits, stackEntry, stackState, states, cache } = this;
+    const {
+      next,
+      prev,
+      hasReturn,
+      readOnly,
+      zobrist,
+      bits,
+      stackEntry,
+      stackState,
+      stackFlags,
+      states,
+      cache,
+    } = this;
     let prune = this.prune;
+    let dead = this.dead;
+    const unsafeForce = this.variant === 'unsafe-dead-forgets-observers';
+    const unsafeNeeded = this.variant === 'unsafe-needed-when-live';
     const best = this.best;
     const HEAD = 2 * this.n;
-    let { definiteLeft, depth, state, hash, entry, steps } = this;
+    let { definiteLeft, depth, state, hash, entry, steps, forced } = this;
     const pruneAt = this.pruneLater ? Math.max(steps + 1, PRUNE_AFTER_STEPS) : -1;
     const stepsEnd = steps + stepsMax;
     // The loop stays in one function on purpose: its state lives in locals (registers), and it is
     // where nearly all of the checker's time goes.
     search: while (definiteLeft > 0) {
-      if (++steps === pruneAt) prune = this.startPrune(depth);
+      if (++steps === pruneAt) {
+        prune = this.startPrune(depth);
+        dead = this.dead;
+      }
       if (steps % CHECK_EVERY_STEPS === 0) {
         if (performance.now() > deadline) {
-          this.save(definiteLeft, depth, state, hash, entry, steps);
+          this.save(definiteLeft, depth, state, hash, entry, steps, forced);
           return this.finish('unknown', 'time limit reached');
         }
-        if (steps >= stepsEnd) return this.save(definiteLeft, depth, state, hash, entry, steps);
+        if (steps >= stepsEnd) return this.save(definiteLeft, depth, state, hash, entry, steps, forced);
       }
       if ((entry & 1) === 0 && entry < HEAD) {
         // A call: try to linearize its operation now.
         const op = entry >> 1;
+        const isForced = entry === forced;
         let after = states.next(state, op);
         if (after === OUT_OF_MEMORY) {
-          this.save(definiteLeft, depth, state, hash, entry, steps);
+          this.save(definiteLeft, depth, state, hash, entry, steps, forced);
           return this.outOfMemory();
         }
         // The value can only grow from here, and a read still to come cannot see it grown: dead.
@@ -203,35 +249,50 @@ export class PartitionSearch<S> {
           }
           after = ILLEGAL;
         }
+        // A dead value (dead-value.ts) is overwritten before anyone reads it, so an append that a
+        // later read needs cannot make one (append-parse.ts).
+        let isDead = false;
+        if (after >= 0 && dead !== undefined) {
+          isDead = dead.isDead(after, op);
+          if ((isDead || unsafeNeeded) && dead.isNeeded(op)) after = ILLEGAL;
+        }
         // An info operation that would change nothing here is skipped: leaving it out of a
         // linearization is always allowed, and deleting a step that changes no state keeps every
         // other step valid, so some linearization exists without it if any exists with it.
         if (after !== ILLEGAL && (after !== state || hasReturn[op] === 1)) {
           bits[op >> 5]! ^= 1 << (op & 31);
-          const added = cache.insertIfAbsent(bits, hash ^ zobrist[op]!, after);
+          // Dead values are one configuration (dead-value.ts): one memo key for all of them.
+          const added = cache.insertIfAbsent(bits, hash ^ zobrist[op]!, isDead ? DEAD_KEY : after);
           if (added === 1) {
             hash ^= zobrist[op]!;
             stackEntry[depth] = entry;
             stackState[depth] = state;
+            stackFlags[depth] = isForced ? FORCED : 0;
             depth++;
             state = after;
             if (hasReturn[op] === 1) definiteLeft--;
             prune?.place(op);
+            dead?.place(op);
             lift(next, prev, entry, hasReturn[op] === 1);
-            entry = firstChoice(next, HEAD, readOnly, states, state);
+            forced =
+              dead !== undefined && (isDead || unsafeForce)
+                ? forcedWrite(next, HEAD, dead.unobserved, hasReturn, states, state)
+                : -1;
+            entry = forced >= 0 ? forced : firstChoice(next, HEAD, readOnly, states, state);
             continue;
           }
           bits[op >> 5]! ^= 1 << (op & 31);
           if (added === -1) {
-            this.save(definiteLeft, depth, state, hash, entry, steps);
+            this.save(definiteLeft, depth, state, hash, entry, steps, forced);
             return this.outOfMemory();
           }
-          // A legal read-only operation whose successor configuration already failed: see below.
-          if (readOnly[op] === 0) {
+          // A legal read-only operation or a forced move whose successor configuration already
+          // failed: see below.
+          if (readOnly[op] === 0 && !isForced) {
             entry = next[entry]!;
             continue;
           }
-        } else {
+        } else if (!isForced) {
           entry = next[entry]!;
           continue;
         }
@@ -240,11 +301,12 @@ export class PartitionSearch<S> {
       // Pruning (partial-order reduction): a read-only operation that is legal now may as well be
       // linearized now. All operations that must precede it are already placed (it is before the
       // first pending return), and moving it earlier changes no state. So once the configuration
-      // after it has failed, every other choice at this level fails too: keep backtracking.
+      // after it has failed, every other choice at this level fails too: keep backtracking. The
+      // same holds for a forced move (dead-value.ts).
       best.offer(stackEntry, depth);
       for (;;) {
         if (depth === 0) {
-          this.save(definiteLeft, depth, state, hash, entry, steps);
+          this.save(definiteLeft, depth, state, hash, entry, steps, forced);
           return this.finish('illegal');
         }
         depth--;
@@ -255,13 +317,15 @@ export class PartitionSearch<S> {
         hash ^= zobrist[op]!;
         if (hasReturn[op] === 1) definiteLeft++;
         prune?.unplace(op);
+        dead?.unplace(op);
         unlift(next, prev, entry, hasReturn[op] === 1);
-        if (readOnly[op] === 0) break;
+        if (readOnly[op] === 0 && (stackFlags[depth]! & FORCED) === 0) break;
       }
+      forced = -1;
       entry = next[entry]!;
       continue search;
     }
-    this.save(definiteLeft, depth, state, hash, entry, steps);
+    this.save(definiteLeft, depth, state, hash, entry, steps, forced);
     return this.finish('ok');
   }
 }
@@ -273,6 +337,28 @@ function readOnlyFlags<S>(model: Model<S>, operations: readonly Operation[]): Ui
     if (model.readOnly?.(o.input, o.output) === true) flags[op] = 1;
   });
   return flags;
+}
+
+/**
+ * In a dead value (dead-value.ts): the first candidate write that no observation can show, which
+ * may go first; -1 when there is none.
+ */
+function forcedWrite(
+  next: Int32Array,
+  head: number,
+  unobserved: Uint8Array,
+  hasReturn: Uint8Array,
+  states: KvStates,
+  state: number,
+): number {
+  for (let e = next[head]!; (e & 1) === 0 && e < head; e = next[e]!) {
+    const op = e >> 1;
+    if (unobserved[op] === 0) continue;
+    // An info write that changes nothing is skipped, not placed (see the loop): not a move.
+    if (hasReturn[op] === 0 && states.next(state, op) === state) continue;
+    return e;
+  }
+  return -1;
 }
 
 /**

@@ -42,6 +42,22 @@ export const MODEL_DISK_ONLY_UNSAFE: readonly UnsafeVariant[] = [
   'hard-state-no-fsync',
 ];
 
+/**
+ * Variants that only act when nodes take, send or install snapshots: the WAL disk runs without
+ * snapshots (below), so --disk wal refuses them and --disk mixed keeps such seeds on the model.
+ */
+export const SNAPSHOT_UNSAFE: readonly UnsafeVariant[] = [
+  'install-older-snapshot',
+  'snapshot-without-sessions',
+  'compact-unsnapshotted',
+];
+
+/**
+ * The server's snapshot storage (snapshot file, the WAL's log-start record, segment release) is not
+ * built yet: WAL-disk seeds run with snapshots off, and `--disk wal --snapshots on` is refused.
+ */
+export const WAL_DISK_NO_SNAPSHOTS = 'the WAL disk does not run snapshots yet';
+
 /** Variants of the server's real WAL: only the WAL disk runs that code (the model disk runs the correct one). */
 export const WAL_DISK_UNSAFE: readonly UnsafeVariant[] = ['ack-before-fsync', 'wal-skip-dir-sync-on-roll'];
 
@@ -62,14 +78,22 @@ export interface SimOptions {
   checkLinearizability: boolean;
   reads: ReadsChoice;
   disk: DiskChoice;
+  /** Nodes take snapshots and compact (seeded thresholds per run); off: logs grow as before. */
+  snapshots: boolean;
 }
 
-/** Why these options cannot run on the WAL disk (disk-loss, or a variant of the model disk); undefined if they can. */
+/**
+ * Why these options cannot run on the WAL disk (disk-loss, a variant of the model disk, or one that
+ * needs snapshots); undefined if they can.
+ */
 export function walDiskRefusal(o: Pick<SimOptions, 'faults' | 'unsafe'>): string | undefined {
   if (o.faults.has('disk-loss'))
     return 'the disk-loss fault cuts the model disk; it is not built for the WAL disk';
   const variant = MODEL_DISK_ONLY_UNSAFE.find((v) => o.unsafe.has(v));
   if (variant !== undefined) return `the unsafe variant ${variant} lives in the model disk`;
+  const snapshotVariant = SNAPSHOT_UNSAFE.find((v) => o.unsafe.has(v));
+  if (snapshotVariant !== undefined)
+    return `the unsafe variant ${snapshotVariant} needs snapshots, and ${WAL_DISK_NO_SNAPSHOTS}`;
   return undefined;
 }
 
@@ -134,6 +158,10 @@ export const SIM_TIMING = {
   leaderAfterHealNsMax: 3_000 * NS_PER_MS,
   /** From the final heal until converged: terms may rise by at most this many more than leaders elected. */
   termsWithoutLeaderAfterHealMax: 4,
+  /** A snapshot save takes 0 to this long on a simulated disk (a crash may come in between). */
+  snapshotSaveNsMax: 30 * NS_PER_MS,
+  /** The kept-away fault isolates a node at most this long, waiting for the log to be compacted past it. */
+  keptAwayNsMax: 4_000 * NS_PER_MS,
 } as const;
 
 export function parseFaults(list: string): ReadonlySet<FaultName> {
@@ -181,6 +209,7 @@ export function defaultSimOptions(overrides: Partial<SimOptions> = {}): SimOptio
     checkLinearizability: true,
     reads: 'mixed',
     disk: 'model',
+    snapshots: true,
     ...overrides,
   };
 }

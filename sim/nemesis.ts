@@ -7,6 +7,7 @@ import type { FaultName } from './config.js';
 import { SIM_TIMING } from './config.js';
 import { startDiskLoss, type DiskLossWorld } from './disk-loss.js';
 import type { SimRng } from './rng.js';
+import type { SnapshotMoment } from './host.js';
 
 /** What the nemesis may do to the world. */
 export interface NemesisWorld extends DiskLossWorld {
@@ -31,6 +32,10 @@ export interface NemesisWorld extends DiskLossWorld {
   isCrashed(node: string): boolean;
   /** Runs `action` after `delayNs` of simulated time. */
   after(delayNs: number, action: () => void): void;
+  /** Where the node's in-memory log starts (its compaction point; 0 while crashed). */
+  logStart(node: string): number;
+  /** Nodes take snapshots in this run (the snapshot faults are drawn only then). */
+  readonly snapshots: boolean;
 }
 
 type Action =
@@ -43,13 +48,27 @@ type Action =
   | 'leader-churn'
   | 'disk-loss';
 
+/** Faults aimed at snapshots, drawn from their own generator (see Nemesis.step). */
+type SnapshotAction = 'kept-away' | 'crash-snapshot';
+/** The share of fault starts that are snapshot faults (when the run takes snapshots). */
+const SNAPSHOT_FAULT_SHARE = 0.15;
+
 /**
  * The moments an aimed crash waits for: right after the node grants a vote (sent, and persisted
  * before it), right after it adopts a new term, or between writing a Ready that must be synced
  * (entries or only a vote/term) and its fsync.
  */
-export type CrashAim = 'after-vote' | 'after-term-change' | 'before-fsync';
+export type CrashAim = 'after-vote' | 'after-term-change' | 'before-fsync' | SnapshotMoment;
 const CRASH_AIMS: readonly CrashAim[] = ['after-vote', 'after-term-change', 'before-fsync'];
+/**
+ * Snapshot steps: while its own snapshot is being saved (image taken, not durable), right once it
+ * is durable (before the log is compacted and released), in the middle of a transfer it receives
+ * (after a chunk that is not the last), right after it installed a received one.
+ */
+const SNAPSHOT_AIMS_OWN: readonly SnapshotMoment[] = ['snapshot-save', 'snapshot-durable'];
+const SNAPSHOT_AIMS_RECEIVED: readonly SnapshotMoment[] = ['snapshot-chunk', 'snapshot-install'];
+/** The kept-away fault checks this often whether the log was compacted past the node. */
+const KEPT_AWAY_POLL_NS = 100 * 1_000_000;
 
 /** The fault in force: `next()` moves it to its next phase and returns that phase's length, or undefined once healed. */
 interface Active {
@@ -59,11 +78,14 @@ interface Active {
 export class Nemesis {
   private active: Active | undefined;
   private readonly actions: Action[];
+  private readonly snapshotActions: SnapshotAction[] = [];
 
   constructor(
     private readonly rng: SimRng,
     faults: ReadonlySet<FaultName>,
     private readonly world: NemesisWorld,
+    /** Draws of the snapshot faults: the other faults' sequence stays what it was without them. */
+    private readonly snapshotRng: SimRng = rng,
   ) {
     this.actions = [];
     if (faults.has('partition')) this.actions.push('partition', 'partition');
@@ -74,6 +96,8 @@ export class Nemesis {
     // A leader that stalls while cut off, then wakes up with stale timers still believing it leads:
     // the schedule that exposes reads served without confirming leadership.
     if (faults.has('partition') && faults.has('pause')) this.actions.push('pause-isolated-leader');
+    if (world.snapshots && faults.has('partition')) this.snapshotActions.push('kept-away');
+    if (world.snapshots && faults.has('crash')) this.snapshotActions.push('crash-snapshot');
   }
 
   get enabled(): boolean {
@@ -87,6 +111,10 @@ export class Nemesis {
       if (phase !== undefined) return phase;
       this.active = undefined;
       return this.rng.int(SIM_TIMING.nemesisQuietNsMin, SIM_TIMING.nemesisQuietNsMax);
+    }
+    if (this.snapshotActions.length > 0 && this.snapshotRng.chance(SNAPSHOT_FAULT_SHARE)) {
+      this.active = this.startSnapshotFault(this.snapshotRng.pick(this.snapshotActions));
+      return this.snapshotRng.int(SIM_TIMING.nemesisFaultNsMin, SIM_TIMING.nemesisFaultNsMax);
     }
     this.active = this.start(this.rng.pick(this.actions));
     return this.faultLength();
@@ -123,6 +151,61 @@ export class Nemesis {
       case 'disk-loss':
         return startDiskLoss(this.rng, this.world, () => this.faultLength());
     }
+  }
+
+  private startSnapshotFault(action: SnapshotAction): Active {
+    return action === 'kept-away' ? this.startKeptAway() : this.startSnapshotCrash();
+  }
+
+  /** A crash aimed at one of a node's own snapshot steps (save in flight, just durable). */
+  private startSnapshotCrash(): Active {
+    const rng = this.snapshotRng;
+    const aim = rng.pick(SNAPSHOT_AIMS_OWN);
+    const leader = this.world.leader();
+    const node = leader !== undefined && rng.chance(0.5) ? leader : rng.pick(this.world.nodes);
+    this.world.crashAimed(node, aim);
+    this.world.record({ phase: 'start', fault: 'kill', detail: `crash ${node} ${aim}`, nodes: [node] });
+    return once(() => this.restartNode(node));
+  }
+
+  /**
+   * A follower is cut off until the leader has compacted its log past the follower's last entry
+   * (or keptAwayNsMax passes), so only a snapshot brings it back. Half the time it is also armed
+   * to crash in the middle of that transfer or right after installing it; restarted at the end.
+   */
+  private startKeptAway(): Active {
+    const nodes = this.world.nodes;
+    const leader = this.world.leader();
+    const rng = this.snapshotRng;
+    const node = rng.pick(nodes.filter((n) => n !== leader));
+    const behind = this.world.lastIndex(node);
+    const grudge = grudgeFrom(nodes, (a, b) => a !== node && b !== node);
+    this.world.partition(grudge);
+    const detail = `keep ${node} away until the log is compacted past its index ${behind}`;
+    this.world.record({ phase: 'start', fault: 'partition', detail, nodes: [...nodes] });
+    let polls = Math.ceil(SIM_TIMING.keptAwayNsMax / KEPT_AWAY_POLL_NS);
+    let healed = false;
+    return {
+      next: () => {
+        if (healed) {
+          if (this.world.isDown(node)) this.restartNode(node);
+          return undefined;
+        }
+        const now = this.world.leader();
+        if (--polls > 0 && (now === undefined || this.world.logStart(now) <= behind))
+          return KEPT_AWAY_POLL_NS;
+        healed = true;
+        const aim = rng.chance(0.5) ? rng.pick(SNAPSHOT_AIMS_RECEIVED) : undefined;
+        if (aim !== undefined) {
+          this.world.crashAimed(node, aim);
+          this.world.record({ phase: 'start', fault: 'kill', detail: `crash ${node} ${aim}`, nodes: [node] });
+        }
+        this.world.heal();
+        const how = aim === undefined ? '' : `; ${node} armed to crash ${aim}`;
+        this.world.record({ phase: 'stop', fault: 'partition', detail: `heal${how}`, nodes: [...nodes] });
+        return rng.int(SIM_TIMING.nemesisFaultNsMin, SIM_TIMING.nemesisFaultNsMax);
+      },
+    };
   }
 
   private victim(): string {

@@ -35,6 +35,7 @@ export function replayCommand(o: SimOptions): string {
   if (o.unsafe.size > 0) parts.push(`--unsafe ${[...o.unsafe].join(',')}`);
   if (o.reads !== 'mixed') parts.push(`--reads ${o.reads}`);
   if (o.disk !== 'model') parts.push(`--disk ${o.disk}`);
+  if (!o.snapshots) parts.push('--snapshots off');
   if (!o.checkLinearizability) parts.push('--no-check');
   return parts.join(' ');
 }

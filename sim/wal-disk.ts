@@ -3,7 +3,7 @@
 // openWal on the crashed file system: its torn-tail truncation and its corruption refusal run, and
 // what it replays is what the node restarts from. The model disk (disk.ts) stays the record of
 // what the driver was promised (the safety checker's view); this store is what is really on disk.
-import type { Entry, HardState } from '../server/raft/types.js';
+import type { Entry, HardState, Snapshot } from '../server/raft/types.js';
 import { openWal, type Wal, type WalOptions, type WalUnsafe } from '../server/storage/wal.js';
 import type { WalState } from '../server/storage/replay.js';
 import { SimFs, type SimFsLatency } from './sim-fs.js';
@@ -88,6 +88,29 @@ export class WalStore {
   /** An fsync is in progress: the WAL resumes when it completes (a later simulation event). */
   get waitingOnDisk(): boolean {
     return this.fs.pendingSyncs > 0;
+  }
+
+  /**
+   * The server's snapshot storage (snapshot file, the WAL's log-start record, segment release) is
+   * not built yet, so WAL-disk seeds run with snapshots off (Simulation, lab sim): a snapshot
+   * reaching this disk is a bug in that wiring, and faking it here would pass seeds the real
+   * server cannot run.
+   */
+  saveSnapshot(snapshot: Snapshot): never {
+    return this.noSnapshots(`saveSnapshot at index ${snapshot.meta.index}`);
+  }
+
+  releaseLog(throughIndex: number): never {
+    return this.noSnapshots(`releaseLog through index ${throughIndex}`);
+  }
+
+  /** A Ready carrying a received snapshot to install. */
+  installSnapshot(snapshot: Snapshot): never {
+    return this.noSnapshots(`a received snapshot at index ${snapshot.meta.index}`);
+  }
+
+  private noSnapshots(what: string): never {
+    throw new Error(`invariant: ${this.dir}: the WAL disk does not run snapshots yet (${what})`);
   }
 
   /** A power cut: the file system keeps what its model says; this life's WAL is gone. */

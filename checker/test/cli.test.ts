@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { manyWriters, starvationExample } from '../../bench/hard-histories.js';
+import { disagreeingReads, starvationExample } from '../../bench/hard-histories.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const lab = join(root, 'bin', 'lab.js');
@@ -43,12 +43,9 @@ describe('lab check', () => {
   });
 
   it('exits 2 (unknown) when the time limit is hit', () => {
-    // 50 writers on one key with puts among the appends: exponential for this checker.
+    // 40 concurrent puts, each read, then two reads that disagree: 2^40 subsets to try.
     const path = join(dir, 'hard-time.jsonl');
-    writeFileSync(
-      path,
-      writeJsonl(manyWriters({ seed: 300, clients: 50, keys: 1, operations: 300, putShare: 0.02 })),
-    );
+    writeFileSync(path, writeJsonl(disagreeingReads(40)));
     const run = check(path, '--time-limit', '0.2');
     expect(run.status).toBe(2);
     expect(run.stdout).toContain('time limit reached');
@@ -184,10 +181,8 @@ describe('lab check on hard histories', () => {
   const time = '/usr/bin/time';
   it.skipIf(!existsSync(time))('stays within 10 % of --memory-limit on an exponential history', () => {
     const path = join(dir, 'hard.jsonl');
-    writeFileSync(
-      path,
-      writeJsonl(manyWriters({ seed: 300, clients: 50, keys: 1, operations: 300, putShare: 0.02 })),
-    );
+    // Exponential, with large configurations (3,000 puts first), so the memo table fills fast.
+    writeFileSync(path, writeJsonl(disagreeingReads(30, 3000)));
     const limitMiB = 200;
     const run = spawnSync(
       time,
@@ -199,7 +194,7 @@ describe('lab check on hard histories', () => {
     );
     expect(run.status).toBe(2);
     expect(run.stdout).toMatch(
-      /unknown\s+300 ops .*memory limit reached: the check's budget of \d+ MiB is used up/,
+      /unknown\s+3062 ops .*memory limit reached: the check's budget of \d+ MiB is used up/,
     );
     const peakKiB = Number(/peak-kb (\d+)/.exec(run.stderr)![1]);
     expect(peakKiB / 1024).toBeLessThanOrEqual(limitMiB * 1.1);

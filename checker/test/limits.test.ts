@@ -1,14 +1,11 @@
 // The search stops with `unknown` at its time limit or memory bound instead of hanging.
 import { describe, expect, it } from 'vitest';
 import { checkHistory } from '../check.js';
-import { manyWriters } from '../../bench/hard-histories.js';
+import { disagreeingReads, manyWriters } from '../../bench/hard-histories.js';
 import { history, op } from './build.js';
 
-/**
- * 50 clients on one key with a few puts among the appends: the puts let reads escape the append
- * pruning, and the appends concurrent with a put are tried in every order (seconds to hours).
- */
-const hard = () => manyWriters({ seed: 300, clients: 50, keys: 1, operations: 300, putShare: 0.02 });
+/** 40 concurrent puts, each read, then two reads that disagree: 2^40 subsets to try. */
+const hard = () => disagreeingReads(40, 1000);
 
 /**
  * n concurrent writes of distinct values and a read, concurrent with all of them, of a value none
@@ -38,6 +35,20 @@ describe('limits', () => {
       verdict: 'unknown',
       reason: expect.stringMatching(/^memory limit reached/),
     });
+  });
+
+  it('50 writers on one key with puts among the appends are decided, legal and illegal', () => {
+    // Exponential before the dead-value rules (dead-value.ts); a generous limit, no timing.
+    for (const [clients, putShare] of [
+      [50, 0.02],
+      [100, 0.05],
+    ] as const) {
+      const shape = { seed: 300, clients, keys: 1, operations: 300, putShare };
+      expect(checkHistory(manyWriters(shape), { timeLimitMs: 30_000 }).verdict).toBe('ok');
+      expect(checkHistory(manyWriters({ ...shape, stale: true }), { timeLimitMs: 30_000 }).verdict).toBe(
+        'illegal',
+      );
+    }
   });
 
   it('the same shape, small enough, is proven illegal', () => {

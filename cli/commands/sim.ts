@@ -10,6 +10,7 @@ import {
   READS_CHOICES,
   DISK_CHOICES,
   walDiskRefusal,
+  WAL_DISK_NO_SNAPSHOTS,
   type DiskChoice,
   type FaultName,
   type ReadsChoice,
@@ -33,6 +34,8 @@ interface SimFlags {
   unsafe?: ReadonlySet<UnsafeVariant>;
   reads: ReadsChoice;
   disk: DiskChoice;
+  /** Undefined: on, except on WAL-disk seeds (the WAL disk does not run snapshots yet). */
+  snapshots?: 'on' | 'off';
   out: string;
   check: boolean;
   stopOnFailure?: boolean;
@@ -85,6 +88,13 @@ export function register(program: Command): void {
         'model',
       ),
     )
+    .addOption(
+      choice(
+        '--snapshots <on|off>',
+        'nodes snapshot and compact their logs at seeded thresholds (20-200 entries), or never (default: on; WAL-disk seeds run without: the WAL disk does not run snapshots yet)',
+        ['on', 'off'],
+      ),
+    )
     .addOption(text('--out <dir>', 'where failing seeds write trace and history (under sim/)', 'histories'))
     .option('--no-check', 'skip the linearizability check of the client history')
     .option('--stop-on-failure', 'stop a sweep at its first failing seed')
@@ -107,6 +117,8 @@ export function register(program: Command): void {
           ? walDiskRefusal({ faults: flags.faults, unsafe: flags.unsafe ?? new Set() })
           : undefined;
       if (refusal !== undefined) badArguments(command, `--disk wal: ${refusal}; use --disk model`);
+      if (flags.disk === 'wal' && flags.snapshots === 'on')
+        badArguments(command, `--disk wal --snapshots on: ${WAL_DISK_NO_SNAPSHOTS}; use --disk model`);
       process.exitCode = await runSimCommand(flags);
     });
 }
@@ -121,6 +133,7 @@ function simOptions(flags: SimFlags): { seeds: number[]; base: Omit<SimOptions, 
     unsafe: flags.unsafe ?? new Set(),
     reads: flags.reads,
     disk: flags.disk,
+    snapshots: flags.snapshots !== 'off', // WAL-disk seeds run without them regardless (Simulation)
     checkLinearizability: flags.check,
   });
   return { seeds: flags.seeds ?? flags.seed ?? [1], base, workers: flags.workers };

@@ -73,6 +73,19 @@ describe('lab sim', () => {
     expect(refused.status).toBe(254);
   });
 
+  it('refuses --disk wal --snapshots on before anything runs (the WAL disk has no snapshots yet)', () => {
+    const r = sim('--seed', '3', '--nodes', '3', '--ops', '50', '--disk', 'wal', '--snapshots', 'on');
+    expect(r.status).toBe(254);
+    expect(r.stderr).toContain('--disk wal --snapshots on: the WAL disk does not run snapshots yet');
+    expect(r.stdout).toBe('');
+    const variant = sim('--seed', '3', '--disk', 'wal', '--unsafe', 'compact-unsnapshotted');
+    expect(variant.status).toBe(254);
+    expect(variant.stderr).toContain('compact-unsnapshotted needs snapshots');
+    const off = sim('--seed', '3', '--nodes', '3', '--ops', '50', '--disk', 'wal', '--snapshots', 'off');
+    expect(off.stdout).toMatch(/^seed 3: passed \(WAL disk\)/);
+    expect(off.status).toBe(0);
+  });
+
   it('rejects bad arguments with exit 254 and a clear message', () => {
     const r = sim('--nodes', '4');
     expect(r.status).toBe(254);

@@ -7,6 +7,8 @@ import { defaultSimOptions, type SimOptions } from '../config.js';
 import type { SafetyProperty } from '../safety.js';
 import { runSimulation, runSimulationAsync, Simulation } from '../simulation.js';
 import { parseSeeds, runSweep, runSweepAsync } from '../sweep.js';
+import { SimRng } from '../rng.js';
+import { WalStore } from '../wal-disk.js';
 
 function walSeeds(overrides: Partial<SimOptions>): Omit<SimOptions, 'seed'> {
   const { seed: _seed, ...base } = defaultSimOptions({ disk: 'wal', ...overrides });
@@ -65,8 +67,8 @@ describe('the WAL disk', () => {
     const [a, b] = [entry(1, 'a'), entry(2, 'b')];
     disk.write({ term: 1, vote: 'n1', commit: 0 }, [a, b], true);
     disk.replace({ term: 2, vote: '', commit: 1 }, [entry(1, 'a'), entry(2, 'other')]);
-    expect(disk.log[0]).toBe(a); // equal: the same object, so a restart resumes from a checkpoint
-    expect(disk.log[1]).not.toBe(b);
+    expect(disk.entryAt(1)).toBe(a); // equal: the same object, so a restart resumes from a checkpoint
+    expect(disk.entryAt(2)).not.toBe(b);
     expect(disk.read().hardState).toEqual({ term: 2, vote: '', commit: 1 });
     expect(disk.promised).toEqual({ term: 1, vote: 'n1', commit: 0 }); // what the WAL acknowledged stays
   });
@@ -79,6 +81,31 @@ describe('the WAL disk', () => {
       () => new Simulation(defaultSimOptions({ disk: 'wal', unsafe: new Set(['hard-state-no-fsync']) })),
     ).toThrow(/hard-state-no-fsync lives in the model disk/);
     expect(() => runSimulation(defaultSimOptions({ disk: 'wal', ops: 10 }))).toThrow(/runAsync/);
+    expect(
+      () =>
+        new Simulation(defaultSimOptions({ disk: 'wal', unsafe: new Set(['snapshot-without-sessions']) })),
+    ).toThrow(/snapshot-without-sessions needs snapshots, and the WAL disk does not run snapshots yet/);
+  });
+
+  it('runs its seeds without snapshots (the WAL has no snapshot storage yet), drawing nothing else differently', async () => {
+    const options = defaultSimOptions({ seed: 5, nodes: 3, ops: 300, disk: 'wal', trace: true });
+    const sim = new Simulation(options);
+    expect(options.snapshots).toBe(true);
+    expect(sim.snapshotSettings.snapshotEntries).toBe(0);
+    const run = await runSimulationAsync(options);
+    expect(run.summary.passed).toBe(true);
+    expect(run.trace.text()).not.toMatch(/snapshot \d+ durable|installed snapshot|CRASH snapshot-/);
+    // Off by request gives the very same run: no draw moved.
+    const off = await runSimulationAsync({ ...options, snapshots: false });
+    expect(off.trace.text()).toBe(run.trace.text());
+  }, 60_000);
+
+  it('fails an invariant if a snapshot ever reaches it, rather than pretend to store one', () => {
+    const store = new WalStore('/sim/n1', new SimRng(1), {}, { after: () => undefined });
+    const snapshot = { meta: { index: 5, term: 1 }, data: new Uint8Array(0) };
+    expect(() => store.saveSnapshot(snapshot)).toThrow(/invariant: .*does not run snapshots yet/);
+    expect(() => store.releaseLog(5)).toThrow(/invariant: .*does not run snapshots yet/);
+    expect(() => store.installSnapshot(snapshot)).toThrow(/invariant: .*does not run snapshots yet/);
   });
 });
 
@@ -95,6 +122,12 @@ describe('--disk mixed', () => {
     const model = runSimulation(options);
     expect(mixed.summary.disk).toBe('model');
     expect(JSON.stringify(mixed.history)).toBe(JSON.stringify(model.history));
+    // Snapshots stay on for its model seeds, off for its WAL seeds.
+    const walSeed = seeds[disks.indexOf('wal')] as number;
+    const settings = (seed: number) =>
+      new Simulation(defaultSimOptions({ seed, disk: 'mixed' })).snapshotSettings.snapshotEntries;
+    expect(settings(modelSeed)).toBeGreaterThan(0);
+    expect(settings(walSeed)).toBe(0);
   }, 60_000);
 });
 
