@@ -25,6 +25,42 @@ export const LEASE_SHARE_OF_SEEDS = 0.25;
  */
 export const OPT_IN_FAULT_NAMES: readonly FaultName[] = ['disk-loss'];
 
+/**
+ * The node's disk: the model (disk.ts, fast, synchronous), the server's real WAL over a simulated
+ * file system (wal-disk.ts, sim-fs.ts), or the WAL on a seeded share of the seeds.
+ */
+export type DiskChoice = 'model' | 'wal' | 'mixed';
+export const DISK_CHOICES: readonly DiskChoice[] = ['model', 'wal', 'mixed'];
+/** With --disk mixed, the share of seeds that run the real WAL. */
+export const WAL_SHARE_OF_SEEDS = 0.25;
+/**
+ * Variants of the model disk and simulated driver (disk.ts, the nemesis' disk loss): the WAL disk
+ * does not implement them, so --disk wal refuses them and --disk mixed keeps such seeds on the model.
+ */
+export const MODEL_DISK_ONLY_UNSAFE: readonly UnsafeVariant[] = [
+  'forget-vote-on-restart',
+  'hard-state-no-fsync',
+];
+
+/**
+ * Variants that only act when nodes take, send or install snapshots: the WAL disk runs without
+ * snapshots (below), so --disk wal refuses them and --disk mixed keeps such seeds on the model.
+ */
+export const SNAPSHOT_UNSAFE: readonly UnsafeVariant[] = [
+  'install-older-snapshot',
+  'snapshot-without-sessions',
+  'compact-unsnapshotted',
+];
+
+/**
+ * The server's snapshot storage (snapshot file, the WAL's log-start record, segment release) is not
+ * built yet: WAL-disk seeds run with snapshots off, and `--disk wal --snapshots on` is refused.
+ */
+export const WAL_DISK_NO_SNAPSHOTS = 'the WAL disk does not run snapshots yet';
+
+/** Variants of the server's real WAL: only the WAL disk runs that code (the model disk runs the correct one). */
+export const WAL_DISK_UNSAFE: readonly UnsafeVariant[] = ['ack-before-fsync', 'wal-skip-dir-sync-on-roll'];
+
 export interface SimOptions {
   seed: number;
   nodes: number;
@@ -41,8 +77,30 @@ export interface SimOptions {
   /** Check the client history for linearizability at the end (needs checker/). */
   checkLinearizability: boolean;
   reads: ReadsChoice;
+  disk: DiskChoice;
   /** Nodes take snapshots and compact (seeded thresholds per run); off: logs grow as before. */
   snapshots: boolean;
+}
+
+/**
+ * Why these options cannot run on the WAL disk (disk-loss, a variant of the model disk, or one that
+ * needs snapshots); undefined if they can.
+ */
+export function walDiskRefusal(o: Pick<SimOptions, 'faults' | 'unsafe'>): string | undefined {
+  if (o.faults.has('disk-loss'))
+    return 'the disk-loss fault cuts the model disk; it is not built for the WAL disk';
+  const variant = MODEL_DISK_ONLY_UNSAFE.find((v) => o.unsafe.has(v));
+  if (variant !== undefined) return `the unsafe variant ${variant} lives in the model disk`;
+  const snapshotVariant = SNAPSHOT_UNSAFE.find((v) => o.unsafe.has(v));
+  if (snapshotVariant !== undefined)
+    return `the unsafe variant ${snapshotVariant} needs snapshots, and ${WAL_DISK_NO_SNAPSHOTS}`;
+  return undefined;
+}
+
+export function parseDisk(text: string): DiskChoice {
+  if (!(DISK_CHOICES as readonly string[]).includes(text))
+    throw new Error(`unknown --disk "${text}"; valid: ${DISK_CHOICES.join(', ')}`);
+  return text as DiskChoice;
 }
 
 /**
@@ -150,6 +208,7 @@ export function defaultSimOptions(overrides: Partial<SimOptions> = {}): SimOptio
     trace: false,
     checkLinearizability: true,
     reads: 'mixed',
+    disk: 'model',
     snapshots: true,
     ...overrides,
   };

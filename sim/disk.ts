@@ -9,6 +9,7 @@
 // snapshot drops the whole log.
 import type { Entry, HardState, Snapshot } from '../server/raft/types.js';
 import type { SimRng } from './rng.js';
+import { sameEntry } from './safety.js';
 
 const EMPTY_HARD_STATE: HardState = { term: 0, vote: '', commit: 0 };
 
@@ -112,6 +113,26 @@ export class SimDisk {
     if (snapshot !== undefined)
       parts.push(`snapshot ${snapshot.meta.index} ${keptSnapshot ? 'kept' : 'lost'}`);
     return parts.join(', ');
+  }
+
+  /**
+   * What a restart found on the real disk (--disk wal: the WAL replayed on the crashed file
+   * system) replaces this model's durable state; `promised` stays, so the restart check compares
+   * what the WAL acknowledged with what it gave back.
+   */
+  replace(hardState: HardState, entries: readonly Entry[]): void {
+    // The WAL disk runs without snapshots (sim/wal-disk.ts): its log always starts at index 1.
+    if (this.snapshot !== undefined || this.offset !== 0)
+      throw new Error('invariant: a WAL replay replaces a model disk that holds a snapshot');
+    // The same entry as before the crash is kept as the same object: the restart resumes the state
+    // machine from a checkpoint only over identical objects (host.ts), and a replayed copy is equal.
+    const before = this.durable;
+    this.durable = entries.map((e, i) => {
+      const old = before[i];
+      return old !== undefined && sameEntry(old, e) ? old : e;
+    });
+    this.pendingHardState = undefined;
+    this.makeDurable(hardState);
   }
 
   /** A received snapshot replaces the whole log (the core installs only one its log does not match). */

@@ -21,6 +21,8 @@ import { SIM_NODE_TIMING } from './config.js';
 import { SimDisk } from './disk.js';
 import type { ClientRequest } from './packets.js';
 import type { SimRng } from './rng.js';
+import { WalStore, type Reopened } from './wal-disk.js';
+import type { WalUnsafe } from '../server/storage/wal.js';
 
 /** What the host needs from the simulation around it. */
 export interface HostEnv {
@@ -41,12 +43,23 @@ export interface HostEnv {
   readonly kvLimits: Partial<KvLimits>;
   /** With crashAtNextWrite set: whether this Ready is the write the crash tears. */
   tearsWrite(node: string, ready: Ready): boolean;
+  /**
+   * --disk wal: the real WAL over a simulated file system (its own seeded stream, and its unsafe
+   * switches); undefined: the model disk alone.
+   */
+  readonly wal: { readonly rng: SimRng; readonly unsafe: WalUnsafe } | undefined;
+  /** A WAL call was started: the simulation drains its continuations before the next event. */
+  ioStarted(host: SimHost): void;
+  /** The WAL failed a save (a WalFailedError): a storage failure, not a Raft one. */
+  storageFailed(node: string, error: unknown): void;
+  /** An exception thrown in a WAL continuation (a crashed invariant of the shell or the core). */
+  asyncError(error: unknown): void;
+  /** Runs `action` as a simulation event `delayNs` from now (an fsync or a snapshot save completing). */
+  after(delayNs: number, action: () => void): void;
   /** This run's snapshot thresholds (seeded per run; snapshotEntries 0: no snapshots). */
   readonly snapshot: SnapshotSettings;
   /** How long a snapshot save takes on this node's disk (seeded draws). */
   snapshotSaveNs(node: string): number;
-  /** Runs `action` after `delayNs` of simulated time. */
-  after(delayNs: number, action: () => void): void;
   /**
    * A snapshot step of this node that an aimed crash may be waiting for: true when it crashes
    * there (at once when `now`, else right after the current event).
@@ -121,7 +134,10 @@ export class SimHost implements ShellDisk, ShellMachine {
   kv!: KvStateMachine;
   /** This life's node shell: a crash throws it away with everything it was waiting for. */
   shell!: NodeShell<ClientRequest>;
+  /** The model disk; with --disk wal, the record of what the WAL acknowledged (the checker's view). */
   readonly disk = new SimDisk();
+  /** --disk wal: the real WAL on a simulated file system, what a restart really reads back. */
+  readonly store: WalStore | undefined;
   state: HostState = 'up';
   /** Bumped on every restart, so timers of an earlier life are ignored. */
   incarnation = 0;
@@ -153,7 +169,43 @@ export class SimHost implements ShellDisk, ShellMachine {
       snapshot: env.snapshot,
     });
     this.log = env.tracing ? traceLogger(env) : undefined;
+    if (env.wal !== undefined) {
+      const latency = {
+        after: (delayNs: number, done: () => void) =>
+          env.after(delayNs, () => {
+            env.ioStarted(this);
+            done();
+          }),
+      };
+      this.store = new WalStore(`/sim/${id}`, env.wal.rng, env.wal.unsafe, latency);
+    }
     this.start();
+  }
+
+  /** --disk wal: the first life opens a new, empty WAL (the core already started empty). */
+  async openFresh(): Promise<void> {
+    if (this.store === undefined) throw new Error('invariant: openFresh without a WAL');
+    this.env.ioStarted(this);
+    const { state } = await this.store.open();
+    if (state.entries.length > 0 || state.hardState.term > 0)
+      throw new Error(`invariant: ${this.id}'s new WAL is not empty`);
+  }
+
+  /**
+   * --disk wal: opens the WAL on the (crashed) file system: the real replay and torn-tail repair.
+   * Rejects as openWal does (WalCorruptError: it refuses to start).
+   */
+  reopen(): Promise<Reopened> {
+    const store = this.store;
+    if (store === undefined) throw new Error('invariant: reopen without a WAL');
+    this.env.ioStarted(this);
+    return store.open();
+  }
+
+  /** --disk wal: restarts from what the WAL replayed (the model disk takes it as its durable state). */
+  startFrom(reopened: Reopened, recovering: boolean): void {
+    this.disk.replace(reopened.state.hardState, reopened.state.entries);
+    this.start(recovering);
   }
 
   /**
@@ -236,11 +288,13 @@ export class SimHost implements ShellDisk, ShellMachine {
     this.appliedIndex = index;
   }
 
-  crash(): void {
+  /** Returns what the crash did to the simulated file system (--disk wal), for the trace. */
+  crash(): readonly string[] {
     this.disk.crash();
     this.state = 'crashed';
     this.crashAtNextWrite = false;
     this.incarnation++;
+    return this.store?.crash() ?? [];
   }
 
   // tick, step and handleRequest return whether the core produced a Ready. When it did not, its
@@ -277,6 +331,7 @@ export class SimHost implements ShellDisk, ShellMachine {
     mustSync: boolean,
     ready: Ready,
   ): PersistStatus {
+    if (this.store !== undefined) return this.persistToWal(this.store, hardState, entries, mustSync, ready);
     if (this.crashAtNextWrite && this.env.tearsWrite(this.id, ready)) {
       const what = this.disk.crashDuringWrite(hardState, entries, this.rng, ready.snapshot);
       this.env.trace(
@@ -290,10 +345,47 @@ export class SimHost implements ShellDisk, ShellMachine {
   }
 
   /**
+   * The server driver's persist (server/driver/driver.ts) over the real WAL: a save without
+   * mustSync goes on in the background ('done'), one with mustSync answers 'syncing' and calls
+   * shell.persisted() when the WAL resolves it. A crash aimed at this write lands right after the
+   * WAL issued it: whatever the WAL wrote and did not sync is up to the file system's crash model.
+   */
+  private persistToWal(
+    store: WalStore,
+    hardState: HardState | undefined,
+    entries: readonly Entry[],
+    mustSync: boolean,
+    ready: Ready,
+  ): PersistStatus {
+    if (ready.snapshot !== undefined) store.installSnapshot(ready.snapshot);
+    this.env.ioStarted(this);
+    const saved = store.save(
+      hardState,
+      entries,
+      () => {
+        this.disk.write(hardState, entries, mustSync);
+        if (mustSync) this.shell.persisted();
+      },
+      (error) => this.env.storageFailed(this.id, error),
+    );
+    saved.catch((error: unknown) => this.env.asyncError(error));
+    if (this.crashAtNextWrite && this.env.tearsWrite(this.id, ready)) {
+      const lost = this.crash();
+      this.env.trace(
+        () =>
+          `${this.id} CRASH mid-write (WAL): ${lost.join('; ') || 'nothing unsynced'}; ${ready.messages.length} messages never sent`,
+      );
+      return 'halted';
+    }
+    return mustSync ? 'syncing' : 'done';
+  }
+
+  /**
    * Saving a snapshot takes a seeded while; a crash before it completes loses it (this life's
    * incarnation is gone), and an aimed crash may hit while it is in flight or right once durable.
    */
   saveSnapshot(snapshot: Snapshot, done: (error?: Error) => void): void {
+    if (this.store !== undefined) return this.store.saveSnapshot(snapshot);
     const incarnation = this.incarnation;
     if (this.env.snapshotMoment(this.id, 'snapshot-save', false)) return;
     const complete = (): void => {
@@ -308,6 +400,7 @@ export class SimHost implements ShellDisk, ShellMachine {
   }
 
   releaseLog(throughIndex: number): void {
+    if (this.store !== undefined) return this.store.releaseLog(throughIndex);
     this.disk.releaseLog(throughIndex);
   }
 

@@ -1,6 +1,6 @@
 // Human-readable lines for lab sim: one per seed, a progress line, and the final summary line.
 import type { SimOptions } from './config.js';
-import { isLiveness } from './safety.js';
+import { failureKind } from './safety.js';
 import type { SimSummary } from './simulation.js';
 import type { SweepProgress } from './sweep.js';
 import { replayCommand } from './sweep.js';
@@ -8,10 +8,12 @@ import { replayCommand } from './sweep.js';
 export function seedLine(s: SimSummary): string {
   const ops = `${s.ops.ok + s.ops.fail + s.ops.info} ops (${s.ops.ok} ok, ${s.ops.fail} fail, ${s.ops.info} info)`;
   const stats = `${ops}, ${s.committedEntries} entries committed, ${(s.simulatedNs / 1e9).toFixed(1)} s simulated in ${(s.wallMs / 1000).toFixed(2)} s`;
-  if (s.passed) return `seed ${s.seed}: passed: ${stats}; linearizability ${s.linearizability}`;
+  if (s.passed)
+    return `seed ${s.seed}: passed${s.disk === 'wal' ? ' (WAL disk)' : ''}: ${stats}; linearizability ${s.linearizability}`;
   const v = s.violation;
-  const kind = v !== undefined && isLiveness(v.property) ? 'liveness' : 'safety';
-  return `seed ${s.seed}: FAILED (${kind}, ${s.readMode} reads) ${v?.property ?? '?'} at ${((v?.timeNs ?? 0) / 1e6).toFixed(3)} ms: ${firstLine(v?.detail ?? '')}`;
+  const kind = v === undefined ? 'safety' : failureKind(v.property);
+  const disk = s.disk === 'wal' ? ', WAL disk' : '';
+  return `seed ${s.seed}: FAILED (${kind}, ${s.readMode} reads${disk}) ${v?.property ?? '?'} at ${((v?.timeNs ?? 0) / 1e6).toFixed(3)} ms: ${firstLine(v?.detail ?? '')}`;
 }
 
 export function failureLines(s: SimSummary, options: SimOptions, dir: string): string[] {

@@ -18,7 +18,21 @@ export type SafetyProperty =
   | 'no duplicate appends'
   | 'linearizability'
   | LivenessProperty
+  | StorageProperty
   | 'internal error';
+
+/**
+ * The WAL disk (--disk wal): the real WAL refused to open what a crash left, replayed a log that
+ * does not start at index 1 (no snapshots yet: entries were lost), or failed a write.
+ */
+export type StorageProperty =
+  'storage: WAL refused to start' | 'storage: WAL lost entries' | 'storage: WAL failed';
+
+/** What kind of failure a violated property is, for the report. */
+export function failureKind(property: SafetyProperty): 'safety' | 'liveness' | 'storage' {
+  if (isLiveness(property)) return 'liveness';
+  return property.startsWith('storage') ? 'storage' : 'safety';
+}
 
 /** Properties that fail when the cluster stops making progress (it did nothing wrong yet). */
 export type LivenessProperty =
@@ -45,7 +59,7 @@ interface LogSlot {
   readonly entry: Entry;
 }
 
-function sameEntry(a: Entry, b: Entry): boolean {
+export function sameEntry(a: Entry, b: Entry): boolean {
   if (a === b) return true;
   if (a.term !== b.term || a.index !== b.index || a.type !== b.type || a.data.length !== b.data.length)
     return false;

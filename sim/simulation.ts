@@ -8,7 +8,14 @@ import type { ReadMode } from '../server/raft/config.js';
 import type { Message, Ready } from '../server/raft/types.js';
 import { SimClient } from './client.js';
 import type { SimOptions } from './config.js';
-import { formatFaults, LEASE_SHARE_OF_SEEDS, SIM_KV_LIMITS, SIM_TIMING } from './config.js';
+import {
+  formatFaults,
+  LEASE_SHARE_OF_SEEDS,
+  SIM_KV_LIMITS,
+  SIM_TIMING,
+  WAL_SHARE_OF_SEEDS,
+  walDiskRefusal,
+} from './config.js';
 import { describeMessage } from '../server/node/describe.js';
 import { describeOp, describeResult } from './describe.js';
 import type { SimDisk } from './disk.js';
@@ -26,6 +33,8 @@ import type { SafetyProperty, Violation } from './safety.js';
 import { SafetyChecker, STATE_HASH_EVERY_ENTRIES } from './safety.js';
 import { Trace } from './trace.js';
 import { Workload } from './workload.js';
+import { SYNC_NS_MAX } from './sim-fs.js';
+import type { WalUnsafe } from '../server/storage/wal.js';
 
 type SimEvent =
   | TickEvent
@@ -62,7 +71,11 @@ export interface SimSummary {
   readonly readMode: ReadMode;
   /** Client sessions evicted from a full table and expired for idleness, summed over replicas. */
   readonly sessions: { evicted: number; expired: number };
+  /** The disk this seed ran on ('model' or 'wal': --disk mixed draws it per seed). */
+  readonly disk: DiskMode;
 }
+
+export type DiskMode = 'model' | 'wal';
 
 export interface SimRun {
   readonly summary: SimSummary;
@@ -90,6 +103,13 @@ export class Simulation {
   /** Nodes armed for an aimed crash, and at what moment. */
   private readonly crashAims = new Map<string, CrashAim>();
   readonly readMode: ReadMode;
+  readonly diskMode: DiskMode;
+  /** --disk wal: hosts that started WAL calls in this event (drained, then observed, after it). */
+  private readonly ioHosts = new Set<SimHost>();
+  /** --disk wal: nodes whose restart (the WAL's open) has not finished yet. */
+  private readonly restarting = new Set<string>();
+  /** Runs once every pending restart has finished (the final heal's bookkeeping). */
+  private afterRestarts: (() => void) | undefined;
   /** This run's snapshot thresholds, drawn from the seed (small, so seeds take and send many). */
   readonly snapshotSettings: SnapshotSettings;
   private readonly snapshotRng: SimRng;
@@ -115,15 +135,32 @@ export class Simulation {
     const nodeIds = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
     this.network = new SimNetwork(this.rng.fork('network'), options.faults);
     this.readMode = this.chooseReadMode();
+    this.diskMode = this.chooseDisk();
+    // Its own stream, derived from the seed without a draw from the run's tree: choosing the disk
+    // shifts nothing else, so a model-disk seed runs as it did before the WAL disk existed.
+    const diskRng = new SimRng((options.seed ^ DISK_STREAM_SALT) >>> 0);
     // Its own generator from the seed: drawing these shifts none of the other components' draws.
+    // The WAL disk has no snapshot storage yet (snapshot file, log-start record, release): its
+    // seeds run without snapshots (the thresholds are still drawn, so nothing else shifts).
     this.snapshotRng = new SimRng(options.seed).fork('snapshots');
-    this.snapshotSettings = chooseSnapshotSettings(this.snapshotRng, options.snapshots);
+    this.snapshotSettings = chooseSnapshotSettings(
+      this.snapshotRng,
+      options.snapshots && this.diskMode !== 'wal',
+    );
     const driftMax = options.faults.has('clock')
       ? this.rng.next() * SIM_TIMING.clockDriftMaxWithFault
       : SIM_TIMING.clockDriftMax;
     const disks = new Map<string, SimDisk>();
     for (const id of nodeIds) {
-      const host = new SimHost(id, nodeIds, options.unsafe, this.rng.fork(`host-${id}`), this.hostEnv(id));
+      const wal =
+        this.diskMode === 'wal' ? { rng: diskRng.fork(`fs-${id}`), unsafe: walUnsafe(options) } : undefined;
+      const host = new SimHost(
+        id,
+        nodeIds,
+        options.unsafe,
+        this.rng.fork(`host-${id}`),
+        this.hostEnv(id, wal),
+      );
       this.hosts.set(id, host);
       disks.set(id, host.disk);
       host.disk.unsafeSyncOnlyEntries = options.unsafe.has('hard-state-no-fsync');
@@ -160,6 +197,17 @@ export class Simulation {
     );
   }
 
+  private chooseDisk(): DiskMode {
+    const { disk } = this.options;
+    const refusal = walDiskRefusal(this.options);
+    if (disk === 'wal' && refusal !== undefined) throw new Error(`--disk wal: ${refusal}`);
+    if (disk !== 'mixed') return disk;
+    if (refusal !== undefined) return 'model';
+    return new SimRng((this.options.seed ^ DISK_CHOICE_SALT) >>> 0).chance(WAL_SHARE_OF_SEEDS)
+      ? 'wal'
+      : 'model';
+  }
+
   private chooseReadMode(): ReadMode {
     const reads = this.options.reads;
     if (reads === 'mixed') return this.rng.chance(LEASE_SHARE_OF_SEEDS) ? 'lease' : 'read-index';
@@ -168,11 +216,73 @@ export class Simulation {
 
   // ---- the run ------------------------------------------------------------------------------
 
+  /** Runs a model-disk seed to the end (synchronous); a WAL-disk seed needs runAsync. */
   run(): Violation | undefined {
+    if (this.diskMode === 'wal') throw new Error('a WAL-disk seed runs asynchronously: use runAsync');
+    this.begin();
+    while (this.nextEvent()) if (this.finished()) break;
+    return this.safety.violation;
+  }
+
+  /**
+   * Runs a seed of either disk. With the WAL disk, the real WAL's promises settle in microtasks:
+   * after every event that started WAL calls, the loop waits one macrotask turn, by which point
+   * every microtask has run (the simulated file system completes its calls at once and nothing
+   * in the chain waits on a timer), and asserts that nothing is still in flight. The run stays a
+   * function of its seed: event order is the queue's, and within an event the microtask order is.
+   */
+  async runAsync(): Promise<Violation | undefined> {
+    if (this.diskMode === 'wal') {
+      for (const host of this.hosts.values())
+        void host.openFresh().catch((e: unknown) => this.internalError(e));
+      await new Promise<void>((resolve) => setImmediate(resolve)); // once: every open and its check
+    }
+    this.begin();
+    while (this.nextEvent()) {
+      if (this.ioHosts.size > 0) await this.drainIo();
+      if (this.finished()) break;
+    }
+    return this.safety.violation;
+  }
+
+  /**
+   * Lets the WAL's continuations run until no save, open or restart of this event is pending: one
+   * microtask turn at a time (a macrotask turn per event, setImmediate, cost a fifth of a WAL
+   * seed's time). Nothing in the chain waits on a timer, so the loop ends.
+   */
+  private async drainIo(): Promise<void> {
+    for (let turns = 0; this.ioBusy(); turns++) {
+      if (turns > DRAIN_TURNS_MAX)
+        throw new Error(`invariant: WAL calls still pending after ${DRAIN_TURNS_MAX} microtask turns`);
+      await undefined;
+    }
+    for (const host of this.ioHosts) if (host.state === 'up') this.observe(host);
+    this.ioHosts.clear();
+  }
+
+  /** Whether a WAL continuation can still run now (one waiting for an fsync waits for its event). */
+  private ioBusy(): boolean {
+    for (const node of this.restarting) if (this.hosts.get(node)?.store?.waitingOnDisk === false) return true;
+    for (const host of this.ioHosts) if (host.store?.busy === true) return true;
+    return false;
+  }
+
+  /**
+   * A crashed invariant (thrown in an event, or in a WAL continuation) is a finding too, reported
+   * like a violated property.
+   */
+  internalError(error: unknown): void {
+    this.fail(
+      'internal error',
+      error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error),
+    );
+  }
+
+  private begin(): void {
     const o = this.options;
     this.trace.note(
       0,
-      `seed ${o.seed} nodes ${o.nodes} faults ${formatFaults(o.faults)} ops ${o.ops} clients ${o.clients} reads ${this.readMode} unsafe ${[...o.unsafe].join(',') || 'none'}`,
+      `seed ${o.seed} nodes ${o.nodes} faults ${formatFaults(o.faults)} ops ${o.ops} clients ${o.clients} reads ${this.readMode} disk ${this.diskMode} unsafe ${[...o.unsafe].join(',') || 'none'}`,
     );
     for (const host of this.hosts.values()) this.scheduleTick(host, this.rng.int(0, SIM_TIMING.tickNs));
     for (const client of this.clients.values())
@@ -181,17 +291,21 @@ export class Simulation {
       this.nemesisRunning = true;
       this.queue.push(SIM_TIMING.nemesisQuietNsMax, { k: 'nemesis' });
     }
-    for (;;) {
-      const event = this.queue.popEvent();
-      if (event === undefined) break;
-      this.now = this.queue.time;
-      this.safety.now = this.now;
-      this.events++;
-      this.dispatch(event);
-      if (this.safety.violation !== undefined) break;
-      if (this.settling && this.settlingDone()) break;
-    }
-    return this.safety.violation;
+  }
+
+  /** Handles the next event; false when there is none. */
+  private nextEvent(): boolean {
+    const event = this.queue.popEvent();
+    if (event === undefined) return false;
+    this.now = this.queue.time;
+    this.safety.now = this.now;
+    this.events++;
+    this.dispatch(event);
+    return true;
+  }
+
+  private finished(): boolean {
+    return this.safety.violation !== undefined || (this.settling && this.settlingDone());
   }
 
   fail(property: SafetyProperty, detail: string): void {
@@ -325,6 +439,13 @@ export class Simulation {
     );
     this.settleDeadline = this.now + SIM_TIMING.livenessAfterHealNs;
     this.healedAtNs = this.now;
+    // The heal restarts every crashed node; on the WAL disk those restarts finish after this event's
+    // drain, and the terms at the heal are the terms the restarted nodes come back with.
+    if (this.restarting.size > 0) this.afterRestarts = () => this.noteHeal();
+    else this.noteHeal();
+  }
+
+  private noteHeal(): void {
     this.termAtHeal = this.termMax();
     if (this.leaderUp() !== undefined) this.leaderAfterHeal();
   }
@@ -358,8 +479,9 @@ export class Simulation {
       );
       return true;
     }
+    // (Not while the heal's restarts are still opening their WALs: the terms at the heal are theirs.)
     const inflated = this.termMax() - this.termAtHeal - this.leadersAfterHeal;
-    if (inflated > SIM_TIMING.termsWithoutLeaderAfterHealMax) {
+    if (this.afterRestarts === undefined && inflated > SIM_TIMING.termsWithoutLeaderAfterHealMax) {
       this.fail(
         'liveness: term inflation',
         `terms rose from ${this.termAtHeal} to ${this.termMax()} after the final heal with ${this.leadersAfterHeal} leaders elected: ${this.nodesReport()}`,
@@ -434,8 +556,17 @@ export class Simulation {
     for (let i = 0; i < n; i++) this.queue.push(this.now + (delays[i] as number), { k: 'raft', message });
   }
 
-  private hostEnv(id: string): HostEnv {
+  private hostEnv(id: string, wal: HostEnv['wal']): HostEnv {
     return {
+      wal,
+      ioStarted: (host) => this.ioHosts.add(host),
+      storageFailed: (node, error) =>
+        this.fail(
+          'storage: WAL failed',
+          `${node}: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+      asyncError: (error) => this.internalError(error),
+      after: (delayNs, action) => this.queue.push(this.now + delayNs, { k: 'call', action }),
       sendRaft: (messages) => {
         for (const message of messages) this.sendRaftMessage(id, message);
       },
@@ -472,7 +603,6 @@ export class Simulation {
       tearsWrite: (node, ready) => this.tearsWrite(node, ready),
       snapshot: this.snapshotSettings,
       snapshotSaveNs: () => this.snapshotRng.int(0, SIM_TIMING.snapshotSaveNsMax),
-      after: (delayNs, action) => this.queue.push(this.now + delayNs, { k: 'call', action }),
       snapshotMoment: (node, moment, now) => this.snapshotMoment(node, moment, now),
       snapshotTaken: (node, index, digest) => this.safety.snapshotHash(node, index, digest),
       snapshotInstalled: (node, before, index, digest) => {
@@ -516,8 +646,20 @@ export class Simulation {
   private crashAimedNow(node: string, aim: CrashAim): void {
     const h = this.hosts.get(node);
     if (h === undefined || h.state !== 'up') return;
-    h.crash();
-    this.trace.note(this.now, `${node} CRASH ${aim}`);
+    // On the WAL disk the aimed Ready may still wait for its fsync: the crash comes after it (and
+    // its vote or acknowledgement) went out, as on the model disk, not in the middle of it.
+    if (h.shell.syncing) {
+      this.queue.push(this.now + SYNC_NS_MAX, { k: 'call', action: () => this.crashAimedNow(node, aim) });
+      return;
+    }
+    this.crashHost(h, `CRASH ${aim}`);
+  }
+
+  /** A crash between writes; with the WAL disk, the trace says what the file system lost. */
+  private crashHost(h: SimHost, what: string): void {
+    const lost = h.crash();
+    if (this.trace.enabled)
+      this.trace.note(this.now, `${h.id} ${what}${lost.length > 0 ? `: ${lost.join('; ')}` : ''}`);
   }
 
   private clientEnv(): ConstructorParameters<typeof SimClient>[5] {
@@ -592,7 +734,7 @@ export class Simulation {
         const h = this.hosts.get(node);
         if (h === undefined || h.state !== 'up') return;
         if (midWrite) h.crashAtNextWrite = true;
-        else h.crash();
+        else this.crashHost(h, 'CRASH');
       },
       crashAimed: (node, aim) => {
         const h = this.hosts.get(node);
@@ -670,19 +812,76 @@ export class Simulation {
 
   private restart(node: string, recovering = false): void {
     const h = this.hosts.get(node);
-    if (h === undefined) return;
-    if (h.state === 'up') h.crash(); // a mid-write crash that never found its write: crash now
+    if (h === undefined || this.restarting.has(node)) return;
+    if (h.state === 'up') this.crashHost(h, 'CRASH (restart)'); // a mid-write crash that never found its write
     if (h.state === 'paused') return;
     this.crashAims.delete(node);
     this.safety.restarted(node);
     if (this.options.unsafe.has('forget-vote-on-restart')) h.disk.forgetVote();
-    h.start(recovering);
-    this.safety.checkRestart(node, h.disk, h.raft.commitIndex(), h.appliedIndex);
+    if (h.store === undefined) {
+      h.start(recovering);
+      return this.restarted(h);
+    }
+    this.reopenWal(h, recovering);
+  }
+
+  /**
+   * The real WAL opens on the crashed file system, and the node restarts when it has (after this
+   * event's drain). A WAL that refuses (corrupt) or gives back a log with a hole is a storage
+   * failure; an exception while restarting from it is an internal one.
+   */
+  private reopenWal(h: SimHost, recovering: boolean): void {
+    this.restarting.add(h.id);
+    h.reopen()
+      .then(
+        (reopened) => {
+          for (const w of reopened.warnings) this.trace.note(this.now, `${h.id} WAL: ${w}`);
+          const first = reopened.state.entries[0]?.index ?? 1;
+          if (first !== 1)
+            return this.fail(
+              'storage: WAL lost entries',
+              `${h.id}'s WAL replayed a log starting at index ${first}: entries 1..${first - 1} are gone`,
+            );
+          h.startFrom(reopened, recovering);
+          this.restarted(h);
+        },
+        (error: unknown) =>
+          this.fail(
+            'storage: WAL refused to start',
+            `${h.id}: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+      )
+      .finally(() => {
+        this.restarting.delete(h.id);
+        const after = this.afterRestarts;
+        if (this.restarting.size > 0 || after === undefined) return;
+        this.afterRestarts = undefined;
+        after();
+      })
+      .catch((error: unknown) => this.internalError(error));
+  }
+
+  private restarted(h: SimHost): void {
+    this.safety.checkRestart(h.id, h.disk, h.raft.commitIndex(), h.appliedIndex);
     if (this.trace.enabled)
-      this.trace.note(this.now, `${node} restarted from disk: ${describeDurable(h.disk)}`);
+      this.trace.note(this.now, `${h.id} restarted from disk: ${describeDurable(h.disk)}`);
     this.scheduleTick(h, this.rng.int(1, SIM_TIMING.tickNs));
     this.observe(h);
   }
+}
+
+/** A bound on the drain after one event (a chain runs a few dozen turns; more means a hang). */
+const DRAIN_TURNS_MAX = 100_000;
+
+/** Salts of the disk's streams, derived from the seed apart from the run's Rng tree. */
+const DISK_CHOICE_SALT = 0x6d69_7864;
+const DISK_STREAM_SALT = 0x7761_6c64;
+
+function walUnsafe(options: SimOptions): WalUnsafe {
+  return {
+    ackBeforeFsync: options.unsafe.has('ack-before-fsync'),
+    skipDirSyncOnRoll: options.unsafe.has('wal-skip-dir-sync-on-roll'),
+  };
 }
 
 const ANSWERED_ERRORS: ReadonlySet<string> = new Set([
@@ -697,21 +896,33 @@ function describeDurable(disk: SimDisk): string {
   return `term ${d.hardState.term} vote ${d.hardState.vote || '-'} commit ${d.hardState.commit} entries ${d.entries.length}`;
 }
 
-/** Runs one seed to the end and checks the history. */
+/** Runs one model-disk seed to the end and checks the history (a WAL-disk seed: runSimulationAsync). */
 export function runSimulation(options: SimOptions): SimRun {
   const started = performance.now();
   const sim = new Simulation(options);
-  let violation: Violation | undefined;
   try {
-    violation = sim.run();
+    sim.run();
   } catch (error) {
-    // A crashed invariant inside the core is a finding too, reported like a violated property.
-    sim.fail(
-      'internal error',
-      error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error),
-    );
-    violation = sim.safety.violation;
+    if (sim.diskMode === 'wal') throw error; // the synchronous run refused a WAL seed
+    sim.internalError(error);
   }
+  return finishRun(sim, options, started);
+}
+
+/** Runs one seed of either disk to the end and checks the history. */
+export async function runSimulationAsync(options: SimOptions): Promise<SimRun> {
+  const started = performance.now();
+  const sim = new Simulation(options);
+  try {
+    await sim.runAsync();
+  } catch (error) {
+    sim.internalError(error);
+  }
+  return finishRun(sim, options, started);
+}
+
+function finishRun(sim: Simulation, options: SimOptions, started: number): SimRun {
+  let violation = sim.safety.violation;
   let linearizability = 'not checked';
   if (violation === undefined && options.checkLinearizability) {
     const result = checkHistory(sim.history, { model: 'kv', timeLimitMs: 20_000 });
@@ -744,6 +955,7 @@ export function runSimulation(options: SimOptions): SimRun {
     linearizability,
     readMode: sim.readMode,
     sessions: sim.sessionCounters(),
+    disk: sim.diskMode,
   };
   return { summary, history: sim.history, trace: sim.trace };
 }

@@ -4,16 +4,16 @@
 import { parentPort } from 'node:worker_threads';
 import type { FaultName } from './config.js';
 import type { UnsafeVariant } from '../server/raft/unsafe.js';
-import { runSimulation } from './simulation.js';
+import { runSimulationAsync } from './simulation.js';
 import type { WireOptions } from './parallel-sweep.js';
 
-parentPort?.on('message', (message: { seed: number; base: WireOptions } | 'stop') => {
+parentPort?.on('message', async (message: { seed: number; base: WireOptions } | 'stop') => {
   if (message === 'stop') {
     parentPort?.close();
     return;
   }
   const { seed, base } = message;
-  const { summary } = runSimulation({
+  const { summary } = await runSimulationAsync({
     ...base,
     seed,
     faults: new Set<FaultName>(base.faults),

@@ -6,7 +6,7 @@ import { checkHistory, writeCounterexampleViews } from '../checker/index.js';
 import type { SimOptions } from './config.js';
 import { formatFaults } from './config.js';
 import type { SimRun, SimSummary } from './simulation.js';
-import { runSimulation } from './simulation.js';
+import { runSimulation, runSimulationAsync } from './simulation.js';
 
 /** Seeds are "42", "1..500" (inclusive) or a comma list of both. */
 export function parseSeeds(text: string): number[] {
@@ -34,6 +34,7 @@ export function replayCommand(o: SimOptions): string {
   if (o.keys !== 4) parts.push(`--keys ${o.keys}`);
   if (o.unsafe.size > 0) parts.push(`--unsafe ${[...o.unsafe].join(',')}`);
   if (o.reads !== 'mixed') parts.push(`--reads ${o.reads}`);
+  if (o.disk !== 'model') parts.push(`--disk ${o.disk}`);
   if (!o.snapshots) parts.push('--snapshots off');
   if (!o.checkLinearizability) parts.push('--no-check');
   return parts.join(' ');
@@ -61,31 +62,57 @@ export interface SweepResult {
   readonly elapsedMs: number;
 }
 
+/** A sweep of model-disk seeds, synchronous (a WAL-disk seed throws: use runSweepAsync). */
 export function runSweep(options: SweepOptions): SweepResult {
-  const started = performance.now();
-  const failures: SimSummary[] = [];
-  let done = 0;
-  let ops = 0;
+  const tally = new SweepTally(options);
   for (const seed of options.seeds) {
-    const { summary } = runSimulation({ ...options.base, seed });
-    done++;
-    ops += summary.ops.ok + summary.ops.fail + summary.ops.info;
-    if (!summary.passed) failures.push(summary);
-    options.onSeed?.(summary, {
-      done,
-      total: options.seeds.length,
-      failed: failures.length,
-      elapsedMs: performance.now() - started,
-    });
-    if (!summary.passed && options.stopAtFirstFailure === true) break;
+    if (!tally.add(runSimulation({ ...options.base, seed }).summary)) break;
   }
-  return {
-    total: done,
-    passed: done - failures.length,
-    failures,
-    ops,
-    elapsedMs: performance.now() - started,
-  };
+  return tally.result();
+}
+
+/** A sweep of seeds of either disk (--disk wal or mixed runs the real WAL asynchronously). */
+export async function runSweepAsync(options: SweepOptions): Promise<SweepResult> {
+  const tally = new SweepTally(options);
+  for (const seed of options.seeds) {
+    if (!tally.add((await runSimulationAsync({ ...options.base, seed })).summary)) break;
+  }
+  return tally.result();
+}
+
+/** Counts a sweep's seeds as they finish. */
+class SweepTally {
+  private readonly started = performance.now();
+  private readonly failures: SimSummary[] = [];
+  private done = 0;
+  private ops = 0;
+
+  constructor(private readonly options: SweepOptions) {}
+
+  /** Returns false when the sweep should stop. */
+  add(summary: SimSummary): boolean {
+    this.done++;
+    this.ops += summary.ops.ok + summary.ops.fail + summary.ops.info;
+    if (!summary.passed) this.failures.push(summary);
+    this.options.onSeed?.(summary, {
+      done: this.done,
+      total: this.options.seeds.length,
+      failed: this.failures.length,
+      elapsedMs: performance.now() - this.started,
+    });
+    return summary.passed || this.options.stopAtFirstFailure !== true;
+  }
+
+  result(): SweepResult {
+    const { done, failures, ops } = this;
+    return {
+      total: done,
+      passed: done - failures.length,
+      failures,
+      ops,
+      elapsedMs: performance.now() - this.started,
+    };
+  }
 }
 
 function timestamp(): string {
@@ -96,8 +123,11 @@ function timestamp(): string {
 }
 
 /** Re-runs a seed with the trace on and writes trace.txt and history.jsonl; returns the directory. */
-export function writeRunArtifacts(options: SimOptions, outDir: string): { dir: string; run: SimRun } {
-  const run = runSimulation({ ...options, trace: true });
+export async function writeRunArtifacts(
+  options: SimOptions,
+  outDir: string,
+): Promise<{ dir: string; run: SimRun }> {
+  const run = await runSimulationAsync({ ...options, trace: true });
   const dir = join(outDir, 'sim', `${options.seed}-${timestamp()}`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'trace.txt'), run.trace.text());

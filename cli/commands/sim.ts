@@ -8,13 +8,17 @@ import {
   OPT_IN_FAULT_NAMES,
   parseFaults,
   READS_CHOICES,
+  DISK_CHOICES,
+  walDiskRefusal,
+  WAL_DISK_NO_SNAPSHOTS,
+  type DiskChoice,
   type FaultName,
   type ReadsChoice,
   type SimOptions,
 } from '../../sim/config.js';
 import { failureLines, progressLine, seedLine, summaryLine } from '../../sim/report.js';
 import { runSweepParallel, SWEEP_WORKERS_MAX } from '../../sim/parallel-sweep.js';
-import { parseSeeds, runSweep, writeRunArtifacts, type SweepOptions } from '../../sim/sweep.js';
+import { parseSeeds, runSweepAsync, writeRunArtifacts, type SweepOptions } from '../../sim/sweep.js';
 import { badArguments } from '../bad-arguments.js';
 import { EXIT_INVALID, EXIT_OK } from '../exit-codes.js';
 import { choice, fromLibrary, integer, option, text } from '../parsers.js';
@@ -29,7 +33,9 @@ interface SimFlags {
   keys: number;
   unsafe?: ReadonlySet<UnsafeVariant>;
   reads: ReadsChoice;
-  snapshots: 'on' | 'off';
+  disk: DiskChoice;
+  /** Undefined: on, except on WAL-disk seeds (the WAL disk does not run snapshots yet). */
+  snapshots?: 'on' | 'off';
   out: string;
   check: boolean;
   stopOnFailure?: boolean;
@@ -76,10 +82,17 @@ export function register(program: Command): void {
     )
     .addOption(
       choice(
+        '--disk <mode>',
+        "the node's disk: the model, the server's real WAL over a simulated file system, or the WAL on a seeded quarter of the seeds",
+        DISK_CHOICES,
+        'model',
+      ),
+    )
+    .addOption(
+      choice(
         '--snapshots <on|off>',
-        'nodes snapshot and compact their logs at seeded thresholds (20-200 entries), or never',
+        'nodes snapshot and compact their logs at seeded thresholds (20-200 entries), or never (default: on; WAL-disk seeds run without: the WAL disk does not run snapshots yet)',
         ['on', 'off'],
-        'on',
       ),
     )
     .addOption(text('--out <dir>', 'where failing seeds write trace and history (under sim/)', 'histories'))
@@ -99,6 +112,13 @@ export function register(program: Command): void {
         badArguments(command, 'use either --seed or --seeds, not both');
       if (flags.seed !== undefined && flags.seed.length !== 1)
         badArguments(command, '--seed takes one seed; sweep with --seeds');
+      const refusal =
+        flags.disk === 'wal'
+          ? walDiskRefusal({ faults: flags.faults, unsafe: flags.unsafe ?? new Set() })
+          : undefined;
+      if (refusal !== undefined) badArguments(command, `--disk wal: ${refusal}; use --disk model`);
+      if (flags.disk === 'wal' && flags.snapshots === 'on')
+        badArguments(command, `--disk wal --snapshots on: ${WAL_DISK_NO_SNAPSHOTS}; use --disk model`);
       process.exitCode = await runSimCommand(flags);
     });
 }
@@ -112,7 +132,8 @@ function simOptions(flags: SimFlags): { seeds: number[]; base: Omit<SimOptions, 
     faults: flags.faults,
     unsafe: flags.unsafe ?? new Set(),
     reads: flags.reads,
-    snapshots: flags.snapshots === 'on',
+    disk: flags.disk,
+    snapshots: flags.snapshots !== 'off', // WAL-disk seeds run without them regardless (Simulation)
     checkLinearizability: flags.check,
   });
   return { seeds: flags.seeds ?? flags.seed ?? [1], base, workers: flags.workers };
@@ -122,6 +143,9 @@ export async function runSimCommand(flags: SimFlags): Promise<number> {
   const { seeds, base, workers } = simOptions(flags);
   const sweep = seeds.length > 1;
   let lastProgress = 0;
+  // A failing seed is re-run with the trace on (asynchronous with the WAL disk); one at a time, in
+  // the order they failed.
+  let artifacts = Promise.resolve();
   const sweepOptions: SweepOptions = {
     seeds,
     base,
@@ -129,8 +153,10 @@ export async function runSimCommand(flags: SimFlags): Promise<number> {
     onSeed: (summary, progress) => {
       if (!summary.passed) {
         const options = { ...base, seed: summary.seed };
-        const { dir } = writeRunArtifacts(options, flags.out);
-        process.stdout.write(failureLines(summary, options, dir).join('\n') + '\n');
+        artifacts = artifacts.then(async () => {
+          const { dir } = await writeRunArtifacts(options, flags.out);
+          process.stdout.write(failureLines(summary, options, dir).join('\n') + '\n');
+        });
       } else if (!sweep || flags.quiet !== true) {
         if (!sweep) process.stdout.write(seedLine(summary) + '\n');
       }
@@ -141,7 +167,8 @@ export async function runSimCommand(flags: SimFlags): Promise<number> {
     },
   };
   const result =
-    workers > 1 && sweep ? await runSweepParallel(sweepOptions, workers) : runSweep(sweepOptions);
+    workers > 1 && sweep ? await runSweepParallel(sweepOptions, workers) : await runSweepAsync(sweepOptions);
+  await artifacts;
   process.stdout.write(summaryLine(result.total, result.failures.length) + '\n');
   return result.failures.length === 0 ? EXIT_OK : EXIT_INVALID;
 }

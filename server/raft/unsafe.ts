@@ -16,6 +16,7 @@ export type UnsafeVariant =
   | 'reprobe-at-match'
   | 'ack-before-fsync'
   | 'lease-read-no-clock-bound'
+  | 'wal-skip-dir-sync-on-roll'
   | 'install-older-snapshot'
   | 'snapshot-without-sessions'
   | 'compact-unsnapshotted';
@@ -35,6 +36,7 @@ export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = [
   'reprobe-at-match',
   'ack-before-fsync',
   'lease-read-no-clock-bound',
+  'wal-skip-dir-sync-on-roll',
   'install-older-snapshot',
   'snapshot-without-sessions',
   'compact-unsnapshotted',
@@ -48,12 +50,14 @@ export const SIMULATOR_ONLY_UNSAFE: ReadonlySet<UnsafeVariant> = new Set([
   'forget-vote-on-restart',
   'hard-state-no-fsync',
   'no-pre-vote',
+  'wal-skip-dir-sync-on-roll',
 ]);
 
 /**
- * Variants the simulator does not model (docs/simulator.md): they break the real WAL's fsync or
- * rely on clocks drifting apart, so only the lab's power and clock nemeses can expose them. The
- * simulator accepts them and runs the correct code; bench:sim-power leaves them out.
+ * Variants the simulator's model disk does not model (docs/simulator.md): they break the real WAL's
+ * fsync or rely on clocks drifting apart, so the lab's power and clock nemeses expose them (and,
+ * for ack-before-fsync, the simulator's WAL disk, --disk wal). On the model disk the simulator
+ * accepts them and runs the correct code; bench:sim-power leaves them out.
  */
 export const LAB_ONLY_UNSAFE: ReadonlySet<UnsafeVariant> = new Set([
   'ack-before-fsync',
@@ -91,7 +95,9 @@ export const UNSAFE_DESCRIPTIONS: Readonly<Record<UnsafeVariant, string>> = {
   'reprobe-at-match':
     'the leader answers every rejection with a new probe, clamped at the follower recorded match, and ignores log-lost rejections: a follower that lost acknowledged entries is never brought back, and the two trade rejections without pause (issue 10)',
   'ack-before-fsync':
-    'the WAL treats a write as durable once written: it never fsyncs, so votes, acknowledgements and answers rest on the page cache (lost on a power cut; only the lab power nemesis exposes it)',
+    'the WAL treats a write as durable once written: it never fsyncs, so votes, acknowledgements and answers rest on the page cache (lost on a power cut; the lab power nemesis and lab sim --disk wal expose it)',
+  'wal-skip-dir-sync-on-roll':
+    'the WAL does not fsync the directory after creating a new segment file: its records are fdatasynced, but a power cut can lose the file name and with it the whole segment (lab sim --disk wal only)',
   'lease-read-no-clock-bound':
     'the leader serves reads from its lease (Raft thesis 6.4.1) with no bound on clock drift: a leader whose clock runs slow keeps its lease after the others elected a new leader (the lab clock nemesis exposes it)',
   'install-older-snapshot':

@@ -1,9 +1,9 @@
 // Segment files and how one is read back. The log is a numbered series of files
 // (wal/0000000000000001.log, ...); records never span two files, and a new file is started only
 // after everything in the previous one was synced, so only the LAST segment can end in a torn write.
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WalCorruptError } from './errors.js';
+import type { WalFs } from './fs.js';
 import { decodePayload, RECORD_HEADER_BYTES, recordChecksum, type WalRecord } from './record.js';
 
 const SEGMENT_NAME = /^(\d{16})\.log$/;
@@ -13,9 +13,9 @@ export function segmentName(seq: number): string {
 }
 
 /** The segment sequence numbers in `walDir`, ascending; a gap means a lost file and is corruption. */
-export async function listSegments(walDir: string): Promise<number[]> {
+export async function listSegments(fs: WalFs, walDir: string): Promise<number[]> {
   const seqs: number[] = [];
-  for (const name of await readdir(walDir)) {
+  for (const name of await fs.readdir(walDir)) {
     const match = SEGMENT_NAME.exec(name);
     if (match) seqs.push(Number(match[1]));
   }
@@ -61,8 +61,10 @@ function classify(
   }
   if (recordChecksum(buf, offset, payloadBytes) !== buf.readUInt32BE(offset + 4)) {
     // A torn write damages only the final record; a zero-filled tail is what some filesystems
-    // leave when the size was updated but the data blocks were not.
-    const tail = isLast && (end === buf.length || allZero(buf, offset));
+    // leave when the size was updated but the data blocks were not. The zeros may start inside
+    // this record, after its length survived: then only zeros follow its end (a write of several
+    // records cut in its first; found by the simulator's WAL disk, which refused to restart).
+    const tail = isLast && allZero(buf, end);
     return { kind: tail ? 'torn' : 'corrupt', reason: 'checksum mismatch' };
   }
   return undefined;

@@ -197,6 +197,25 @@ describe('WAL recovery', () => {
     expect(summary(await openTracked(dir)).at(-1)).toEqual([4, 2, 'value-4']);
   });
 
+  it('truncates a record cut inside and zero-filled to the end of a write of several records', async () => {
+    const dir = tempDir();
+    const wal = await openTracked(dir);
+    await wal.save({ term: 1, vote: 'n1', commit: 0 }, entries(1, 2));
+    const before = statSync(segment1(dir)).size;
+    await wal.save(undefined, entries(3, 5)); // one write of three records
+    await closeTracked(wal);
+    const original = readFileSync(segment1(dir));
+    for (const cut of [before + 6, before + 12, before + 20]) {
+      const zeroed = Buffer.concat([original.subarray(0, cut), Buffer.alloc(original.length - cut)]);
+      writeFileSync(segment1(dir), zeroed);
+      const again = await openTracked(dir);
+      expect(again.lastIndex).toBe(2);
+      expect(again.warnings).toHaveLength(1);
+      await closeTracked(again);
+      expect(statSync(segment1(dir)).size).toBe(before);
+    }
+  });
+
   it('refuses to start on a flipped byte in the middle, naming the file and the offset', async () => {
     const dir = tempDir();
     await threeSaves(dir);

@@ -6,13 +6,12 @@
 // once, and resolves all of those saves. Saves that arrive while a sync is in flight wait for the
 // next round and share its single sync.
 import { statSync, truncateSync } from 'node:fs';
-import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setImmediate } from 'node:timers/promises';
 import type { Entry, HardState } from '../raft/types.js';
 import { failpoint } from '../failpoints/failpoints.js';
 import { WalClosedError, WalFailedError, WalOverloadedError, WalSaveTooLargeError } from './errors.js';
-import { lockDataDir, type DataDirLock } from './lock.js';
+import { NODE_WAL_FS, type WalFile, type WalFs } from './fs.js';
+import type { DataDirLock } from './lock.js';
 import { encodedSaveBytes, encodeSave } from './record.js';
 import { LogReplay, type WalState } from './replay.js';
 import { listSegments, scanSegment, segmentName } from './segment.js';
@@ -62,6 +61,11 @@ export const WAL_DIR_NAME = 'wal';
 export interface WalUnsafe {
   /** Skip fdatasync: a save resolves once written to the page cache, lost on a power cut. */
   readonly ackBeforeFsync?: boolean;
+  /**
+   * Skip the directory fsync after creating a new segment: its records are fdatasynced, but the
+   * file's name is not durable, so a power cut can lose the whole segment (simulator only).
+   */
+  readonly skipDirSyncOnRoll?: boolean;
 }
 
 function resolveOptions(options: WalOptions): Required<WalOptions> {
@@ -75,15 +79,6 @@ function resolveOptions(options: WalOptions): Required<WalOptions> {
   return resolved;
 }
 
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 interface Replayed {
   readonly state: WalState;
   readonly warnings: string[];
@@ -92,20 +87,20 @@ interface Replayed {
 }
 
 /** Reads every segment in order; a torn tail of the last one is cut off (and the cut synced). */
-async function replay(walDir: string): Promise<Replayed> {
-  const seqs = await listSegments(walDir);
+async function replay(fs: WalFs, walDir: string): Promise<Replayed> {
+  const seqs = await listSegments(fs, walDir);
   const log = new LogReplay();
   const warnings: string[] = [];
   let segmentBytes = 0;
   for (const [i, seq] of seqs.entries()) {
     const file = join(walDir, segmentName(seq));
-    const buf = await readFile(file);
+    const buf = await fs.readFile(file);
     const scan = scanSegment(buf, file, i === seqs.length - 1, (record, offset) =>
       log.apply(record, file, offset),
     );
     segmentBytes = scan.validBytes;
     if (scan.torn !== undefined) {
-      await truncateFile(file, scan.validBytes);
+      await truncateFile(fs, file, scan.validBytes);
       const dropped = buf.length - scan.validBytes;
       warnings.push(
         `truncated torn tail of ${file}: ${scan.torn} (${dropped} bytes dropped at byte offset ${scan.validBytes}). ` +
@@ -118,8 +113,8 @@ async function replay(walDir: string): Promise<Replayed> {
   return { state: log.state(), warnings, segment: seqs.at(-1) ?? 0, segmentBytes };
 }
 
-async function truncateFile(file: string, bytes: number): Promise<void> {
-  const handle = await open(file, 'r+');
+async function truncateFile(fs: WalFs, file: string, bytes: number): Promise<void> {
+  const handle = await fs.open(file, 'r+');
   try {
     await handle.truncate(bytes);
     await handle.datasync();
@@ -133,27 +128,33 @@ async function truncateFile(file: string, bytes: number): Promise<void> {
  * when another live process holds the directory and WalCorruptError (file, offset) when a record
  * other than a torn tail is damaged. Torn tails are repaired and reported in `wal.warnings`.
  */
-export async function openWal(dir: string, options: WalOptions = {}, unsafe: WalUnsafe = {}): Promise<Wal> {
+export async function openWal(
+  dir: string,
+  options: WalOptions = {},
+  unsafe: WalUnsafe = {},
+  fs: WalFs = NODE_WAL_FS,
+): Promise<Wal> {
   const resolved = resolveOptions(options);
-  await mkdir(dir, { recursive: true });
-  const lock = await lockDataDir(dir, resolved.lockWaitMs);
+  await fs.mkdirp(dir);
+  const lock = await fs.lock(dir, resolved.lockWaitMs);
   try {
     const walDir = join(dir, WAL_DIR_NAME);
-    await mkdir(walDir, { recursive: true });
-    await syncDir(dir);
-    const replayed = await replay(walDir);
+    await fs.mkdirp(walDir);
+    await fs.syncDir(dir);
+    const replayed = await replay(fs, walDir);
     let { segment, segmentBytes } = replayed;
     if (segment === 0) {
       segment = 1;
       segmentBytes = 0;
-      await (await open(join(walDir, segmentName(segment)), 'ax')).close();
-      await syncDir(walDir);
+      await (await fs.open(join(walDir, segmentName(segment)), 'ax')).close();
+      await fs.syncDir(walDir);
     }
-    const handle = await open(join(walDir, segmentName(segment)), 'a');
+    const handle = await fs.open(join(walDir, segmentName(segment)), 'a');
     const size = (await handle.stat()).size;
     if (size !== segmentBytes) throw new Error(`segment size ${size} != replayed ${segmentBytes}`);
-    const wal = new Wal(dir, walDir, resolved, replayed, lock, handle, segment);
+    const wal = new Wal(dir, walDir, resolved, replayed, lock, handle, segment, fs);
     wal.unsafeAckBeforeFsync = unsafe.ackBeforeFsync === true;
+    wal.unsafeSkipDirSyncOnRoll = unsafe.skipDirSyncOnRoll === true;
     return wal;
   } catch (error) {
     await lock.release();
@@ -170,7 +171,8 @@ export class Wal {
   readonly warnings: readonly string[];
   private readonly walDir: string;
   private readonly lock: DataDirLock;
-  private handle: FileHandle;
+  private handle: WalFile;
+  private readonly fs: WalFs;
   private segmentBytes: number;
   private queue: PendingSave[] = [];
   private queuedBytes = 0;
@@ -187,6 +189,8 @@ export class Wal {
   private readonly syncedBytes = new Map<number, number>();
   /** UNSAFE (ack-before-fsync): rounds are written but never fsynced. */
   unsafeAckBeforeFsync = false;
+  /** UNSAFE (wal-skip-dir-sync-on-roll): a new segment's name is not made durable. */
+  unsafeSkipDirSyncOnRoll = false;
   private afterFirstSync: (() => Promise<void>) | undefined;
 
   /** Use openWal. */
@@ -196,10 +200,12 @@ export class Wal {
     options: Required<WalOptions>,
     replayed: Replayed,
     lock: DataDirLock,
-    handle: FileHandle,
+    handle: WalFile,
     segment: number,
+    fs: WalFs,
   ) {
     this.dir = dir;
+    this.fs = fs;
     this.walDir = walDir;
     this.options = options;
     this.state = replayed.state;
@@ -225,6 +231,11 @@ export class Wal {
 
   get stats(): Readonly<WalStats> {
     return { ...this.counters };
+  }
+
+  /** A write+sync round is running or about to (the simulator's drain waits until it is not). */
+  get flushInProgress(): boolean {
+    return this.flushing !== undefined;
   }
 
   /** Index of the last entry written (or being written); 0 when the log is empty. */
@@ -315,7 +326,7 @@ export class Wal {
       // Let the callers just resolved run and queue their next saves before the next round is
       // taken: without this yield, concurrent writers split into two halves that alternate
       // rounds, and each sync covers only half of them.
-      await setImmediate();
+      await this.fs.nextTurn();
     }
     this.flushing = undefined;
   }
@@ -375,10 +386,11 @@ export class Wal {
   /** Starts the next segment; the current one was fully synced by the previous round. */
   private async roll(): Promise<void> {
     const next = this.counters.segment + 1;
-    const handle = await open(join(this.walDir, segmentName(next)), 'ax');
+    const handle = await this.fs.open(join(this.walDir, segmentName(next)), 'ax');
     this.syncedBytes.set(next, 0);
     failpoint('wal-segment-created-before-dir-sync');
-    await syncDir(this.walDir); // the new file's name must survive a crash before its records count
+    // The new file's name must survive a crash before its records count (UNSAFE: skipped).
+    if (!this.unsafeSkipDirSyncOnRoll) await this.fs.syncDir(this.walDir);
     await this.handle.close();
     this.handle = handle;
     this.counters.segment = next;

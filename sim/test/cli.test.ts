@@ -47,6 +47,45 @@ describe('lab sim', () => {
     expect(readFileSync(join(dir, 'trace.txt'), 'utf8')).toContain('VIOLATION no duplicate appends');
   });
 
+  it('runs a seed on the real WAL with --disk wal, and puts the disk in the replay command', () => {
+    const r = sim('--seed', '3', '--nodes', '3', '--ops', '200', '--disk', 'wal');
+    expect(r.stdout).toMatch(/^seed 3: passed \(WAL disk\): 205 ops/);
+    expect(r.status).toBe(0);
+    const bad = sim(
+      '--seed',
+      '3',
+      '--nodes',
+      '3',
+      '--ops',
+      '300',
+      '--disk',
+      'wal',
+      '--unsafe',
+      'wal-skip-dir-sync-on-roll',
+    );
+    expect(bad.stdout).toContain(
+      'seed 3: FAILED (safety, read-index reads, WAL disk) no regress across restarts',
+    );
+    expect(bad.stdout).toContain('--unsafe wal-skip-dir-sync-on-roll --disk wal');
+    expect(bad.status).toBe(1);
+    const refused = sim('--seed', '1', '--disk', 'wal', '--faults', 'all,disk-loss');
+    expect(refused.stderr).toContain('--disk wal: the disk-loss fault');
+    expect(refused.status).toBe(254);
+  });
+
+  it('refuses --disk wal --snapshots on before anything runs (the WAL disk has no snapshots yet)', () => {
+    const r = sim('--seed', '3', '--nodes', '3', '--ops', '50', '--disk', 'wal', '--snapshots', 'on');
+    expect(r.status).toBe(254);
+    expect(r.stderr).toContain('--disk wal --snapshots on: the WAL disk does not run snapshots yet');
+    expect(r.stdout).toBe('');
+    const variant = sim('--seed', '3', '--disk', 'wal', '--unsafe', 'compact-unsnapshotted');
+    expect(variant.status).toBe(254);
+    expect(variant.stderr).toContain('compact-unsnapshotted needs snapshots');
+    const off = sim('--seed', '3', '--nodes', '3', '--ops', '50', '--disk', 'wal', '--snapshots', 'off');
+    expect(off.stdout).toMatch(/^seed 3: passed \(WAL disk\)/);
+    expect(off.status).toBe(0);
+  });
+
   it('rejects bad arguments with exit 254 and a clear message', () => {
     const r = sim('--nodes', '4');
     expect(r.status).toBe(254);
