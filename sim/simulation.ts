@@ -26,10 +26,15 @@ import { SafetyChecker, STATE_HASH_EVERY_ENTRIES } from './safety.js';
 import { Trace } from './trace.js';
 import { Workload } from './workload.js';
 
+/**
+ * A queued event. A Raft message in flight is queued as itself, with no wrapper (they are two
+ * thirds of all events, and the wrapper was a tenth of the bytes a sweep allocates): it is told
+ * apart by having no `k` (Messages mirror the .proto and have no such field).
+ */
 type SimEvent =
+  | Message
   | TickEvent
   | { readonly k: 'deliver'; readonly to: string; readonly packet: Packet }
-  | { readonly k: 'raft'; readonly message: Message }
   | { readonly k: 'client-wake'; readonly client: SimClient; readonly timer: LazyTimer<SimEvent> }
   | { readonly k: 'client-start'; readonly client: SimClient }
   | { readonly k: 'nemesis' }
@@ -187,13 +192,12 @@ export class Simulation {
   }
 
   private dispatch(e: SimEvent): void {
+    if (!('k' in e)) return this.onDeliverRaft(e);
     switch (e.k) {
       case 'tick':
         return this.onTick(e);
       case 'deliver':
         return this.onDeliver(e.to, e.packet);
-      case 'raft':
-        return this.onDeliverRaft(e.message);
       case 'client-wake': {
         const token = e.timer.popped();
         if (token !== undefined) e.client.wake(token);
@@ -415,17 +419,18 @@ export class Simulation {
     }
   }
 
-  /** send() for a Raft message (peer traffic), scheduled as a 'raft' event. */
+  /** send() for a Raft message (peer traffic), queued as itself. */
   private sendRaftMessage(from: string, message: Message): void {
     const delays = this.delays;
     const n = this.network.deliveriesInto(from, message.to, true, delays);
-    for (let i = 0; i < n; i++) this.queue.push(this.now + (delays[i] as number), { k: 'raft', message });
+    for (let i = 0; i < n; i++) this.queue.push(this.now + (delays[i] as number), message);
   }
 
   private hostEnv(id: string): HostEnv {
     return {
       sendRaft: (messages) => {
-        for (const message of messages) this.sendRaftMessage(id, message);
+        // Indexed: this for-of was not optimized away, and its iterator results were ~8% of the bytes a sweep allocates.
+        for (let i = 0; i < messages.length; i++) this.sendRaftMessage(id, messages[i] as Message);
       },
       reply: (request, result) => {
         if (this.trace.enabled)
