@@ -15,6 +15,7 @@ const EXTRA_RUNS: readonly { label: string; options: Partial<SimOptions> }[] = [
   { label: 'disk-loss', options: { faults: new Set<FaultName>([...FAULT_NAMES, 'disk-loss']) } },
   { label: 'commit-previous-term', options: { unsafe: new Set<UnsafeVariant>(['commit-previous-term']) } },
   { label: 'stale-leader-read', options: { unsafe: new Set<UnsafeVariant>(['stale-leader-read']) } },
+  { label: 'no-session-dedup', options: { unsafe: new Set<UnsafeVariant>(['no-session-dedup']) } },
   { label: 'lease', options: { reads: 'lease' } },
 ];
 
