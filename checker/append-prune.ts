@@ -70,13 +70,15 @@ export class AppendPrune {
     const n = operations.length;
     this.masterOf = new Int32Array(n).fill(-1);
     this.readLength = new Int32Array(n);
-    this.ret = Float64Array.from(operations, (o) => o.ret);
+    // Filled by loops: TypedArray.from with a map function goes through the iterator protocol.
+    this.ret = new Float64Array(n);
+    const call = new Float64Array(n);
+    for (let op = 0; op < n; op++) {
+      this.ret[op] = operations[op]!.ret;
+      call[op] = operations[op]!.call;
+    }
     this.reads = Int32Array.from(reads.sort((a, b) => this.ret[a]! - this.ret[b]! || a - b));
-    this.resets = new ResetIndex(
-      operations,
-      resets,
-      Float64Array.from(operations, (o) => o.call),
-    );
+    this.resets = new ResetIndex(operations, resets, call);
     this.placed = new Uint8Array(n);
     this.position = new Int32Array(n);
     this.reads.forEach((op, i) => (this.position[op] = i));

@@ -65,6 +65,12 @@ export function modelFor(name: ModelName): Model<KvState> {
   return kvModel({ absentIsEmpty: name === 'kv-absent-empty' });
 }
 
+/**
+ * Key order: numbers numerically, else by text. One collator for every check: localeCompare with a
+ * locale and options builds one per comparison (a simulator checks a history per seed).
+ */
+const KEY_ORDER = new Intl.Collator('en', { numeric: true });
+
 /** Partitions in a stable order: keys sorted numerically when they are numbers, else by text. */
 export function partitions(
   events: readonly HistoryEvent[],
@@ -79,7 +85,7 @@ export function partitions(
     if (other !== undefined) throw new Error(`the register model has no ${other.input.f}; use --model kv`);
   }
   const parts = [...modelFor(name).partition(operations)];
-  parts.sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }));
+  parts.sort(([a], [b]) => KEY_ORDER.compare(a, b));
   const wanted = options.keys === undefined ? undefined : new Set(options.keys);
   return wanted === undefined ? parts : parts.filter(([key]) => wanted.has(key));
 }

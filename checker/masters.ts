@@ -35,7 +35,7 @@ export class Masters {
     const groups: string[] = [];
     const groupOf = new Map<string, number>();
     for (const text of sorted) {
-      let m = groups.findIndex((g) => g.startsWith(text));
+      let m = firstStartingWith(groups, text);
       if (m < 0) {
         if (groups.length === MASTERS_MAX) continue;
         m = groups.push(text) - 1;
@@ -50,7 +50,17 @@ export class Masters {
   private constructor(groups: string[], groupOf: Map<string, number>, bytes: number) {
     this.bytes = bytes;
     this.byText = groupOf;
-    for (const text of groups) this.list.push(prefixHashes(text));
+    // Every master's hashes in two shared arrays, each master a view of its part: a typed array
+    // of more than 64 bytes costs 1-2 us to allocate (off the heap), and a key has up to 64 masters.
+    const all = groups.reduce((sum, g) => sum + g.length + 1, 0);
+    const allA = new Int32Array(all);
+    const allB = new Int32Array(all);
+    let offset = 0;
+    for (const text of groups) {
+      const end = offset + text.length + 1;
+      this.list.push(prefixHashes(text, allA.subarray(offset, end), allB.subarray(offset, end)));
+      offset = end;
+    }
   }
 
   /** The master a value is a prefix of, or -1. */
@@ -59,9 +69,30 @@ export class Masters {
   }
 }
 
-function prefixHashes(text: string): Master {
-  const prefixA = new Int32Array(text.length + 1);
-  const prefixB = new Int32Array(text.length + 1);
+/**
+ * groups.findIndex((g) => g.startsWith(text)), with three characters compared first: a key's values
+ * share their first characters, but most masters differ from a value within it (up to 64 masters
+ * for each of a few hundred values: the plain search was most of a simulator history's masters).
+ */
+function firstStartingWith(groups: readonly string[], text: string): number {
+  const n = text.length;
+  if (n === 0) return groups.length > 0 ? 0 : -1;
+  const middle = n >> 1;
+  const last = n > 1 ? n - 2 : 0; // the character before a value's final ',' varies most
+  const cMiddle = text.charCodeAt(middle);
+  const cLast = text.charCodeAt(last);
+  const cFirst = text.charCodeAt(0);
+  for (let m = 0; m < groups.length; m++) {
+    const g = groups[m] as string;
+    if (g.charCodeAt(last) !== cLast || g.charCodeAt(middle) !== cMiddle || g.charCodeAt(0) !== cFirst)
+      continue;
+    if (g.startsWith(text)) return m;
+  }
+  return -1;
+}
+
+/** Fills prefixA and prefixB (text.length + 1 zeroes each). */
+function prefixHashes(text: string, prefixA: Int32Array, prefixB: Int32Array): Master {
   for (let i = 0; i < text.length; i++) {
     prefixA[i + 1] = (Math.imul(prefixA[i]!, BASE_A) + text.charCodeAt(i)) | 0;
     prefixB[i + 1] = (Math.imul(prefixB[i]!, BASE_B) + text.charCodeAt(i)) | 0;

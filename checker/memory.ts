@@ -3,9 +3,13 @@
 // of each key having a limit of its own.
 import { totalmem } from 'node:os';
 
+let totalmemBytes: number | undefined;
+
 /** The default budget: a quarter of the machine's memory, leaving room for everything else. */
 export function defaultMemoryBytesMax(): number {
-  return Math.floor(totalmem() / 4);
+  // Asked once: the machine's memory does not change, and a simulator sweep checks a history per seed.
+  totalmemBytes ??= totalmem();
+  return Math.floor(totalmemBytes / 4);
 }
 
 export class MemoryBudget {

@@ -92,11 +92,15 @@ export class SafetyChecker {
   /** Per node (per incarnation): the last commit index seen and the last term it was seen leading. */
   private readonly nodes = new Map<string, { commit: number; leaderTerm: number }>();
   now = 0;
+  /** The disks as an array: checked once per committed index, where a Map iterator allocates. */
+  private readonly diskList: readonly SimDisk[];
 
   constructor(
     private readonly disks: ReadonlyMap<string, SimDisk>,
     private readonly majority: number,
-  ) {}
+  ) {
+    this.diskList = [...disks.values()];
+  }
 
   get committedCount(): number {
     return this.committed.length;
@@ -108,7 +112,9 @@ export class SafetyChecker {
 
   /** After a node's Ready was persisted: log matching for every entry written. */
   persisted(node: string, ready: Ready, disk: SimDisk): void {
-    for (const entry of ready.entries) {
+    const entries = ready.entries;
+    for (let e = 0; e < entries.length; e++) {
+      const entry = entries[e] as Entry;
       const prevTerm = entry.index > 1 ? (disk.termAt(entry.index - 1) ?? -1) : 0;
       let atIndex = this.slots[entry.index];
       if (atIndex === undefined) this.slots[entry.index] = atIndex = [];
@@ -263,8 +269,11 @@ export class SafetyChecker {
 
   private checkDurableOnMajority(node: string, entry: Entry): void {
     let copies = 0;
-    for (const disk of this.disks.values())
+    const disks = this.diskList;
+    for (let i = 0; i < disks.length; i++) {
+      const disk = disks[i] as SimDisk;
       if (disk.entryAt(entry.index)?.term === entry.term || disk.covers(entry.index)) copies++;
+    }
     if (copies < this.majority) {
       this.fail(
         'committed entries durable on a majority',

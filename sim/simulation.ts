@@ -36,10 +36,15 @@ import { Workload } from './workload.js';
 import { SYNC_NS_MAX } from './sim-fs.js';
 import type { WalUnsafe } from '../server/storage/wal.js';
 
+/**
+ * A queued event. A Raft message in flight is queued as itself, with no wrapper (they are two
+ * thirds of all events, and the wrapper was a tenth of the bytes a sweep allocates): it is told
+ * apart by having no `k` (Messages mirror the .proto and have no such field).
+ */
 type SimEvent =
+  | Message
   | TickEvent
   | { readonly k: 'deliver'; readonly to: string; readonly packet: Packet }
-  | { readonly k: 'raft'; readonly message: Message }
   | { readonly k: 'client-wake'; readonly client: SimClient; readonly timer: LazyTimer<SimEvent> }
   | { readonly k: 'client-start'; readonly client: SimClient }
   | { readonly k: 'nemesis' }
@@ -313,13 +318,12 @@ export class Simulation {
   }
 
   private dispatch(e: SimEvent): void {
+    if (!('k' in e)) return this.onDeliverRaft(e);
     switch (e.k) {
       case 'tick':
         return this.onTick(e);
       case 'deliver':
         return this.onDeliver(e.to, e.packet);
-      case 'raft':
-        return this.onDeliverRaft(e.message);
       case 'client-wake': {
         const token = e.timer.popped();
         if (token !== undefined) e.client.wake(token);
@@ -549,11 +553,11 @@ export class Simulation {
     }
   }
 
-  /** send() for a Raft message (peer traffic), scheduled as a 'raft' event. */
+  /** send() for a Raft message (peer traffic), queued as itself. */
   private sendRaftMessage(from: string, message: Message): void {
     const delays = this.delays;
     const n = this.network.deliveriesInto(from, message.to, true, delays);
-    for (let i = 0; i < n; i++) this.queue.push(this.now + (delays[i] as number), { k: 'raft', message });
+    for (let i = 0; i < n; i++) this.queue.push(this.now + (delays[i] as number), message);
   }
 
   private hostEnv(id: string, wal: HostEnv['wal']): HostEnv {
@@ -568,7 +572,8 @@ export class Simulation {
       asyncError: (error) => this.internalError(error),
       after: (delayNs, action) => this.queue.push(this.now + delayNs, { k: 'call', action }),
       sendRaft: (messages) => {
-        for (const message of messages) this.sendRaftMessage(id, message);
+        // Indexed: this for-of was not optimized away, and its iterator results were ~8% of the bytes a sweep allocates.
+        for (let i = 0; i < messages.length; i++) this.sendRaftMessage(id, messages[i] as Message);
       },
       reply: (request, result) => {
         if (this.trace.enabled)
@@ -698,22 +703,38 @@ export class Simulation {
     };
   }
 
-  /** Every written token is unique, so a value holding one token twice means a write applied twice. */
+  /**
+   * Every written token is unique, so a value holding one token twice means a write applied twice.
+   * A read mostly sees the value the key's last read saw, or that value with more appended: only
+   * the new tokens are checked then (splitting every value read and filling a fresh Set showed
+   * in the profile). The first token seen twice, in the value's order, is the one reported.
+   */
   private checkNoDuplicateTokens(key: string, value: string | null, node: string): void {
     if (value === null) return;
-    const seen = new Set<string>();
-    for (const token of value.split(',')) {
+    const known = this.tokensRead.get(key);
+    if (known !== undefined && value === known.value) return;
+    const extended = known !== undefined && known.value.endsWith(',') && value.startsWith(known.value);
+    const tokens = extended ? known.tokens : new Set<string>();
+    for (let from = extended ? known.value.length : 0; from < value.length;) {
+      const comma = value.indexOf(',', from);
+      const end = comma < 0 ? value.length : comma;
+      const token = value.slice(from, end);
+      from = end + 1;
       if (token === '') continue;
-      if (seen.has(token)) {
+      if (tokens.has(token)) {
         this.fail(
           'no duplicate appends',
           `read of ${key} from ${node} holds token ${token} twice: ${JSON.stringify(value)}`,
         );
         return;
       }
-      seen.add(token);
+      tokens.add(token);
     }
+    this.tokensRead.set(key, { value, tokens });
   }
+
+  /** Per key: the last value read (holding no token twice) and its tokens. */
+  private readonly tokensRead = new Map<string, { value: string; tokens: Set<string> }>();
 
   private nemesisWorld(nodes: readonly string[]): ConstructorParameters<typeof Nemesis>[2] {
     return {

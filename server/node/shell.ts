@@ -263,7 +263,8 @@ export class NodeShell<R> {
     if (!this.sendBeforePersist)
       this.sendMessages(leaderTrafficSent ? rd.messages.filter((m) => !isLeaderTraffic(m)) : rd.messages);
     if (rd.snapshot !== undefined) this.installSnapshot(rd.snapshot);
-    for (const entry of rd.committedEntries) this.apply(entry);
+    // Indexed: the simulator profiles showed this for-of allocating an iterator result per entry.
+    for (let i = 0; i < rd.committedEntries.length; i++) this.apply(rd.committedEntries[i] as Entry);
     if (rd.readStates.length > 0 || rd.droppedReads.length > 0) this.readsDecided(rd);
     this.pending.serveReadsUpTo(this.appliedIndex, this.serveRead);
     this.core.advance();

@@ -44,6 +44,33 @@ describe('the event queue', () => {
       last = item.time;
     }
   });
+
+  it('pops in (time, order) order when pushes and pops interleave, near and far (past its window)', () => {
+    const rng = new SimRng(11);
+    const q = new EventQueue<number>();
+    const reference: { time: number; seq: number }[] = [];
+    let seq = 0;
+    let now = 0;
+    const push = (): void => {
+      // Mostly within a few ms, sometimes far past the queue's window (~134 ms), sometimes at once.
+      const r = rng.next();
+      const delay = r < 0.1 ? 0 : r < 0.9 ? rng.int(0, 5_000_000) : rng.int(100_000_000, 2_000_000_000);
+      q.push(now + delay, seq);
+      reference.push({ time: now + delay, seq: seq++ });
+    };
+    for (let i = 0; i < 50; i++) push();
+    for (let step = 0; step < 20_000 && reference.length > 0; step++) {
+      reference.sort((a, b) => a.time - b.time || a.seq - b.seq);
+      const want = reference.shift()!;
+      const got = q.pop();
+      expect(got && { time: got.time, seq: got.event }).toEqual(want);
+      now = want.time;
+      const pushes = step < 15_000 ? rng.int(0, 2) : 0;
+      for (let i = 0; i < pushes; i++) push();
+    }
+    expect(q.size).toBe(reference.length);
+    expect(() => q.push(now - 5_000_000, -1)).toThrow(/in the past/);
+  });
 });
 
 describe('reserved sequence numbers and lazy timers', () => {
