@@ -24,6 +24,8 @@ import type {
   HeartbeatMessage,
   HeartbeatResponseMessage,
   Message,
+  SnapshotMessage,
+  SnapshotResponseMessage,
   VoteMessage,
   VoteResponseMessage,
 } from '../server/raft/types.js';
@@ -88,6 +90,25 @@ const message: fc.Arbitrary<Message> = fc.oneof(
   }),
   fc.record({ ...base, type: fc.constant('heartbeat' as const), commit: u64, context: bytes }),
   fc.record({ ...base, type: fc.constant('heartbeat-response' as const), context: bytes }),
+  fc
+    .record({
+      ...base,
+      type: fc.constant('snapshot' as const),
+      metaIndex: u64,
+      metaTerm: u64,
+      offset: fc.integer({ min: 0, max: 1 << 20 }),
+      data: bytes,
+      done: fc.boolean(),
+      extra: fc.integer({ min: 0, max: 1 << 20 }),
+    })
+    .map(({ extra, ...m }) => ({ ...m, totalBytes: m.offset + m.data.length + extra })),
+  fc.record({
+    ...base,
+    type: fc.constant('snapshot-response' as const),
+    snapshotIndex: u64,
+    nextOffset: u64,
+    rejected: fc.boolean(),
+  }),
 );
 
 const op: fc.Arbitrary<ClientOp> = fc.oneof(
@@ -323,6 +344,29 @@ describe('server/raft/types.ts mirrors proto/raftlab.proto', () => {
     heartbeatResponse: [
       'HeartbeatResponse',
       { ...b, type: 'heartbeat-response', context: new Uint8Array() } satisfies HeartbeatResponseMessage,
+    ],
+    snapshot: [
+      'InstallSnapshot',
+      {
+        ...b,
+        type: 'snapshot',
+        metaIndex: 9,
+        metaTerm: 2,
+        offset: 0,
+        data: new Uint8Array([1]),
+        done: true,
+        totalBytes: 1,
+      } satisfies SnapshotMessage,
+    ],
+    snapshotResponse: [
+      'InstallSnapshotResponse',
+      {
+        ...b,
+        type: 'snapshot-response',
+        snapshotIndex: 9,
+        nextOffset: 1,
+        rejected: false,
+      } satisfies SnapshotResponseMessage,
     ],
   };
 

@@ -408,6 +408,14 @@ export function raftMessageToProto(m: Message): raftlab.RaftMessage.$Properties 
       return { from, to, term, heartbeat: { commit: m.commit, context: m.context } };
     case 'heartbeat-response':
       return { from, to, term, heartbeatResponse: { context: m.context } };
+    case 'snapshot': {
+      const { metaIndex, metaTerm, offset, data, done, totalBytes } = m;
+      return { from, to, term, snapshot: { metaIndex, metaTerm, offset, data, done, totalBytes } };
+    }
+    case 'snapshot-response': {
+      const { snapshotIndex, nextOffset, rejected } = m;
+      return { from, to, term, snapshotResponse: { snapshotIndex, nextOffset, rejected } };
+    }
   }
 }
 
@@ -465,6 +473,20 @@ export function raftMessageFromProto(p: raftlab.RaftMessage): Message {
     }
     case 'heartbeatResponse':
       return { type: 'heartbeat-response', from, to, term, context: bytes(p.heartbeatResponse!.context) };
+    case 'snapshot':
+      return snapshotFromProto(from, to, term, p.snapshot!);
+    case 'snapshotResponse': {
+      const r = p.snapshotResponse!;
+      return {
+        type: 'snapshot-response',
+        from,
+        to,
+        term,
+        snapshotIndex: u64(r.snapshotIndex, 'snapshotIndex'),
+        nextOffset: u64(r.nextOffset, 'nextOffset'),
+        rejected: r.rejected ?? false,
+      };
+    }
     default:
       return invalid('raft message has no known body');
   }
@@ -485,6 +507,35 @@ function appendFromProto(
     prevLogTerm: u64(a.prevLogTerm, 'prevLogTerm'),
     entries: (a.entries ?? []).map(entryFromProto),
     commit: u64(a.commit, 'commit'),
+  };
+}
+
+/**
+ * A snapshot chunk; its data stays a view of the frame (the follower copies it into its transfer
+ * buffer at once). A chunk that claims to reach past its image's size is malformed.
+ */
+function snapshotFromProto(
+  from: NodeId,
+  to: NodeId,
+  term: number,
+  c: raftlab.InstallSnapshot.$Properties,
+): Message {
+  const offset = u64(c.offset, 'snapshot.offset');
+  const totalBytes = u64(c.totalBytes, 'snapshot.totalBytes');
+  const data = bytes(c.data);
+  if (offset + data.length > totalBytes)
+    invalid(`snapshot chunk [${offset}, ${offset + data.length}) beyond its ${totalBytes} bytes`);
+  return {
+    type: 'snapshot',
+    from,
+    to,
+    term,
+    metaIndex: u64(c.metaIndex, 'snapshot.metaIndex'),
+    metaTerm: u64(c.metaTerm, 'snapshot.metaTerm'),
+    offset,
+    data,
+    done: c.done ?? false,
+    totalBytes,
   };
 }
 

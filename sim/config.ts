@@ -41,6 +41,8 @@ export interface SimOptions {
   /** Check the client history for linearizability at the end (needs checker/). */
   checkLinearizability: boolean;
   reads: ReadsChoice;
+  /** Nodes take snapshots and compact (seeded thresholds per run); off: logs grow as before. */
+  snapshots: boolean;
 }
 
 /**
@@ -98,6 +100,10 @@ export const SIM_TIMING = {
   leaderAfterHealNsMax: 3_000 * NS_PER_MS,
   /** From the final heal until converged: terms may rise by at most this many more than leaders elected. */
   termsWithoutLeaderAfterHealMax: 4,
+  /** A snapshot save takes 0 to this long on a simulated disk (a crash may come in between). */
+  snapshotSaveNsMax: 30 * NS_PER_MS,
+  /** The kept-away fault isolates a node at most this long, waiting for the log to be compacted past it. */
+  keptAwayNsMax: 15_000 * NS_PER_MS,
 } as const;
 
 export function parseFaults(list: string): ReadonlySet<FaultName> {
@@ -144,6 +150,7 @@ export function defaultSimOptions(overrides: Partial<SimOptions> = {}): SimOptio
     trace: false,
     checkLinearizability: true,
     reads: 'mixed',
+    snapshots: true,
     ...overrides,
   };
 }

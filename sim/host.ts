@@ -4,7 +4,7 @@
 // of a disk write (a torn write, after which the shell does nothing more), the restart from the
 // simulated disk, and the safety checker's hooks.
 import { RaftNode } from '../server/raft/node.js';
-import type { Entry, HardState, Message, Ready } from '../server/raft/types.js';
+import type { Entry, HardState, Message, Ready, Snapshot } from '../server/raft/types.js';
 import type { UnsafeVariant } from '../server/raft/unsafe.js';
 import type { KvCommand, KvOp } from '../server/kv/command.js';
 import type { ErrorInfo } from '../shared/errors.js';
@@ -13,7 +13,7 @@ import { KvStateMachine } from '../server/kv/state-machine.js';
 import type { KvLimits, KvResult } from '../server/kv/state-machine.js';
 import type { Logger } from '../shared/log.js';
 import { DEFAULT_LIMITS } from '../shared/config.js';
-import { buildNodeConfig, type NodeConfig } from '../server/node/config.js';
+import { buildNodeConfig, type NodeConfig, type SnapshotSettings } from '../server/node/config.js';
 import { APPLIED_WITHOUT_EFFECT, type ShellMachine } from '../server/node/machine.js';
 import { NodeShell, type PersistStatus, type ShellDisk } from '../server/node/shell.js';
 import type { ReadMode } from '../server/raft/config.js';
@@ -41,7 +41,32 @@ export interface HostEnv {
   readonly kvLimits: Partial<KvLimits>;
   /** With crashAtNextWrite set: whether this Ready is the write the crash tears. */
   tearsWrite(node: string, ready: Ready): boolean;
+  /** This run's snapshot thresholds (seeded per run; snapshotEntries 0: no snapshots). */
+  readonly snapshot: SnapshotSettings;
+  /** How long a snapshot save takes on this node's disk (seeded draws). */
+  snapshotSaveNs(node: string): number;
+  /** Runs `action` after `delayNs` of simulated time. */
+  after(delayNs: number, action: () => void): void;
+  /**
+   * A snapshot step of this node that an aimed crash may be waiting for: true when it crashes
+   * there (at once when `now`, else right after the current event).
+   */
+  snapshotMoment(node: string, moment: SnapshotMoment, now: boolean): boolean;
+  /** The node took a snapshot (digest) or installed one (digest, and its applied index before). */
+  snapshotTaken(node: string, index: number, digest: number): void;
+  snapshotInstalled(node: string, appliedBefore: number, index: number, digest: number): void;
 }
+
+/** Snapshot steps an aimed crash can hit (sim/nemesis.ts CrashAim). */
+export type SnapshotMoment = 'snapshot-save' | 'snapshot-durable' | 'snapshot-chunk' | 'snapshot-install';
+
+/** Stands in appliedLog for indexes a snapshot install covered (they were never applied here). */
+const COVERED_BY_SNAPSHOT: Entry = Object.freeze({
+  term: -1,
+  index: -1,
+  type: 'noop' as const,
+  data: new Uint8Array(0),
+});
 
 export type HostState = 'up' | 'paused' | 'crashed';
 
@@ -50,6 +75,9 @@ interface Checkpoint {
   readonly index: number;
   readonly kv: KvStateMachine;
 }
+
+/** A save that completes while the node is paused waits for it to run again (polled this often). */
+const SIM_SAVE_RETRY_NS = 5_000_000;
 
 /** Restart speed: a restart resumes from the latest checkpoint its durable log still matches. */
 const CHECKPOINT_EVERY_ENTRIES = 64;
@@ -119,6 +147,7 @@ export class SimHost implements ShellDisk, ShellMachine {
       readMode: env.readMode,
       preVote: env.preVote,
       kvLimits: env.kvLimits,
+      snapshot: env.snapshot,
     });
     this.log = env.tracing ? traceLogger(env) : undefined;
     this.start();
@@ -131,12 +160,17 @@ export class SimHost implements ShellDisk, ShellMachine {
   start(recovering = false): void {
     const durable = this.disk.read();
     const commit = durable.hardState.commit;
-    for (let i = this.resumeFrom(durable.entries, commit); i < commit; i++)
-      this.applyEntry(durable.entries[i] as Entry);
+    const start = durable.snapshot?.meta.index ?? 0;
+    const first = durable.snapshot
+      ? this.resumeFromSnapshot(durable.snapshot)
+      : this.resumeFrom(durable.entries, commit);
+    for (let i = first; i < commit; i++) this.applyEntry(durable.entries[i - start] as Entry);
+    const restored =
+      durable.entries.length > 0 || durable.hardState.term > 0 || durable.snapshot !== undefined;
     this.raft = new RaftNode({
       ...this.config.raft,
       rng: this.rng.fork(`raft-${this.incarnation}`),
-      ...(durable.entries.length > 0 || durable.hardState.term > 0 ? { initial: durable } : {}),
+      ...(restored ? { initial: durable } : {}),
       applied: commit,
       recovering,
     });
@@ -151,6 +185,9 @@ export class SimHost implements ShellDisk, ShellMachine {
       electionTimeoutTicksMin: this.config.raft.electionTimeoutTicksMin,
       inboxMessagesMax: DEFAULT_LIMITS.inboxMessagesMax,
       applied: commit,
+      snapshotIndex: start,
+      snapshotEntries: this.config.snapshotEntries,
+      snapshotTailEntries: this.config.snapshotTailEntries,
       onPersisted: (ready) => this.env.persisted(this.id, ready, this.disk),
     });
     this.state = 'up';
@@ -176,6 +213,25 @@ export class SimHost implements ShellDisk, ShellMachine {
     return this.appliedIndex;
   }
 
+  /**
+   * A restart over a durable snapshot starts from its image (the log before it is gone), then
+   * replays the entries after it: the reference path, no checkpoints.
+   */
+  private resumeFromSnapshot(snapshot: Snapshot): number {
+    this.kv = new KvStateMachine(this.config.kvLimits, this.unsafe);
+    this.kv.restore(snapshot.data, snapshot.meta.index);
+    this.coverBySnapshot(snapshot.meta.index);
+    return snapshot.meta.index;
+  }
+
+  /** appliedLog and checkpoints after the state machine jumped to a snapshot's index. */
+  private coverBySnapshot(index: number): void {
+    this.appliedLog.length = 0;
+    for (let i = 0; i < index; i++) this.appliedLog.push(COVERED_BY_SNAPSHOT);
+    this.checkpoints = [];
+    this.appliedIndex = index;
+  }
+
   crash(): void {
     this.disk.crash();
     this.state = 'crashed';
@@ -194,7 +250,11 @@ export class SimHost implements ShellDisk, ShellMachine {
 
   step(message: Message): boolean {
     this.shell.step(message);
-    return this.shell.pump();
+    const changed = this.shell.pump();
+    // An aimed crash of a follower in the middle of a transfer: its partial buffer is lost.
+    if (message.type === 'snapshot' && !message.done && this.state === 'up')
+      this.env.snapshotMoment(this.id, 'snapshot-chunk', false);
+    return changed;
   }
 
   handleRequest(request: ClientRequest): boolean {
@@ -214,15 +274,49 @@ export class SimHost implements ShellDisk, ShellMachine {
     ready: Ready,
   ): PersistStatus {
     if (this.crashAtNextWrite && this.env.tearsWrite(this.id, ready)) {
-      const what = this.disk.crashDuringWrite(hardState, entries, this.rng);
+      const what = this.disk.crashDuringWrite(hardState, entries, this.rng, ready.snapshot);
       this.env.trace(
         () => `${this.id} CRASH mid-write: ${what}; ${ready.messages.length} messages never sent`,
       );
       this.crash();
       return 'halted';
     }
-    this.disk.write(hardState, entries, mustSync);
+    this.disk.write(hardState, entries, mustSync, ready.snapshot);
     return 'done';
+  }
+
+  /**
+   * Saving a snapshot takes a seeded while; a crash before it completes loses it (this life's
+   * incarnation is gone), and an aimed crash may hit while it is in flight or right once durable.
+   */
+  saveSnapshot(snapshot: Snapshot, done: (error?: Error) => void): void {
+    const incarnation = this.incarnation;
+    if (this.env.snapshotMoment(this.id, 'snapshot-save', false)) return;
+    const complete = (): void => {
+      if (incarnation !== this.incarnation) return; // crashed meanwhile: the save never finished
+      if (this.state === 'paused') return this.env.after(SIM_SAVE_RETRY_NS, complete);
+      this.disk.snapshotSaved(snapshot);
+      this.env.trace(() => `${this.id} snapshot ${snapshot.meta.index} durable`);
+      if (this.env.snapshotMoment(this.id, 'snapshot-durable', true)) return;
+      done();
+    };
+    this.env.after(this.env.snapshotSaveNs(this.id), complete);
+  }
+
+  releaseLog(throughIndex: number): void {
+    this.disk.releaseLog(throughIndex);
+  }
+
+  snapshot(): Uint8Array {
+    this.env.snapshotTaken(this.id, this.appliedIndex, this.kv.digest());
+    return this.kv.snapshot();
+  }
+
+  restore(data: Uint8Array, appliedIndex: number): void {
+    const before = this.appliedIndex;
+    this.kv.restore(data, appliedIndex);
+    this.coverBySnapshot(appliedIndex);
+    this.env.snapshotInstalled(this.id, before, appliedIndex, this.kv.digest());
   }
 
   validate(op: KvOp): ErrorInfo | undefined {

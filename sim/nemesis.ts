@@ -7,6 +7,7 @@ import type { FaultName } from './config.js';
 import { SIM_TIMING } from './config.js';
 import { startDiskLoss, type DiskLossWorld } from './disk-loss.js';
 import type { SimRng } from './rng.js';
+import type { SnapshotMoment } from './host.js';
 
 /** What the nemesis may do to the world. */
 export interface NemesisWorld extends DiskLossWorld {
@@ -31,6 +32,10 @@ export interface NemesisWorld extends DiskLossWorld {
   isCrashed(node: string): boolean;
   /** Runs `action` after `delayNs` of simulated time. */
   after(delayNs: number, action: () => void): void;
+  /** Where the node's in-memory log starts (its compaction point; 0 while crashed). */
+  logStart(node: string): number;
+  /** Nodes take snapshots in this run (the snapshot faults are drawn only then). */
+  readonly snapshots: boolean;
 }
 
 type Action =
@@ -41,15 +46,26 @@ type Action =
   | 'packet'
   | 'pause-isolated-leader'
   | 'leader-churn'
-  | 'disk-loss';
+  | 'disk-loss'
+  | 'kept-away'
+  | 'crash-snapshot';
 
 /**
  * The moments an aimed crash waits for: right after the node grants a vote (sent, and persisted
  * before it), right after it adopts a new term, or between writing a Ready that must be synced
  * (entries or only a vote/term) and its fsync.
  */
-export type CrashAim = 'after-vote' | 'after-term-change' | 'before-fsync';
+export type CrashAim = 'after-vote' | 'after-term-change' | 'before-fsync' | SnapshotMoment;
 const CRASH_AIMS: readonly CrashAim[] = ['after-vote', 'after-term-change', 'before-fsync'];
+/**
+ * Snapshot steps: while its own snapshot is being saved (image taken, not durable), right once it
+ * is durable (before the log is compacted and released), in the middle of a transfer it receives
+ * (after a chunk that is not the last), right after it installed a received one.
+ */
+const SNAPSHOT_AIMS_OWN: readonly SnapshotMoment[] = ['snapshot-save', 'snapshot-durable'];
+const SNAPSHOT_AIMS_RECEIVED: readonly SnapshotMoment[] = ['snapshot-chunk', 'snapshot-install'];
+/** The kept-away fault checks this often whether the log was compacted past the node. */
+const KEPT_AWAY_POLL_NS = 200 * 1_000_000;
 
 /** The fault in force: `next()` moves it to its next phase and returns that phase's length, or undefined once healed. */
 interface Active {
@@ -74,6 +90,8 @@ export class Nemesis {
     // A leader that stalls while cut off, then wakes up with stale timers still believing it leads:
     // the schedule that exposes reads served without confirming leadership.
     if (faults.has('partition') && faults.has('pause')) this.actions.push('pause-isolated-leader');
+    if (world.snapshots && faults.has('partition')) this.actions.push('kept-away');
+    if (world.snapshots && faults.has('crash')) this.actions.push('crash-snapshot');
   }
 
   get enabled(): boolean {
@@ -122,7 +140,59 @@ export class Nemesis {
         return this.startLeaderChurn();
       case 'disk-loss':
         return startDiskLoss(this.rng, this.world, () => this.faultLength());
+      case 'kept-away':
+        return this.startKeptAway();
+      case 'crash-snapshot':
+        return this.startSnapshotCrash();
     }
+  }
+
+  /** A crash aimed at one of a node's own snapshot steps (save in flight, just durable). */
+  private startSnapshotCrash(): Active {
+    const aim = this.rng.pick(SNAPSHOT_AIMS_OWN);
+    const node = this.victim();
+    this.world.crashAimed(node, aim);
+    this.world.record({ phase: 'start', fault: 'kill', detail: `crash ${node} ${aim}`, nodes: [node] });
+    return this.rng.chance(0.5) ? this.restartSoon(node) : once(() => this.restartNode(node));
+  }
+
+  /**
+   * A follower is cut off until the leader has compacted its log past the follower's last entry
+   * (or keptAwayNsMax passes), so only a snapshot brings it back. Half the time it is also armed
+   * to crash in the middle of that transfer or right after installing it; restarted at the end.
+   */
+  private startKeptAway(): Active {
+    const nodes = this.world.nodes;
+    const leader = this.world.leader();
+    const node = this.rng.pick(nodes.filter((n) => n !== leader));
+    const behind = this.world.lastIndex(node);
+    const grudge = grudgeFrom(nodes, (a, b) => a !== node && b !== node);
+    this.world.partition(grudge);
+    const detail = `keep ${node} away until the log is compacted past its index ${behind}`;
+    this.world.record({ phase: 'start', fault: 'partition', detail, nodes: [...nodes] });
+    let polls = Math.ceil(SIM_TIMING.keptAwayNsMax / KEPT_AWAY_POLL_NS);
+    let healed = false;
+    return {
+      next: () => {
+        if (healed) {
+          if (this.world.isDown(node)) this.restartNode(node);
+          return undefined;
+        }
+        const now = this.world.leader();
+        if (--polls > 0 && (now === undefined || this.world.logStart(now) <= behind))
+          return KEPT_AWAY_POLL_NS;
+        healed = true;
+        const aim = this.rng.chance(0.5) ? this.rng.pick(SNAPSHOT_AIMS_RECEIVED) : undefined;
+        if (aim !== undefined) {
+          this.world.crashAimed(node, aim);
+          this.world.record({ phase: 'start', fault: 'kill', detail: `crash ${node} ${aim}`, nodes: [node] });
+        }
+        this.world.heal();
+        const how = aim === undefined ? '' : `; ${node} armed to crash ${aim}`;
+        this.world.record({ phase: 'stop', fault: 'partition', detail: `heal${how}`, nodes: [...nodes] });
+        return this.faultLength();
+      },
+    };
   }
 
   private victim(): string {

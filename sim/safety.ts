@@ -7,6 +7,7 @@ export type SafetyProperty =
   | 'election safety'
   | 'one vote per term'
   | 'state machines equal'
+  | 'applied never goes backwards'
   | 'no regress across restarts'
   | 'log matching'
   | 'leader completeness'
@@ -72,6 +73,8 @@ export class SafetyChecker {
   private readonly votes = new Map<string, Map<number, string>>();
   /** stateHashes[k] = the state machine digest at applied index (k + 1) * STATE_HASH_EVERY_ENTRIES. */
   private readonly stateHashes: { node: string; hash: number }[] = [];
+  /** The state machine digest at each snapshot index any node took or installed a snapshot at. */
+  private readonly snapshotHashes = new Map<number, { node: string; hash: number }>();
   /** Per node (per incarnation): the last commit index seen and the last term it was seen leading. */
   private readonly nodes = new Map<string, { commit: number; leaderTerm: number }>();
   now = 0;
@@ -91,9 +94,8 @@ export class SafetyChecker {
 
   /** After a node's Ready was persisted: log matching for every entry written. */
   persisted(node: string, ready: Ready, disk: SimDisk): void {
-    const log = disk.log;
     for (const entry of ready.entries) {
-      const prevTerm = entry.index > 1 ? (log[entry.index - 2]?.term ?? -1) : 0;
+      const prevTerm = entry.index > 1 ? (disk.termAt(entry.index - 1) ?? -1) : 0;
       let atIndex = this.slots[entry.index];
       if (atIndex === undefined) this.slots[entry.index] = atIndex = [];
       let slot: LogSlot | undefined;
@@ -153,6 +155,34 @@ export class SafetyChecker {
       this.fail(
         'state machines equal',
         `${node}'s state machine at applied index ${appliedIndex} differs from ${first.node}'s (digest ${hash.toString(16)} vs ${first.hash.toString(16)})`,
+      );
+  }
+
+  /**
+   * Replicas at a snapshot index have equal state machines: a node that takes a snapshot, installs
+   * one, or applies an entry at an index where a snapshot was taken compares its digest there.
+   */
+  snapshotHash(node: string, index: number, hash: number): void {
+    const first = this.snapshotHashes.get(index);
+    if (first === undefined) this.snapshotHashes.set(index, { node, hash });
+    else if (first.hash !== hash)
+      this.fail(
+        'state machines equal',
+        `${node}'s state machine at snapshot index ${index} differs from ${first.node}'s (digest ${hash.toString(16)} vs ${first.hash.toString(16)})`,
+      );
+  }
+
+  /** Whether some node's digest at `index` is recorded (a snapshot was taken or installed there). */
+  hasSnapshotHash(index: number): boolean {
+    return this.snapshotHashes.has(index);
+  }
+
+  /** An installed snapshot must not move a node's state machine back (it would re-apply or lose writes). */
+  installed(node: string, appliedBefore: number, snapshotIndex: number): void {
+    if (snapshotIndex < appliedBefore)
+      this.fail(
+        'applied never goes backwards',
+        `${node} installed a snapshot at index ${snapshotIndex} after applying up to ${appliedBefore}`,
       );
   }
 
@@ -219,7 +249,8 @@ export class SafetyChecker {
 
   private checkDurableOnMajority(node: string, entry: Entry): void {
     let copies = 0;
-    for (const disk of this.disks.values()) if (disk.log[entry.index - 1]?.term === entry.term) copies++;
+    for (const disk of this.disks.values())
+      if (disk.entryAt(entry.index)?.term === entry.term || disk.covers(entry.index)) copies++;
     if (copies < this.majority) {
       this.fail(
         'committed entries durable on a majority',
@@ -229,13 +260,15 @@ export class SafetyChecker {
   }
 
   private checkLeaderCompleteness(node: string, term: number): void {
-    const log = this.disks.get(node)?.log ?? [];
+    const disk = this.disks.get(node);
+    if (disk === undefined) return;
     for (let i = 0; i < this.committed.length; i++) {
+      if (disk.covers(i + 1)) continue; // in its durable snapshot (whose digest was compared)
       const c = this.committed[i] as Entry;
       // Committed in this term or later (a late leader of an older term): not promised to it.
       const committedIn = this.commitTerm[i] ?? this.leaderTermMax;
       if (committedIn >= term) continue;
-      if (log[i]?.term !== c.term) {
+      if (disk.entryAt(i + 1)?.term !== c.term) {
         this.fail(
           'leader completeness',
           `${node} became leader of term ${term} without entry ${i + 1} (term ${c.term}), committed in term ${committedIn}`,

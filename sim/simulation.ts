@@ -13,7 +13,8 @@ import { describeMessage } from '../server/node/describe.js';
 import { describeOp, describeResult } from './describe.js';
 import type { SimDisk } from './disk.js';
 import { EventQueue } from './event-queue.js';
-import type { HostEnv } from './host.js';
+import type { HostEnv, SnapshotMoment } from './host.js';
+import type { SnapshotSettings } from '../server/node/config.js';
 import { SimHost } from './host.js';
 import { LazyTimer } from './lazy-timer.js';
 import type { CrashAim } from './nemesis.js';
@@ -89,6 +90,9 @@ export class Simulation {
   /** Nodes armed for an aimed crash, and at what moment. */
   private readonly crashAims = new Map<string, CrashAim>();
   readonly readMode: ReadMode;
+  /** This run's snapshot thresholds, drawn from the seed (small, so seeds take and send many). */
+  readonly snapshotSettings: SnapshotSettings;
+  private readonly snapshotRng: SimRng;
   now = 0;
   events = 0;
   private requestIds = 0;
@@ -111,6 +115,9 @@ export class Simulation {
     const nodeIds = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
     this.network = new SimNetwork(this.rng.fork('network'), options.faults);
     this.readMode = this.chooseReadMode();
+    // Its own generator from the seed: drawing these shifts none of the other components' draws.
+    this.snapshotRng = new SimRng(options.seed).fork('snapshots');
+    this.snapshotSettings = chooseSnapshotSettings(this.snapshotRng, options.snapshots);
     const driftMax = options.faults.has('clock')
       ? this.rng.next() * SIM_TIMING.clockDriftMaxWithFault
       : SIM_TIMING.clockDriftMax;
@@ -442,9 +449,13 @@ export class Simulation {
       },
       applied: (node, entry) => {
         this.safety.applied(node, entry);
-        if (entry.index % STATE_HASH_EVERY_ENTRIES === 0) {
+        const every = entry.index % STATE_HASH_EVERY_ENTRIES === 0;
+        if (every || this.safety.hasSnapshotHash(entry.index)) {
           const kv = this.hosts.get(node)?.kv;
-          if (kv !== undefined) this.safety.stateHash(node, entry.index, kv.digest());
+          if (kv === undefined) return;
+          const digest = kv.digest();
+          if (every) this.safety.stateHash(node, entry.index, digest);
+          else this.safety.snapshotHash(node, entry.index, digest);
         }
       },
       persisted: (node, ready, disk) => this.safety.persisted(node, ready, disk),
@@ -454,7 +465,27 @@ export class Simulation {
       preVote: !this.options.unsafe.has('no-pre-vote'),
       kvLimits: SIM_KV_LIMITS,
       tearsWrite: (node, ready) => this.tearsWrite(node, ready),
+      snapshot: this.snapshotSettings,
+      snapshotSaveNs: () => this.snapshotRng.int(0, SIM_TIMING.snapshotSaveNsMax),
+      after: (delayNs, action) => this.queue.push(this.now + delayNs, { k: 'call', action }),
+      snapshotMoment: (node, moment, now) => this.snapshotMoment(node, moment, now),
+      snapshotTaken: (node, index, digest) => this.safety.snapshotHash(node, index, digest),
+      snapshotInstalled: (node, before, index, digest) => {
+        if (this.trace.enabled) this.trace.add(this.now, () => `${node} installed snapshot ${index}`);
+        this.safety.installed(node, before, index);
+        this.safety.snapshotHash(node, index, digest);
+        if (index % STATE_HASH_EVERY_ENTRIES === 0) this.safety.stateHash(node, index, digest);
+      },
     };
+  }
+
+  /** An aimed crash waiting for this snapshot step of the node happens now (or right after this event). */
+  private snapshotMoment(node: string, moment: SnapshotMoment, now: boolean): boolean {
+    if (this.crashAims.get(node) !== moment) return false;
+    this.crashAims.delete(node);
+    if (now) this.crashAimedNow(node, moment);
+    else this.queue.push(this.now, { k: 'call', action: () => this.crashAimedNow(node, moment) });
+    return true;
   }
 
   /** Whether an armed crash tears this Ready's write; aimed crashes wait for their moment instead. */
@@ -465,8 +496,10 @@ export class Simulation {
     const moment =
       aim === 'after-vote'
         ? ready.messages.some((m) => m.type === 'vote-response' && m.granted && !m.preVote)
-        : ready.hardState !== undefined &&
-          ready.hardState.term > (this.hosts.get(node)?.disk.lastHardState.term ?? 0);
+        : aim === 'after-term-change'
+          ? ready.hardState !== undefined &&
+            ready.hardState.term > (this.hosts.get(node)?.disk.lastHardState.term ?? 0)
+          : aim === 'snapshot-install' && ready.snapshot !== undefined; // other snapshot steps: not a write
     if (moment) {
       // After this Ready is persisted and its messages sent: crash before the node does more.
       this.crashAims.delete(node);
@@ -564,7 +597,12 @@ export class Simulation {
       },
       pausesJumpClock: this.readMode === 'lease',
       restart: (node, recovering) => this.restart(node, recovering),
-      lastIndex: (node) => this.hosts.get(node)?.disk.log.length ?? 0,
+      lastIndex: (node) => this.hosts.get(node)?.disk.lastIndex ?? 0,
+      logStart: (node) => {
+        const h = this.hosts.get(node);
+        return h !== undefined && h.state !== 'crashed' ? h.raft.logStart().index : 0;
+      },
+      snapshots: this.snapshotSettings.snapshotEntries > 0,
       healthy: () =>
         [...this.hosts.values()].every(
           (h) => h.state === 'up' && !h.crashAtNextWrite && h.raft.status().recoveryIndex === 0,
@@ -703,4 +741,15 @@ export function runSimulation(options: SimOptions): SimRun {
     sessions: sim.sessionCounters(),
   };
   return { summary, history: sim.history, trace: sim.trace };
+}
+
+/**
+ * Snapshot thresholds of one run: a snapshot every 20-200 applied entries, 0-50 entries kept behind
+ * it, chunks of 16-512 bytes (images are a few KiB here, so transfers take many chunks).
+ */
+function chooseSnapshotSettings(rng: SimRng, on: boolean): SnapshotSettings {
+  const snapshotEntries = rng.int(20, 200);
+  const snapshotTailEntries = rng.int(0, 50);
+  const snapshotChunkBytes = rng.int(16, 512);
+  return { snapshotEntries: on ? snapshotEntries : 0, snapshotTailEntries, snapshotChunkBytes };
 }

@@ -34,6 +34,7 @@ export function replayCommand(o: SimOptions): string {
   if (o.keys !== 4) parts.push(`--keys ${o.keys}`);
   if (o.unsafe.size > 0) parts.push(`--unsafe ${[...o.unsafe].join(',')}`);
   if (o.reads !== 'mixed') parts.push(`--reads ${o.reads}`);
+  if (!o.snapshots) parts.push('--snapshots off');
   if (!o.checkLinearizability) parts.push('--no-check');
   return parts.join(' ');
 }

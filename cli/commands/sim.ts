@@ -29,6 +29,7 @@ interface SimFlags {
   keys: number;
   unsafe?: ReadonlySet<UnsafeVariant>;
   reads: ReadsChoice;
+  snapshots: 'on' | 'off';
   out: string;
   check: boolean;
   stopOnFailure?: boolean;
@@ -73,6 +74,14 @@ export function register(program: Command): void {
         'mixed',
       ),
     )
+    .addOption(
+      choice(
+        '--snapshots <on|off>',
+        'nodes snapshot and compact their logs at seeded thresholds (20-200 entries), or never',
+        ['on', 'off'],
+        'on',
+      ),
+    )
     .addOption(text('--out <dir>', 'where failing seeds write trace and history (under sim/)', 'histories'))
     .option('--no-check', 'skip the linearizability check of the client history')
     .option('--stop-on-failure', 'stop a sweep at its first failing seed')
@@ -103,6 +112,7 @@ function simOptions(flags: SimFlags): { seeds: number[]; base: Omit<SimOptions, 
     faults: flags.faults,
     unsafe: flags.unsafe ?? new Set(),
     reads: flags.reads,
+    snapshots: flags.snapshots === 'on',
     checkLinearizability: flags.check,
   });
   return { seeds: flags.seeds ?? flags.seed ?? [1], base, workers: flags.workers };

@@ -58,7 +58,14 @@ export class Driver {
     this.shell = new NodeShell<Done>({
       core: options.node,
       machine: kvMachine(options.kv),
-      disk: { persist: (hardState, entries, mustSync) => this.persist(hardState, entries, mustSync) },
+      disk: {
+        persist: (hardState, entries, mustSync) => this.persist(hardState, entries, mustSync),
+        // Placeholders so the driver compiles: this driver passes no snapshotEntries, so the shell
+        // never takes a snapshot, and no leader here has one to send. Branch h-snapstore replaces
+        // both with the WAL's snapshot file and segment release.
+        saveSnapshot: (_snapshot, done) => done(new Error('this driver does not save snapshots yet')),
+        releaseLog: () => undefined,
+      },
       send: options.send,
       answer: (done, outcome) => done(outcome),
       log: options.logger,

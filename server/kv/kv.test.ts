@@ -362,3 +362,107 @@ describe('applyCommand (a caller that decoded the entry itself)', () => {
     expect(viaCommand.appliedIndex).toBe(4);
   });
 });
+
+describe('snapshot and restore (log compaction, InstallSnapshot)', () => {
+  const limits = { sessionsMax: 3, sessionIdleEntriesMax: 6 };
+  const keyOp = (key: string, v: string): KvOp => ({ type: 'append', key: b(key), value: b(v) });
+
+  /** A replica restored from `sm`'s snapshot, with its log at the same index. */
+  function restored(sm: KvStateMachine, unsafe: ReadonlySet<'snapshot-without-sessions'> = new Set()): Log {
+    const copy = new KvStateMachine(limits, unsafe);
+    copy.restore(sm.snapshot(), sm.appliedIndex);
+    const log = new Log(copy);
+    log.index = sm.appliedIndex;
+    return log;
+  }
+
+  it('round-trips any history: same digest, and the same results and state from then on (property)', () => {
+    const op = fc.record({
+      key: fc.constantFrom('a', 'b', '\u00ff\u0000'),
+      client: fc.integer({ min: 0, max: 5 }),
+      seq: fc.integer({ min: 1, max: 8 }),
+      v: fc.string({ maxLength: 3 }),
+      kind: fc.constantFrom('append', 'put', 'delete', 'cas'),
+    });
+    const toOp = (o: { key: string; v: string; kind: string }): KvOp =>
+      o.kind === 'delete'
+        ? { type: 'delete', key: b(o.key) }
+        : o.kind === 'cas'
+          ? { type: 'cas', key: b(o.key), expected: o.v === '' ? null : b(o.v), value: b(o.v + '!') }
+          : { type: o.kind as 'put' | 'append', key: b(o.key), value: b(o.v) };
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 40 }), fc.array(op, { maxLength: 40 }), (before, after) => {
+        const log = new Log(new KvStateMachine(limits));
+        for (const o of before) log.apply(toOp(o), o.client, o.seq, o.seq - 1);
+        const copy = restored(log.sm);
+        expect(copy.sm.digest()).toBe(log.sm.digest());
+        expect(copy.sm.snapshot()).toEqual(log.sm.snapshot());
+        for (const o of after) {
+          const args = [toOp(o), o.client, o.seq, o.seq - 1] as const;
+          expect(copy.apply(...args)).toEqual(log.apply(...args));
+        }
+        expect(copy.sm.digest()).toBe(log.sm.digest());
+      }),
+    );
+  });
+
+  it('a write retried after a restore applies once and answers with the original result', () => {
+    const log = new Log(new KvStateMachine(limits));
+    const first = log.apply(keyOp('k', 'x'), 7, 1, 0);
+    log.apply(keyOp('other', 'y'), 8, 1, 0);
+    const copy = restored(log.sm);
+    expect(copy.apply(keyOp('k', 'x'), 7, 1, 0)).toEqual(first);
+    expect(valueOf(copy.sm.read(b('k')))).toBe('x');
+    expect(valueOf(copy.apply(keyOp('k', 'z'), 7, 2, 1))).toBe('xz');
+  });
+
+  it('keeps expiry bookkeeping: an expired client stays refused, idle order decides the next eviction', () => {
+    const log = new Log(new KvStateMachine(limits));
+    log.apply(keyOp('k', '1'), 1, 1, 0);
+    for (let i = 0; i < 7; i++) log.apply(keyOp('k', '.'), 0); // client 1 idles out (6 entries)
+    log.apply(keyOp('k', '2'), 2, 1, 0);
+    log.apply(keyOp('k', '3'), 3, 1, 0);
+    const copy = restored(log.sm);
+    expect(copy.apply(keyOp('k', '1'), 1, 1, 0)).toMatchObject({
+      ok: false,
+      error: { code: 'SESSION_EXPIRED' },
+    });
+    expect(log.apply(keyOp('k', '1'), 1, 1, 0)).toMatchObject({
+      ok: false,
+      error: { code: 'SESSION_EXPIRED' },
+    });
+    // Two new clients fill the table (sessionsMax 3): client 2, idle longest, goes in both.
+    for (const [l, c] of [
+      [log, 4],
+      [log, 5],
+      [copy, 4],
+      [copy, 5],
+    ] as const)
+      l.apply(keyOp('k', 'n'), c, 1, 0);
+    expect(copy.apply(keyOp('k', '2'), 2, 1, 0)).toEqual(log.apply(keyOp('k', '2'), 2, 1, 0));
+    expect(copy.sm.digest()).toBe(log.sm.digest());
+  });
+
+  it('refuses a truncated or foreign image and keeps its state', () => {
+    const log = new Log(new KvStateMachine(limits));
+    log.apply(keyOp('k', 'x'), 7, 1, 0);
+    const image = log.sm.snapshot();
+    const target = new KvStateMachine(limits);
+    for (const bad of [image.subarray(0, image.length - 1), b('nope'), new Uint8Array([...image, 0])])
+      expect(() => target.restore(bad, 1)).toThrow(/snapshot/);
+    expect(() => target.restore(image, 0)).toThrow(/restored as index 0/);
+    expect(target.appliedIndex).toBe(0);
+    expect(target.size).toBe(0);
+  });
+
+  it('with the unsafe snapshot-without-sessions variant, a retried write applies twice after a restore', () => {
+    const unsafe = new Set(['snapshot-without-sessions'] as const);
+    const log = new Log(new KvStateMachine(limits, unsafe));
+    log.apply(keyOp('k', 'x'), 7, 1, 0);
+    const copy = restored(log.sm, unsafe);
+    // Its session is gone: the retry of the client's first write looks new and applies again.
+    copy.apply(keyOp('k', 'x'), 7, 1, 0);
+    expect(valueOf(copy.sm.read(b('k')))).toBe('xx');
+    expect(copy.sm.digest()).not.toBe(log.sm.digest());
+  });
+});

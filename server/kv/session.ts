@@ -12,6 +12,7 @@
 
 import type { ErrorInfo } from '../../shared/errors.js';
 import { digestBytes, digestNumber, digestString } from './digest.js';
+import type { ByteReader, ByteWriter } from './snapshot-codec.js';
 
 export type SessionResult =
   { ok: true; found?: boolean; value?: Uint8Array; existed?: boolean } | { ok: false; error: ErrorInfo };
@@ -82,6 +83,47 @@ export class SessionTable {
     }
     for (const clientId of this.expiredClients) copy.expiredClients.add(clientId);
     return copy;
+  }
+
+  /**
+   * Writes the whole table into a snapshot: sessions in idle order (so a restored replica expires
+   * and evicts the same sessions as the others), each one's floor and kept results, and the
+   * recently expired clients. The counters are this replica's own and stay out.
+   */
+  writeTo(w: ByteWriter): void {
+    w.u32(this.sessions.size);
+    for (let s = this.oldest; s !== undefined; s = s.newer) {
+      w.f64(s.clientId);
+      w.f64(s.lastIndex);
+      w.f64(s.floor);
+      w.u32(s.sequences.length);
+      for (let i = 0; i < s.sequences.length; i++) {
+        w.f64(s.sequences[i] as number);
+        w.result(s.results[i] as SessionResult);
+      }
+    }
+    w.u32(this.expiredClients.size);
+    for (const clientId of this.expiredClients) w.f64(clientId);
+  }
+
+  /** A table read back from writeTo()'s bytes. */
+  static readFrom(r: ByteReader, sessionsMax: number, sessionIdleEntriesMax: number): SessionTable {
+    const table = new SessionTable(sessionsMax, sessionIdleEntriesMax);
+    const count = r.u32();
+    for (let i = 0; i < count; i++) {
+      const session = newSession(r.f64(), r.f64());
+      session.floor = r.f64();
+      const results = r.u32();
+      for (let j = 0; j < results; j++) {
+        session.sequences.push(r.f64());
+        session.results.push(r.result());
+      }
+      table.sessions.set(session.clientId, session);
+      table.append(session);
+    }
+    const expired = r.u32();
+    for (let i = 0; i < expired; i++) table.expiredClients.add(r.f64());
+    return table;
   }
 
   /** Looks up a write before applying it, and applies its acknowledgement (discarding acked results). */

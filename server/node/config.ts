@@ -29,6 +29,34 @@ export const DEFAULT_NODE_LIMITS: NodeLimits = {
   readsPendingMax: 8192,
 };
 
+/** When a node snapshots its state machine and compacts its log, and how it sends snapshots. */
+export interface SnapshotSettings {
+  /** Take a snapshot when applied - last snapshot index >= this (0 = never). */
+  readonly snapshotEntries: number;
+  /** Entries kept after compaction for followers a little behind: compact(snapshotIndex - this). */
+  readonly snapshotTailEntries: number;
+  /** InstallSnapshot chunk size. */
+  readonly snapshotChunkBytes: number;
+}
+
+export const DEFAULT_SNAPSHOT_SETTINGS: SnapshotSettings = {
+  snapshotEntries: 10_000,
+  snapshotTailEntries: 1_000,
+  snapshotChunkBytes: 1024 * 1024,
+};
+
+/** Throws a RangeError naming the setting that is out of range. */
+export function validateSnapshotSettings(s: SnapshotSettings): void {
+  for (const name of ['snapshotEntries', 'snapshotTailEntries'] as const) {
+    if (!Number.isInteger(s[name]) || s[name] < 0)
+      throw new RangeError(`${name} must be a non-negative integer, got ${String(s[name])}`);
+  }
+  if (!Number.isInteger(s.snapshotChunkBytes) || s.snapshotChunkBytes < 1)
+    throw new RangeError(
+      `snapshotChunkBytes must be a positive integer, got ${String(s.snapshotChunkBytes)}`,
+    );
+}
+
 export interface NodeSettings {
   readonly id: string;
   readonly voters: readonly string[];
@@ -42,12 +70,14 @@ export interface NodeSettings {
   readonly readMode?: ReadMode;
   /** Pre-vote rounds before elections (default on; off only for an unsafe simulator variant). */
   readonly preVote?: boolean;
+  /** Snapshot thresholds (defaults DEFAULT_SNAPSHOT_SETTINGS). */
+  readonly snapshot?: Partial<SnapshotSettings>;
 }
 
 /** The core's configuration without what belongs to one life of the node (rng, restart state). */
 export type NodeRaftConfig = Omit<RaftConfig, 'rng' | 'initial' | 'applied'>;
 
-export interface NodeConfig {
+export interface NodeConfig extends SnapshotSettings {
   readonly raft: NodeRaftConfig;
   readonly kvLimits: Partial<KvLimits>;
 }
@@ -55,12 +85,16 @@ export interface NodeConfig {
 export function buildNodeConfig(settings: NodeSettings): NodeConfig {
   const ticks = ticksFromMs(settings.tickMs, settings.heartbeatIntervalMs, settings.electionTimeoutMs);
   const limits = { ...DEFAULT_NODE_LIMITS, ...settings.limits };
+  const snapshot = { ...DEFAULT_SNAPSHOT_SETTINGS, ...settings.snapshot };
+  validateSnapshotSettings(snapshot);
   return {
+    ...snapshot,
     raft: {
       id: settings.id,
       voters: settings.voters,
       ...ticks,
       ...limits,
+      snapshotChunkBytes: snapshot.snapshotChunkBytes,
       preVote: settings.preVote ?? true,
       checkQuorum: true,
       // UNSAFE lease-read-no-clock-bound: lease reads, which are safe only while every clock runs

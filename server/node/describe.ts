@@ -18,5 +18,9 @@ export function describeMessage(m: Message): string {
       return `${head} commit ${m.commit}`;
     case 'heartbeat-response':
       return head;
+    case 'snapshot':
+      return `${head} snapshot ${m.metaIndex}/${m.metaTerm} bytes ${m.offset}+${m.data.length} of ${m.totalBytes}${m.done ? ' done' : ''}`;
+    case 'snapshot-response':
+      return `${head} snapshot ${m.snapshotIndex} ${m.rejected ? 'rejected' : `next ${m.nextOffset}`}`;
   }
 }

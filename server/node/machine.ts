@@ -12,6 +12,10 @@ export interface ShellMachine {
   /** Applies one committed entry of any type; the outcome answers the write proposed at its index. */
   apply(entry: Entry): Outcome;
   read(key: Uint8Array): Outcome;
+  /** The whole state as bytes (KvStateMachine.snapshot()), at the applied index. */
+  snapshot(): Uint8Array;
+  /** Replaces the state with a snapshot's image taken at `appliedIndex`. */
+  restore(data: Uint8Array, appliedIndex: number): void;
 }
 
 /** What a no-op or configuration entry "returns": nobody proposed it as a client write. */
@@ -22,5 +26,7 @@ export function kvMachine(kv: KvStateMachine): ShellMachine {
     validate: (op) => kv.validate(op),
     apply: (entry) => (entry.type === 'normal' ? kv.apply(entry.index, entry.data) : APPLIED_WITHOUT_EFFECT),
     read: (key) => kv.read(key),
+    snapshot: () => kv.snapshot(),
+    restore: (data, appliedIndex) => kv.restore(data, appliedIndex),
   };
 }

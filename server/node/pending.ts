@@ -98,6 +98,17 @@ export class PendingTable<R> {
     this.readsByIndex = waiting;
   }
 
+  /** Answers every write proposed at an index <= `index` with `outcome`; returns how many. */
+  failWritesThrough(index: number, outcome: Outcome): number {
+    if (this.writes.size === 0) return 0;
+    const covered = [...this.writes.values()].filter((w) => w.index <= index);
+    for (const write of covered) {
+      this.writes.delete(write.index);
+      this.answer(write.request, outcome);
+    }
+    return covered.length;
+  }
+
   /** Answers every waiting write with `writeOutcome` and every read with `readOutcome`. */
   failAll(writeOutcome: Outcome, readOutcome: Outcome): void {
     const writes = [...this.writes.values()];

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { RaftNode } from '../raft/node.js';
 import { createRng } from '../raft/rng.js';
-import type { Entry, HardState, Message } from '../raft/types.js';
+import type { Entry, HardState, Message, Ready, Snapshot } from '../raft/types.js';
 import type { UnsafeVariant } from '../raft/unsafe.js';
 import { encodeCommand, type KvCommand } from '../kv/command.js';
 import { KvStateMachine } from '../kv/state-machine.js';
@@ -25,7 +25,15 @@ const quiet: Logger = {
 /** One node under test; `events` records disk writes and sends in the order they happened. */
 function harness(
   id: string,
-  options: { syncing?: boolean; unsafe?: UnsafeVariant[]; inboxMessagesMax?: number } = {},
+  options: {
+    syncing?: boolean;
+    unsafe?: UnsafeVariant[];
+    inboxMessagesMax?: number;
+    snapshotEntries?: number;
+    snapshotTailEntries?: number;
+    /** How the disk answers saveSnapshot: at once (default), when the test calls saves[i](), or failing. */
+    save?: 'now' | 'later' | 'fail';
+  } = {},
 ) {
   const unsafe = new Set(options.unsafe ?? []);
   const config = buildNodeConfig({
@@ -40,18 +48,31 @@ function harness(
   const events: string[] = [];
   const sent: Message[] = [];
   const answers: { request: string; outcome: Outcome }[] = [];
+  const saves: (() => void)[] = [];
+  const kv = new KvStateMachine(config.kvLimits, unsafe);
   const shell = new NodeShell<string>({
     core,
-    machine: kvMachine(new KvStateMachine(config.kvLimits, unsafe)),
+    machine: kvMachine(kv),
     disk: {
       persist: (
         hardState: HardState | undefined,
         entries: readonly Entry[],
         mustSync: boolean,
+        ready: Ready,
       ): PersistStatus => {
-        events.push(`persist entries=${entries.length} vote=${hardState?.vote || '-'} sync=${mustSync}`);
+        const snap = ready.snapshot ? `snapshot=${ready.snapshot.meta.index} ` : '';
+        events.push(
+          `persist ${snap}entries=${entries.length} vote=${hardState?.vote || '-'} sync=${mustSync}`,
+        );
         return mustSync && options.syncing ? 'syncing' : 'done';
       },
+      saveSnapshot: (snapshot: Snapshot, done: (error?: Error) => void) => {
+        events.push(`saveSnapshot ${snapshot.meta.index}/${snapshot.meta.term}`);
+        if (options.save === 'fail') done(new Error('disk full'));
+        else if (options.save === 'later') saves.push(() => done());
+        else done();
+      },
+      releaseLog: (through: number) => events.push(`releaseLog ${through}`),
     },
     send: (messages) => {
       for (const m of messages) {
@@ -65,8 +86,10 @@ function harness(
     electionTimeoutTicksMin: config.raft.electionTimeoutTicksMin,
     inboxMessagesMax: options.inboxMessagesMax ?? 100,
     applied: 0,
+    snapshotEntries: options.snapshotEntries ?? 0,
+    snapshotTailEntries: options.snapshotTailEntries ?? 0,
   });
-  return { core, shell, events, sent, answers };
+  return { core, shell, kv, events, sent, answers, saves };
 }
 
 const put = (key: string, value: string, sequence = 1): KvCommand => ({
@@ -270,5 +293,113 @@ describe('the node shell', () => {
       ok: false,
       error: { code: 'SHUTTING_DOWN', definite: true },
     });
+  });
+});
+
+/** `count` put entries x1..xN of term 1 from index 1, committed. */
+function puts(count: number): Entry[] {
+  return Array.from({ length: count }, (_, i) => ({
+    term: 1,
+    index: i + 1,
+    type: 'normal' as const,
+    data: encodeCommand(put(`k${i + 1}`, `v${i + 1}`, i + 1)),
+  }));
+}
+
+/** An append to n2 of `entries` after index `prev` (term 1), with commit `commit`. */
+function appendAt(prev: number, entries: Entry[], commit: number): Message {
+  return { ...appendFromLeader('n2', entries, commit), prevLogIndex: prev, prevLogTerm: 1 } as Message;
+}
+
+describe('the node shell: snapshots', () => {
+  it('takes a snapshot every snapshotEntries applied entries; compacts and releases only once it is durable', () => {
+    const h = harness('n2', { snapshotEntries: 4, snapshotTailEntries: 1, save: 'later' });
+    deliver(h, appendFromLeader('n2', puts(5), 5));
+    expect(h.events.filter((e) => !e.startsWith('send') && !e.startsWith('persist'))).toEqual([
+      'saveSnapshot 5/1',
+    ]);
+    expect(h.core.logStart().index).toBe(0); // not durable yet: nothing compacted
+    h.saves.shift()?.();
+    expect(h.events.at(-1)).toBe('releaseLog 4');
+    expect(h.core.logStart()).toEqual({ index: 4, term: 1 });
+    expect(h.shell.snapshotIndex).toBe(5);
+    // The next one waits for another 4 entries.
+    deliver(h, appendAt(5, puts(8).slice(5), 8));
+    expect(h.events.filter((e) => e.startsWith('saveSnapshot'))).toHaveLength(1);
+    deliver(h, appendAt(8, puts(9).slice(8), 9));
+    expect(h.events.filter((e) => e.startsWith('saveSnapshot')).at(-1)).toBe('saveSnapshot 9/1');
+  });
+
+  it('a failed save compacts nothing and is retried snapshotEntries entries later', () => {
+    const h = harness('n2', { snapshotEntries: 2, save: 'fail' });
+    deliver(h, appendFromLeader('n2', puts(2), 2));
+    expect(h.events.filter((e) => e.startsWith('saveSnapshot'))).toEqual(['saveSnapshot 2/1']);
+    deliver(h, appendAt(2, puts(3).slice(2), 3));
+    expect(h.events.filter((e) => e.startsWith('saveSnapshot'))).toHaveLength(1);
+    deliver(h, appendAt(3, puts(4).slice(3), 4));
+    expect(h.events.filter((e) => e.startsWith('saveSnapshot'))).toEqual([
+      'saveSnapshot 2/1',
+      'saveSnapshot 4/1',
+    ]);
+    expect(h.events.some((e) => e.startsWith('releaseLog'))).toBe(false);
+    expect(h.core.logStart().index).toBe(0);
+  });
+
+  it('with the unsafe compact-unsnapshotted, compacts and releases before the snapshot is durable', () => {
+    const h = harness('n2', { snapshotEntries: 4, save: 'later', unsafe: ['compact-unsnapshotted'] });
+    deliver(h, appendFromLeader('n2', puts(5), 5));
+    expect(h.saves).toHaveLength(1);
+    expect(h.events.slice(-2)).toEqual(['releaseLog 5', 'saveSnapshot 5/1']);
+    expect(h.core.logStart().index).toBe(5);
+  });
+
+  it('installs a received snapshot: durable first, then the machine is restored, then the acknowledgement leaves', () => {
+    const h = harness('n2', { syncing: true });
+    const source = new KvStateMachine();
+    puts(6).forEach((e) => source.apply(e.index, e.data));
+    const image = source.snapshot();
+    h.shell.step({
+      type: 'snapshot',
+      from: 'n1',
+      to: 'n2',
+      term: 1,
+      metaIndex: 6,
+      metaTerm: 1,
+      offset: 0,
+      data: image,
+      done: true,
+      totalBytes: image.length,
+    });
+    h.shell.pump();
+    expect(h.events).toEqual(['persist snapshot=6 entries=0 vote=- sync=true']);
+    expect(h.shell.appliedIndex).toBe(0);
+    h.shell.persisted();
+    expect(h.events.at(-1)).toBe('send append-response -> n1');
+    expect(h.shell.appliedIndex).toBe(6);
+    expect(h.kv.digest()).toBe(source.digest());
+    expect(h.core.status()).toMatchObject({ commit: 6, applied: 6, lastIndex: 6 });
+    // Entries after the snapshot apply on top of it.
+    deliver(h, appendAt(6, puts(7).slice(6), 7));
+    expect(h.shell.appliedIndex).toBe(7);
+  });
+
+  it('fails the writes a snapshot covers as indeterminate', () => {
+    const h = harness('n1');
+    electN1(h);
+    h.shell.submitWrite('w1', put('x', '1'));
+    h.shell.pump();
+    // A new leader of term 2 replaces n1's log with a snapshot at 5 (n1 missed entries 2..5).
+    const source = new KvStateMachine();
+    puts(5).forEach((e) => source.apply(e.index, e.data));
+    const image = source.snapshot();
+    const chunk = { offset: 0, data: image, done: true, totalBytes: image.length };
+    deliver(h, { type: 'snapshot', from: 'n3', to: 'n1', term: 2, metaIndex: 5, metaTerm: 2, ...chunk });
+    expect(h.answers).toEqual([
+      {
+        request: 'w1',
+        outcome: expect.objectContaining({ ok: false, error: expect.objectContaining({ definite: false }) }),
+      },
+    ]);
+    expect(h.shell.appliedIndex).toBe(5);
   });
 });

@@ -9,12 +9,16 @@
 //     durable (persist before you promise: a vote, an append acknowledgement, the leader counting
 //     itself, an answer to a client), except a leader's own appends and heartbeats, which promise
 //     nothing about its disk and so go out while its write is in flight (Raft thesis 10.2.1, etcd);
-//  3. once durable, sends the rest, applies committed entries, answers the writes proposed at
-//     their indexes, serves confirmed reads once applied reaches their index, and calls advance().
+//  3. once durable, sends the rest, installs a received snapshot (Ready.snapshot: the state machine
+//     is restored from it), applies committed entries, answers the writes proposed at their
+//     indexes, serves confirmed reads once applied reaches their index, and calls advance();
+//  4. takes a snapshot of the state machine every snapshotEntries applied entries; once the disk
+//     says it is durable, the core keeps it (to send) and compacts its log, keeping
+//     snapshotTailEntries entries for slow followers, and the disk may release what was compacted.
 // Inputs that arrive while a write is in flight wait in the bounded inbox and are stepped together
 // afterwards, so one sync covers every write that came in meanwhile (group commit).
 import type { RaftNode } from '../raft/node.js';
-import type { Entry, HardState, Message, Ready, SoftState } from '../raft/types.js';
+import type { Entry, HardState, Message, Ready, Snapshot, SoftState } from '../raft/types.js';
 import type { UnsafeVariant } from '../raft/unsafe.js';
 import { encodeCommand, type KvCommand } from '../kv/command.js';
 import type { Logger } from '../../shared/log.js';
@@ -39,9 +43,19 @@ export interface ShellDisk {
     hardState: HardState | undefined,
     entries: readonly Entry[],
     mustSync: boolean,
-    /** The whole Ready, for a simulated disk that aims its crashes (a real disk ignores it). */
+    /**
+     * The whole Ready. A disk must save ready.snapshot (when present) FIRST: durable, and the log
+     * now starts after its index. A simulated disk also aims its crashes with it.
+     */
     ready: Ready,
   ): PersistStatus;
+  /**
+   * Saves a snapshot this node took of its own state machine. Nothing is promised on it: `done()`
+   * without an error says it is durable, and only then does the shell compact the log.
+   */
+  saveSnapshot(snapshot: Snapshot, done: (error?: Error) => void): void;
+  /** Entries <= throughIndex are covered by a durable snapshot: the disk may delete them. */
+  releaseLog(throughIndex: number): void;
 }
 
 export interface ShellOptions<R> {
@@ -58,6 +72,12 @@ export interface ShellOptions<R> {
   readonly inboxMessagesMax: number;
   /** Index the state machine has applied when this life starts. */
   readonly applied: number;
+  /** Index of the durable snapshot this life started from (0: none). */
+  readonly snapshotIndex?: number;
+  /** Take a snapshot when applied - last snapshot index >= this (0 or absent: never). */
+  readonly snapshotEntries?: number;
+  /** Entries kept in the log behind a snapshot, for followers a little behind. */
+  readonly snapshotTailEntries?: number;
   /** Client address of a member, for NOT_LEADER redirects. */
   readonly leaderAddressOf?: (id: string) => string | undefined;
   /** After a Ready's entries are durable (the simulator checks log matching here). */
@@ -88,6 +108,15 @@ export class NodeShell<R> {
   private readonly serveRead: (key: Uint8Array) => Outcome;
   /** Index of the last committed entry applied (of any type). */
   appliedIndex: number;
+  /** Index of the latest durable snapshot (taken or installed). */
+  snapshotIndex: number;
+  /** A snapshot handed to the disk and not yet durable (one at a time). */
+  private snapshotSaving: Snapshot | undefined;
+  /** After a failed save, the next attempt waits until applied reaches this. */
+  private snapshotRetryAt = 0;
+  private readonly snapshotEntries: number;
+  private readonly snapshotTailEntries: number;
+  private readonly compactUnsnapshotted: boolean;
 
   constructor(private readonly options: ShellOptions<R>) {
     this.core = options.core;
@@ -99,6 +128,11 @@ export class NodeShell<R> {
     this.inbox = new Inbox(options.inboxMessagesMax);
     this.pending = new PendingTable(options.answer);
     this.appliedIndex = options.applied;
+    this.snapshotIndex = options.snapshotIndex ?? 0;
+    this.snapshotEntries = options.snapshotEntries ?? 0;
+    this.snapshotTailEntries = options.snapshotTailEntries ?? 0;
+    // UNSAFE (testing the testers): the log is compacted and released before the snapshot is durable.
+    this.compactUnsnapshotted = options.unsafe.has('compact-unsnapshotted');
     this.serveRead = (key) => options.machine.read(key);
     // UNSAFE (testing the testers): votes and acknowledgements leave before the fsync.
     this.sendBeforePersist = options.unsafe.has('send-before-persist');
@@ -203,10 +237,11 @@ export class NodeShell<R> {
     // that rejoins its old term's leader changes no hard state (it once logged "term 0").
     if (rd.softState) this.onSoftState(rd.softState, this.core.currentTerm());
     // Lost state found or healed (a lost disk): loud, in the server's log and the simulator's trace.
-    if (this.log !== undefined) for (const n of rd.notices) this.log.warn(n.text, { code: n.code });
+    if (this.log !== undefined)
+      for (const n of rd.notices) this.log[n.level === 'info' ? 'info' : 'warn'](n.text, { code: n.code });
     if (this.sendBeforePersist) this.sendMessages(rd.messages); // UNSAFE: before the write
     const status =
-      rd.entries.length > 0 || rd.hardState !== undefined
+      rd.entries.length > 0 || rd.hardState !== undefined || rd.snapshot !== undefined
         ? this.disk.persist(rd.hardState, rd.entries, rd.mustSync, rd)
         : 'done';
     if (status === 'halted') {
@@ -227,11 +262,13 @@ export class NodeShell<R> {
     if (rd.entries.length > 0) this.options.onPersisted?.(rd);
     if (!this.sendBeforePersist)
       this.sendMessages(leaderTrafficSent ? rd.messages.filter((m) => !isLeaderTraffic(m)) : rd.messages);
+    if (rd.snapshot !== undefined) this.installSnapshot(rd.snapshot);
     for (const entry of rd.committedEntries) this.apply(entry);
     if (rd.readStates.length > 0 || rd.droppedReads.length > 0) this.readsDecided(rd);
     this.pending.serveReadsUpTo(this.appliedIndex, this.serveRead);
     this.core.advance();
     this.stage = 'idle';
+    if (this.snapshotDue()) this.takeSnapshot();
     if (this.ticksOwed > 0 || this.inbox.length > 0) this.drainInbox();
   }
 
@@ -260,6 +297,77 @@ export class NodeShell<R> {
       write.term === entry.term
         ? result
         : failure('NOT_LEADER', `proposal at index ${entry.index} was overwritten by term ${entry.term}`),
+    );
+  }
+
+  // ---- snapshots ------------------------------------------------------------------------------
+
+  /** The leader's snapshot, durable: the state machine becomes its image (applied = its index). */
+  private installSnapshot(snapshot: Snapshot): void {
+    const { index, term } = snapshot.meta;
+    if (index <= this.appliedIndex && !this.options.unsafe.has('install-older-snapshot'))
+      throw new Error(`assertion failed: installing snapshot ${index} at applied ${this.appliedIndex}`);
+    this.machine.restore(snapshot.data, index);
+    this.appliedIndex = index;
+    if (index > this.snapshotIndex) this.snapshotIndex = index;
+    // Writes proposed at covered indexes (this node led before): their fate is inside the image,
+    // which does not say whose entry it applied there. Indeterminate; a retry is deduplicated.
+    const failed = this.pending.failWritesThrough(index, this.notLeader(false));
+    this.log?.info(
+      `${this.core.status().id} installed snapshot at index ${index} (term ${term}, ${snapshot.data.length} bytes); state machine restored${failed > 0 ? `, ${failed} pending writes failed as indeterminate` : ''}`,
+    );
+  }
+
+  private snapshotDue(): boolean {
+    return (
+      this.snapshotEntries > 0 &&
+      this.snapshotSaving === undefined &&
+      this.appliedIndex - this.snapshotIndex >= this.snapshotEntries &&
+      this.appliedIndex >= this.snapshotRetryAt
+    );
+  }
+
+  /**
+   * Takes a snapshot of the state machine at the applied index now (also on an operator's request)
+   * and hands it to the disk. Returns false when one is already being saved or nothing is new.
+   */
+  takeSnapshot(): boolean {
+    if (this.snapshotSaving !== undefined || !this.running || this.appliedIndex <= this.snapshotIndex)
+      return false;
+    const index = this.appliedIndex;
+    const term = this.core.termAt(index);
+    if (term === undefined) throw new Error(`assertion failed: no term for applied index ${index}`);
+    const snapshot: Snapshot = { meta: { index, term }, data: this.machine.snapshot() };
+    this.snapshotSaving = snapshot;
+    this.log?.info(
+      `${this.core.status().id} takes snapshot at index ${index} (term ${term}, ${snapshot.data.length} bytes, ${index - this.snapshotIndex} entries since the last)`,
+    );
+    if (this.compactUnsnapshotted) this.compactTo(snapshot); // UNSAFE: before it is durable
+    this.disk.saveSnapshot(snapshot, (error) => this.snapshotSaved(snapshot, error));
+    return true;
+  }
+
+  private snapshotSaved(snapshot: Snapshot, error: Error | undefined): void {
+    this.snapshotSaving = undefined;
+    if (this.stage === 'halted') return;
+    if (error !== undefined) {
+      // Not fatal: the log is simply not compacted yet. Try again snapshotEntries entries later.
+      this.snapshotRetryAt = this.appliedIndex + Math.max(1, this.snapshotEntries);
+      this.log?.error(`snapshot at index ${snapshot.meta.index} not saved: ${error.message}`);
+      return;
+    }
+    if (!this.compactUnsnapshotted) this.compactTo(snapshot);
+  }
+
+  /** The core keeps the snapshot to send and drops the log behind it but the tail; the disk may release it. */
+  private compactTo(snapshot: Snapshot): void {
+    const through = Math.max(0, snapshot.meta.index - this.snapshotTailEntries);
+    this.core.snapshotTaken(snapshot);
+    if (snapshot.meta.index > this.snapshotIndex) this.snapshotIndex = snapshot.meta.index;
+    this.core.compact(through);
+    this.disk.releaseLog(through);
+    this.log?.info(
+      `${this.core.status().id} snapshot at index ${snapshot.meta.index} durable; log compacted through ${through}`,
     );
   }
 

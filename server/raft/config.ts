@@ -1,7 +1,7 @@
 // The core's configuration, in ticks and counts (only the driver knows milliseconds), and its
 // validation: a bad config is a clear error at construction, never a misbehaving node later.
 import type { UnsafeVariant } from './unsafe.js';
-import type { Entry, HardState, NodeId, Rng } from './types.js';
+import type { Entry, HardState, NodeId, Rng, Snapshot } from './types.js';
 
 export type ReadMode = 'read-index' | 'lease';
 
@@ -22,13 +22,22 @@ export interface RaftConfig {
   proposalsPendingMax: number;
   /** Reads queued or awaiting confirmation before readIndex() answers OVERLOADED. */
   readsPendingMax: number;
+  /** InstallSnapshot chunk size (default DEFAULT_SNAPSHOT_LIMITS). */
+  snapshotChunkBytes?: number;
+  /** Unacknowledged snapshot chunks per follower. */
+  snapshotChunksInflightMax?: number;
+  /** Largest snapshot a follower buffers; a larger one is refused (SNAPSHOT_REJECTED notice). */
+  snapshotBytesMax?: number;
   preVote: boolean;
   checkQuorum: boolean;
   readMode: ReadMode;
   unsafe: ReadonlySet<UnsafeVariant>;
   rng: Rng;
-  /** Restart from storage. */
-  initial?: { hardState: HardState; entries: readonly Entry[] };
+  /**
+   * Restart from storage: the log starts after `snapshot` (when there is one) and `entries` are the
+   * entries after it; the node keeps the snapshot to send to followers that need it.
+   */
+  initial?: { hardState: HardState; entries: readonly Entry[]; snapshot?: Snapshot | undefined };
   /** Index the state machine has already applied (0 on a fresh start). */
   applied?: number;
   /**
@@ -37,6 +46,13 @@ export interface RaftConfig {
    */
   recovering?: boolean;
 }
+
+/** The snapshot limits of a node whose config leaves them out. */
+export const DEFAULT_SNAPSHOT_LIMITS = {
+  snapshotChunkBytes: 1024 * 1024,
+  snapshotChunksInflightMax: 4,
+  snapshotBytesMax: 512 * 1024 * 1024,
+} as const;
 
 function positiveInteger(config: RaftConfig, name: keyof RaftConfig): void {
   const value = config[name];
@@ -57,6 +73,9 @@ export function validateConfig(config: RaftConfig): void {
     'readsPendingMax',
   ] as const) {
     positiveInteger(config, name);
+  }
+  for (const name of ['snapshotChunkBytes', 'snapshotChunksInflightMax', 'snapshotBytesMax'] as const) {
+    if (config[name] !== undefined) positiveInteger(config, name);
   }
   if (config.electionTimeoutTicksMax < config.electionTimeoutTicksMin) {
     throw new RangeError('raft config: electionTimeoutTicksMax must be >= electionTimeoutTicksMin');

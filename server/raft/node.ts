@@ -4,7 +4,7 @@
 // transitions and message handling live here; the log, follower progress, majority arithmetic and
 // the ReadIndex queue are in their own files.
 import { RaftlabError } from '../../shared/errors.js';
-import { validateConfig, type RaftConfig } from './config.js';
+import { DEFAULT_SNAPSHOT_LIMITS, validateConfig, type RaftConfig } from './config.js';
 import { invariant } from './invariant.js';
 import { RaftLog } from './log.js';
 import { Progress } from './progress.js';
@@ -12,6 +12,7 @@ import { RecoveryGuard } from './recovery.js';
 import { quorumSize, quorumValue, voteResult } from './quorum.js';
 import { ReadOnlyQueue } from './read-only.js';
 import { decodeRound, encodeRound, RoundClock } from './rounds.js';
+import { SnapshotReceiver } from './snapshot-receiver.js';
 import type {
   AppendMessage,
   AppendResponseMessage,
@@ -25,6 +26,10 @@ import type {
   ReadState,
   Ready,
   Role,
+  Snapshot,
+  SnapshotMessage,
+  SnapshotMeta,
+  SnapshotResponseMessage,
   SoftState,
   VoteMessage,
   VoteResponseMessage,
@@ -82,6 +87,13 @@ export class RaftNode {
   private readyOutstanding = false;
   private readonly scratch: number[];
   private notLeaderCache: { term: number; role: Role; leader: NodeId | ''; error: RaftlabError } | undefined;
+  /** The latest durable snapshot (taken here or installed): what a follower behind the log gets. */
+  private snapshot: Snapshot | undefined;
+  /** A snapshot received complete, to hand out in the next Ready for installing. */
+  private installing: Snapshot | undefined;
+  private readonly receiver: SnapshotReceiver;
+  private readonly snapshotChunkBytes: number;
+  private readonly snapshotChunksInflightMax: number;
 
   constructor(config: RaftConfig) {
     validateConfig(config);
@@ -92,7 +104,17 @@ export class RaftNode {
     this.scratch = new Array<number>(config.voters.length).fill(0);
     this.strict = [...config.unsafe].every((u) => u === 'no-session-dedup');
     const hs = config.initial?.hardState ?? { term: 0, vote: '', commit: 0 };
-    this.log = new RaftLog(config.initial?.entries ?? [], hs.commit, config.applied ?? 0);
+    this.snapshot = config.initial?.snapshot;
+    this.log = new RaftLog(
+      config.initial?.entries ?? [],
+      hs.commit,
+      config.applied ?? this.snapshot?.meta.index ?? 0,
+      this.snapshot?.meta,
+    );
+    this.snapshotChunkBytes = config.snapshotChunkBytes ?? DEFAULT_SNAPSHOT_LIMITS.snapshotChunkBytes;
+    this.snapshotChunksInflightMax =
+      config.snapshotChunksInflightMax ?? DEFAULT_SNAPSHOT_LIMITS.snapshotChunksInflightMax;
+    this.receiver = new SnapshotReceiver(config.snapshotBytesMax ?? DEFAULT_SNAPSHOT_LIMITS.snapshotBytesMax);
     this.term = hs.term;
     this.vote = hs.vote;
     if (this.log.lastTerm() > this.term) {
@@ -193,6 +215,7 @@ export class RaftNode {
     if (this.role === 'leader' && (this.appendsPending || this.readRoundDue())) return true;
     return (
       this.msgs.length > 0 ||
+      this.installing !== undefined ||
       this.log.hasUnstable() ||
       this.log.hasCommittedToApply() ||
       this.readStates.length > 0 ||
@@ -220,14 +243,18 @@ export class RaftNode {
       committedEntries: this.log.hasCommittedToApply() ? this.log.takeCommitted() : NO_ENTRIES,
       readStates: this.readStates,
       droppedReads: this.droppedReads,
-      mustSync: entries.length > 0 || (hardState !== undefined && this.mustSyncHardState(hardState)),
+      mustSync:
+        entries.length > 0 ||
+        this.installing !== undefined ||
+        (hardState !== undefined && this.mustSyncHardState(hardState)),
       notices: this.notices.length > 0 ? this.notices : NO_NOTICES,
-      snapshot: undefined,
+      snapshot: this.installing,
     };
+    this.installing = undefined;
     if (hardState) {
       invariant(hardState.term >= this.prevHard.term, 'term never decreases');
       invariant(
-        hardState.commit >= this.prevHard.commit,
+        hardState.commit >= this.prevHard.commit || this.cfg.unsafe.has('install-older-snapshot'),
         () => `commit decreases from ${this.prevHard.commit} to ${hardState.commit}`,
       );
       this.prevHard = hardState;
@@ -286,9 +313,48 @@ export class RaftNode {
     return this.log.committed;
   }
 
-  /** The entry at `index` in this node's log (for simulators checking log matching). */
+  /** The entry at `index` in this node's log (for simulators checking log matching); undefined if compacted. */
   entryAt(index: number): Entry | undefined {
     return this.log.entry(index);
+  }
+
+  /** Term of the entry at `index`; undefined beyond the log or below its start. */
+  termAt(index: number): number | undefined {
+    return this.log.term(index);
+  }
+
+  /** Where the log starts: the snapshot it was compacted to or installed from ({0, 0}: none). */
+  logStart(): SnapshotMeta {
+    return { index: this.log.offset, term: this.log.offsetTerm };
+  }
+
+  // ---- snapshots ----------------------------------------------------------------------------
+
+  /**
+   * The shell made `snapshot` of its own state machine durable: keep it to send to followers that
+   * need compacted entries. An older one than the one kept changes nothing.
+   */
+  snapshotTaken(snapshot: Snapshot): void {
+    const { index, term } = snapshot.meta;
+    invariant(index <= this.log.applied, () => `snapshot at ${index} beyond applied ${this.log.applied}`);
+    invariant(snapshot.data.length > 0, 'an empty snapshot image');
+    const known = this.log.term(index);
+    invariant(
+      known === undefined || known === term,
+      () => `snapshot at ${index} has term ${term}, log ${known}`,
+    );
+    if (this.snapshot !== undefined && index <= this.snapshot.meta.index) return;
+    this.snapshot = snapshot;
+  }
+
+  /** Drops the log through `throughIndex`, which the kept durable snapshot must cover. */
+  compact(throughIndex: number): void {
+    const covered = this.snapshot?.meta.index ?? 0;
+    invariant(
+      throughIndex <= covered,
+      () => `compact(${throughIndex}) past the durable snapshot at ${covered}`,
+    );
+    this.log.compact(throughIndex);
   }
 
   // ---- timers -------------------------------------------------------------------------------
@@ -451,13 +517,12 @@ export class RaftNode {
     if (m.type === 'vote' && this.inLease()) return false; // leader stickiness (thesis §4.2.3)
     if (m.type === 'vote' && m.preVote) return true; // a pre-vote never changes our term
     if (m.type === 'vote-response' && m.preVote && m.granted) return true; // granted for our future term
-    const fromLeader = m.type === 'append' || m.type === 'heartbeat';
-    this.becomeFollower(m.term, fromLeader ? m.from : '');
+    this.becomeFollower(m.term, isFromLeader(m) ? m.from : '');
     return true;
   }
 
   private stepLowerTerm(m: Message): void {
-    if ((m.type === 'append' || m.type === 'heartbeat') && (this.cfg.checkQuorum || this.cfg.preVote)) {
+    if (isFromLeader(m) && (this.cfg.checkQuorum || this.cfg.preVote)) {
       // A deposed leader that cannot learn our term would never step down once pre-vote or
       // leader stickiness keeps us from voting it out: tell it.
       this.send(this.appendResponse(m.from, false, 0, 0, 0, 0));
@@ -505,11 +570,15 @@ export class RaftNode {
       this.electionElapsed = 0;
       this.leader = m.from;
       this.handleHeartbeat(m);
+    } else if (m.type === 'snapshot') {
+      this.electionElapsed = 0;
+      this.leader = m.from;
+      this.handleSnapshot(m);
     }
   }
 
   private stepCandidate(m: Message): void {
-    if (m.type === 'append' || m.type === 'heartbeat') {
+    if (isFromLeader(m)) {
       this.becomeFollower(m.term, m.from); // someone won this term
       this.stepFollower(m);
     } else if (m.type === 'vote-response') {
@@ -521,7 +590,7 @@ export class RaftNode {
   }
 
   private stepLeader(m: Message): void {
-    if (m.type === 'append' || m.type === 'heartbeat') {
+    if (isFromLeader(m)) {
       invariant(
         false,
         `${this.id} is leader of term ${this.term} and got ${m.type} from leader ${m.from} of the same term`,
@@ -531,11 +600,19 @@ export class RaftNode {
     if (!pr) return;
     if (m.type === 'append-response') this.handleAppendResponse(m, pr);
     else if (m.type === 'heartbeat-response') this.handleHeartbeatResponse(m, pr);
+    else if (m.type === 'snapshot-response') this.handleSnapshotResponse(m, pr);
   }
 
   // ---- follower side of replication ---------------------------------------------------------
 
   private handleAppend(m: AppendMessage): void {
+    if (m.prevLogIndex < this.log.offset) {
+      // Behind our snapshot, so behind our commit: everything up to the commit matches any leader
+      // (Leader Completeness); say so and the leader goes on from there (etcd does the same).
+      this.send(this.appendResponse(m.from, true, this.log.committed, 0, 0, 0));
+      this.heardCommit(m.commit);
+      return;
+    }
     if (this.log.matchTerm(m.prevLogIndex, m.prevLogTerm)) {
       const lastNew = this.log.appendAfter(m.prevLogIndex, m.entries);
       this.log.commitTo(Math.min(m.commit, lastNew));
@@ -620,6 +697,7 @@ export class RaftNode {
     const updated = pr.maybeUpdate(m.matchIndex);
     // A successful probe (even one that adds nothing, as when the follower is already in sync) ends probing.
     if (pr.state === 'probe' && m.matchIndex >= pr.match) pr.becomeReplicate();
+    else if (pr.state === 'snapshot' && pr.match >= pr.snapshotIndex) this.snapshotDelivered(m.from, pr);
     else if (!updated) return; // stale or duplicate
     // A new commit index goes out at the next ready(), so the answers of one driver cycle share
     // one broadcast (and it rides on appends of new proposals when there are any).
@@ -646,6 +724,7 @@ export class RaftNode {
     // The follower is reachable: let a lost probe be retried, and unblock a window of lost appends.
     pr.probeSent = false;
     if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirst();
+    if (pr.state === 'snapshot') pr.snapshotResume(); // re-send what was lost, once per heartbeat
     const round = decodeRound(m.context);
     if (round > pr.ackedRound) {
       pr.ackedRound = round;
@@ -688,6 +767,10 @@ export class RaftNode {
   /** Sends one append; returns true when it carried entries and more may follow. */
   private sendAppend(to: NodeId, pr: Progress, sendIfEmpty: boolean): boolean {
     if (pr.isPaused()) return false;
+    if (pr.state === 'snapshot' || pr.next <= this.log.offset) {
+      this.sendSnapshotChunks(to, pr); // the entries it needs are compacted
+      return false;
+    }
     const prevLogIndex = pr.next - 1;
     const prevLogTerm = this.log.term(prevLogIndex);
     if (prevLogTerm === undefined)
@@ -742,6 +825,157 @@ export class RaftNode {
       if (id !== this.id) pr.recentActive = false;
     }
     return active >= quorumSize(this.cfg.voters.length);
+  }
+
+  // ---- InstallSnapshot (Raft §7) -------------------------------------------------------------
+
+  /**
+   * A chunk of the leader's snapshot. Installed only when newer than what this node has: a
+   * snapshot at or below our commit says nothing new (answer with the commit), and one whose last
+   * entry our log holds with the same term only moves the commit (the suffix after it is kept).
+   */
+  private handleSnapshot(m: SnapshotMessage): void {
+    const older = this.cfg.unsafe.has('install-older-snapshot'); // UNSAFE: rolls the node back
+    if (!older && m.metaIndex <= this.log.committed) {
+      this.receiver.reset();
+      this.send(this.appendResponse(m.from, true, this.log.committed, 0, 0, 0));
+      this.heardCommit(m.metaIndex);
+      return;
+    }
+    if (!older && this.log.matchTerm(m.metaIndex, m.metaTerm)) {
+      this.receiver.reset();
+      this.log.commitTo(m.metaIndex);
+      this.send(this.appendResponse(m.from, true, m.metaIndex, 0, 0, 0));
+      this.heardCommit(m.metaIndex);
+      return;
+    }
+    const outcome = this.receiver.receive(m, this.now);
+    if (outcome.kind === 'too-large') {
+      if (m.offset === 0)
+        this.notice(
+          'SNAPSHOT_REJECTED',
+          `${this.id} refuses snapshot at index ${m.metaIndex} from ${m.from}: ${m.totalBytes} bytes exceed snapshotBytesMax`,
+        );
+      this.send(this.snapshotResponse(m, 0, true));
+    } else if (outcome.kind === 'want') {
+      if (m.offset === 0 && outcome.nextOffset === m.data.length)
+        this.notice(
+          'SNAPSHOT_RECEIVING',
+          `${this.id} receives snapshot at index ${m.metaIndex} (term ${m.metaTerm}, ${m.totalBytes} bytes) from ${m.from}`,
+          'info',
+        );
+      this.send(this.snapshotResponse(m, outcome.nextOffset, false));
+    } else {
+      this.installSnapshot(outcome.snapshot, m.from, outcome.startTick);
+    }
+  }
+
+  /** Discards the whole log for the snapshot; the Ready hands it out, durable before the answer leaves. */
+  private installSnapshot(snapshot: Snapshot, from: NodeId, startTick: number): void {
+    const { index, term } = snapshot.meta;
+    if (!this.cfg.unsafe.has('install-older-snapshot'))
+      invariant(
+        index > this.log.committed,
+        () => `installing snapshot ${index} at commit ${this.log.committed}`,
+      );
+    invariant(!this.readyOutstanding, 'a snapshot installed while a Ready is outstanding');
+    this.log.restore(snapshot.meta);
+    this.snapshot = snapshot;
+    this.installing = snapshot;
+    this.notice(
+      'SNAPSHOT_INSTALLED',
+      `${this.id} installs snapshot at index ${index} (term ${term}, ${snapshot.data.length} bytes) from ${from}, received in ${this.now - startTick} ticks`,
+      'info',
+    );
+    this.send(this.appendResponse(from, true, index, 0, 0, 0));
+    this.heardCommit(index);
+  }
+
+  /** Streams the kept snapshot to a follower, at most snapshotChunksInflightMax chunks ahead. */
+  private sendSnapshotChunks(to: NodeId, pr: Progress): void {
+    const snap = this.snapshot;
+    if (snap === undefined || snap.meta.index < this.log.offset)
+      invariant(
+        false,
+        `${to} needs entries compacted through ${this.log.offset} and no snapshot covers them`,
+      );
+    if (pr.state !== 'snapshot' || pr.snapshotIndex !== snap.meta.index) {
+      // The first chunk, or a newer snapshot replaced the one being sent: start over.
+      pr.becomeSnapshot(snap.meta.index, this.now);
+      this.notice(
+        'SNAPSHOT_SENDING',
+        `${this.id} sends snapshot at index ${snap.meta.index} (${snap.data.length} bytes) to ${to}: it needs index ${pr.match + 1}, compacted`,
+        'info',
+      );
+    }
+    const total = snap.data.length;
+    const windowBytes = this.snapshotChunkBytes * this.snapshotChunksInflightMax;
+    while (
+      !pr.probeSent &&
+      pr.snapshotOffsetNext < total &&
+      pr.snapshotOffsetNext - pr.snapshotOffsetAcked < windowBytes
+    ) {
+      const offset = pr.snapshotOffsetNext;
+      const end = Math.min(total, offset + this.snapshotChunkBytes);
+      const m: SnapshotMessage = {
+        type: 'snapshot',
+        from: this.id,
+        to,
+        term: this.term,
+        metaIndex: snap.meta.index,
+        metaTerm: snap.meta.term,
+        offset,
+        data: snap.data.subarray(offset, end),
+        done: end === total,
+        totalBytes: total,
+      };
+      this.msgs.push(m);
+      pr.snapshotOffsetNext = end;
+    }
+  }
+
+  private handleSnapshotResponse(m: SnapshotResponseMessage, pr: Progress): void {
+    pr.recentActive = true;
+    if (pr.state !== 'snapshot' || m.snapshotIndex !== pr.snapshotIndex) return; // stale
+    if (m.rejected) {
+      // It cannot take the image: try again after a heartbeat answer (a timer), never in a loop.
+      if (pr.probeSent) return; // another chunk of the same round was refused too
+      pr.snapshotWanted(0);
+      pr.probeSent = true;
+      this.notice(
+        'SNAPSHOT_REJECTED',
+        `follower ${m.from} refused snapshot at index ${m.snapshotIndex} (too large for it); retrying after a heartbeat`,
+      );
+      return;
+    }
+    pr.snapshotWanted(m.nextOffset);
+    this.sendSnapshotChunks(m.from, pr);
+  }
+
+  /** The follower holds the snapshot (installed, or it had it): replicate entries after it. */
+  private snapshotDelivered(to: NodeId, pr: Progress): void {
+    this.notice(
+      'SNAPSHOT_SENT',
+      `${to} holds snapshot at index ${pr.snapshotIndex} (${this.now - pr.snapshotStartTick} ticks after the first chunk); replicating from index ${pr.match + 1}`,
+      'info',
+    );
+    pr.becomeReplicate();
+  }
+
+  private snapshotResponse(
+    m: SnapshotMessage,
+    nextOffset: number,
+    rejected: boolean,
+  ): SnapshotResponseMessage {
+    return {
+      type: 'snapshot-response',
+      from: this.id,
+      to: m.from,
+      term: this.term,
+      snapshotIndex: m.metaIndex,
+      nextOffset,
+      rejected,
+    };
   }
 
   // ---- reads --------------------------------------------------------------------------------
@@ -856,8 +1090,8 @@ export class RaftNode {
     return hs.term !== p.term || hs.vote !== p.vote || (hs.recoveryIndex ?? 0) !== (p.recoveryIndex ?? 0);
   }
 
-  private notice(code: RaftNotice['code'], text: string): void {
-    this.notices.push({ code, text });
+  private notice(code: RaftNotice['code'], text: string, level?: 'info'): void {
+    this.notices.push(level === undefined ? { code, text } : { code, text, level });
   }
 
   /** Recovering from lost state, and the guard is not switched off by the unsafe variant. */
@@ -868,4 +1102,9 @@ export class RaftNode {
   private softChanged(): boolean {
     return this.prevSoft.role !== this.role || this.prevSoft.leader !== this.leader;
   }
+}
+
+/** Messages only a leader sends: receiving one means someone leads the message's term. */
+function isFromLeader(m: Message): boolean {
+  return m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot';
 }

@@ -1,9 +1,12 @@
 // What a leader knows about one follower (etcd's tracker.Progress). In `probe` state the leader
 // sends one append at a time until it finds where the logs match; in `replicate` state it streams
 // appends optimistically, with at most `inflightAppendsMax` unacknowledged ones (a limit, so a
-// slow or partitioned follower cannot make the leader queue without bound).
+// slow or partitioned follower cannot make the leader queue without bound). In `snapshot` state the
+// follower needs entries the leader has compacted: the leader streams its snapshot in chunks, with
+// at most `snapshotChunksInflightMax` unacknowledged ones, and resumes from the offset the follower
+// last asked for after a heartbeat answer (a lost chunk is re-sent on that timer, never in a loop).
 
-export type ProgressState = 'probe' | 'replicate';
+export type ProgressState = 'probe' | 'replicate' | 'snapshot';
 
 /** A ring of the last indexes of unacknowledged appends. */
 export class Inflights {
@@ -60,6 +63,15 @@ export class Progress {
   /** Commit index last sent to this follower, to tell it about a newer one promptly. */
   commitSent = 0;
   readonly inflights: Inflights;
+  /** Snapshot state: index of the snapshot being sent. */
+  snapshotIndex = 0;
+  /** Snapshot state: next byte offset to send, and the highest offset the follower asked for. */
+  snapshotOffsetNext = 0;
+  snapshotOffsetAcked = 0;
+  /** Snapshot state: the offset the follower asked for most recently (it may have restarted). */
+  snapshotOffsetWanted = 0;
+  /** Tick the transfer started (for the log line saying how long it took). */
+  snapshotStartTick = 0;
 
   constructor(next: number, inflightAppendsMax: number) {
     this.next = next;
@@ -67,7 +79,34 @@ export class Progress {
   }
 
   isPaused(): boolean {
-    return this.state === 'probe' ? this.probeSent : this.inflights.full();
+    return this.state === 'replicate' ? this.inflights.full() : this.probeSent;
+  }
+
+  /** Starts sending the snapshot at `index` from offset 0. */
+  becomeSnapshot(index: number, now: number): void {
+    this.state = 'snapshot';
+    this.snapshotIndex = index;
+    this.snapshotOffsetNext = 0;
+    this.snapshotOffsetAcked = 0;
+    this.snapshotOffsetWanted = 0;
+    this.snapshotStartTick = now;
+    this.probeSent = false;
+    this.inflights.reset();
+  }
+
+  /** The follower asked for `offset` next of the snapshot being sent. */
+  snapshotWanted(offset: number): void {
+    this.snapshotOffsetWanted = offset;
+    if (offset > this.snapshotOffsetAcked) this.snapshotOffsetAcked = offset;
+    if (this.snapshotOffsetNext < this.snapshotOffsetAcked)
+      this.snapshotOffsetNext = this.snapshotOffsetAcked;
+  }
+
+  /** A heartbeat answer (a timer's worth later): resume from where the follower last asked. */
+  snapshotResume(): void {
+    this.snapshotOffsetNext = this.snapshotOffsetWanted;
+    this.snapshotOffsetAcked = this.snapshotOffsetWanted;
+    this.probeSent = false;
   }
 
   becomeProbe(): void {
@@ -112,6 +151,7 @@ export class Progress {
    * next probe waits for a heartbeat answer (probeSent stays set), so no exchange spins.
    */
   maybeDecrTo(rejected: number, nextProbe: number, unsafeReprobe = false): boolean {
+    if (this.state === 'snapshot') return false; // a stale rejection: the snapshot decides
     if (this.state === 'replicate') {
       if (rejected <= this.match) return false;
       this.becomeProbe();

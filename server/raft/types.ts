@@ -80,6 +80,43 @@ export interface HeartbeatResponseMessage extends MessageBase {
   readonly context: Uint8Array;
 }
 
+/** Where a snapshot's state ends: the index and term of the last entry it covers. */
+export interface SnapshotMeta {
+  readonly index: number;
+  readonly term: number;
+}
+
+/** A state-machine image (KvStateMachine.snapshot() bytes: keys, values, session table) at meta.index. */
+export interface Snapshot {
+  readonly meta: SnapshotMeta;
+  readonly data: Uint8Array;
+}
+
+/** One chunk of an InstallSnapshot transfer (Raft §7): bytes [offset, offset + data.length) of the image. */
+export interface SnapshotMessage extends MessageBase {
+  readonly type: 'snapshot';
+  /** The snapshot's SnapshotMeta, flat as on the wire. */
+  readonly metaIndex: number;
+  readonly metaTerm: number;
+  readonly offset: number;
+  readonly data: Uint8Array;
+  /** The last chunk: the follower installs the image once it holds all totalBytes. */
+  readonly done: boolean;
+  readonly totalBytes: number;
+}
+
+/**
+ * A follower's answer to a chunk: the offset it wants next of the snapshot at snapshotIndex (a lost
+ * or reordered chunk makes it ask again from where its buffer ends), or a rejection (the image is
+ * larger than it may buffer). The end of a transfer is answered with an append-response instead.
+ */
+export interface SnapshotResponseMessage extends MessageBase {
+  readonly type: 'snapshot-response';
+  readonly snapshotIndex: number;
+  readonly nextOffset: number;
+  readonly rejected: boolean;
+}
+
 /** One discriminated union for every message that travels between peers. */
 export type Message =
   | AppendMessage
@@ -87,7 +124,9 @@ export type Message =
   | VoteMessage
   | VoteResponseMessage
   | HeartbeatMessage
-  | HeartbeatResponseMessage;
+  | HeartbeatResponseMessage
+  | SnapshotMessage
+  | SnapshotResponseMessage;
 
 export type MessageType = Message['type'];
 
@@ -102,14 +141,25 @@ export interface SoftState {
   readonly role: Role;
 }
 
-/** Something an operator must hear about; the driver logs it as a warning. */
+/** Something an operator must hear about; the driver logs it (a warning unless level is 'info'). */
 export interface RaftNotice {
-  readonly code: 'FOLLOWER_LOST_ENTRIES' | 'LOST_STATE' | 'RECOVERED';
+  readonly code:
+    | 'FOLLOWER_LOST_ENTRIES'
+    | 'LOST_STATE'
+    | 'RECOVERED'
+    | 'SNAPSHOT_SENDING'
+    | 'SNAPSHOT_SENT'
+    | 'SNAPSHOT_RECEIVING'
+    | 'SNAPSHOT_INSTALLED'
+    | 'SNAPSHOT_REJECTED';
   readonly text: string;
+  readonly level?: 'info' | 'warn';
 }
 
 /**
  * What the driver must do next, in order:
+ *  0. when `snapshot` is present, make it durable first (its log now starts after snapshot.meta.index),
+ *     then restore the state machine from it (applied = snapshot.meta.index) before step 3;
  *  1. persist `entries` (appending; an entry whose index already exists replaces it and every
  *     entry after it) and `hardState` (when present), and fsync if `mustSync`;
  *  2. send `messages` (only after step 1: they may promise what step 1 makes durable);
@@ -129,8 +179,12 @@ export interface Ready {
   readonly mustSync: boolean;
   /** Lost state detected or recovered (loud on purpose: see docs/storage.md, lost disks). */
   readonly notices: readonly RaftNotice[];
-  /** Reserved for InstallSnapshot / log compaction (not built yet). Always undefined. */
-  readonly snapshot: undefined;
+  /**
+   * A snapshot received complete from the leader that this node must install: durable (before the
+   * entries and hard state of this Ready, and before anything that depends on it leaves), then the
+   * state machine is restored from it. Undefined in almost every Ready.
+   */
+  readonly snapshot: Snapshot | undefined;
 }
 
 /** A seeded pseudo-random source; the core never touches Math.random. */

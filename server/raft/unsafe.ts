@@ -15,7 +15,10 @@ export type UnsafeVariant =
   | 'no-lost-state-guard'
   | 'reprobe-at-match'
   | 'ack-before-fsync'
-  | 'lease-read-no-clock-bound';
+  | 'lease-read-no-clock-bound'
+  | 'install-older-snapshot'
+  | 'snapshot-without-sessions'
+  | 'compact-unsnapshotted';
 
 export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = [
   'commit-previous-term',
@@ -32,6 +35,9 @@ export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = [
   'reprobe-at-match',
   'ack-before-fsync',
   'lease-read-no-clock-bound',
+  'install-older-snapshot',
+  'snapshot-without-sessions',
+  'compact-unsnapshotted',
 ];
 
 /**
@@ -88,6 +94,12 @@ export const UNSAFE_DESCRIPTIONS: Readonly<Record<UnsafeVariant, string>> = {
     'the WAL treats a write as durable once written: it never fsyncs, so votes, acknowledgements and answers rest on the page cache (lost on a power cut; only the lab power nemesis exposes it)',
   'lease-read-no-clock-bound':
     'the leader serves reads from its lease (Raft thesis 6.4.1) with no bound on clock drift: a leader whose clock runs slow keeps its lease after the others elected a new leader (the lab clock nemesis exposes it)',
+  'install-older-snapshot':
+    'a follower installs any complete snapshot it receives, even one older than its commit index (a late or duplicated transfer rolls its state machine back)',
+  'snapshot-without-sessions':
+    'the key-value snapshot leaves out the client-session table, so a node restored from it applies a retried write a second time',
+  'compact-unsnapshotted':
+    'the node shell compacts its log and releases the disk entries as soon as it takes a snapshot, before the snapshot is durable (a crash in between loses committed entries)',
 };
 
 function isUnsafeVariant(name: string): name is UnsafeVariant {

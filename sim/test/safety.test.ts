@@ -41,8 +41,8 @@ function lateLeaderAfterCommitInTerm12(term: number): ReturnType<typeof world>['
   writeLog(disks.get('n3'), [1, 1]);
   writeLog(disks.get('n1'), [1]);
   safety.observe('n3', 'leader', 12, 2, 0);
-  safety.applied('n3', disks.get('n3')?.log[0] as Entry);
-  safety.applied('n3', disks.get('n3')?.log[1] as Entry);
+  safety.applied('n3', disks.get('n3')?.entryAt(1) as Entry);
+  safety.applied('n3', disks.get('n3')?.entryAt(2) as Entry);
   safety.observe('n1', 'leader', term, 0, 0);
   return safety;
 }

@@ -2,11 +2,12 @@
 // (deliver, drop, cut links), an in-memory "disk" per node, and a trace with one line per event.
 import { RaftNode, type RaftConfig } from '../node.js';
 import { createRng } from '../rng.js';
-import type { Entry, HardState, Message, NodeId, Ready } from '../types.js';
+import type { Entry, HardState, Message, NodeId, Ready, Snapshot } from '../types.js';
 
 export interface Disk {
   hardState: HardState;
   entries: Entry[];
+  snapshot?: Snapshot;
 }
 
 const text = new TextDecoder();
@@ -39,6 +40,10 @@ export function describeMessage(m: Message): string {
       return `${head} commit=${m.commit} round=${describeContext(m.context)}`;
     case 'heartbeat-response':
       return `${head} round=${describeContext(m.context)}`;
+    case 'snapshot':
+      return `${head} snapshot=${m.metaIndex}/${m.metaTerm} offset=${m.offset} bytes=${m.data.length}/${m.totalBytes}${m.done ? ' done' : ''}`;
+    case 'snapshot-response':
+      return `${head} snapshot=${m.snapshotIndex} ${m.rejected ? 'rejected' : `next=${m.nextOffset}`}`;
   }
 }
 
@@ -138,6 +143,11 @@ export class Cluster {
     }
     for (const n of rd.notices) this.log(`${id} NOTICE ${n.code}: ${n.text}`);
     this.persist(id, rd);
+    if (rd.snapshot) {
+      // The harness's state machine is the list of applied entries; its image is that list.
+      this.applied.set(id, decodeImage(rd.snapshot.data));
+      this.log(`${id} install snapshot ${rd.snapshot.meta.index}/${rd.snapshot.meta.term}`);
+    }
     for (const m of rd.messages) this.queue.push(m);
     for (const e of rd.committedEntries) {
       (this.applied.get(id) as Entry[]).push(e);
@@ -153,9 +163,15 @@ export class Cluster {
 
   private persist(id: NodeId, rd: Ready): void {
     const disk = this.disks.get(id) as Disk;
+    if (rd.snapshot) {
+      disk.snapshot = rd.snapshot;
+      disk.entries = [];
+      this.log(`${id} persist snapshot=${rd.snapshot.meta.index}/${rd.snapshot.meta.term}`);
+    }
     if (rd.entries.length > 0) {
       const first = (rd.entries[0] as Entry).index;
-      disk.entries.length = Math.min(disk.entries.length, first - 1);
+      const offset = disk.snapshot?.meta.index ?? 0;
+      disk.entries.length = Math.max(0, Math.min(disk.entries.length, first - 1 - offset));
       disk.entries.push(...rd.entries);
       this.log(`${id} persist entries=${describeEntries(rd.entries)}`);
     }
@@ -285,6 +301,29 @@ export class Cluster {
     this.flush(id);
   }
 
+  /**
+   * The node snapshots its state machine at its applied index (the snapshot is durable at once in
+   * this harness), then compacts its log through `compactThrough` (default: the snapshot index).
+   */
+  takeSnapshot(id: NodeId, compactThrough?: number): Snapshot {
+    const node = this.node(id);
+    const index = node.status().applied;
+    const snapshot = {
+      meta: { index, term: node.termAt(index) ?? 0 },
+      data: encodeImage(this.applied.get(id) ?? []),
+    };
+    const disk = this.disks.get(id) as Disk;
+    const through = compactThrough ?? index;
+    disk.snapshot = snapshot;
+    disk.entries = disk.entries.filter((e) => e.index > index);
+    node.snapshotTaken(snapshot);
+    node.compact(through);
+    this.log(
+      `${id} snapshot ${index}/${snapshot.meta.term} (${snapshot.data.length} bytes), compact through ${through}`,
+    );
+    return snapshot;
+  }
+
   /** Crash (lose everything not on disk) and restart from the disk. */
   restart(id: NodeId, extra: ConfigOverrides = {}): void {
     const disk = this.disks.get(id) as Disk;
@@ -297,9 +336,11 @@ export class Cluster {
       id,
       new RaftNode({
         ...this.config(id, extra),
-        initial: { hardState: disk.hardState, entries: [...disk.entries] },
+        initial: { hardState: disk.hardState, entries: [...disk.entries], snapshot: disk.snapshot },
+        ...(disk.snapshot ? { applied: disk.snapshot.meta.index } : {}),
       }),
     );
+    if (disk.snapshot) this.applied.set(id, decodeImage(disk.snapshot.data));
     this.flush(id);
   }
 
@@ -352,3 +393,14 @@ export const isAppendTo =
   (to: NodeId, index?: number) =>
   (m: Message): boolean =>
     m.type === 'append' && m.to === to && (index === undefined || m.entries.some((e) => e.index === index));
+
+/** The harness state machine's image: its applied entries, one JSON array. */
+function encodeImage(entries: readonly Entry[]): Uint8Array {
+  const plain = entries.map((e) => [e.term, e.index, e.type, text.decode(e.data)]);
+  return bytes.encode(JSON.stringify(plain));
+}
+
+function decodeImage(data: Uint8Array): Entry[] {
+  const plain = JSON.parse(text.decode(data)) as [number, number, Entry['type'], string][];
+  return plain.map(([term, index, type, d]) => ({ term, index, type, data: bytes.encode(d) }));
+}
