@@ -192,14 +192,3 @@ export interface Rng {
   /** A uniform integer in [min, max], inclusive. */
   int(min: number, max: number): number;
 }
-
-/** Where a snapshot's state ends: the index and term of the last entry it covers. */
-export interface SnapshotMeta {
-  readonly index: number;
-  readonly term: number;
-}
-/** A state-machine image (KvStateMachine.snapshot() bytes: keys, values, session table) at meta.index. */
-export interface Snapshot {
-  readonly meta: SnapshotMeta;
-  readonly data: Uint8Array;
-}
