@@ -65,8 +65,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const openedAtMs = performance.now();
   const opened = await openStorage(options.dataDir, {}, { ackBeforeFsync: unsafe.has('ack-before-fsync') });
   const openMs = Math.round(performance.now() - openedAtMs);
-  for (const warning of opened.warnings) logger.warn(`${options.id} repaired its storage: ${warning}`);
   const wal = opened.storage.wal;
+  for (const warning of opened.warnings) {
+    const what = wal.warnings.includes(warning) ? 'repaired its WAL' : 'snapshot storage';
+    logger.warn(`${options.id} ${what}: ${warning}`);
+  }
   let uninstall = (): void => undefined;
   try {
     const clock = new FaultClock();
