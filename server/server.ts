@@ -63,7 +63,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const armed = armFailpoints(process.env); // throws outside the lab, before anything is opened
   if (armed !== undefined) logger.warn(armed);
   const openedAtMs = performance.now();
-  const opened = await openStorage(options.dataDir, {}, { ackBeforeFsync: unsafe.has('ack-before-fsync') });
+  const walOptions =
+    options.walSegmentBytes !== undefined ? { segmentSizeBytesMax: options.walSegmentBytes } : {};
+  const opened = await openStorage(options.dataDir, walOptions, {
+    ackBeforeFsync: unsafe.has('ack-before-fsync'),
+  });
   const openMs = Math.round(performance.now() - openedAtMs);
   const wal = opened.storage.wal;
   for (const warning of opened.warnings) {

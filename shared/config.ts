@@ -83,6 +83,11 @@ export interface ServerOptions {
     readonly snapshotTailEntries?: number;
     readonly snapshotChunkBytes?: number;
   };
+  /**
+   * --wal-segment-bytes: a new WAL segment starts past this size. After a snapshot only whole
+   * segments are deleted, so the WAL keeps up to one segment more than the snapshots need.
+   */
+  readonly walSegmentBytes?: number;
   /** Logger sink override (tests); default stderr. */
   readonly logWrite?: (line: string) => void;
 }

@@ -14,6 +14,7 @@ import {
 import type { LogFormat, LogLevel } from '../../shared/log.js';
 import { parseServerUnsafe } from '../../server/raft/unsafe.js';
 import { DEFAULT_SNAPSHOT_SETTINGS } from '../../server/node/config.js';
+import { WAL_DEFAULTS } from '../../server/storage/index.js';
 import { badArguments } from '../bad-arguments.js';
 import { exitFlushed } from '../exit.js';
 import { EXIT_LAB_FAILED } from '../exit-codes.js';
@@ -42,6 +43,7 @@ interface ServerFlags {
   snapshotEntries: number;
   snapshotTailEntries: number;
   snapshotChunkBytes: number;
+  walSegmentBytes: number;
 }
 
 const msFlag = integer(1, 600_000);
@@ -159,6 +161,14 @@ export function register(program: Command): void {
         String(DEFAULT_SNAPSHOT_SETTINGS.snapshotChunkBytes),
       ),
     )
+    .addOption(
+      option(
+        '--wal-segment-bytes <n>',
+        'start a new WAL segment past this size (after a snapshot only whole segments are deleted)',
+        integer(64 * 1024, 2 ** 30),
+        String(WAL_DEFAULTS.segmentSizeBytesMax),
+      ),
+    )
     .addOption(choice('--log-level <level>', 'what to log', ['debug', 'info', 'warn', 'error'], 'info'))
     .addOption(
       choice(
@@ -206,6 +216,7 @@ function parseFlags(flags: ServerFlags): Parameters<typeof startServer>[0] {
     ...(flags.listenHost !== undefined ? { listenHost: flags.listenHost } : {}),
     ...(flags.rejoinAfterDataLoss === true ? { rejoinAfterDataLoss: true } : {}),
     ...(flags.clusterId !== undefined ? { clusterId: flags.clusterId } : {}),
+    walSegmentBytes: flags.walSegmentBytes,
     snapshot: {
       snapshotEntries: flags.snapshotEntries,
       snapshotTailEntries: flags.snapshotTailEntries,

@@ -3,7 +3,7 @@
 // snapshot failpoints) restarts and catches up; and kill rounds that include crashes at every
 // snapshot failpoint on every node lose nothing acknowledged and never leave a node that refuses
 // to start.
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RaftlabClient } from '../../client/index.js';
@@ -190,5 +190,66 @@ describe('snapshots on real processes', () => {
     expect(crashes.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(3);
     expect(acked.size).toBeGreaterThan(200);
     await expectAllReadable(c, client, acked);
+  }, 120_000);
+});
+
+function dirBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    try {
+      total += entry.isDirectory() ? dirBytes(path) : statSync(path).size;
+    } catch {
+      // deleted while we looked (a released segment, a renamed temp file)
+    }
+  }
+  return total;
+}
+
+describe('a long run with a small snapshot threshold (the small version of npm run bench:snapshots)', () => {
+  it('keeps every data directory under its bound while the log grows well past it, and loses nothing', async () => {
+    const SNAPSHOT_ENTRIES = 200;
+    const SEGMENT_BYTES = 64 * 1024;
+    const KEYS = 100;
+    const WRITES = 4000;
+    cluster = await startTestCluster(3, [
+      ...['--snapshot-entries', String(SNAPSHOT_ENTRIES), '--snapshot-tail-entries', '20'],
+      ...['--wal-segment-bytes', String(SEGMENT_BYTES)],
+    ]);
+    client = testClient(cluster);
+    const c = cluster;
+    const cl = client;
+    await waitForLeader(c, cl);
+    // Two images (100 keys of ~130 bytes, sessions) + 2 x 200 + 20 entries of ~190 bytes + two
+    // segments + MEMBER/LOCK: about 240 KB. Without snapshots 4000 entries take ~760 KB.
+    const boundBytes = 2 * 20_000 + (2 * SNAPSHOT_ENTRIES + 20) * 190 + 2 * SEGMENT_BYTES + 4096;
+    let maxBytes = 0;
+    const sample = (): void => {
+      for (const n of c.state.nodes) maxBytes = Math.max(maxBytes, dirBytes(n.dataDir));
+    };
+    const sampler = setInterval(sample, 100);
+    const last = new Map<string, string>();
+    const writers = Array.from({ length: 8 }, async (_, w) => {
+      for (let i = w; i < WRITES; i += 8) {
+        const key = `k${i % KEYS}`; // writer w owns the keys congruent to w mod 8: one write per key at a time
+        await cl.put(key, `v${i}`);
+        last.set(key, `v${i}`);
+      }
+    });
+    await Promise.all(writers).finally(() => clearInterval(sampler));
+    sample();
+    const walBytes = (await cl.clusterStatus()).map((r) => r.status?.walBytes ?? -1);
+    console.log(
+      `long run: ${WRITES} writes, largest data dir ${maxBytes} bytes (bound ${boundBytes}), WAL now ${walBytes.join('/')} bytes`,
+    );
+    expect(maxBytes).toBeLessThan(boundBytes);
+    expect(WRITES * 150).toBeGreaterThan(2 * boundBytes); // the log alone would have gone far past it
+    const leader = await waitForLeader(c, cl);
+    const follower = c.state.nodes.map((n) => n.id).find((id) => id !== leader)!;
+    await c.kill(follower, 'SIGKILL');
+    await c.restart(follower);
+    expect(c.log(follower)).toMatch(/restarted from snapshot at index \d+/);
+    await caughtUp(c, cl, follower);
+    await expectAllReadable(c, cl, last);
   }, 120_000);
 });
