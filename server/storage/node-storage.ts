@@ -96,6 +96,7 @@ export class NodeStorage {
 
   async close(): Promise<void> {
     await this.installing;
+    await this.snapshots.settled(); // no snapshot file written after the lock is gone
     await this.wal.close();
   }
 }

@@ -159,6 +159,11 @@ export class SnapshotStore {
     return { file, bytes: bytes.length, deleted };
   }
 
+  /** Resolves once every save called so far has finished (or failed): before the lock is released. */
+  async settled(): Promise<void> {
+    await this.saving;
+  }
+
   /** Deletes every snapshot file not kept (older ones, and damaged ones superseded by a newer save). */
   private async deleteUnkept(): Promise<string[]> {
     const keep = new Set(this.kept.map((s) => s.name));
