@@ -4,12 +4,13 @@
 // writing (sampled every 500 ms), every acknowledged write read back, and the restart time of a
 // follower killed at the end (spawn to serving, and the storage read time it logs).
 // Needs `npm run build` first (the servers run from dist/). The load generator shares the cores.
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type RaftlabClient } from '../client/index.js';
 import { LocalCluster } from '../server/local-cluster.js';
 import { table, writeSection } from './report.js';
+import { dirBytes } from '../test-support/dir-bytes.js';
 
 const WRITES = Number(process.env.BENCH_SNAPSHOT_WRITES ?? 200_000);
 const CONCURRENCY = 64;
@@ -48,19 +49,6 @@ interface Result {
   readonly restartMs: number;
   readonly storageReadMs: number;
   readonly verified: number;
-}
-
-function dirBytes(dir: string): number {
-  let total = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    try {
-      total += entry.isDirectory() ? dirBytes(path) : statSync(path).size;
-    } catch {
-      // deleted while we looked (a released segment, a renamed temp file)
-    }
-  }
-  return total;
 }
 
 function valueOf(key: number, seq: number): Uint8Array {

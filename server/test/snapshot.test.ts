@@ -3,7 +3,7 @@
 // snapshot failpoints) restarts and catches up; and kill rounds that include crashes at every
 // snapshot failpoint on every node lose nothing acknowledged and never leave a node that refuses
 // to start.
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RaftlabClient } from '../../client/index.js';
@@ -16,6 +16,7 @@ import {
   testClient,
   waitForLeader,
 } from '../../test-support/cluster.js';
+import { dirBytes } from '../../test-support/dir-bytes.js';
 
 /** Small thresholds so a few hundred writes make several snapshots and compactions on every node. */
 const SNAPSHOT_ARGS = ['--snapshot-entries', '50', '--snapshot-tail-entries', '10'];
@@ -192,19 +193,6 @@ describe('snapshots on real processes', () => {
     await expectAllReadable(c, client, acked);
   }, 120_000);
 });
-
-function dirBytes(dir: string): number {
-  let total = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    try {
-      total += entry.isDirectory() ? dirBytes(path) : statSync(path).size;
-    } catch {
-      // deleted while we looked (a released segment, a renamed temp file)
-    }
-  }
-  return total;
-}
 
 describe('a long run with a small snapshot threshold (the small version of npm run bench:snapshots)', () => {
   it('keeps every data directory under its bound while the log grows well past it, and loses nothing', async () => {
