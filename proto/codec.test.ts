@@ -279,6 +279,10 @@ describe('envelope codec on bad input', () => {
         /unknown entry type 7/,
       ],
       [{ clientResponse: { requestId: 1, status: { role: 'king' } } }, /unknown role "king"/],
+      [
+        { raft: { from: 'a', to: 'b', snapshot: { offset: 4, data: new Uint8Array(3), totalBytes: 6 } } },
+        /snapshot chunk \[4, 7\) beyond its 6 bytes/,
+      ],
     ];
     for (const [props, reason] of cases) {
       const err = codecError(() => decodeEnvelope(raftlab.Envelope.encode(props).finish()));

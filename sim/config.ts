@@ -103,7 +103,7 @@ export const SIM_TIMING = {
   /** A snapshot save takes 0 to this long on a simulated disk (a crash may come in between). */
   snapshotSaveNsMax: 30 * NS_PER_MS,
   /** The kept-away fault isolates a node at most this long, waiting for the log to be compacted past it. */
-  keptAwayNsMax: 15_000 * NS_PER_MS,
+  keptAwayNsMax: 4_000 * NS_PER_MS,
 } as const;
 
 export function parseFaults(list: string): ReadonlySet<FaultName> {

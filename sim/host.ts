@@ -52,7 +52,10 @@ export interface HostEnv {
    * there (at once when `now`, else right after the current event).
    */
   snapshotMoment(node: string, moment: SnapshotMoment, now: boolean): boolean;
-  /** The node took a snapshot (digest) or installed one (digest, and its applied index before). */
+  /**
+   * The node took a snapshot or restarted from one (its digest at the index), or installed one
+   * (digest, and its applied index before).
+   */
   snapshotTaken(node: string, index: number, digest: number): void;
   snapshotInstalled(node: string, appliedBefore: number, index: number, digest: number): void;
 }
@@ -221,6 +224,7 @@ export class SimHost implements ShellDisk, ShellMachine {
     this.kv = new KvStateMachine(this.config.kvLimits, this.unsafe);
     this.kv.restore(snapshot.data, snapshot.meta.index);
     this.coverBySnapshot(snapshot.meta.index);
+    this.env.snapshotTaken(this.id, snapshot.meta.index, this.kv.digest()); // compared like any image
     return snapshot.meta.index;
   }
 

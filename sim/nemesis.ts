@@ -46,9 +46,12 @@ type Action =
   | 'packet'
   | 'pause-isolated-leader'
   | 'leader-churn'
-  | 'disk-loss'
-  | 'kept-away'
-  | 'crash-snapshot';
+  | 'disk-loss';
+
+/** Faults aimed at snapshots, drawn from their own generator (see Nemesis.step). */
+type SnapshotAction = 'kept-away' | 'crash-snapshot';
+/** The share of fault starts that are snapshot faults (when the run takes snapshots). */
+const SNAPSHOT_FAULT_SHARE = 0.15;
 
 /**
  * The moments an aimed crash waits for: right after the node grants a vote (sent, and persisted
@@ -65,7 +68,7 @@ const CRASH_AIMS: readonly CrashAim[] = ['after-vote', 'after-term-change', 'bef
 const SNAPSHOT_AIMS_OWN: readonly SnapshotMoment[] = ['snapshot-save', 'snapshot-durable'];
 const SNAPSHOT_AIMS_RECEIVED: readonly SnapshotMoment[] = ['snapshot-chunk', 'snapshot-install'];
 /** The kept-away fault checks this often whether the log was compacted past the node. */
-const KEPT_AWAY_POLL_NS = 200 * 1_000_000;
+const KEPT_AWAY_POLL_NS = 100 * 1_000_000;
 
 /** The fault in force: `next()` moves it to its next phase and returns that phase's length, or undefined once healed. */
 interface Active {
@@ -75,11 +78,14 @@ interface Active {
 export class Nemesis {
   private active: Active | undefined;
   private readonly actions: Action[];
+  private readonly snapshotActions: SnapshotAction[] = [];
 
   constructor(
     private readonly rng: SimRng,
     faults: ReadonlySet<FaultName>,
     private readonly world: NemesisWorld,
+    /** Draws of the snapshot faults: the other faults' sequence stays what it was without them. */
+    private readonly snapshotRng: SimRng = rng,
   ) {
     this.actions = [];
     if (faults.has('partition')) this.actions.push('partition', 'partition');
@@ -90,8 +96,8 @@ export class Nemesis {
     // A leader that stalls while cut off, then wakes up with stale timers still believing it leads:
     // the schedule that exposes reads served without confirming leadership.
     if (faults.has('partition') && faults.has('pause')) this.actions.push('pause-isolated-leader');
-    if (world.snapshots && faults.has('partition')) this.actions.push('kept-away');
-    if (world.snapshots && faults.has('crash')) this.actions.push('crash-snapshot');
+    if (world.snapshots && faults.has('partition')) this.snapshotActions.push('kept-away');
+    if (world.snapshots && faults.has('crash')) this.snapshotActions.push('crash-snapshot');
   }
 
   get enabled(): boolean {
@@ -105,6 +111,10 @@ export class Nemesis {
       if (phase !== undefined) return phase;
       this.active = undefined;
       return this.rng.int(SIM_TIMING.nemesisQuietNsMin, SIM_TIMING.nemesisQuietNsMax);
+    }
+    if (this.snapshotActions.length > 0 && this.snapshotRng.chance(SNAPSHOT_FAULT_SHARE)) {
+      this.active = this.startSnapshotFault(this.snapshotRng.pick(this.snapshotActions));
+      return this.snapshotRng.int(SIM_TIMING.nemesisFaultNsMin, SIM_TIMING.nemesisFaultNsMax);
     }
     this.active = this.start(this.rng.pick(this.actions));
     return this.faultLength();
@@ -140,20 +150,22 @@ export class Nemesis {
         return this.startLeaderChurn();
       case 'disk-loss':
         return startDiskLoss(this.rng, this.world, () => this.faultLength());
-      case 'kept-away':
-        return this.startKeptAway();
-      case 'crash-snapshot':
-        return this.startSnapshotCrash();
     }
+  }
+
+  private startSnapshotFault(action: SnapshotAction): Active {
+    return action === 'kept-away' ? this.startKeptAway() : this.startSnapshotCrash();
   }
 
   /** A crash aimed at one of a node's own snapshot steps (save in flight, just durable). */
   private startSnapshotCrash(): Active {
-    const aim = this.rng.pick(SNAPSHOT_AIMS_OWN);
-    const node = this.victim();
+    const rng = this.snapshotRng;
+    const aim = rng.pick(SNAPSHOT_AIMS_OWN);
+    const leader = this.world.leader();
+    const node = leader !== undefined && rng.chance(0.5) ? leader : rng.pick(this.world.nodes);
     this.world.crashAimed(node, aim);
     this.world.record({ phase: 'start', fault: 'kill', detail: `crash ${node} ${aim}`, nodes: [node] });
-    return this.rng.chance(0.5) ? this.restartSoon(node) : once(() => this.restartNode(node));
+    return once(() => this.restartNode(node));
   }
 
   /**
@@ -164,7 +176,8 @@ export class Nemesis {
   private startKeptAway(): Active {
     const nodes = this.world.nodes;
     const leader = this.world.leader();
-    const node = this.rng.pick(nodes.filter((n) => n !== leader));
+    const rng = this.snapshotRng;
+    const node = rng.pick(nodes.filter((n) => n !== leader));
     const behind = this.world.lastIndex(node);
     const grudge = grudgeFrom(nodes, (a, b) => a !== node && b !== node);
     this.world.partition(grudge);
@@ -182,7 +195,7 @@ export class Nemesis {
         if (--polls > 0 && (now === undefined || this.world.logStart(now) <= behind))
           return KEPT_AWAY_POLL_NS;
         healed = true;
-        const aim = this.rng.chance(0.5) ? this.rng.pick(SNAPSHOT_AIMS_RECEIVED) : undefined;
+        const aim = rng.chance(0.5) ? rng.pick(SNAPSHOT_AIMS_RECEIVED) : undefined;
         if (aim !== undefined) {
           this.world.crashAimed(node, aim);
           this.world.record({ phase: 'start', fault: 'kill', detail: `crash ${node} ${aim}`, nodes: [node] });
@@ -190,7 +203,7 @@ export class Nemesis {
         this.world.heal();
         const how = aim === undefined ? '' : `; ${node} armed to crash ${aim}`;
         this.world.record({ phase: 'stop', fault: 'partition', detail: `heal${how}`, nodes: [...nodes] });
-        return this.faultLength();
+        return rng.int(SIM_TIMING.nemesisFaultNsMin, SIM_TIMING.nemesisFaultNsMax);
       },
     };
   }

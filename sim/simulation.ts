@@ -152,7 +152,12 @@ export class Simulation {
         new LazyTimer(this.queue, (timer) => ({ k: 'client-wake', client, timer })),
       );
     }
-    this.nemesis = new Nemesis(this.rng.fork('nemesis'), options.faults, this.nemesisWorld(nodeIds));
+    this.nemesis = new Nemesis(
+      this.rng.fork('nemesis'),
+      options.faults,
+      this.nemesisWorld(nodeIds),
+      this.snapshotRng.fork('nemesis'),
+    );
   }
 
   private chooseReadMode(): ReadMode {
@@ -491,7 +496,7 @@ export class Simulation {
   /** Whether an armed crash tears this Ready's write; aimed crashes wait for their moment instead. */
   private tearsWrite(node: string, ready: Ready): boolean {
     const aim = this.crashAims.get(node);
-    if (aim === undefined) return ready.entries.length > 0;
+    if (aim === undefined) return ready.entries.length > 0 || ready.snapshot !== undefined;
     if (aim === 'before-fsync') return ready.mustSync;
     const moment =
       aim === 'after-vote'

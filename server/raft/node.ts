@@ -837,14 +837,14 @@ export class RaftNode {
   private handleSnapshot(m: SnapshotMessage): void {
     const older = this.cfg.unsafe.has('install-older-snapshot'); // UNSAFE: rolls the node back
     if (!older && m.metaIndex <= this.log.committed) {
-      this.receiver.reset();
+      this.receiver.discardThrough(this.log.committed);
       this.send(this.appendResponse(m.from, true, this.log.committed, 0, 0, 0));
       this.heardCommit(m.metaIndex);
       return;
     }
     if (!older && this.log.matchTerm(m.metaIndex, m.metaTerm)) {
-      this.receiver.reset();
       this.log.commitTo(m.metaIndex);
+      this.receiver.discardThrough(this.log.committed);
       this.send(this.appendResponse(m.from, true, m.metaIndex, 0, 0, 0));
       this.heardCommit(m.metaIndex);
       return;

@@ -60,9 +60,9 @@ export class SnapshotReceiver {
     return { kind: 'complete', snapshot, startTick: t.startTick };
   }
 
-  /** Forgets a partial transfer (it is stale: the node moved past it). */
-  reset(): void {
-    this.transfer = undefined;
+  /** Forgets a partial transfer of a snapshot at or below `index` (the node moved past it). */
+  discardThrough(index: number): void {
+    if (this.transfer !== undefined && this.transfer.index <= index) this.transfer = undefined;
   }
 }
 

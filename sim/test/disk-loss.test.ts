@@ -52,8 +52,10 @@ describe('the disk-loss fault', () => {
     expect(events.rejoined).toBe(events.loses); // every victim came back (with the flag, or unnoticed)
   }, 120_000);
 
-  it('catches reprobe-at-match (the stuck follower of issue 10) as a liveness failure within 50 seeds', () => {
-    const first = firstCaught('reprobe-at-match', '1..50');
+  // Within 50 seeds before snapshots; with them (on by default) first at seed 62: some cut
+  // followers are now brought back by a snapshot instead of the probe the variant breaks.
+  it('catches reprobe-at-match (the stuck follower of issue 10) as a liveness failure within 100 seeds', () => {
+    const first = firstCaught('reprobe-at-match', '1..100');
     expect(first.violation?.property).toBe('liveness after heal');
     expect(runSimulation(defaultSimOptions({ ...base, seed: first.seed })).summary.violation).toBeUndefined();
   }, 240_000);

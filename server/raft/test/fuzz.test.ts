@@ -54,15 +54,40 @@ function randomStep(c: Cluster, rng: SeededRng, ids: readonly string[], step: nu
   else c.restart(pick());
 }
 
-function chaos(seed: number, steps: number, unsafe: readonly UnsafeVariant[] = [], preVote = true): Outcome {
+/**
+ * Now and then a node snapshots its applied state and compacts, keeping 0-3 entries behind it, so
+ * laggards (isolated, restarted, dropped messages) catch up by multi-chunk InstallSnapshot.
+ */
+function maybeSnapshot(c: Cluster, rng: SeededRng, ids: readonly string[]): void {
+  if (rng.next() >= 0.02) return;
+  const id = ids[rng.int(0, ids.length - 1)] as string;
+  const node = c.node(id);
+  const applied = node.status().applied;
+  if (applied <= node.logStart().index) return;
+  c.takeSnapshot(id, Math.max(node.logStart().index, applied - rng.int(0, 3)));
+}
+
+function chaos(
+  seed: number,
+  steps: number,
+  unsafe: readonly UnsafeVariant[] = [],
+  preVote = true,
+  snapshots = false,
+): Outcome {
   const ids = ['n1', 'n2', 'n3', 'n4', 'n5'];
-  const c = new Cluster(ids, { preVote, checkQuorum: preVote, unsafe: new Set(unsafe) }, seed);
+  const snapshotLimits = snapshots ? { snapshotChunkBytes: 24, snapshotChunksInflightMax: 2 } : {};
+  const c = new Cluster(
+    ids,
+    { preVote, checkQuorum: preVote, unsafe: new Set(unsafe), ...snapshotLimits },
+    seed,
+  );
   const rng = createRng(seed);
   const leadersByTerm = new Map<number, string>();
   const appliedAt = new Map<number, string>();
   let violation: string | undefined;
   for (let step = 0; step < steps && violation === undefined; step++) {
     try {
+      if (snapshots) maybeSnapshot(c, rng, ids);
       randomStep(c, rng, ids, step);
     } catch (e) {
       violation = `crash: ${(e as Error).message}`;
@@ -95,6 +120,16 @@ describe('seeded random schedules', () => {
     for (let seed = 1; seed <= 6; seed++) {
       expect(chaos(seed, 2500, [], false).violation, `seed ${seed}`).toBeUndefined();
     }
+  });
+
+  it('safety holds with snapshots, compaction and InstallSnapshot in the schedule', () => {
+    let installs = 0;
+    for (let seed = 1; seed <= 8; seed++) {
+      const o = chaos(seed, 3000, [], true, true);
+      expect(o.violation, `seed ${seed}`).toBeUndefined();
+      installs += (o.trace.match(/ install snapshot /g) ?? []).length;
+    }
+    expect(installs).toBeGreaterThan(0);
   });
 
   it('vote-twice is caught by the same checks (without pre-vote, where concurrent candidates are common)', () => {
