@@ -1,7 +1,9 @@
 // npm run bench:server — closed-loop clients against a 3-node local cluster of real `lab server`
 // processes (fsync on, default timeouts: heartbeat 100 ms, election 1000 ms), 16-byte keys from a
 // space of 1,000 and 100-byte values, at concurrency 1, 8, 64 and 256, for puts and linearizable
-// gets; then the time from SIGKILL of the leader to the first successful write (median of trials).
+// gets; then the time from SIGKILL of the leader to the first successful write (median of trials);
+// then puts at 64 and 256 clients on a second cluster with snapshots off (--snapshot-entries 0),
+// against the first one's (snapshots every 10,000 entries, the default) in the same run.
 // Needs `npm run build` first (the servers run from dist/). The load generator shares the cores.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -18,6 +20,8 @@ const WARMUP_MS = 1000;
 const FAILOVER_TRIALS = Number(process.env.BENCH_FAILOVER_TRIALS ?? 7);
 /** Concurrent operations per client object (each client has one connection per endpoint). */
 const OPS_PER_CLIENT = 32;
+/** Put cells repeated on a cluster with snapshots off; BENCH_SNAPSHOT_COMPARE=0 skips them. */
+const SNAPSHOT_COMPARE = process.env.BENCH_SNAPSHOT_COMPARE !== '0' ? [64, 256] : [];
 
 const keys = Array.from({ length: KEYS }, (_, i) =>
   new TextEncoder().encode(`key-${String(i).padStart(12, '0')}`),
@@ -128,44 +132,69 @@ function fmt(n: number, digits = 1): string {
   return Number.isFinite(n) ? n.toFixed(digits) : '-';
 }
 
-async function main(): Promise<void> {
+/** A cluster with `serverArgs`, loaded with every key; stopped and deleted after `fn`. */
+async function withCluster<T>(serverArgs: string[], fn: (cluster: LocalCluster) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'raftlab-bench-'));
-  const cluster = await LocalCluster.start({ nodes: 3, dir });
+  const cluster = await LocalCluster.start({ nodes: 3, dir, serverArgs });
   const onExit = (): void => cluster.killAll();
+  const onSignal = (): void => {
+    cluster.killAll();
+    process.exit(130);
+  };
   process.on('exit', onExit);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const)
-    process.once(signal, () => {
-      cluster.killAll();
-      process.exit(130);
-    });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, onSignal);
   try {
-    const endpoints = cluster.endpoints;
-    const loader = createClient({ endpoints });
+    const loader = createClient({ endpoints: cluster.endpoints });
     await leaderOf(cluster, loader);
     await Promise.all(keys.map((k) => loader.put(k, VALUE)));
     loader.close();
-    const results: CellResult[] = [];
-    for (const op of ['put', 'get'] as const)
-      for (const concurrency of CONCURRENCY) {
-        const r = await runCell(endpoints, op, concurrency);
-        console.error(
-          `${op} x${concurrency}: ${fmt(r.opsPerSec, 0)} ops/s, p50 ${fmt(r.p50Ms)} ms, p99 ${fmt(r.p99Ms)} ms, errors ${r.errors}`,
-        );
-        results.push(r);
-      }
-    const failovers: number[] = [];
-    for (let i = 0; i < FAILOVER_TRIALS; i++) {
-      const ms = await failoverTrial(cluster);
-      console.error(`fail-over trial ${i + 1}: ${fmt(ms, 0)} ms`);
-      failovers.push(ms);
-    }
-    writeSection('server', report(results, failovers));
-    console.error('wrote the server section of BENCHMARKS.md');
+    return await fn(cluster);
   } finally {
     await cluster.stop(3000);
     process.off('exit', onExit);
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, onSignal);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function snapshotsOff(): Promise<CellResult[]> {
+  return withCluster(['--snapshot-entries', '0'], async (cluster) => {
+    const results: CellResult[] = [];
+    for (const concurrency of SNAPSHOT_COMPARE) {
+      const r = await runCell(cluster.endpoints, 'put', concurrency);
+      console.error(
+        `snapshots off: put x${concurrency}: ${fmt(r.opsPerSec, 0)} ops/s, p99 ${fmt(r.p99Ms)} ms`,
+      );
+      results.push(r);
+    }
+    return results;
+  });
+}
+
+async function measure(cluster: LocalCluster): Promise<{ results: CellResult[]; failovers: number[] }> {
+  const results: CellResult[] = [];
+  for (const op of ['put', 'get'] as const)
+    for (const concurrency of CONCURRENCY) {
+      const r = await runCell(cluster.endpoints, op, concurrency);
+      console.error(
+        `${op} x${concurrency}: ${fmt(r.opsPerSec, 0)} ops/s, p50 ${fmt(r.p50Ms)} ms, p99 ${fmt(r.p99Ms)} ms, errors ${r.errors}`,
+      );
+      results.push(r);
+    }
+  const failovers: number[] = [];
+  for (let i = 0; i < FAILOVER_TRIALS; i++) {
+    const ms = await failoverTrial(cluster);
+    console.error(`fail-over trial ${i + 1}: ${fmt(ms, 0)} ms`);
+    failovers.push(ms);
+  }
+  return { results, failovers };
+}
+
+async function main(): Promise<void> {
+  const { results, failovers } = await withCluster([], measure);
+  const off = await snapshotsOff();
+  writeSection('server', report(results, failovers, off));
+  console.error('wrote the server section of BENCHMARKS.md');
 }
 
 const ETCD: Record<string, Record<number, string>> = {
@@ -173,7 +202,27 @@ const ETCD: Record<string, Record<number, string>> = {
   get: { 256: '~5,500' },
 };
 
-function report(results: CellResult[], failovers: number[]): string {
+function snapshotRows(on: readonly CellResult[], off: readonly CellResult[]): string[] {
+  if (off.length === 0) return [];
+  const rows = off.map((o) => {
+    const same = on.find((r) => r.op === 'put' && r.concurrency === o.concurrency);
+    return [
+      o.concurrency,
+      fmt(same?.opsPerSec ?? NaN, 0),
+      fmt(same?.p99Ms ?? NaN),
+      fmt(o.opsPerSec, 0),
+      fmt(o.p99Ms),
+    ];
+  });
+  return [
+    '',
+    'Snapshots on (every 10,000 entries, the default, the cluster above) against off (`--snapshot-entries 0`, a second cluster right after), puts:',
+    '',
+    table(['clients', 'on: puts/s', 'on: p99 ms', 'off: puts/s', 'off: p99 ms'], rows),
+  ];
+}
+
+function report(results: CellResult[], failovers: number[], off: readonly CellResult[]): string {
   const sorted = [...failovers].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)] ?? NaN;
   const rows = results.map((r) => [
@@ -191,6 +240,7 @@ function report(results: CellResult[], failovers: number[]): string {
     `3-node local cluster of real \`lab server\` processes on 127.0.0.1, fsync (fdatasync) on, default timeouts (heartbeat 100 ms, election 1000 ms, tick 10 ms); closed-loop clients, 16-byte keys from a space of ${KEYS}, 100-byte values; ${DURATION_MS / 1000} s per cell after ${WARMUP_MS / 1000} s warm-up. The load generator runs on the same 2 cores as the three servers.`,
     '',
     table(['operation', 'clients', 'ops/s', 'p50 ms', 'p99 ms', 'errors', 'etcd 3.4 (issue 3)'], rows),
+    ...snapshotRows(results, off),
     '',
     `Load average at the end: ${loadavg()[0]!.toFixed(1)} (the machine is shared with other work; a high load makes these figures pessimistic).`,
     '',

@@ -215,6 +215,27 @@ export const LAB_FLAGS = {
     replay: 'when-set',
     server: '--tick-ms',
   }),
+  snapshotEntries: labFlag({
+    flags: '--snapshot-entries <n>',
+    help: "the server's --snapshot-entries (snapshot every N applied entries; 0: never)",
+    type: integer(0, 2 ** 31 - 1),
+    replay: 'when-set',
+    server: '--snapshot-entries',
+  }),
+  snapshotTailEntries: labFlag({
+    flags: '--snapshot-tail-entries <n>',
+    help: "the server's --snapshot-tail-entries",
+    type: integer(0, 2 ** 31 - 1),
+    replay: 'when-set',
+    server: '--snapshot-tail-entries',
+  }),
+  snapshotChunkBytes: labFlag({
+    flags: '--snapshot-chunk-bytes <n>',
+    help: "the server's --snapshot-chunk-bytes",
+    type: integer(1, 2 * 1024 * 1024),
+    replay: 'when-set',
+    server: '--snapshot-chunk-bytes',
+  }),
   requestTimeoutMs: labFlag({
     flags: '--request-timeout-ms <ms>',
     help: 'client: how long one attempt waits',

@@ -2,7 +2,7 @@
 // backoff until the operation's deadline, and runs every write in a session so a retried write
 // applies once. Every error is a RaftlabError that says whether the operation definitely failed
 // (`definite: true`, the lab records `fail`) or may have happened (`false`, recorded `info`).
-import type { ClientOp, ClientResult, StatusResult } from '../proto/codec.js';
+import type { ClientOp, ClientResult, SnapshotResult, StatusResult } from '../proto/codec.js';
 import { RaftlabError, type ErrorInfo } from '../shared/errors.js';
 import { Connection, EndpointUnreachable } from './connection.js';
 import { resolveOptions, type ClientOptions, type ResolvedClientOptions } from './options.js';
@@ -11,7 +11,7 @@ import { Session } from './session.js';
 export { RaftlabError } from '../shared/errors.js';
 export type { ClientOptions, ClientTestHooks } from './options.js';
 export { CLIENT_DEFAULTS } from './options.js';
-export type { StatusResult } from '../proto/codec.js';
+export type { SnapshotResult, StatusResult } from '../proto/codec.js';
 
 /** Codes that are the operation's real answer: retrying cannot change them. */
 const FINAL_CODES: ReadonlySet<RaftlabError['code']> = new Set([
@@ -107,6 +107,21 @@ export class RaftlabClient {
     return response.result.status;
   }
 
+  /**
+   * Admin: asks the node at `endpoint` to snapshot its state machine now; no retries. Answered at
+   * once; the snapshot is durable when that node's status.snapshotIndex reaches appliedIndex.
+   */
+  async snapshot(endpoint: string): Promise<SnapshotResult> {
+    const response = await this.connection(endpoint).request(
+      { clientId: 0, sequence: 0, ackedSequence: 0, op: { type: 'snapshot' } },
+      this.options.requestTimeoutMs,
+    );
+    if (response.error) throw toError(response.error);
+    if (response.result?.type !== 'snapshot')
+      throw new RaftlabError('INTERNAL', `${endpoint} answered snapshot with no snapshot result`);
+    return response.result.snapshot;
+  }
+
   /** Status of every endpoint, errors included (for `lab kv status`). */
   async clusterStatus(): Promise<NodeStatusReport[]> {
     return Promise.all(
@@ -136,7 +151,7 @@ export class RaftlabClient {
         'OVERLOADED',
         `more than ${this.options.requestsInFlightMax} operations in flight`,
       );
-    const isWrite = op.type !== 'get' && op.type !== 'status';
+    const isWrite = op.type !== 'get' && op.type !== 'status' && op.type !== 'snapshot';
     const sequence = isWrite ? this.session.begin() : 0;
     this.inFlight++;
     let opened: (() => void) | undefined;

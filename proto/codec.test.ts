@@ -123,6 +123,7 @@ const op: fc.Arbitrary<ClientOp> = fc.oneof(
   }),
   fc.record({ type: fc.constant('append' as const), key: bytes, value: bytes }),
   fc.constant({ type: 'status' as const }),
+  fc.constant({ type: 'snapshot' as const }),
 );
 
 const result: fc.Arbitrary<ClientResult> = fc.oneof(
@@ -147,7 +148,14 @@ const result: fc.Arbitrary<ClientResult> = fc.oneof(
       appliedIndex: u64,
       lastIndex: u64,
       members: fc.array(fc.record({ id, clientAddress: id, peerAddress: id }), { maxLength: 3 }),
+      snapshotIndex: u64,
+      walBytes: u64,
+      walSegments: u64,
     }),
+  }),
+  fc.record({
+    type: fc.constant('snapshot' as const),
+    snapshot: fc.record({ started: fc.boolean(), appliedIndex: u64, snapshotIndex: u64 }),
   }),
 );
 

@@ -22,7 +22,9 @@ export type ClientOp =
       readonly value: Uint8Array;
     }
   | { readonly type: 'append'; readonly key: Uint8Array; readonly value: Uint8Array }
-  | { readonly type: 'status' };
+  | { readonly type: 'status' }
+  /** Admin: snapshot the state machine now (answered locally, like status). */
+  | { readonly type: 'snapshot' };
 
 export type ClientOpType = ClientOp['type'];
 
@@ -49,6 +51,17 @@ export interface StatusResult {
   readonly appliedIndex: number;
   readonly lastIndex: number;
   readonly members: readonly Member[];
+  /** The newest durable snapshot's index (0 = none). */
+  readonly snapshotIndex: number;
+  readonly walBytes: number;
+  readonly walSegments: number;
+}
+
+export interface SnapshotResult {
+  /** False when a snapshot is already being saved or nothing was applied since the last one. */
+  readonly started: boolean;
+  readonly appliedIndex: number;
+  readonly snapshotIndex: number;
 }
 
 export type ClientResult =
@@ -57,7 +70,8 @@ export type ClientResult =
   | { readonly type: 'delete'; readonly existed: boolean }
   | { readonly type: 'cas' }
   | { readonly type: 'append'; readonly value: Uint8Array }
-  | { readonly type: 'status'; readonly status: StatusResult };
+  | { readonly type: 'status'; readonly status: StatusResult }
+  | { readonly type: 'snapshot'; readonly snapshot: SnapshotResult };
 
 /** A response carries a result, an error, or both; never neither (decodeEnvelope refuses that). */
 export interface ClientResponse {
@@ -225,6 +239,9 @@ function requestToProto(r: ClientRequest): raftlab.ClientRequest.$Properties {
     case 'status':
       p.status = {};
       break;
+    case 'snapshot':
+      p.snapshot = {};
+      break;
   }
   return p;
 }
@@ -246,6 +263,8 @@ function opFromProto(p: raftlab.ClientRequest): ClientOp {
       return { type: 'append', key: bytes(p.append?.key), value: bytes(p.append?.value) };
     case 'status':
       return { type: 'status' };
+    case 'snapshot':
+      return { type: 'snapshot' };
     default:
       return invalid('client request has no known op');
   }
@@ -273,6 +292,9 @@ function statusToProto(s: StatusResult): raftlab.StatusResult.$Properties {
     appliedIndex: s.appliedIndex,
     lastIndex: s.lastIndex,
     members: s.members.map((m) => ({ id: m.id, clientAddress: m.clientAddress, peerAddress: m.peerAddress })),
+    snapshotIndex: s.snapshotIndex,
+    walBytes: s.walBytes,
+    walSegments: s.walSegments,
   };
 }
 
@@ -292,6 +314,9 @@ function statusFromProto(p: raftlab.StatusResult.$Properties): StatusResult {
       clientAddress: m.clientAddress ?? '',
       peerAddress: m.peerAddress ?? '',
     })),
+    snapshotIndex: u64(p.snapshotIndex, 'status.snapshotIndex'),
+    walBytes: u64(p.walBytes, 'status.walBytes'),
+    walSegments: u64(p.walSegments, 'status.walSegments'),
   };
 }
 
@@ -315,6 +340,9 @@ function setResult(p: raftlab.ClientResponse.$Properties, r: ClientResult): void
     case 'status':
       p.status = statusToProto(r.status);
       break;
+    case 'snapshot':
+      p.snapshot = { ...r.snapshot };
+      break;
   }
 }
 
@@ -332,6 +360,15 @@ function resultFromProto(p: raftlab.ClientResponse): ClientResult | undefined {
       return { type: 'append', value: bytes(p.append?.value) };
     case 'status':
       return { type: 'status', status: statusFromProto(p.status!) };
+    case 'snapshot': {
+      const s = p.snapshot!;
+      const snapshot = {
+        started: s.started ?? false,
+        appliedIndex: u64(s.appliedIndex, 'snapshot.appliedIndex'),
+        snapshotIndex: u64(s.snapshotIndex, 'snapshot.snapshotIndex'),
+      };
+      return { type: 'snapshot', snapshot };
+    }
     default:
       return undefined;
   }

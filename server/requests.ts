@@ -1,7 +1,14 @@
 // Client requests to driver calls and driver outcomes to client responses. Writes become KV
 // commands (with the client's session fields) proposed to the log; gets are linearizable reads
 // through ReadIndex; status is answered locally.
-import type { ClientOp, ClientRequest, ClientResponse, ClientResult, StatusResult } from '../proto/codec.js';
+import type {
+  ClientOp,
+  ClientRequest,
+  ClientResponse,
+  ClientResult,
+  SnapshotResult,
+  StatusResult,
+} from '../proto/codec.js';
 import type { KvOp } from './kv/command.js';
 import type { Driver } from './driver/driver.js';
 import type { Outcome } from './node/pending.js';
@@ -16,6 +23,8 @@ export function handleClientRequest(
 ): void {
   const { op, requestId } = request;
   if (op.type === 'status') return reply({ requestId, result: { type: 'status', status: status() } });
+  if (op.type === 'snapshot')
+    return reply({ requestId, result: { type: 'snapshot', snapshot: snapshotNow(driver) } });
   const answer = (outcome: Outcome): void => reply(toResponse(requestId, op, outcome));
   if (op.type === 'get') return driver.submitRead(op.key, answer);
   const kvOp = toKvOp(op);
@@ -37,7 +46,14 @@ function sessionProblem(r: ClientRequest): string | undefined {
   return undefined;
 }
 
-function toKvOp(op: Exclude<ClientOp, { type: 'status' } | { type: 'get' }>): KvOp {
+/** Admin: the node snapshots its state machine now (durable later; status shows when). */
+function snapshotNow(driver: Driver): SnapshotResult {
+  const snapshotIndex = driver.snapshotIndex;
+  const started = driver.takeSnapshot();
+  return { started, appliedIndex: driver.status().applied, snapshotIndex };
+}
+
+function toKvOp(op: Exclude<ClientOp, { type: 'status' } | { type: 'snapshot' } | { type: 'get' }>): KvOp {
   switch (op.type) {
     case 'put':
       return { type: 'put', key: op.key, value: op.value };
@@ -68,6 +84,7 @@ function toResult(op: ClientOp, outcome: Extract<Outcome, { ok: true }>): Client
     case 'append':
       return { type: 'append', value: outcome.value ?? EMPTY };
     case 'status':
-      throw new Error('assertion failed: status is answered locally');
+    case 'snapshot':
+      throw new Error(`assertion failed: ${op.type} is answered locally`);
   }
 }

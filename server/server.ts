@@ -10,9 +10,10 @@ import { parseServerUnsafe, type parseUnsafe } from './raft/unsafe.js';
 import { KvStateMachine } from './kv/state-machine.js';
 import {
   decideStart,
-  openWal,
+  openStorage,
   readMember,
   writeMember,
+  type OpenedStorage,
   type StartDecision,
   type Wal,
 } from './storage/index.js';
@@ -61,8 +62,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const seed = options.seed ?? randomInt(2 ** 31);
   const armed = armFailpoints(process.env); // throws outside the lab, before anything is opened
   if (armed !== undefined) logger.warn(armed);
-  const wal = await openWal(options.dataDir, {}, { ackBeforeFsync: unsafe.has('ack-before-fsync') });
-  for (const warning of wal.warnings) logger.warn(`${options.id} repaired its WAL: ${warning}`);
+  const openedAtMs = performance.now();
+  const walOptions =
+    options.walSegmentBytes !== undefined ? { segmentSizeBytesMax: options.walSegmentBytes } : {};
+  const opened = await openStorage(options.dataDir, walOptions, {
+    ackBeforeFsync: unsafe.has('ack-before-fsync'),
+  });
+  const openMs = Math.round(performance.now() - openedAtMs);
+  const wal = opened.storage.wal;
+  for (const warning of opened.warnings) {
+    const what = wal.warnings.includes(warning) ? 'repaired its WAL' : 'snapshot storage';
+    logger.warn(`${options.id} ${what}: ${warning}`);
+  }
   let uninstall = (): void => undefined;
   try {
     const clock = new FaultClock();
@@ -72,14 +83,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     uninstall = () => (stopPowerCut(), stopClockFile());
     const decision = await checkDataDir(options, wal, unsafe);
     for (const warning of decision.warnings) logger.warn(warning);
-    const server = await startOnWal(options, logger, wal, seed, unsafe, decision.recovering, () =>
+    logBoot(options.id, logger, opened, openMs);
+    const server = await startOnStorage(options, logger, opened, seed, unsafe, decision.recovering, () =>
       clock.now(),
     );
     // A clean close in a test process must not leave the signal handler or the poll behind.
     return { ...server, close: () => (uninstall(), server.close()) };
   } catch (error) {
     uninstall();
-    await wal.close();
+    await opened.storage.close();
     throw error;
   }
 }
@@ -121,10 +133,23 @@ async function checkDataDir(
   return decision;
 }
 
-async function startOnWal(
+/** What the node starts from, and how long reading it took (the restart time snapshots bound). */
+function logBoot(id: string, logger: Logger, opened: OpenedStorage, openMs: number): void {
+  const { snapshot, entries, hardState } = opened.boot;
+  if (snapshot === undefined && entries.length === 0 && hardState.term === 0) return;
+  const from = snapshot
+    ? `snapshot at index ${snapshot.meta.index} (term ${snapshot.meta.term}, ${snapshot.data.length} bytes) and `
+    : '';
+  const { walBytes, walSegments } = opened.storage.stats();
+  logger.info(
+    `${id} restarted from ${from}${entries.length} WAL entries after it, term ${hardState.term}, commit ${hardState.commit}; storage read in ${openMs} ms (WAL ${walSegments} segments, ${walBytes} bytes)`,
+  );
+}
+
+async function startOnStorage(
   options: ServerOptions,
   logger: Logger,
-  wal: Wal,
+  opened: OpenedStorage,
   seed: number,
   unsafe: ReturnType<typeof parseUnsafe>,
   recovering: boolean,
@@ -132,11 +157,7 @@ async function startOnWal(
 ): Promise<RunningServer> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const self = options.members.find((m) => m.id === options.id)!;
-  const { hardState, entries } = wal.state;
-  if (entries.length > 0 || hardState.term > 0)
-    logger.info(
-      `${options.id} restarted: replayed ${entries.length} entries, term ${hardState.term}, commit ${hardState.commit}`,
-    );
+  const { hardState, entries, snapshot } = opened.boot;
   const clusterId = options.clusterId ?? clusterIdOf(options.members);
   logger.info(`${options.id} starting`, {
     seed,
@@ -151,21 +172,29 @@ async function startOnWal(
     heartbeatIntervalMs: options.heartbeatIntervalMs,
     electionTimeoutMs: options.electionTimeoutMs,
     unsafe,
+    ...(options.snapshot !== undefined ? { snapshot: options.snapshot } : {}),
   });
+  const snapshotIndex = snapshot?.meta.index ?? 0;
   const node = new RaftNode({
     ...config.raft,
     rng: createRng(seed),
-    initial: { hardState, entries },
-    applied: 0,
+    initial: { hardState, entries, ...(snapshot !== undefined ? { snapshot } : {}) },
+    applied: snapshotIndex,
     recovering,
   });
   const kv = new KvStateMachine(config.kvLimits, unsafe);
+  if (snapshot !== undefined) kv.restore(snapshot.data, snapshotIndex);
   const byId = new Map(options.members.map((m) => [m.id, m]));
   const peers: { transport?: PeerTransport } = {};
   const driver = new Driver({
     node,
     kv,
-    wal,
+    disk: opened.storage,
+    snapshot: {
+      snapshotEntries: config.snapshotEntries,
+      snapshotTailEntries: config.snapshotTailEntries,
+      snapshotIndex,
+    },
     send: (messages) => peers.transport?.send(messages),
     logger,
     unsafe,
@@ -176,7 +205,7 @@ async function startOnWal(
       const m = byId.get(id);
       return m ? clientAddress(m) : undefined;
     },
-    applied: 0,
+    applied: snapshotIndex,
     now,
   });
   const transport = new PeerTransport({
@@ -202,6 +231,7 @@ async function startOnWal(
   peers.transport = transport;
   const status = (): StatusResult => {
     const s = driver.status();
+    const disk = opened.storage.stats();
     return {
       nodeId: s.id,
       role: s.role,
@@ -215,6 +245,9 @@ async function startOnWal(
         clientAddress: clientAddress(m),
         peerAddress: peerAddress(m),
       })),
+      snapshotIndex: driver.snapshotIndex,
+      walBytes: disk.walBytes,
+      walSegments: disk.walSegments,
     };
   };
   const clients = new ClientListener({
@@ -256,7 +289,7 @@ async function startOnWal(
       clients.closeConnections();
       await listenerClosed;
       await transport.close();
-      await wal.close();
+      await opened.storage.close();
       logger.info(`${options.id} stopped`, { droppedPeerMessages: transport.droppedMessages() });
     })());
   return {

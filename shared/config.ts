@@ -74,6 +74,20 @@ export interface ServerOptions {
    * in recovery, without votes or campaigns until it has caught up (docs/storage.md, A lost disk).
    */
   readonly rejoinAfterDataLoss?: boolean;
+  /**
+   * When to snapshot and compact, and the InstallSnapshot chunk size (--snapshot-entries,
+   * --snapshot-tail-entries, --snapshot-chunk-bytes); absent fields take the node defaults.
+   */
+  readonly snapshot?: {
+    readonly snapshotEntries?: number;
+    readonly snapshotTailEntries?: number;
+    readonly snapshotChunkBytes?: number;
+  };
+  /**
+   * --wal-segment-bytes: a new WAL segment starts past this size. After a snapshot only whole
+   * segments are deleted, so the WAL keeps up to one segment more than the snapshots need.
+   */
+  readonly walSegmentBytes?: number;
   /** Logger sink override (tests); default stderr. */
   readonly logWrite?: (line: string) => void;
 }

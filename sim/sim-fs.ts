@@ -8,7 +8,8 @@
 //  - A truncate not yet synced is lost at a crash (the file comes back with its durable bytes).
 //  - A new file's or directory's name is durable only after an fsync of its directory; fdatasync
 //    of the file does not make its name durable. A crash removes every name never synced (and a
-//    removed directory takes everything in it).
+//    removed directory takes everything in it). Likewise an unlink is durable only after an fsync
+//    of the directory: a crash before it brings the file back with its durable content.
 // Operations take effect when called and complete at once, except fsyncs (of files and of
 // directories) once `latency` is set: each completes after a seeded simulated delay, as a
 // simulation event, and makes durable what was written before it was called. The WAL's
@@ -54,6 +55,8 @@ function fsError(code: string, message: string): Error {
 
 export class SimFs {
   private readonly files = new Map<string, SimFile>();
+  /** Files unlinked whose removal is not yet durable (a crash brings them back). */
+  private readonly unlinked = new Map<string, SimFile>();
   /** Directories and whether their name is durable. */
   private readonly dirs = new Map<string, boolean>();
   private epoch = 0;
@@ -92,6 +95,7 @@ export class SimFs {
       readFile: (file) => run(() => this.readFile(file)),
       readdir: (dir) => run(() => this.readdir(dir)),
       syncDir: (dir) => sync(() => this.syncDir(dir)),
+      unlink: (file) => run(() => this.unlink(file)),
       // One process per simulated data directory by construction: nothing to lock against.
       lock: (dir) => run(() => ({ file: `${dir}/LOCK`, release: () => Promise.resolve() })),
       nextTurn: () => (live() ? Promise.resolve() : NEVER),
@@ -132,6 +136,12 @@ export class SimFs {
     this.epoch++;
     this.pendingSyncs = 0;
     const report: string[] = [];
+    for (const [path, file] of this.unlinked) {
+      if (this.files.has(path)) continue; // a new file of the same name replaced it
+      this.files.set(path, file);
+      report.push(`${path} back (its unlink was never synced)`);
+    }
+    this.unlinked.clear();
     for (const [dir, durable] of [...this.dirs]) {
       if (durable || !this.dirs.has(dir)) continue;
       this.removeTree(dir);
@@ -204,12 +214,20 @@ export class SimFs {
     return names.sort();
   }
 
+  private unlink(path: string): void {
+    const file = this.files.get(path);
+    if (file === undefined) throw fsError('ENOENT', path);
+    this.files.delete(path);
+    if (file.nameDurable) this.unlinked.set(path, file);
+  }
+
   /** Checks the directory; the returned completion makes the names in it durable. */
   private syncDir(dir: string): () => void {
     if (!this.dirs.has(dir)) throw fsError('ENOENT', dir);
     return () => {
       for (const d of this.dirs.keys()) if (d !== dir && dirname(d) === dir) this.dirs.set(d, true);
       for (const [path, file] of this.files) if (dirname(path) === dir) file.nameDurable = true;
+      for (const path of [...this.unlinked.keys()]) if (dirname(path) === dir) this.unlinked.delete(path);
     };
   }
 }

@@ -31,6 +31,8 @@ interface StartFlags {
   tickMs?: number;
   heartbeatIntervalMs?: number;
   electionTimeoutMs?: number;
+  snapshotEntries?: number;
+  snapshotTailEntries?: number;
 }
 
 interface NodeFlags {
@@ -75,11 +77,19 @@ export function register(program: Command): void {
     .addOption(option('--tick-ms <ms>', 'passed to every server', msFlag))
     .addOption(option('--heartbeat-interval-ms <ms>', 'passed to every server', msFlag))
     .addOption(option('--election-timeout-ms <ms>', 'passed to every server', msFlag))
+    .addOption(option('--snapshot-entries <n>', 'passed to every server', integer(0, 2 ** 31 - 1)))
+    .addOption(option('--snapshot-tail-entries <n>', 'passed to every server', integer(0, 2 ** 31 - 1)))
     .action(async (flags: StartFlags) => {
       if (flags.node !== undefined) {
-        const given = ['nodes', 'basePort', 'tickMs', 'heartbeatIntervalMs', 'electionTimeoutMs'].filter(
-          (key) => startCommand.getOptionValueSource(key) === 'cli',
-        );
+        const given = [
+          'nodes',
+          'basePort',
+          'tickMs',
+          'heartbeatIntervalMs',
+          'electionTimeoutMs',
+          'snapshotEntries',
+          'snapshotTailEntries',
+        ].filter((key) => startCommand.getOptionValueSource(key) === 'cli');
         if (given.length > 0)
           badArguments(
             startCommand,
@@ -124,7 +134,14 @@ function failed(command: string, error: unknown): Promise<never> {
 async function start(flags: StartFlags): Promise<void> {
   const nodes = flags.nodes;
   const serverArgs: string[] = [];
-  for (const name of ['tick-ms', 'heartbeat-interval-ms', 'election-timeout-ms'] as const) {
+  const passed = [
+    'tick-ms',
+    'heartbeat-interval-ms',
+    'election-timeout-ms',
+    'snapshot-entries',
+    'snapshot-tail-entries',
+  ] as const;
+  for (const name of passed) {
     const key = name.replace(/-(.)/g, (_, c: string) => c.toUpperCase()) as keyof StartFlags;
     const value = flags[key];
     if (value !== undefined) serverArgs.push(`--${name}`, String(value));

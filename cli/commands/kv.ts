@@ -39,7 +39,7 @@ type Output = { human: string; json: Record<string, unknown>; exitCode: number }
 export function register(program: Command): void {
   const kv = program
     .command('kv')
-    .description('talk to a raftlab cluster: get, put, delete, cas, append, status')
+    .description('talk to a raftlab cluster: get, put, delete, cas, append, status, snapshot')
     .addOption(
       option(
         '--endpoints <list>',
@@ -90,8 +90,45 @@ export function register(program: Command): void {
         : badArguments(kv, 'cas: give KEY OLD NEW, or --expect-absent KEY NEW'),
     );
   kv.command('status')
-    .description("each node's role, term, commit and applied index, and the leader")
+    .description("each node's role, term, commit, applied and snapshot index, WAL size, and the leader")
     .action(() => run(status)());
+  const snapshotCommand: Command = kv
+    .command('snapshot')
+    .description('one node snapshots its state machine now and compacts its log; waits until durable')
+    .addOption(
+      option('--endpoint <host:port>', 'the node (default: the only one in --endpoints)', endpointList),
+    )
+    .action((opts: { endpoint?: string[] }) => {
+      const endpoints = opts.endpoint ?? kv.opts<KvFlags>().endpoints;
+      if (endpoints.length !== 1) return badArguments(snapshotCommand, 'give one node: --endpoint HOST:PORT');
+      return run((c) => snapshot(c, endpoints[0]!, kv.opts<KvFlags>().timeoutMs))();
+    });
+}
+
+const SNAPSHOT_POLL_MS = 50;
+
+/** Asks for a snapshot, then polls that node's status until it is durable (or the timeout). */
+async function snapshot(c: RaftlabClient, endpoint: string, timeoutMs: number): Promise<Output> {
+  const startedMs = performance.now();
+  const asked = await c.snapshot(endpoint);
+  if (!asked.started) {
+    const human = `${endpoint}: no new snapshot (one is being saved, or nothing applied since index ${asked.snapshotIndex})`;
+    return ok(human, { endpoint, started: false, snapshotIndex: asked.snapshotIndex });
+  }
+  for (;;) {
+    const s = await c.status(endpoint);
+    const ms = Math.round(performance.now() - startedMs);
+    if (s.snapshotIndex >= asked.appliedIndex) {
+      const human = `${s.nodeId}: snapshot at index ${s.snapshotIndex} durable after ${ms} ms; WAL ${s.walBytes} bytes in ${s.walSegments} segments`;
+      return ok(human, { endpoint, started: true, ...s, waitedMs: ms });
+    }
+    if (ms > timeoutMs)
+      throw new RaftlabError(
+        'TIMEOUT',
+        `${endpoint}: snapshot through index ${asked.appliedIndex} started but not durable after ${ms} ms`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, SNAPSHOT_POLL_MS));
+  }
 }
 
 function ok(human: string, json: Record<string, unknown>): Output {
@@ -177,10 +214,21 @@ async function status(c: RaftlabClient): Promise<Output> {
 }
 
 function statusTable(reports: readonly NodeStatusReport[]): string {
-  const header = ['NODE', 'ENDPOINT', 'ROLE', 'TERM', 'LEADER', 'COMMIT', 'APPLIED', 'LAST'];
+  const header = [
+    'NODE',
+    'ENDPOINT',
+    'ROLE',
+    'TERM',
+    'LEADER',
+    'COMMIT',
+    'APPLIED',
+    'LAST',
+    'SNAPSHOT',
+    'WAL',
+  ];
   const rows = reports.map((r) => {
     const s = r.status;
-    if (!s) return ['?', r.endpoint, `unreachable: ${r.error?.code ?? ''}`, '', '', '', '', ''];
+    if (!s) return ['?', r.endpoint, `unreachable: ${r.error?.code ?? ''}`, '', '', '', '', '', '', ''];
     return [
       s.nodeId,
       r.endpoint,
@@ -190,6 +238,8 @@ function statusTable(reports: readonly NodeStatusReport[]): string {
       s.commitIndex,
       s.appliedIndex,
       s.lastIndex,
+      s.snapshotIndex || '-',
+      `${s.walBytes} B/${s.walSegments} seg`,
     ].map(String);
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));

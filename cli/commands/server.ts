@@ -13,6 +13,8 @@ import {
 } from '../../shared/config.js';
 import type { LogFormat, LogLevel } from '../../shared/log.js';
 import { parseServerUnsafe } from '../../server/raft/unsafe.js';
+import { DEFAULT_SNAPSHOT_SETTINGS } from '../../server/node/config.js';
+import { WAL_DEFAULTS } from '../../server/storage/index.js';
 import { badArguments } from '../bad-arguments.js';
 import { exitFlushed } from '../exit.js';
 import { EXIT_LAB_FAILED } from '../exit-codes.js';
@@ -38,11 +40,18 @@ interface ServerFlags {
   clientConnectionsPerAddressMax: number;
   clientIdleTimeoutMs: number;
   firstFrameTimeoutMs: number;
+  snapshotEntries: number;
+  snapshotTailEntries: number;
+  snapshotChunkBytes: number;
+  walSegmentBytes: number;
 }
 
 const msFlag = integer(1, 600_000);
 const connectionCount = integer(1, 1_000_000);
 const connectionMs = integer(1, 3_600_000);
+const entryCount = integer(0, 2 ** 31 - 1);
+/** A chunk travels in one peer frame (frameSizeBytesMax 4 MiB) with its header. */
+const chunkBytes = integer(1, 2 * 1024 * 1024);
 /** Checks the names now, so a typo is a bad argument (254), not a failed start. */
 const unsafeList = fromLibrary((text) => (parseServerUnsafe(text), text));
 
@@ -128,6 +137,38 @@ export function register(program: Command): void {
         String(DEFAULT_LIMITS.firstFrameTimeoutMs),
       ),
     )
+    .addOption(
+      option(
+        '--snapshot-entries <n>',
+        'snapshot the state machine and compact the log every N applied entries (0: never)',
+        entryCount,
+        String(DEFAULT_SNAPSHOT_SETTINGS.snapshotEntries),
+      ),
+    )
+    .addOption(
+      option(
+        '--snapshot-tail-entries <n>',
+        'entries kept after a snapshot for followers a little behind',
+        entryCount,
+        String(DEFAULT_SNAPSHOT_SETTINGS.snapshotTailEntries),
+      ),
+    )
+    .addOption(
+      option(
+        '--snapshot-chunk-bytes <n>',
+        'bytes per InstallSnapshot chunk sent to a follower behind the log',
+        chunkBytes,
+        String(DEFAULT_SNAPSHOT_SETTINGS.snapshotChunkBytes),
+      ),
+    )
+    .addOption(
+      option(
+        '--wal-segment-bytes <n>',
+        'start a new WAL segment past this size (after a snapshot only whole segments are deleted)',
+        integer(64 * 1024, 2 ** 30),
+        String(WAL_DEFAULTS.segmentSizeBytesMax),
+      ),
+    )
     .addOption(choice('--log-level <level>', 'what to log', ['debug', 'info', 'warn', 'error'], 'info'))
     .addOption(
       choice(
@@ -175,6 +216,12 @@ function parseFlags(flags: ServerFlags): Parameters<typeof startServer>[0] {
     ...(flags.listenHost !== undefined ? { listenHost: flags.listenHost } : {}),
     ...(flags.rejoinAfterDataLoss === true ? { rejoinAfterDataLoss: true } : {}),
     ...(flags.clusterId !== undefined ? { clusterId: flags.clusterId } : {}),
+    walSegmentBytes: flags.walSegmentBytes,
+    snapshot: {
+      snapshotEntries: flags.snapshotEntries,
+      snapshotTailEntries: flags.snapshotTailEntries,
+      snapshotChunkBytes: flags.snapshotChunkBytes,
+    },
     limits: {
       clientConnectionsMax: flags.clientConnectionsMax,
       clientConnectionsPerAddressMax: flags.clientConnectionsPerAddressMax,

@@ -2,10 +2,10 @@
 // Everything a node decides between the core and the world (the order of persisting and sending,
 // applying, the pending requests, reads, the step-down and leader-connection-lost policies) is the
 // shell's, the same code the simulator runs. The driver only turns wall-clock time into ticks,
-// turns the WAL's promises into the shell's persisted() calls, and batches the inputs of one turn
-// of the event loop into one pump (so a socket read of many frames makes one Ready).
+// turns the disk's promises into the shell's persisted() and snapshot-saved calls, and batches the
+// inputs of one turn of the event loop into one pump (so a socket read of many frames makes one Ready).
 import type { RaftNode } from '../raft/node.js';
-import type { Entry, HardState, Message } from '../raft/types.js';
+import type { Entry, HardState, Message, Ready, Snapshot } from '../raft/types.js';
 import type { UnsafeVariant } from '../raft/unsafe.js';
 import type { KvCommand } from '../kv/command.js';
 import type { KvStateMachine } from '../kv/state-machine.js';
@@ -16,14 +16,29 @@ import type { Outcome } from '../node/pending.js';
 import { NodeShell, type PersistStatus } from '../node/shell.js';
 import { failpoint } from '../failpoints/failpoints.js';
 
-export interface DurableLog {
-  save(hardState: HardState | undefined, entries: readonly Entry[]): Promise<void>;
+/** The node's disk (server/storage NodeStorage): the WAL and the snapshot files. */
+export interface DurableDisk {
+  /** Saves a Ready; an installed snapshot first. Resolves once durable. */
+  persist(hardState: HardState | undefined, entries: readonly Entry[], snapshot?: Snapshot): Promise<void>;
+  /** A snapshot of this node's own state machine; durable when it resolves. */
+  saveSnapshot(snapshot: Snapshot): Promise<unknown>;
+  /** Deletes what entries <= throughIndex alone needed; resolves with the files deleted. */
+  releaseLog(throughIndex: number): Promise<readonly string[]>;
+}
+
+/** When this node snapshots its state machine (NodeConfig; snapshotEntries 0 = never). */
+export interface DriverSnapshotSettings {
+  readonly snapshotEntries: number;
+  readonly snapshotTailEntries: number;
+  /** The snapshot the node booted from (0 = none): applied starts here too. */
+  readonly snapshotIndex: number;
 }
 
 export interface DriverOptions {
   readonly node: RaftNode;
   readonly kv: KvStateMachine;
-  readonly wal: DurableLog;
+  readonly disk: DurableDisk;
+  readonly snapshot: DriverSnapshotSettings;
   readonly send: (messages: readonly Message[]) => void;
   readonly logger: Logger;
   readonly unsafe: ReadonlySet<UnsafeVariant>;
@@ -59,12 +74,9 @@ export class Driver {
       core: options.node,
       machine: kvMachine(options.kv),
       disk: {
-        persist: (hardState, entries, mustSync) => this.persist(hardState, entries, mustSync),
-        // Placeholders so the driver compiles: this driver passes no snapshotEntries, so the shell
-        // never takes a snapshot, and no leader here has one to send. Branch h-snapstore replaces
-        // both with the WAL's snapshot file and segment release.
-        saveSnapshot: (_snapshot, done) => done(new Error('this driver does not save snapshots yet')),
-        releaseLog: () => undefined,
+        persist: (hardState, entries, mustSync, ready) => this.persist(hardState, entries, mustSync, ready),
+        saveSnapshot: (snapshot, done) => this.saveSnapshot(snapshot, done),
+        releaseLog: (throughIndex) => this.releaseLog(throughIndex),
       },
       send: options.send,
       answer: (done, outcome) => done(outcome),
@@ -73,6 +85,9 @@ export class Driver {
       electionTimeoutTicksMin: options.electionTimeoutTicksMin,
       inboxMessagesMax: options.inboxMessagesMax,
       applied: options.applied,
+      snapshotIndex: options.snapshot.snapshotIndex,
+      snapshotEntries: options.snapshot.snapshotEntries,
+      snapshotTailEntries: options.snapshot.snapshotTailEntries,
       leaderAddressOf: options.clientAddressOf,
     });
   }
@@ -120,12 +135,36 @@ export class Driver {
     this.schedulePump();
   }
 
+  /**
+   * An operator's request (`lab kv snapshot`): snapshot the state machine now. False when one is
+   * already being saved or nothing was applied since the last.
+   */
+  takeSnapshot(): boolean {
+    if (this.fatal) return false;
+    return this.shell.takeSnapshot();
+  }
+
+  /** Index of the newest durable snapshot (taken or installed); 0 when none. */
+  get snapshotIndex(): number {
+    return this.shell.snapshotIndex;
+  }
+
   private persist(
     hardState: HardState | undefined,
     entries: readonly Entry[],
     mustSync: boolean,
+    ready: Ready,
   ): PersistStatus {
-    const save = this.options.wal.save(hardState, entries);
+    const snapshot = ready.snapshot;
+    const startedMs = this.now();
+    const save = this.options.disk.persist(hardState, entries, snapshot);
+    if (snapshot !== undefined) {
+      void save.then(() =>
+        this.options.logger.info(
+          `snapshot at index ${snapshot.meta.index} from the leader durable in ${Math.round(this.now() - startedMs)} ms (${snapshot.data.length} bytes)`,
+        ),
+      );
+    }
     if (!mustSync) {
       // Only the commit index changed: nothing waits for it (it is re-learned after a restart). The
       // WAL keeps saves in call order, so a later save of entries still lands after it.
@@ -141,6 +180,37 @@ export class Driver {
       })
       .catch((error: unknown) => this.die(error));
     return 'syncing';
+  }
+
+  private saveSnapshot(snapshot: Snapshot, done: (error?: Error) => void): void {
+    const startedMs = this.now();
+    this.options.disk.saveSnapshot(snapshot).then(
+      () => {
+        const ms = Math.round(this.now() - startedMs);
+        this.options.logger.info(
+          `snapshot at index ${snapshot.meta.index} saved in ${ms} ms (${snapshot.data.length} bytes)`,
+        );
+        done();
+        this.schedulePump();
+      },
+      // Not fatal: the shell compacts nothing and tries again later.
+      (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+    );
+  }
+
+  private releaseLog(throughIndex: number): void {
+    const startedMs = this.now();
+    this.options.disk.releaseLog(throughIndex).then(
+      (deleted) => {
+        if (deleted.length === 0) return;
+        const ms = Math.round(this.now() - startedMs);
+        this.options.logger.info(
+          `released ${deleted.length} WAL segments (entries <= ${throughIndex} covered by a snapshot) in ${ms} ms`,
+        );
+      },
+      // The WAL cannot be trusted after a failed delete or directory sync: stop, as after an fsync.
+      (error: unknown) => this.die(error),
+    );
   }
 
   /** Inputs of one synchronous run (one socket read, one timer) are stepped together. */

@@ -18,6 +18,12 @@ export const FAILPOINT_NAMES = [
   'wal-segment-created-before-dir-sync',
   /** A vote is durable; the vote message has not been sent. */
   'after-vote-persisted',
+  /** A snapshot's temp file is written and fsynced; it is not yet renamed to its name. */
+  'snapshot-before-rename',
+  /** A snapshot is durable (renamed, directory synced); no WAL segment was released yet. */
+  'snapshot-after-rename-before-release',
+  /** Releasing the WAL after a snapshot: fires after each segment file deleted (#n picks one). */
+  'wal-release-mid',
 ] as const;
 export type FailpointName = (typeof FAILPOINT_NAMES)[number];
 

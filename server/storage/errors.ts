@@ -10,7 +10,9 @@ export type WalErrorCode =
   | 'WAL_CLOSED'
   | 'WAL_FAILED'
   | 'WAL_LOST'
-  | 'DATA_DIR_MISMATCH';
+  | 'DATA_DIR_MISMATCH'
+  | 'SNAPSHOT_CORRUPT'
+  | 'SNAPSHOT_MISSING';
 
 export class WalError extends Error {
   readonly code: WalErrorCode;
@@ -125,5 +127,39 @@ export class WalFailedError extends WalError {
     const detail = cause instanceof Error ? cause.message : String(cause);
     super('WAL_FAILED', `write-ahead log I/O failed, the log can no longer be trusted: ${detail}`, { cause });
     this.name = 'WalFailedError';
+  }
+}
+
+/**
+ * A snapshot file that fails its checks (magic, version, checksums, lengths, name against contents).
+ * Thrown by the decoder; the store falls back to the older kept snapshot when there is one.
+ */
+export class SnapshotCorruptError extends WalError {
+  readonly file: string;
+  readonly offset: number;
+  readonly reason: string;
+  constructor(file: string, offset: number, reason: string) {
+    super('SNAPSHOT_CORRUPT', `snapshot ${file} is corrupt at byte offset ${offset}: ${reason}`);
+    this.name = 'SnapshotCorruptError';
+    this.file = file;
+    this.offset = offset;
+    this.reason = reason;
+  }
+}
+
+/**
+ * The log was compacted (it starts after index 1, or after a recorded snapshot) but no valid snapshot
+ * covers the entries before it: starting would silently drop committed state, so the node refuses.
+ */
+export class SnapshotMissingError extends WalError {
+  readonly files: readonly string[];
+  constructor(detail: string, files: readonly string[]) {
+    super(
+      'SNAPSHOT_MISSING',
+      `${detail}; refusing to start (the state those entries built would be lost). Files: ` +
+        `${files.join(', ')}. Restore this node from a peer: see "A lost disk" in docs/storage.md`,
+    );
+    this.name = 'SnapshotMissingError';
+    this.files = files;
   }
 }

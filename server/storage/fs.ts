@@ -2,9 +2,10 @@
 // (NODE_WAL_FS); the simulator passes a simulated file system (sim/sim-fs.ts) that loses unsynced
 // writes and tears the last one at a crash, so the WAL's own ordering of writes, fsyncs, segment
 // rolls and torn-tail repair runs under the simulator's faults. Only the subset the WAL uses.
-import { mkdir, open, readdir, readFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import { setImmediate } from 'node:timers/promises';
 import { lockDataDir, type DataDirLock } from './lock.js';
+import { syncDir } from './sync-dir.js';
 
 /** An open file: node's FileHandle has exactly these methods. */
 export interface WalFile {
@@ -25,21 +26,14 @@ export interface WalFs {
   open(file: string, flags: WalOpenFlags): Promise<WalFile>;
   readFile(file: string): Promise<Buffer>;
   readdir(dir: string): Promise<string[]>;
-  /** fsync of a directory: the names created in it are durable once this resolves. */
+  /** fsync of a directory: the names created or removed in it are durable once this resolves. */
   syncDir(dir: string): Promise<void>;
+  /** Removes a file (a released segment); durable only after syncDir of its directory. */
+  unlink(file: string): Promise<void>;
   /** The data-directory lock (lock.ts); one process per directory. */
   lock(dir: string, waitMs: number): Promise<DataDirLock>;
   /** Lets other callbacks run before the WAL's next group-commit round (one event-loop turn). */
   nextTurn(): Promise<void>;
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 export const NODE_WAL_FS: WalFs = {
@@ -50,6 +44,7 @@ export const NODE_WAL_FS: WalFs = {
   readFile: (file) => readFile(file),
   readdir: (dir) => readdir(dir),
   syncDir,
+  unlink: (file) => rm(file),
   lock: lockDataDir,
   nextTurn: () => setImmediate(),
 };

@@ -8,24 +8,34 @@
 //   ENTRY      term u64 | index u64 | entry type u8 | data
 //   HARD_STATE term u64 | commit u64 | vote (UTF-8, the rest; empty = no vote)
 //   HARD_STATE_RECOVERING  term u64 | commit u64 | recoveryIndex u64 | vote (the rest)
+//   LOG_START  index u64 | term u64   (the log now starts after this entry: a snapshot covers it)
 // The third is written only while a node recovers from lost state (recoveryIndex > 0, rare), so
 // the common hard state keeps its format and logs written before it existed replay unchanged.
-import type { Entry, EntryType, HardState } from '../raft/types.js';
+import type { Entry, EntryType, HardState, SnapshotMeta } from '../raft/types.js';
 import { crc32c } from './crc32c.js';
 
 export const RECORD_HEADER_BYTES = 9;
 export const RECORD_ENTRY = 1;
 export const RECORD_HARD_STATE = 2;
 export const RECORD_HARD_STATE_RECOVERING = 3;
-export type RecordType = typeof RECORD_ENTRY | typeof RECORD_HARD_STATE | typeof RECORD_HARD_STATE_RECOVERING;
+export const RECORD_LOG_START = 4;
+export type RecordType =
+  | typeof RECORD_ENTRY
+  | typeof RECORD_HARD_STATE
+  | typeof RECORD_HARD_STATE_RECOVERING
+  | typeof RECORD_LOG_START;
 
 const ENTRY_FIXED_BYTES = 17;
 const HARD_STATE_FIXED_BYTES = 16;
 const RECOVERY_INDEX_BYTES = 8;
+const LOG_START_BYTES = 16;
 const ENTRY_TYPES: readonly EntryType[] = ['normal', 'noop', 'config'];
 const TWO_32 = 2 ** 32;
 
-export type WalRecord = { type: 'entry'; entry: Entry } | { type: 'hard-state'; hardState: HardState };
+export type WalRecord =
+  | { type: 'entry'; entry: Entry }
+  | { type: 'hard-state'; hardState: HardState }
+  | { type: 'log-start'; meta: SnapshotMeta };
 
 function writeU64(buf: Buffer, offset: number, value: number): void {
   buf.writeUInt32BE(Math.floor(value / TWO_32), offset);
@@ -50,8 +60,12 @@ export function recordChecksum(buf: Buffer, offset: number, payloadBytes: number
   return crc32c(buf, crc, offset + 8, offset + RECORD_HEADER_BYTES + payloadBytes); // type and payload
 }
 
-export function encodedSaveBytes(hardState: HardState | undefined, entries: readonly Entry[]): number {
-  let bytes = 0;
+export function encodedSaveBytes(
+  hardState: HardState | undefined,
+  entries: readonly Entry[],
+  logStart?: SnapshotMeta,
+): number {
+  let bytes = logStart === undefined ? 0 : RECORD_HEADER_BYTES + LOG_START_BYTES;
   for (const e of entries) bytes += RECORD_HEADER_BYTES + ENTRY_FIXED_BYTES + e.data.length;
   if (hardState !== undefined) {
     bytes += RECORD_HEADER_BYTES + hardStateFixedBytes(hardState) + Buffer.byteLength(hardState.vote, 'utf8');
@@ -66,16 +80,23 @@ function hardStateFixedBytes(hardState: HardState): number {
 }
 
 /**
- * The records of one save as one buffer: the entries first, then the hard state, so a torn save
- * can lose its hard state but never keep a commit index that points past the entries it covers.
+ * The records of one save as one buffer: the log start first (entries after it continue it), then
+ * the entries, then the hard state, so a torn save can lose its hard state but never keep a commit
+ * index that points past the entries it covers.
  */
 export function encodeSave(
   hardState: HardState | undefined,
   entries: readonly Entry[],
   bytes: number,
+  logStart?: SnapshotMeta,
 ): Buffer {
   const buf = Buffer.allocUnsafe(bytes);
   let at = 0;
+  if (logStart !== undefined) {
+    writeU64(buf, RECORD_HEADER_BYTES, logStart.index);
+    writeU64(buf, RECORD_HEADER_BYTES + 8, logStart.term);
+    at = sealRecord(buf, 0, RECORD_LOG_START, LOG_START_BYTES);
+  }
   for (const e of entries) {
     const p = at + RECORD_HEADER_BYTES;
     writeU64(buf, p, e.term);
@@ -137,6 +158,11 @@ export function decodePayload(type: number, buf: Buffer, start: number, length: 
       type: 'hard-state',
       hardState: { term: readU64(buf, start), commit: readU64(buf, start + 8), vote, recoveryIndex },
     };
+  }
+  if (type === RECORD_LOG_START) {
+    if (length !== LOG_START_BYTES)
+      return `log-start record of ${length} bytes (expected ${LOG_START_BYTES})`;
+    return { type: 'log-start', meta: { index: readU64(buf, start), term: readU64(buf, start + 8) } };
   }
   return `unknown record type ${type}`;
 }

@@ -7,7 +7,7 @@
 // next round and share its single sync.
 import { statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Entry, HardState } from '../raft/types.js';
+import type { Entry, HardState, SnapshotMeta } from '../raft/types.js';
 import { failpoint } from '../failpoints/failpoints.js';
 import { WalClosedError, WalFailedError, WalOverloadedError, WalSaveTooLargeError } from './errors.js';
 import { NODE_WAL_FS, type WalFile, type WalFs } from './fs.js';
@@ -15,6 +15,7 @@ import type { DataDirLock } from './lock.js';
 import { encodedSaveBytes, encodeSave } from './record.js';
 import { LogReplay, type WalState } from './replay.js';
 import { listSegments, scanSegment, segmentName } from './segment.js';
+import { SegmentIndex } from './segment-index.js';
 
 export interface WalOptions {
   /** A new segment file is started before a write would take the current one past this. */
@@ -47,10 +48,18 @@ export interface WalStats {
   bytesWritten: number;
   /** Sequence number of the segment being written. */
   segment: number;
+  /** Segment files on disk, and their total size (what a release after a snapshot shrinks). */
+  segments: number;
+  sizeBytes: number;
+  /** Segment files deleted by releaseThrough. */
+  segmentsReleased: number;
 }
 
 interface PendingSave {
   readonly bytes: Buffer;
+  /** Highest entry index in the save (0 if none) and whether it holds a hard state. */
+  readonly maxIndex: number;
+  readonly hardState: boolean;
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
 }
@@ -84,21 +93,28 @@ interface Replayed {
   readonly warnings: string[];
   readonly segment: number;
   readonly segmentBytes: number;
+  readonly segments: SegmentIndex;
 }
 
 /** Reads every segment in order; a torn tail of the last one is cut off (and the cut synced). */
 async function replay(fs: WalFs, walDir: string): Promise<Replayed> {
   const seqs = await listSegments(fs, walDir);
-  const log = new LogReplay();
+  // Segments before the first one on disk were released after a snapshot.
+  const log = new LogReplay((seqs[0] ?? 1) > 1);
+  const segments = new SegmentIndex();
   const warnings: string[] = [];
   let segmentBytes = 0;
   for (const [i, seq] of seqs.entries()) {
     const file = join(walDir, segmentName(seq));
     const buf = await fs.readFile(file);
-    const scan = scanSegment(buf, file, i === seqs.length - 1, (record, offset) =>
-      log.apply(record, file, offset),
-    );
+    let maxIndex = 0;
+    const scan = scanSegment(buf, file, i === seqs.length - 1, (record, offset) => {
+      log.apply(record, file, offset);
+      if (record.type === 'entry') maxIndex = Math.max(maxIndex, record.entry.index);
+      if (record.type === 'hard-state') segments.hardStateSegment = seq;
+    });
     segmentBytes = scan.validBytes;
+    segments.wrote(seq, scan.validBytes, maxIndex, false);
     if (scan.torn !== undefined) {
       await truncateFile(fs, file, scan.validBytes);
       const dropped = buf.length - scan.validBytes;
@@ -110,7 +126,7 @@ async function replay(fs: WalFs, walDir: string): Promise<Replayed> {
       );
     }
   }
-  return { state: log.state(), warnings, segment: seqs.at(-1) ?? 0, segmentBytes };
+  return { state: log.state(), warnings, segment: seqs.at(-1) ?? 0, segmentBytes, segments };
 }
 
 async function truncateFile(fs: WalFs, file: string, bytes: number): Promise<void> {
@@ -148,6 +164,7 @@ export async function openWal(
       segmentBytes = 0;
       await (await fs.open(join(walDir, segmentName(segment)), 'ax')).close();
       await fs.syncDir(walDir);
+      replayed.segments.wrote(segment, 0, 0, false);
     }
     const handle = await fs.open(join(walDir, segmentName(segment)), 'a');
     const size = (await handle.stat()).size;
@@ -192,6 +209,10 @@ export class Wal {
   /** UNSAFE (wal-skip-dir-sync-on-roll): a new segment's name is not made durable. */
   unsafeSkipDirSyncOnRoll = false;
   private afterFirstSync: (() => Promise<void>) | undefined;
+  private readonly segments: SegmentIndex;
+  /** The newest hard state saved (in call order), rewritten when its segment is released. */
+  private lastHardState: HardState | undefined;
+  private releasing: Promise<unknown> = Promise.resolve();
 
   /** Use openWal. */
   constructor(
@@ -213,8 +234,19 @@ export class Wal {
     this.lock = lock;
     this.handle = handle;
     this.segmentBytes = replayed.segmentBytes;
-    this.lastIndexSaved = replayed.state.entries.at(-1)?.index ?? 0;
-    this.counters = { saves: 0, syncs: 0, savesPerSyncMax: 0, bytesWritten: 0, segment };
+    this.lastIndexSaved = replayed.state.entries.at(-1)?.index ?? replayed.state.logStart.index;
+    this.segments = replayed.segments;
+    this.lastHardState = replayed.segments.hardStateSegment > 0 ? replayed.state.hardState : undefined;
+    this.counters = {
+      saves: 0,
+      syncs: 0,
+      savesPerSyncMax: 0,
+      bytesWritten: 0,
+      segment,
+      segments: 0,
+      sizeBytes: 0,
+      segmentsReleased: 0,
+    };
     this.syncedBytes.set(segment, replayed.segmentBytes);
   }
 
@@ -230,7 +262,12 @@ export class Wal {
   }
 
   get stats(): Readonly<WalStats> {
-    return { ...this.counters };
+    return { ...this.counters, segments: this.segments.count, sizeBytes: this.segments.bytes };
+  }
+
+  /** The oldest segment file on disk (the log's start, after releases). */
+  get firstSegmentFile(): string {
+    return join(this.walDir, segmentName(this.segments.oldest));
   }
 
   /** A write+sync round is running or about to (the simulator's drain waits until it is not). */
@@ -245,35 +282,46 @@ export class Wal {
 
   /**
    * Appends entries (an index already present overwrites from there on, as in Raft) and the hard
-   * state; resolves once they are on disk (fdatasync). Rejects with WalSaveTooLargeError,
+   * state; resolves once they are on disk (fdatasync). With `logStart` (an installed snapshot, whose
+   * file is already durable), a log-start record goes first: the log now starts after that entry,
+   * and `entries` continue from logStart.index + 1. Rejects with WalSaveTooLargeError,
    * WalOverloadedError, WalClosedError or WalFailedError. Entries that do not continue the log
    * (a gap, or not consecutive) are a caller bug and throw at once.
    */
-  save(hardState: HardState | undefined, entries: readonly Entry[]): Promise<void> {
+  save(hardState: HardState | undefined, entries: readonly Entry[], logStart?: SnapshotMeta): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new WalClosedError());
-    this.checkContinues(entries);
-    const size = encodedSaveBytes(hardState, entries);
+    this.checkContinues(entries, logStart);
+    const size = encodedSaveBytes(hardState, entries, logStart);
     if (size > this.options.saveBytesMax)
       return Promise.reject(new WalSaveTooLargeError(size, this.options.saveBytesMax));
     const refusal = this.queueRefusal(size);
     if (refusal !== undefined) return Promise.reject(refusal);
-    const bytes = encodeSave(hardState, entries, size);
-    const last = entries.at(-1);
-    if (last !== undefined) this.lastIndexSaved = last.index;
+    const bytes = encodeSave(hardState, entries, size, logStart);
+    const maxIndex = entries.at(-1)?.index ?? 0;
+    // After a log start without entries the log ends at the start, or later when it held the
+    // snapshot's last entry and keeps what follows (the WAL does not keep terms to tell which).
+    this.lastIndexSaved = maxIndex > 0 ? maxIndex : Math.max(this.lastIndexSaved, logStart?.index ?? 0);
+    if (hardState !== undefined) this.lastHardState = hardState;
     this.counters.saves++;
     if (size === 0 && this.flushing === undefined) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ bytes, resolve, reject });
+      this.queue.push({ bytes, maxIndex, hardState: hardState !== undefined, resolve, reject });
       this.queuedBytes += size;
       this.flushing ??= this.flushLoop();
     });
   }
 
-  private checkContinues(entries: readonly Entry[]): void {
+  private checkContinues(entries: readonly Entry[], logStart: SnapshotMeta | undefined): void {
     const first = entries[0];
+    if (logStart !== undefined && (!Number.isSafeInteger(logStart.index) || logStart.index < 1))
+      throw new Error(`WAL invariant: log start ${logStart.index} is not a positive index`);
     if (first === undefined) return;
-    if (first.index < 1 || first.index > this.lastIndexSaved + 1) {
+    if (logStart !== undefined && first.index !== logStart.index + 1)
+      throw new Error(
+        `WAL invariant: entries start at ${first.index} after a log start at ${logStart.index}`,
+      );
+    if (first.index < 1 || (logStart === undefined && first.index > this.lastIndexSaved + 1)) {
       throw new Error(
         `WAL invariant: entries start at ${first.index} but the log ends at ${this.lastIndexSaved}`,
       );
@@ -306,7 +354,7 @@ export class Wal {
       this.queue = [];
       this.queuedBytes = 0;
       try {
-        await this.writeBatch(batch.map((p) => p.bytes));
+        await this.writeBatch(batch);
         failpoint('wal-after-write-before-fsync');
         if (!this.unsafeAckBeforeFsync) {
           await this.syncSegment();
@@ -369,12 +417,20 @@ export class Wal {
     this.queuedBytes = 0;
   }
 
-  private async writeBatch(buffers: Buffer[]): Promise<void> {
-    const total = buffers.reduce((n, b) => n + b.length, 0);
+  private async writeBatch(batch: readonly PendingSave[]): Promise<void> {
+    const total = batch.reduce((n, p) => n + p.bytes.length, 0);
     if (total === 0) return;
     if (this.segmentBytes > 0 && this.segmentBytes + total > this.options.segmentSizeBytesMax)
       await this.roll();
-    let pending = buffers.filter((b) => b.length > 0);
+    const maxIndex = batch.reduce((n, p) => Math.max(n, p.maxIndex), 0);
+    // Counted before the write: a segment that may hold these records must never look releasable.
+    this.segments.wrote(
+      this.counters.segment,
+      total,
+      maxIndex,
+      batch.some((p) => p.hardState),
+    );
+    let pending = batch.map((p) => p.bytes).filter((b) => b.length > 0);
     while (pending.length > 0) {
       const { bytesWritten } = await this.handle.writev(pending);
       pending = dropWritten(pending, bytesWritten);
@@ -388,6 +444,7 @@ export class Wal {
     const next = this.counters.segment + 1;
     const handle = await this.fs.open(join(this.walDir, segmentName(next)), 'ax');
     this.syncedBytes.set(next, 0);
+    this.segments.wrote(next, 0, 0, false);
     failpoint('wal-segment-created-before-dir-sync');
     // The new file's name must survive a crash before its records count (UNSAFE: skipped).
     if (!this.unsafeSkipDirSyncOnRoll) await this.fs.syncDir(this.walDir);
@@ -397,10 +454,47 @@ export class Wal {
     this.segmentBytes = 0;
   }
 
+  /**
+   * Deletes the oldest segments whose entries are all <= index (a durable snapshot covers them),
+   * oldest first, then syncs the directory. The active segment is never deleted, and when the
+   * newest hard state is in a segment to delete it is saved again (and synced) first. Resolves
+   * with the files deleted. Releases run one at a time.
+   */
+  releaseThrough(index: number): Promise<string[]> {
+    const run = this.releasing.then(() => this.release(index));
+    this.releasing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async release(index: number): Promise<string[]> {
+    if (this.failure !== undefined) throw this.failure;
+    if (this.closed) throw new WalClosedError();
+    let plan = this.segments.planRelease(index, this.counters.segment);
+    if (plan.rewriteHardState && this.lastHardState !== undefined) {
+      await this.save(this.lastHardState, []);
+      plan = this.segments.planRelease(index, this.counters.segment);
+    }
+    const hardStateAt = this.segments.hardStateSegment;
+    const doomed = plan.segments.filter((seq) => !plan.rewriteHardState || seq < hardStateAt);
+    const deleted: string[] = [];
+    for (const seq of doomed) {
+      const file = join(this.walDir, segmentName(seq));
+      await this.fs.unlink(file);
+      this.segments.forget(seq);
+      this.syncedBytes.delete(seq);
+      this.counters.segmentsReleased++;
+      deleted.push(file);
+      failpoint('wal-release-mid'); // a crash here leaves a shorter prefix deleted: still no gap
+    }
+    if (deleted.length > 0) await this.fs.syncDir(this.walDir);
+    return deleted;
+  }
+
   /** Waits for queued saves to be synced, then closes the segment and releases the lock. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.releasing;
     await this.flushing;
     try {
       await this.handle.close();

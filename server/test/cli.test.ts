@@ -73,6 +73,18 @@ describe('lab cluster and lab kv', () => {
     const fromFollowers = lab('kv', '--endpoints', followers.join(','), 'status');
     expect(fromFollowers.stdout).toContain(`leader: ${json.leader} (as its followers report`);
 
+    // An operator's snapshot on one follower: durable when the command returns, shown by status.
+    const snap = lab('kv', '--endpoints', endpoints!, 'snapshot', '--endpoint', followers[0]!);
+    expect(snap.status, snap.stderr).toBe(0);
+    expect(snap.stdout).toMatch(/^n[123]: snapshot at index \d+ durable after \d+ ms; WAL \d+ bytes/);
+    const again = lab('kv', '--endpoints', followers[0]!, '--json', 'snapshot');
+    expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, started: false });
+    const after = JSON.parse(kv('--json', 'status').stdout) as {
+      nodes: { endpoint: string; snapshotIndex: number }[];
+    };
+    expect(after.nodes.find((n) => n.endpoint === followers[0])!.snapshotIndex).toBeGreaterThan(0);
+    expect(kv('snapshot').status).toBe(254); // three endpoints: which node?
+
     const pids = readClusterState(dir).nodes.map((n) => n.pid);
     const stop = lab('cluster', 'stop', '--dir', dir);
     expect(stop.status).toBe(0);

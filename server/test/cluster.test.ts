@@ -56,7 +56,7 @@ describe('a 3-node cluster of real processes', () => {
     await waitForApplied(c, client, commit);
     const restarted = await client.status(c.endpoint(oldLeader));
     expect(restarted.appliedIndex).toBeGreaterThanOrEqual(commit);
-    expect(c.log(oldLeader)).toMatch(/restarted: replayed \d+ entries/);
+    expect(c.log(oldLeader)).toMatch(/restarted from .*\d+ WAL entries after it/);
   });
 
   it('keeps every acknowledged write across a restart of the whole cluster', async () => {
