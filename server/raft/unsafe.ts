@@ -54,15 +54,11 @@ export const SIMULATOR_ONLY_UNSAFE: ReadonlySet<UnsafeVariant> = new Set([
 ]);
 
 /**
- * Variants the simulator's model disk does not model (docs/simulator.md): they break the real WAL's
- * fsync or rely on clocks drifting apart, so the lab's power and clock nemeses expose them (and,
- * for ack-before-fsync, the simulator's WAL disk, --disk wal). On the model disk the simulator
- * accepts them and runs the correct code; bench:sim-power leaves them out.
+ * Variants the simulator's model disk does not model (docs/simulator.md): ack-before-fsync breaks
+ * the real WAL's fsync, so the lab's power nemesis and the simulator's WAL disk (--disk wal)
+ * expose it. On the model disk the simulator accepts it and runs the correct code.
  */
-export const LAB_ONLY_UNSAFE: ReadonlySet<UnsafeVariant> = new Set([
-  'ack-before-fsync',
-  'lease-read-no-clock-bound',
-]);
+export const LAB_ONLY_UNSAFE: ReadonlySet<UnsafeVariant> = new Set(['ack-before-fsync']);
 
 /** The variants a real server (lab server, lab run --server-unsafe) implements. */
 export const SERVER_UNSAFE_VARIANTS: readonly UnsafeVariant[] = UNSAFE_VARIANTS.filter(
