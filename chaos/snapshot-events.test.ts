@@ -1,11 +1,13 @@
-import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticRun, type SyntheticRun } from '../test-support/synthetic-run.js';
 import { renderReport } from './report/index.js';
 import { classify } from './report/node-logs.js';
+import { loadRun } from './report/run.js';
 import { markItems } from './report/svg-marks.js';
+import { formatRunSummary } from './report/terminal.js';
 import type { RunResults } from './results-types.js';
 import { applySnapshotEvents, snapshotSummaryLine } from './snapshot-events.js';
 
@@ -72,6 +74,11 @@ describe('snapshot events from the node logs', () => {
     expect(results.snapshots?.byNode.n3).toEqual({ taken: 0, sent: 0, installed: 1 });
     expect(results.snapshots?.byNode.n5).toEqual({ taken: 0, sent: 0, installed: 0 });
     expect(snapshotSummaryLine(results)).toBe('snapshots: 3 taken, 1 sent, 1 installed (n3)');
+    // lab show says it too, from results.json.
+    await writeFile(join(run.dir, 'results.json'), JSON.stringify(results));
+    expect(formatRunSummary(await loadRun(run.dir))).toContain(
+      'snapshots  3 taken, 1 sent, 1 installed (n3)',
+    );
   });
 
   it('says a fall-behind fault did not bite when no node installed a snapshot', () => {
@@ -88,7 +95,7 @@ describe('snapshot events from the node logs', () => {
     const unread = { ...results, nodeLogs: { n1: 'logs/gone.log' } };
     await applySnapshotEvents(unread, run.dir);
     expect(unread.snapshots).toBeUndefined();
-    expect(snapshotSummaryLine(unread)).toBe('snapshots: unknown (no node log was read)');
+    expect(snapshotSummaryLine(unread)).toBe('snapshots: unknown (no node log was counted)');
   });
 
   it('marks them on the report time axis with the other node log events', async () => {

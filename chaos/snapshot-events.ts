@@ -39,7 +39,7 @@ export async function applySnapshotEvents(results: RunResults, runDir: string): 
 /** "snapshots: 12 taken, 2 sent, 2 installed (n3)", or why there is no count. */
 export function snapshotSummaryLine(results: RunResults): string {
   const events = results.snapshots;
-  if (events === undefined) return 'snapshots: unknown (no node log was read)';
+  if (events === undefined) return 'snapshots: unknown (no node log was counted)';
   const installers = Object.entries(events.byNode)
     .filter(([, counts]) => counts.installed > 0)
     .map(([node, counts]) => (counts.installed > 1 ? `${node} ×${counts.installed}` : node));
