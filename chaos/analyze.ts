@@ -18,6 +18,7 @@ import {
 import { historyFigures } from './figures/index.js';
 import { exitVerdictOf, finishResults, summaryLines } from './verdict.js';
 import { applyInvariantViolations } from './invariant-violations.js';
+import { applySnapshotEvents } from './snapshot-events.js';
 import { count } from '../checker/plural.js';
 
 export interface AnalyzeOptions {
@@ -49,6 +50,7 @@ export async function analyzeRun(
   const history = { historyPath: join(runDir, HISTORY_FILE), eventCount: events.length, runDir };
   await finishResults(results, history, deps, log, options.checkTimeLimitMs);
   applyInvariantViolations(results, runDir);
+  await applySnapshotEvents(results, runDir);
   writeResults(runDir, results);
   if (deps.writeReport !== undefined) {
     try {

@@ -11,6 +11,9 @@ export interface NodeStatus {
   role: string;
   term: number;
   leader: string;
+  /** The node's last log index and newest durable snapshot (absent from stand-ins that do not say). */
+  lastIndex?: number;
+  snapshotIndex?: number;
 }
 
 export interface LabDeps {

@@ -217,8 +217,11 @@ export const LAB_FLAGS = {
   }),
   snapshotEntries: labFlag({
     flags: '--snapshot-entries <n>',
+    // Small for the lab (the server's own default is 10000), so that a normal run compacts and a
+    // node cut off by a partition comes back to an InstallSnapshot.
     help: "the server's --snapshot-entries (snapshot every N applied entries; 0: never)",
     type: integer(0, 2 ** 31 - 1),
+    default: '500',
     replay: 'when-set',
     server: '--snapshot-entries',
   }),
@@ -226,6 +229,7 @@ export const LAB_FLAGS = {
     flags: '--snapshot-tail-entries <n>',
     help: "the server's --snapshot-tail-entries",
     type: integer(0, 2 ** 31 - 1),
+    default: '100',
     replay: 'when-set',
     server: '--snapshot-tail-entries',
   }),

@@ -44,7 +44,14 @@ export function realDeps(): LabDeps {
       });
       try {
         const status = await client.status(endpoint);
-        return { id: status.nodeId, role: status.role, term: status.term, leader: status.leaderId };
+        return {
+          id: status.nodeId,
+          role: status.role,
+          term: status.term,
+          leader: status.leaderId,
+          lastIndex: status.lastIndex,
+          snapshotIndex: status.snapshotIndex,
+        };
       } finally {
         client.close();
       }

@@ -35,6 +35,16 @@ export interface FaultRecord {
   stopTime: number | null;
 }
 
+/** Snapshot events the node logs report (chaos/snapshot-events.ts). */
+export interface SnapshotCounts {
+  taken: number;
+  sent: number;
+  installed: number;
+}
+export interface SnapshotEvents extends SnapshotCounts {
+  byNode: Record<string, SnapshotCounts>;
+}
+
 export interface RunResults {
   name: string;
   /** ISO time the run started. */
@@ -67,4 +77,6 @@ export interface RunResults {
    * any makes the verdict invalid.
    */
   invariantViolations?: { node: string; message: string }[];
+  /** Snapshots taken, sent and installed, from the node logs; absent when no log was read. */
+  snapshots?: SnapshotEvents;
 }

@@ -9,7 +9,7 @@ import type { HistoryEvent } from '../checker/history-types.js';
 import type { LabDeps } from './lab-deps.js';
 import type { LabLog } from './lab-log.js';
 import { waitForLeader, findLeader } from './leader.js';
-import { Nemesis } from './nemesis/nemesis.js';
+import { Nemesis, type LogIndexes } from './nemesis/nemesis.js';
 import { describeStep, planSchedule } from './nemesis/schedule.js';
 import { replayCommand, serverArgs, serverEnv } from './options-parse.js';
 import type { LabOptions } from './options.js';
@@ -23,6 +23,7 @@ import { createRunDir, HISTORY_FILE, LAB_LOG_FILE, NODE_LOG_DIR, writeResults } 
 import { historyFigures } from './figures/index.js';
 import { finishResults, summaryLines } from './verdict.js';
 import { applyInvariantViolations } from './invariant-violations.js';
+import { applySnapshotEvents } from './snapshot-events.js';
 import { finalReads } from './workload/final-reads.js';
 import { Workload } from './workload/workload.js';
 import { count } from '../checker/plural.js';
@@ -78,6 +79,7 @@ export class LabRun {
     await this.closeHistory();
     await this.check();
     applyInvariantViolations(this.results, this.runDir);
+    await applySnapshotEvents(this.results, this.runDir);
     this.results.finishedAt = new Date().toISOString();
     writeResults(this.runDir, this.results);
     await this.report();
@@ -226,6 +228,8 @@ export class LabRun {
       recorder: this.recorder,
       findLeader: () => findLeader(this.deps, this.endpoints, 500),
       log: (message) => this.log.say(message),
+      logIndexes: (node) => this.logIndexes(node),
+      snapshotTailEntries: options.snapshotTailEntries,
     });
     await this.drive(workload, this.nemesis, steps, interrupt);
     await this.nemesis.healAll();
@@ -244,6 +248,15 @@ export class LabRun {
       `final reads: ${summary.read} of ${count(summary.keys, 'key')} read${summary.unread.length > 0 ? `; unread: ${summary.unread.join(',')}` : ''}`,
     );
     return !interrupt.aborted;
+  }
+
+  /** A node's log indexes through the admin status request, or null when it does not say. */
+  private async logIndexes(node: string): Promise<LogIndexes | null> {
+    const endpoint = this.endpoints.get(node);
+    if (endpoint === undefined) return null;
+    const status = await this.deps.status(endpoint, 500);
+    if (status.lastIndex === undefined || status.snapshotIndex === undefined) return null;
+    return { lastIndex: status.lastIndex, snapshotIndex: status.snapshotIndex };
   }
 
   private async drive(

@@ -9,6 +9,7 @@ import type { KeyVerdict, RunResults, RunVerdict } from './results-types.js';
 import { counterexampleFileName } from '../checker/view/index.js';
 import { checkByKey } from './history-keys.js';
 import { COUNTEREXAMPLE_DIR } from './run-folder.js';
+import { snapshotSummaryLine } from './snapshot-events.js';
 import { count } from '../checker/plural.js';
 
 export function runVerdictOf(verdict: CheckResult['verdict']): RunVerdict {
@@ -77,6 +78,7 @@ export function summaryLines(results: RunResults, runDir: string): string[] {
   const lines = [
     `operations: ok ${ok}, fail ${fail}, info ${info}; answered ${percent(results.availability.outsideFaults)} outside faults, ${percent(results.availability.duringFaults)} during`,
     `faults: ${results.faults.length}${kinds.size > 0 ? ` (${[...kinds].map(([kind, n]) => `${kind} ×${n}`).join(', ')})` : ''}`,
+    snapshotSummaryLine(results),
   ];
   if (results.verdict === 'incomplete') {
     lines.push(`verdict: incomplete${results.error !== undefined ? ` (${results.error})` : ''}`);

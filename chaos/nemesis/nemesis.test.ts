@@ -169,6 +169,84 @@ describe('the nemesis', () => {
     expect(events()[0]!.detail).toBe(`isolate ${follower} (a follower of n2)`);
   });
 
+  it('fall-behind cuts off a follower of the leader it finds, never the leader, then heals', async () => {
+    for (const leader of nodes) {
+      const clock = new FakeClock();
+      const { runtime, calls } = fakeRuntime(clock);
+      const grudges: ReadonlyMap<string, ReadonlySet<string>>[] = [];
+      const recording: NemesisRuntime = {
+        ...runtime,
+        partition: async (g) => (g.size > 0 && grudges.push(g), runtime.partition(g)),
+      };
+      const { nemesis, events } = nemesisWith(clock, recording, leader);
+      const steps: FaultStep[] = [
+        {
+          atMs: 1000,
+          durationMs: 8000,
+          kind: 'partition',
+          shape: 'isolate-follower',
+          partition: null,
+          order: ['n1', 'n2', 'n3'],
+          fallBehind: true,
+        },
+      ];
+      await clock.until(nemesis.run(steps, clock.nowMs(), new AbortController().signal));
+      const follower = leader === 'n1' ? 'n2' : 'n1';
+      expect([...grudges[0]!.get(follower)!].sort()).toEqual(nodes.filter((n) => n !== follower));
+      expect([...grudges[0]!.get(leader)!]).toEqual([follower]);
+      // Killed while still cut off (its held stream is lost), healed, restarted.
+      expect(calls.slice(-3)).toEqual([
+        `kill ${follower}@9000`,
+        'partition @9000',
+        `restart ${follower}@9000`,
+      ]);
+      expect(events()[0]!.detail).toBe(
+        `isolate ${follower} (a follower of ${leader}, to fall behind compaction)`,
+      );
+    }
+  });
+
+  it('holds a fall-behind isolation until the leader compacted past the follower, at most twice as long', async () => {
+    const step: FaultStep = {
+      atMs: 1000,
+      durationMs: 4000,
+      kind: 'partition',
+      shape: 'isolate-follower',
+      partition: null,
+      order: ['n1', 'n2', 'n3'],
+      fallBehind: true,
+    };
+    // n1 (the follower of n2) holds 120 entries; n2 snapshots at 200 from 7 s on (keeping 10).
+    for (const [snapshotAtMs, healAtMs, said] of [
+      [7000, 7000, /compacted through 190, past n1's last index 120; healing$/],
+      [60_000, 9000, /not compacted past n1's last index 120 \(through 90\) after twice the planned time/],
+    ] as const) {
+      const clock = new FakeClock();
+      const { runtime, calls } = fakeRuntime(clock);
+      const logs: string[] = [];
+      const nemesis = new Nemesis({
+        runtime,
+        nodes,
+        recorder: new Recorder(new MemoryHistory(), () => clock.nowMs() * 1e6),
+        findLeader: async () => 'n2',
+        log: (message) => logs.push(message),
+        clock,
+        snapshotTailEntries: 10,
+        logIndexes: async (node) =>
+          node === 'n1'
+            ? { lastIndex: 120, snapshotIndex: 100 }
+            : { lastIndex: 300, snapshotIndex: clock.nowMs() >= snapshotAtMs ? 200 : 100 },
+      });
+      await clock.until(nemesis.run([step], clock.nowMs(), new AbortController().signal));
+      expect(calls.slice(-3)).toEqual([
+        `kill n1@${healAtMs}`,
+        `partition @${healAtMs}`,
+        `restart n1@${healAtMs}`,
+      ]);
+      expect(logs.find((l) => l.includes('fall-behind:'))).toMatch(said);
+    }
+  });
+
   it('starts a fault of a slot only after the previous one of that slot has ended, however slow', async () => {
     const clock = new FakeClock();
     const { runtime, calls } = fakeRuntime(clock);

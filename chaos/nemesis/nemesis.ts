@@ -30,6 +30,28 @@ export interface NemesisDeps {
   log: (message: string) => void;
   /** The time the schedule runs on (the real clock unless a test passes a fake one). */
   clock?: LabClock;
+  /**
+   * A node's last log index and newest durable snapshot, or null when it does not answer. With it,
+   * a fall-behind isolation is held past its planned end until the leader has compacted past the
+   * isolated node (at most twice the planned length); without it, the planned length is all.
+   */
+  logIndexes?: (node: string) => Promise<LogIndexes | null>;
+  /** The servers' --snapshot-tail-entries: a snapshot at index S compacts the log through S - this. */
+  snapshotTailEntries?: number;
+}
+
+export interface LogIndexes {
+  lastIndex: number;
+  snapshotIndex: number;
+}
+
+/** How often a held fall-behind isolation asks the leader how far it has compacted. */
+const FALL_BEHIND_POLL_MS = 250;
+
+/** A fall-behind isolation in force: who is cut off, and the last index it holds. */
+interface FallBehindWatch {
+  follower: string;
+  lastIndexBefore: number;
 }
 
 /** A fault in force, as the progress line and the final heal see it. */
@@ -62,6 +84,7 @@ export class Nemesis {
   private readonly paused = new Set<string>();
   private readonly killed = new Set<string>();
   private readonly clocked = new Set<string>();
+  private readonly fallBehind = new Map<FaultStep, FallBehindWatch>();
   faultsStarted = 0;
   private readonly clock: LabClock;
 
@@ -91,6 +114,8 @@ export class Nemesis {
           if (signal.aborted) return;
           await this.start(step);
           await sleep(originMs + step.atMs + step.durationMs - this.clock.nowMs(), signal, this.clock);
+          if (signal.aborted) return;
+          await this.holdUntilCompactedPast(step, signal);
           if (signal.aborted) return;
           await this.stop(step);
         }
@@ -170,6 +195,8 @@ export class Nemesis {
     }
     const record: ActiveFault = { kind: step.kind, detail: `${fault.detail}${failure}`, nodes: fault.nodes };
     this.active.set(step, record);
+    if (step.kind === 'partition' && step.fallBehind === true && failure === '')
+      await this.watchFallBehind(step, fault);
     this.faultsStarted += 1;
     this.recordPhase('start', record);
     this.deps.log(`nemesis: start ${step.kind}: ${record.detail}`);
@@ -220,6 +247,7 @@ export class Nemesis {
     const { runtime } = this.deps;
     switch (step.kind) {
       case 'partition':
+        if (step.fallBehind === true) return this.healFallenBehind(fault.nodes);
         return runtime.partition(new Map());
       case 'kill':
       case 'power':
@@ -241,17 +269,83 @@ export class Nemesis {
     }
   }
 
+  /**
+   * The isolated node's last index, read after the cut (it cannot grow while cut off); when it does
+   * not answer, the leader's, which bounds it (the leader sent it nothing newer).
+   */
+  private async watchFallBehind(step: FaultStep, fault: { nodes: string[]; leader?: string }): Promise<void> {
+    const logIndexes = this.deps.logIndexes;
+    const follower = fault.nodes[0];
+    if (logIndexes === undefined || follower === undefined) return;
+    const own = await logIndexes(follower).catch(() => null);
+    const bound =
+      own ?? (fault.leader === undefined ? null : await logIndexes(fault.leader).catch(() => null));
+    if (bound !== null) this.fallBehind.set(step, { follower, lastIndexBefore: bound.lastIndex });
+  }
+
+  /**
+   * Holds a fall-behind isolation past its planned end until the leader's compaction point
+   * (snapshot index minus the tail it keeps) passes the isolated node's last index, so the heal
+   * needs an InstallSnapshot; at most the planned length again, then heals anyway and says so.
+   */
+  private async holdUntilCompactedPast(step: FaultStep, signal: AbortSignal): Promise<void> {
+    const watch = this.fallBehind.get(step);
+    const logIndexes = this.deps.logIndexes;
+    if (watch === undefined || logIndexes === undefined) return;
+    this.fallBehind.delete(step);
+    const tail = this.deps.snapshotTailEntries ?? 0;
+    const deadlineMs = this.clock.nowMs() + step.durationMs;
+    for (;;) {
+      const leader = await this.deps.findLeader().catch(() => null);
+      const indexes =
+        leader === null || leader === watch.follower ? null : await logIndexes(leader).catch(() => null);
+      const compactedThrough = indexes === null ? 0 : indexes.snapshotIndex - tail;
+      if (compactedThrough > watch.lastIndexBefore) {
+        this.deps.log(
+          `nemesis: fall-behind: leader ${leader ?? '?'} compacted through ${compactedThrough}, past ${watch.follower}'s last index ${watch.lastIndexBefore}; healing`,
+        );
+        return;
+      }
+      if (this.clock.nowMs() >= deadlineMs || signal.aborted) {
+        this.deps.log(
+          `nemesis: fall-behind: the leader has not compacted past ${watch.follower}'s last index ${watch.lastIndexBefore} (through ${compactedThrough}) after twice the planned time; healing anyway`,
+        );
+        return;
+      }
+      await sleep(FALL_BEHIND_POLL_MS, signal, this.clock);
+    }
+  }
+
+  /**
+   * A partition holds the bytes in flight, as TCP retransmission does (chaos/runtime/local/proxy.ts;
+   * iptables DROP in Docker): healed as it is, the leader's appends sent before it compacted would
+   * arrive after all and the follower would catch up without a snapshot. Restarting the follower
+   * while still cut off drops that stream, so the leader has to probe it and finds the entries gone.
+   */
+  private async healFallenBehind(nodes: readonly string[]): Promise<void> {
+    const { runtime } = this.deps;
+    for (const node of nodes) this.killed.add(node);
+    for (const node of nodes) await runtime.kill(node);
+    await runtime.partition(new Map());
+    await Promise.all(nodes.map((node) => this.restart(node)));
+    for (const node of nodes) this.killed.delete(node);
+    this.deps.log(`nemesis: fall-behind: restarted ${nodes.join(',')} at the heal (the held stream is lost)`);
+  }
+
   /** Fills in the leader for leader-targeted steps. */
-  private async resolve(step: FaultStep): Promise<{ detail: string; nodes: string[]; grudge?: Grudge }> {
+  private async resolve(
+    step: FaultStep,
+  ): Promise<{ detail: string; nodes: string[]; grudge?: Grudge; leader?: string }> {
     switch (step.kind) {
       case 'partition': {
         if (step.partition === null && step.shape === 'isolate-follower') {
           const leader = await this.leaderOrAny();
           const follower = isolate(this.deps.nodes, firstFollower(step.order ?? this.deps.nodes, leader));
           return {
-            detail: `${follower.detail} (a follower of ${leader})`,
+            detail: `${follower.detail} (a follower of ${leader}${step.fallBehind === true ? ', to fall behind compaction' : ''})`,
             nodes: follower.nodes,
             grudge: follower.grudge,
+            leader,
           };
         }
         const partition = step.partition ?? isolate(this.deps.nodes, await this.leaderOrAny());

@@ -137,4 +137,37 @@ describe('the fault schedule', () => {
     }
     expect(planned).toBeGreaterThan(10);
   });
+
+  it('plans fall-behind as a long isolation of a follower, in the partition slot', () => {
+    let planned = 0;
+    for (let seed = 0; seed < 20; seed++) {
+      const steps = planSchedule(
+        { ...options, kinds: ['partition', 'kill'], aimed: ['fall-behind'], timeLimitMs: 600_000 },
+        new Random(seed),
+      );
+      for (const [i, step] of steps.entries()) {
+        for (const other of steps.slice(i + 1)) {
+          if (slotOf(other.kind) !== slotOf(step.kind)) continue;
+          expect(other.atMs).toBeGreaterThanOrEqual(step.atMs + step.durationMs - 1e-6);
+        }
+        if (step.kind !== 'partition' || step.fallBehind !== true) continue;
+        expect(step.shape).toBe('isolate-follower');
+        expect(step.partition).toBeNull();
+        expect([...step.order!].sort()).toEqual(options.nodes);
+        // Twice a usual fault: between 1 and 3 intervals, unless the time limit cuts it.
+        expect(step.durationMs).toBeGreaterThanOrEqual(Math.min(options.intervalMs, 600_000 - step.atMs));
+        expect(step.durationMs).toBeLessThanOrEqual(3 * options.intervalMs);
+        expect(describeStep(step)).toMatch(/partition isolate a follower to fall behind compaction$/);
+        planned += 1;
+      }
+    }
+    expect(planned).toBeGreaterThan(20);
+  });
+
+  it('leaves the schedule of other choices as it was when fall-behind is not asked for', () => {
+    // Adding the choice must not move the draws of existing seeds (a replay stays a replay).
+    const before = planSchedule(options, new Random(7)).map(describeStep);
+    expect(planSchedule({ ...options, aimed: [] }, new Random(7)).map(describeStep)).toEqual(before);
+    expect(before.join('\n')).not.toMatch(/fall behind/);
+  });
 });

@@ -32,15 +32,28 @@ export const FAULT_KINDS_IN_ALL: readonly FaultKind[] = ['partition', 'pause', '
  *    killed; at three quarters the follower is healed while the leader stays down to the end, so a
  *    stale node and an up-to-date one race for the next election (what a vote that skips the log
  *    check gets wrong). Two steps, one in the partition slot and one in the process slot.
+ *  - fall-behind: a follower (not the leader found at the start) isolated for twice the usual
+ *    duration while the majority keeps writing, so the leader snapshots and compacts past it (lab
+ *    --snapshot-entries, default small) and has to catch it up with InstallSnapshot after the heal.
+ *    The run counts snapshot installs from the node logs and says so when none happened.
  * With pinned clients (--client-mode) the old leader's clients keep asking it throughout.
  */
-export type AimedFault = 'isolate-leader' | 'majorities-ring' | 'pause-leader' | 'stale-candidate';
+export type AimedFault =
+  'isolate-leader' | 'majorities-ring' | 'pause-leader' | 'stale-candidate' | 'fall-behind';
 export const AIMED_FAULTS: readonly AimedFault[] = [
   'isolate-leader',
   'majorities-ring',
   'pause-leader',
   'stale-candidate',
+  'fall-behind',
 ];
+
+/**
+ * How much longer than a usual fault a fall-behind isolation lasts: the majority must apply at
+ * least --snapshot-entries plus the tail past the follower before the heal, which at lab write
+ * rates takes a few seconds, longer than the shortest draws of a usual duration.
+ */
+export const FALL_BEHIND_DURATION_FACTOR = 2;
 
 /** The fault kinds (and so the slots) an aimed schedule is made of. */
 export function kindsOfAimed(aimed: AimedFault): FaultKind[] {
@@ -70,6 +83,8 @@ export type FaultStep = StepBase &
         order?: string[];
         /** The record names the leader found at the start and the nodes that cannot hear it. */
         aimed?: true;
+        /** isolate-follower held to make the follower fall behind compaction (fall-behind). */
+        fallBehind?: true;
       }
     | { kind: 'kill' | 'pause' | 'power'; target: TargetMode; nodes: string[] | null /* null: the leader */ }
     | { kind: 'packet'; nodes: string[]; lossFraction: number }
@@ -118,8 +133,9 @@ export function planSchedule(options: ScheduleOptions, random: Random): FaultSte
     );
     if (free.length === 0) continue;
     const choice = random.pick(free);
+    const factor = choice === 'fall-behind' ? FALL_BEHIND_DURATION_FACTOR : 1;
     const durationMs = Math.min(
-      random.between(0.5 * options.intervalMs, 1.5 * options.intervalMs),
+      factor * random.between(0.5 * options.intervalMs, 1.5 * options.intervalMs),
       options.timeLimitMs - atMs,
     );
     for (const kind of kindsOf(choice)) busyUntilMs.set(slotOf(kind), atMs + durationMs);
@@ -153,6 +169,17 @@ function planAimed(aimed: AimedFault, base: StepBase, options: ScheduleOptions, 
       ];
     case 'pause-leader':
       return [{ ...base, kind: 'pause', target: 'leader', nodes: null }];
+    case 'fall-behind':
+      return [
+        {
+          ...base,
+          kind: 'partition',
+          shape: 'isolate-follower',
+          partition: null,
+          order: random.shuffle(options.nodes),
+          fallBehind: true,
+        },
+      ];
     case 'stale-candidate': {
       const { atMs, durationMs } = base;
       const order = random.shuffle(options.nodes);
@@ -261,7 +288,7 @@ export function describeStep(step: FaultStep): string {
   const at = `${(step.atMs / 1000).toFixed(1)}s+${(step.durationMs / 1000).toFixed(1)}s`;
   switch (step.kind) {
     case 'partition':
-      return `${at} partition ${step.partition?.detail ?? (step.shape === 'isolate-follower' ? 'isolate a follower' : 'isolate the leader')}${step.aimed === true ? ' (naming the leader)' : ''}`;
+      return `${at} partition ${step.partition?.detail ?? (step.shape === 'isolate-follower' ? 'isolate a follower' : 'isolate the leader')}${step.aimed === true ? ' (naming the leader)' : ''}${step.fallBehind === true ? ' to fall behind compaction' : ''}`;
     case 'kill':
     case 'power':
     case 'pause':

@@ -5,7 +5,19 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 
-export type NotableKind = 'leader' | 'step-down' | 'restart' | 'refused' | 'crash';
+export type NotableKind =
+  | 'leader'
+  | 'step-down'
+  | 'restart'
+  | 'refused'
+  | 'crash'
+  | 'snapshot-taken'
+  | 'snapshot-sent'
+  | 'snapshot-installed';
+
+/** The snapshot events, in the order a lagging follower sees them (counted into results.snapshots). */
+export const SNAPSHOT_KINDS = ['snapshot-taken', 'snapshot-sent', 'snapshot-installed'] as const;
+export type SnapshotKind = (typeof SNAPSHOT_KINDS)[number];
 
 export interface NotableLine {
   node: string;
@@ -28,6 +40,11 @@ const KINDS: readonly [NotableKind, RegExp][] = [
   ['step-down', /step(ped|s|ping)?[ -]down|lost leadership/i],
   ['restart', /restart|\bstarting\b|recover(ed|ing)|replay(ed)? (the )?wal|wal replay/i],
   ['refused', /refus/i],
+  // The server's words (server/node/shell.ts, server/raft/node.ts): the shell's "takes" and
+  // "installed" lines, once per snapshot, and the leader's "sends" notice, once per transfer.
+  ['snapshot-taken', /\btakes snapshot at index \d+/],
+  ['snapshot-sent', /\bsends snapshot at index \d+/],
+  ['snapshot-installed', /\binstalled snapshot at index \d+/],
 ];
 
 const ISO_TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})/;

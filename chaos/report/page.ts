@@ -153,7 +153,7 @@ function nodeLogs(model: ReportModel): string {
       : '',
   ].join(' ');
   if (model.logSvg === null)
-    return `<h2>Node logs</h2><p class="note">No notable lines (elections, step-downs, restarts, refusals, crashes). ${notes}</p>`;
+    return `<h2>Node logs</h2><p class="note">No notable lines (elections, step-downs, restarts, refusals, crashes, snapshots). ${notes}</p>`;
   const rows = lines
     .slice(0, NOTABLE_LINES_LISTED_MAX)
     .map(

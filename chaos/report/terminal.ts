@@ -2,6 +2,7 @@
 import type { RunData } from './run.js';
 import { displayVerdict, partialNote } from './run.js';
 import { formatOptions, ms, percent, seconds } from './format.js';
+import { snapshotSummaryLine } from '../snapshot-events.js';
 
 const ANSI: Readonly<Record<string, string>> = {
   valid: '32',
@@ -29,6 +30,7 @@ export function formatRunSummary(run: RunData, color = false): string {
     lines.push(`replay   ${r.replayCommand}`);
     if (r.error && !partial) lines.push(`error    ${r.error}`);
     for (const v of r.invariantViolations ?? []) lines.push(`stopped  ${v.node}: ${v.message}`);
+    lines.push(snapshotSummaryLine(r).replace(/^snapshots: /, 'snapshots  '));
   } else {
     lines.push(`results  ${run.resultsProblem ?? 'missing'}`);
   }

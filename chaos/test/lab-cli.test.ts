@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { labWarnings, parseLabOptions, replayCommand, serverArgs, serverEnv } from '../options-parse.js';
 import { BadArgumentsError } from '../options.js';
+import { containerCommand } from '../runtime/docker/docker-runtime.js';
 
 const lab = join(import.meta.dirname, '..', '..', 'bin', 'lab.js');
 
@@ -25,6 +26,7 @@ describe('lab run flags', () => {
     ],
     [['--no-such-flag'], /unknown option/],
     [['--client-mode', 'sticky'], /option '--client-mode <mode>' argument 'sticky' is invalid/],
+    [['--snapshot-entries', '-5'], /option '--snapshot-entries <n>' argument '-5' is invalid/],
   ])('%j exits 254 saying what is wrong', (args, message) => {
     const { status, stderr } = run(['run', ...args, '--store', mkdtempSync(join(tmpdir(), 'lab-flags-'))]);
     expect(status).toBe(254);
@@ -174,8 +176,57 @@ describe('lab run options: the rules between flags', () => {
       '400',
       '--tick-ms',
       '5',
+      '--snapshot-entries',
+      '500',
+      '--snapshot-tail-entries',
+      '100',
     ]);
-    expect(serverArgs(parseLabOptions({}))).toEqual([]);
+    // The lab's own snapshot defaults (small, so a run compacts) are always handed on.
+    expect(serverArgs(parseLabOptions({}))).toEqual([
+      '--snapshot-entries',
+      '500',
+      '--snapshot-tail-entries',
+      '100',
+    ]);
+    const small = parseLabOptions({
+      snapshotEntries: '100',
+      snapshotTailEntries: '10',
+      snapshotChunkBytes: '4096',
+    });
+    expect(serverArgs(small)).toEqual([
+      '--snapshot-entries',
+      '100',
+      '--snapshot-tail-entries',
+      '10',
+      '--snapshot-chunk-bytes',
+      '4096',
+    ]);
+    expect(replayCommand(small, 7, 'local')).toContain(
+      '--snapshot-entries 100 --snapshot-tail-entries 10 --snapshot-chunk-bytes 4096',
+    );
+    expect(replayCommand(parseLabOptions({}), 7, 'local')).not.toContain('--snapshot');
+    // The Docker runtime puts the same flags on each container's command line.
+    expect(containerCommand(['server'], 'n2', 'n1=a:1,n2=b:2', serverArgs(small))).toEqual([
+      'server',
+      '--id',
+      'n2',
+      '--cluster',
+      'n1=a:1,n2=b:2',
+      '--data-dir',
+      '/data',
+      ...serverArgs(small),
+    ]);
+  });
+
+  it('takes fall-behind as a leader-aimed schedule, alone or with partitions', () => {
+    expect(parseLabOptions({ nemesis: 'partition,fall-behind' })).toMatchObject({
+      faultKinds: ['partition'],
+      aimedFaults: ['fall-behind'],
+    });
+    expect(parseLabOptions({ nemesis: 'fall-behind' })).toMatchObject({
+      faultKinds: [],
+      aimedFaults: ['fall-behind'],
+    });
   });
 
   it('replays a run with the flags as typed, and a replay command parses back to the same options', () => {

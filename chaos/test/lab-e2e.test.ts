@@ -98,6 +98,43 @@ const STALE_READ_ARGS = [
 ];
 
 function suite(runtime: 'docker' | 'local'): void {
+  // A follower cut off for a few seconds while the others write past a 100-entry snapshot threshold
+  // (keeping 10) can only catch up by InstallSnapshot: the real transfer, install and restore.
+  it(
+    `a follower that fell behind compaction catches up by InstallSnapshot and the run is valid (${runtime})`,
+    { timeout: RUN_TIMEOUT_MS },
+    async () => {
+      const run = await labRun([
+        '--runtime',
+        runtime,
+        '--nemesis',
+        'fall-behind',
+        '--nemesis-interval',
+        '4',
+        '--time-limit',
+        '15',
+        '--snapshot-entries',
+        '100',
+        '--snapshot-tail-entries',
+        '10',
+        '--seed',
+        '1',
+      ]);
+      expectCompleteRun(run, runtime);
+      expectValid(run, ['partition']);
+      const isolated = run.results.faults.find((f) => f.detail.includes('to fall behind compaction'));
+      expect(isolated, run.stderr.slice(-3000)).toBeDefined();
+      const node = isolated!.nodes[0]!;
+      const snapshots = run.results.snapshots!;
+      expect(snapshots.byNode[node]!.installed, run.stderr.slice(-3000)).toBeGreaterThan(0);
+      expect(snapshots.sent).toBeGreaterThan(0);
+      expect(snapshots.taken).toBeGreaterThan(snapshots.installed);
+      expect(run.stderr).toMatch(new RegExp(`snapshots: \\d+ taken, \\d+ sent, \\d+ installed \\(.*${node}`));
+      const html = readFileSync(join(run.runDir, 'report.html'), 'utf8');
+      expect(html).toContain(`<td>${node}</td><td>snapshot-installed</td>`);
+    },
+  );
+
   // Lost responses make clients retry writes that took effect: sessions must apply them once.
   it(
     `a 5-node run under partitions and lost responses is valid (${runtime})`,

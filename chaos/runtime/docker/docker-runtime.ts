@@ -125,16 +125,12 @@ export class DockerRuntime implements Runtime {
         [LAB_RUN_ENV]: spec.runId,
         [CLOCK_FILE_ENV]: DOCKER_CLOCK_FILE,
       }).map(([k, v]) => `${k}=${v}`),
-      Cmd: [
-        ...(this.options.containerCommand ?? DEFAULT_COMMAND),
-        '--id',
+      Cmd: containerCommand(
+        this.options.containerCommand ?? DEFAULT_COMMAND,
         id,
-        '--cluster',
         this.clusterSpec(),
-        '--data-dir',
-        '/data',
-        ...spec.serverArgs,
-      ],
+        spec.serverArgs,
+      ),
       ExposedPorts: { [`${CLIENT_PORT}/tcp`]: {} },
       HostConfig: {
         Init: true,
@@ -342,4 +338,14 @@ async function ignoreNotRunning(action: Promise<unknown>): Promise<void> {
 
 function msSince(start: number): number {
   return Math.round(performance.now() - start);
+}
+
+/** A node container's command: the server with its identity, then the lab's server flags as the local runtime passes them. */
+export function containerCommand(
+  command: readonly string[],
+  id: string,
+  cluster: string,
+  serverArgs: readonly string[],
+): string[] {
+  return [...command, '--id', id, '--cluster', cluster, '--data-dir', '/data', ...serverArgs];
 }
