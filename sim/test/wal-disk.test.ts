@@ -49,9 +49,11 @@ describe('the WAL disk', () => {
     [3, '1..40'],
     [5, '1..25'],
   ])(
-    'passes a sweep of the correct server at %i nodes (seeds %s, 300 operations)',
+    'passes a sweep of the correct server at %i nodes with snapshots on (seeds %s, 300 operations)',
     async (nodes, seeds) => {
-      const result = await runSweepAsync({ seeds: parseSeeds(seeds), base: walSeeds({ nodes, ops: 300 }) });
+      const base = walSeeds({ nodes, ops: 300 });
+      expect(base.snapshots).toBe(true);
+      const result = await runSweepAsync({ seeds: parseSeeds(seeds), base });
       expect(result.failures.map((f) => `${f.seed}: ${f.violation?.property}`)).toEqual([]);
     },
     300_000,
