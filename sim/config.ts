@@ -43,23 +43,14 @@ export const MODEL_DISK_ONLY_UNSAFE: readonly UnsafeVariant[] = [
 ];
 
 /**
- * Variants that only act when nodes take, send or install snapshots: the WAL disk runs without
- * snapshots (below), so --disk wal refuses them and --disk mixed keeps such seeds on the model.
+ * Variants of the server's real storage (WAL and snapshot store): only the WAL disk runs that code
+ * (the model disk runs the correct one).
  */
-export const SNAPSHOT_UNSAFE: readonly UnsafeVariant[] = [
-  'install-older-snapshot',
-  'snapshot-without-sessions',
-  'compact-unsnapshotted',
+export const WAL_DISK_UNSAFE: readonly UnsafeVariant[] = [
+  'ack-before-fsync',
+  'wal-skip-dir-sync-on-roll',
+  'snapshot-rename-before-fsync',
 ];
-
-/**
- * The server's snapshot storage (snapshot file, the WAL's log-start record, segment release) is not
- * built yet: WAL-disk seeds run with snapshots off, and `--disk wal --snapshots on` is refused.
- */
-export const WAL_DISK_NO_SNAPSHOTS = 'the WAL disk does not run snapshots yet';
-
-/** Variants of the server's real WAL: only the WAL disk runs that code (the model disk runs the correct one). */
-export const WAL_DISK_UNSAFE: readonly UnsafeVariant[] = ['ack-before-fsync', 'wal-skip-dir-sync-on-roll'];
 
 export interface SimOptions {
   seed: number;
@@ -91,9 +82,6 @@ export function walDiskRefusal(o: Pick<SimOptions, 'faults' | 'unsafe'>): string
     return 'the disk-loss fault cuts the model disk; it is not built for the WAL disk';
   const variant = MODEL_DISK_ONLY_UNSAFE.find((v) => o.unsafe.has(v));
   if (variant !== undefined) return `the unsafe variant ${variant} lives in the model disk`;
-  const snapshotVariant = SNAPSHOT_UNSAFE.find((v) => o.unsafe.has(v));
-  if (snapshotVariant !== undefined)
-    return `the unsafe variant ${snapshotVariant} needs snapshots, and ${WAL_DISK_NO_SNAPSHOTS}`;
   return undefined;
 }
 

@@ -120,17 +120,21 @@ export class SimDisk {
    * system) replaces this model's durable state; `promised` stays, so the restart check compares
    * what the WAL acknowledged with what it gave back.
    */
-  replace(hardState: HardState, entries: readonly Entry[]): void {
-    // The WAL disk runs without snapshots (sim/wal-disk.ts): its log always starts at index 1.
-    if (this.snapshot !== undefined || this.offset !== 0)
-      throw new Error('invariant: a WAL replay replaces a model disk that holds a snapshot');
+  replace(hardState: HardState, entries: readonly Entry[], snapshot: Snapshot | undefined): void {
+    const start = snapshot?.meta.index ?? 0;
+    if (entries.length > 0 && entries[0]?.index !== start + 1)
+      throw new Error(`invariant: a booted log starts at ${entries[0]?.index}, its snapshot at ${start}`);
     // The same entry as before the crash is kept as the same object: the restart resumes the state
     // machine from a checkpoint only over identical objects (host.ts), and a replayed copy is equal.
     const before = this.durable;
-    this.durable = entries.map((e, i) => {
-      const old = before[i];
+    const beforeOffset = this.offset;
+    this.durable = entries.map((e) => {
+      const old = before[e.index - beforeOffset - 1];
       return old !== undefined && sameEntry(old, e) ? old : e;
     });
+    // The snapshot the storage booted from (an older one when the newest was found damaged).
+    this.snapshot = snapshot;
+    this.offset = start;
     this.pendingHardState = undefined;
     this.makeDurable(hardState);
   }

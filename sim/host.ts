@@ -21,8 +21,7 @@ import { SIM_NODE_TIMING } from './config.js';
 import { SimDisk } from './disk.js';
 import type { ClientRequest } from './packets.js';
 import type { SimRng } from './rng.js';
-import { WalStore, type Reopened } from './wal-disk.js';
-import type { WalUnsafe } from '../server/storage/wal.js';
+import { WalStore, type Reopened, type StoreUnsafe } from './wal-disk.js';
 
 /** What the host needs from the simulation around it. */
 export interface HostEnv {
@@ -47,7 +46,7 @@ export interface HostEnv {
    * --disk wal: the real WAL over a simulated file system (its own seeded stream, and its unsafe
    * switches); undefined: the model disk alone.
    */
-  readonly wal: { readonly rng: SimRng; readonly unsafe: WalUnsafe } | undefined;
+  readonly wal: { readonly rng: SimRng; readonly unsafe: StoreUnsafe } | undefined;
   /** A WAL call was started: the simulation drains its continuations before the next event. */
   ioStarted(host: SimHost): void;
   /** The WAL failed a save (a WalFailedError): a storage failure, not a Raft one. */
@@ -186,9 +185,9 @@ export class SimHost implements ShellDisk, ShellMachine {
   async openFresh(): Promise<void> {
     if (this.store === undefined) throw new Error('invariant: openFresh without a WAL');
     this.env.ioStarted(this);
-    const { state } = await this.store.open();
-    if (state.entries.length > 0 || state.hardState.term > 0)
-      throw new Error(`invariant: ${this.id}'s new WAL is not empty`);
+    const { boot } = await this.store.open();
+    if (boot.entries.length > 0 || boot.hardState.term > 0 || boot.snapshot !== undefined)
+      throw new Error(`invariant: ${this.id}'s new storage is not empty`);
   }
 
   /**
@@ -202,9 +201,10 @@ export class SimHost implements ShellDisk, ShellMachine {
     return store.open();
   }
 
-  /** --disk wal: restarts from what the WAL replayed (the model disk takes it as its durable state). */
+  /** --disk wal: restarts from what the storage booted (the model disk takes it as its durable state). */
   startFrom(reopened: Reopened, recovering: boolean): void {
-    this.disk.replace(reopened.state.hardState, reopened.state.entries);
+    const { boot } = reopened;
+    this.disk.replace(boot.hardState, boot.entries, boot.snapshot);
     this.start(recovering);
   }
 
@@ -357,13 +357,13 @@ export class SimHost implements ShellDisk, ShellMachine {
     mustSync: boolean,
     ready: Ready,
   ): PersistStatus {
-    if (ready.snapshot !== undefined) store.installSnapshot(ready.snapshot);
     this.env.ioStarted(this);
     const saved = store.save(
       hardState,
       entries,
+      ready.snapshot,
       () => {
-        this.disk.write(hardState, entries, mustSync);
+        this.disk.write(hardState, entries, mustSync, ready.snapshot);
         if (mustSync) this.shell.persisted();
       },
       (error) => this.env.storageFailed(this.id, error),
@@ -385,7 +385,7 @@ export class SimHost implements ShellDisk, ShellMachine {
    * incarnation is gone), and an aimed crash may hit while it is in flight or right once durable.
    */
   saveSnapshot(snapshot: Snapshot, done: (error?: Error) => void): void {
-    if (this.store !== undefined) return this.store.saveSnapshot(snapshot);
+    if (this.store !== undefined) return this.saveSnapshotToWal(this.store, snapshot, done);
     const incarnation = this.incarnation;
     if (this.env.snapshotMoment(this.id, 'snapshot-save', false)) return;
     const complete = (): void => {
@@ -399,9 +399,34 @@ export class SimHost implements ShellDisk, ShellMachine {
     this.env.after(this.env.snapshotSaveNs(this.id), complete);
   }
 
+  /**
+   * The driver's snapshot save over the real snapshot store (temp file, fsync, rename, directory
+   * fsync). An aimed 'snapshot-save' crash lands right after this event, with the temp file being
+   * written or synced; 'snapshot-durable' right once the store resolved, before the log is released.
+   */
+  private saveSnapshotToWal(store: WalStore, snapshot: Snapshot, done: (error?: Error) => void): void {
+    this.env.ioStarted(this);
+    const saved = store.saveSnapshot(
+      snapshot,
+      () => {
+        this.disk.snapshotSaved(snapshot);
+        this.env.trace(() => `${this.id} snapshot ${snapshot.meta.index} durable`);
+        if (this.env.snapshotMoment(this.id, 'snapshot-durable', true)) return;
+        done();
+      },
+      (error) => done(error instanceof Error ? error : new Error(String(error))),
+    );
+    saved.catch((error: unknown) => this.env.asyncError(error));
+    this.env.snapshotMoment(this.id, 'snapshot-save', false);
+  }
+
   releaseLog(throughIndex: number): void {
-    if (this.store !== undefined) return this.store.releaseLog(throughIndex);
     this.disk.releaseLog(throughIndex);
+    const store = this.store;
+    if (store === undefined) return;
+    this.env.ioStarted(this);
+    const released = store.releaseLog(throughIndex, (error) => this.env.storageFailed(this.id, error));
+    released.catch((error: unknown) => this.env.asyncError(error));
   }
 
   snapshot(): Uint8Array {

@@ -22,8 +22,9 @@ export type SafetyProperty =
   | 'internal error';
 
 /**
- * The WAL disk (--disk wal): the real WAL refused to open what a crash left, replayed a log that
- * does not start at index 1 (no snapshots yet: entries were lost), or failed a write.
+ * The WAL disk (--disk wal): the real storage refused to open what a crash left (a corrupt WAL,
+ * SNAPSHOT_CORRUPT, SNAPSHOT_MISSING: 'refused to start'), booted a log that does not continue its
+ * snapshot (entries were lost), or failed a write.
  */
 export type StorageProperty =
   'storage: WAL refused to start' | 'storage: WAL lost entries' | 'storage: WAL failed';

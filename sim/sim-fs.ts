@@ -9,7 +9,11 @@
 //  - A new file's or directory's name is durable only after an fsync of its directory; fdatasync
 //    of the file does not make its name durable. A crash removes every name never synced (and a
 //    removed directory takes everything in it). Likewise an unlink is durable only after an fsync
-//    of the directory: a crash before it brings the file back with its durable content.
+//    of the directory: a crash before it brings the file back with its durable content. A rename
+//    too: until the directory is fsynced, a crash brings back the old name (if it was durable) and
+//    any file the rename replaced, and drops the new name. A rename moves the name only: bytes not
+//    fdatasynced before it are as fragile under the new name as under the old one.
+//  - Opening with 'w' empties an existing file like a truncate (lost at a crash until synced).
 // Operations take effect when called and complete at once, except fsyncs (of files and of
 // directories) once `latency` is set: each completes after a seeded simulated delay, as a
 // simulation event, and makes durable what was written before it was called. The WAL's
@@ -55,7 +59,7 @@ function fsError(code: string, message: string): Error {
 
 export class SimFs {
   private readonly files = new Map<string, SimFile>();
-  /** Files unlinked whose removal is not yet durable (a crash brings them back). */
+  /** Files unlinked or renamed away whose removal is not yet durable (a crash brings them back). */
   private readonly unlinked = new Map<string, SimFile>();
   /** Directories and whether their name is durable. */
   private readonly dirs = new Map<string, boolean>();
@@ -96,6 +100,7 @@ export class SimFs {
       readdir: (dir) => run(() => this.readdir(dir)),
       syncDir: (dir) => sync(() => this.syncDir(dir)),
       unlink: (file) => run(() => this.unlink(file)),
+      rename: (from, to) => run(() => this.rename(from, to)),
       // One process per simulated data directory by construction: nothing to lock against.
       lock: (dir) => run(() => ({ file: `${dir}/LOCK`, release: () => Promise.resolve() })),
       nextTurn: () => (live() ? Promise.resolve() : NEVER),
@@ -136,23 +141,26 @@ export class SimFs {
     this.epoch++;
     this.pendingSyncs = 0;
     const report: string[] = [];
-    for (const [path, file] of this.unlinked) {
-      if (this.files.has(path)) continue; // a new file of the same name replaced it
-      this.files.set(path, file);
-      report.push(`${path} back (its unlink was never synced)`);
-    }
-    this.unlinked.clear();
     for (const [dir, durable] of [...this.dirs]) {
       if (durable || !this.dirs.has(dir)) continue;
       this.removeTree(dir);
       report.push(`directory ${dir} lost (never synced into its parent)`);
     }
     for (const [path, file] of [...this.files]) {
-      if (!file.nameDurable) {
-        this.files.delete(path);
-        report.push(`${path} lost (its name was never synced)`);
-        continue;
-      }
+      if (file.nameDurable) continue;
+      this.files.delete(path);
+      report.push(`${path} lost (its name was never synced)`);
+    }
+    // After the unsynced names are gone: a renamed file's old name comes back, and so does a file
+    // an unsynced rename replaced.
+    for (const [path, file] of this.unlinked) {
+      if (this.files.has(path) || !this.dirs.has(dirname(path))) continue;
+      file.nameDurable = true;
+      this.files.set(path, file);
+      report.push(`${path} back (its unlink or rename was never synced)`);
+    }
+    this.unlinked.clear();
+    for (const [path, file] of [...this.files]) {
       const what = crashFile(file, rng);
       if (what !== undefined) report.push(`${path}: ${what}`);
     }
@@ -196,6 +204,8 @@ export class SimFs {
     if (file === undefined) {
       file = { chunks: [], size: 0, durableChunks: 0, rewritten: undefined, nameDurable: false };
       this.files.set(path, file);
+    } else if (flags === 'w') {
+      emptyFile(file);
     }
     return new SimFileHandle(file, flags, live, run, sync);
   }
@@ -219,6 +229,21 @@ export class SimFs {
     if (file === undefined) throw fsError('ENOENT', path);
     this.files.delete(path);
     if (file.nameDurable) this.unlinked.set(path, file);
+  }
+
+  /** Moves the name; the old one (and a file replaced) come back at a crash before a directory fsync. */
+  private rename(from: string, to: string): void {
+    if (dirname(from) !== dirname(to))
+      throw new Error(`sim-fs: rename across directories (${from} to ${to})`);
+    const file = this.files.get(from);
+    if (file === undefined) throw fsError('ENOENT', from);
+    if (from === to) return;
+    const replaced = this.files.get(to);
+    if (replaced?.nameDurable === true) this.unlinked.set(to, replaced);
+    this.files.delete(from);
+    if (file.nameDurable) this.unlinked.set(from, file);
+    file.nameDurable = false;
+    this.files.set(to, file);
   }
 
   /** Checks the directory; the returned completion makes the names in it durable. */
@@ -272,10 +297,10 @@ class SimFileHandle implements WalFile {
     return this.io(() => {
       const file = this.file;
       if (bytes > file.size) throw new Error(`sim-fs: truncate to ${bytes} beyond size ${file.size}`);
-      file.rewritten ??= durableContent(file);
-      file.chunks = [flatten(file).subarray(0, bytes)];
+      const kept = flatten(file).subarray(0, bytes);
+      emptyFile(file);
+      file.chunks = [kept];
       file.size = bytes;
-      file.durableChunks = 0;
     });
   }
 
@@ -305,6 +330,14 @@ function flatten(file: SimFile): Buffer {
     file.durableChunks = 1;
   }
   return all;
+}
+
+/** Empties the file as the process sees it; the durable content stays for a crash until a sync. */
+function emptyFile(file: SimFile): void {
+  file.rewritten ??= durableContent(file);
+  file.chunks = [];
+  file.size = 0;
+  file.durableChunks = 0;
 }
 
 function durableContent(file: SimFile): Buffer {

@@ -34,7 +34,7 @@ import { SafetyChecker, STATE_HASH_EVERY_ENTRIES } from './safety.js';
 import { Trace } from './trace.js';
 import { Workload } from './workload.js';
 import { SYNC_NS_MAX } from './sim-fs.js';
-import type { WalUnsafe } from '../server/storage/wal.js';
+import type { StoreUnsafe } from './wal-disk.js';
 
 /**
  * A queued event. A Raft message in flight is queued as itself, with no wrapper (they are two
@@ -145,13 +145,8 @@ export class Simulation {
     // shifts nothing else, so a model-disk seed runs as it did before the WAL disk existed.
     const diskRng = new SimRng((options.seed ^ DISK_STREAM_SALT) >>> 0);
     // Its own generator from the seed: drawing these shifts none of the other components' draws.
-    // The WAL disk has no snapshot storage yet (snapshot file, log-start record, release): its
-    // seeds run without snapshots (the thresholds are still drawn, so nothing else shifts).
     this.snapshotRng = new SimRng(options.seed).fork('snapshots');
-    this.snapshotSettings = chooseSnapshotSettings(
-      this.snapshotRng,
-      options.snapshots && this.diskMode !== 'wal',
-    );
+    this.snapshotSettings = chooseSnapshotSettings(this.snapshotRng, options.snapshots);
     const driftMax = options.faults.has('clock')
       ? this.rng.next() * SIM_TIMING.clockDriftMaxWithFault
       : SIM_TIMING.clockDriftMax;
@@ -856,12 +851,13 @@ export class Simulation {
     h.reopen()
       .then(
         (reopened) => {
-          for (const w of reopened.warnings) this.trace.note(this.now, `${h.id} WAL: ${w}`);
-          const first = reopened.state.entries[0]?.index ?? 1;
-          if (first !== 1)
+          for (const w of reopened.warnings) this.trace.note(this.now, `${h.id} storage: ${w}`);
+          const start = reopened.boot.snapshot?.meta.index ?? 0;
+          const first = reopened.boot.entries[0]?.index ?? start + 1;
+          if (first !== start + 1)
             return this.fail(
               'storage: WAL lost entries',
-              `${h.id}'s WAL replayed a log starting at index ${first}: entries 1..${first - 1} are gone`,
+              `${h.id}'s storage booted a log starting at index ${first} after snapshot ${start}: entries ${start + 1}..${first - 1} are gone`,
             );
           h.startFrom(reopened, recovering);
           this.restarted(h);
@@ -898,10 +894,11 @@ const DRAIN_TURNS_MAX = 100_000;
 const DISK_CHOICE_SALT = 0x6d69_7864;
 const DISK_STREAM_SALT = 0x7761_6c64;
 
-function walUnsafe(options: SimOptions): WalUnsafe {
+function walUnsafe(options: SimOptions): StoreUnsafe {
   return {
     ackBeforeFsync: options.unsafe.has('ack-before-fsync'),
     skipDirSyncOnRoll: options.unsafe.has('wal-skip-dir-sync-on-roll'),
+    renameBeforeFsync: options.unsafe.has('snapshot-rename-before-fsync'),
   };
 }
 

@@ -10,7 +10,6 @@ import {
   READS_CHOICES,
   DISK_CHOICES,
   walDiskRefusal,
-  WAL_DISK_NO_SNAPSHOTS,
   type DiskChoice,
   type FaultName,
   type ReadsChoice,
@@ -34,7 +33,7 @@ interface SimFlags {
   unsafe?: ReadonlySet<UnsafeVariant>;
   reads: ReadsChoice;
   disk: DiskChoice;
-  /** Undefined: on, except on WAL-disk seeds (the WAL disk does not run snapshots yet). */
+  /** Undefined: on. */
   snapshots?: 'on' | 'off';
   out: string;
   check: boolean;
@@ -91,7 +90,7 @@ export function register(program: Command): void {
     .addOption(
       choice(
         '--snapshots <on|off>',
-        'nodes snapshot and compact their logs at seeded thresholds (20-200 entries), or never (default: on; WAL-disk seeds run without: the WAL disk does not run snapshots yet)',
+        'nodes snapshot and compact their logs at seeded thresholds (20-200 entries), or never (default: on)',
         ['on', 'off'],
       ),
     )
@@ -117,8 +116,6 @@ export function register(program: Command): void {
           ? walDiskRefusal({ faults: flags.faults, unsafe: flags.unsafe ?? new Set() })
           : undefined;
       if (refusal !== undefined) badArguments(command, `--disk wal: ${refusal}; use --disk model`);
-      if (flags.disk === 'wal' && flags.snapshots === 'on')
-        badArguments(command, `--disk wal --snapshots on: ${WAL_DISK_NO_SNAPSHOTS}; use --disk model`);
       process.exitCode = await runSimCommand(flags);
     });
 }
@@ -133,7 +130,7 @@ function simOptions(flags: SimFlags): { seeds: number[]; base: Omit<SimOptions, 
     unsafe: flags.unsafe ?? new Set(),
     reads: flags.reads,
     disk: flags.disk,
-    snapshots: flags.snapshots !== 'off', // WAL-disk seeds run without them regardless (Simulation)
+    snapshots: flags.snapshots !== 'off',
     checkLinearizability: flags.check,
   });
   return { seeds: flags.seeds ?? flags.seed ?? [1], base, workers: flags.workers };

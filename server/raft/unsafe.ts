@@ -19,7 +19,8 @@ export type UnsafeVariant =
   | 'wal-skip-dir-sync-on-roll'
   | 'install-older-snapshot'
   | 'snapshot-without-sessions'
-  | 'compact-unsnapshotted';
+  | 'compact-unsnapshotted'
+  | 'snapshot-rename-before-fsync';
 
 export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = [
   'commit-previous-term',
@@ -40,6 +41,7 @@ export const UNSAFE_VARIANTS: readonly UnsafeVariant[] = [
   'install-older-snapshot',
   'snapshot-without-sessions',
   'compact-unsnapshotted',
+  'snapshot-rename-before-fsync',
 ];
 
 /**
@@ -51,6 +53,7 @@ export const SIMULATOR_ONLY_UNSAFE: ReadonlySet<UnsafeVariant> = new Set([
   'hard-state-no-fsync',
   'no-pre-vote',
   'wal-skip-dir-sync-on-roll',
+  'snapshot-rename-before-fsync',
 ]);
 
 /**
@@ -102,6 +105,8 @@ export const UNSAFE_DESCRIPTIONS: Readonly<Record<UnsafeVariant, string>> = {
     'the key-value snapshot leaves out the client-session table, so a node restored from it applies a retried write a second time',
   'compact-unsnapshotted':
     'the node shell compacts its log and releases the disk entries as soon as it takes a snapshot, before the snapshot is durable (a crash in between loses committed entries)',
+  'snapshot-rename-before-fsync':
+    "the snapshot store renames a snapshot's temp file to its name without fsyncing its bytes first: a power cut can leave the name over lost or torn bytes after the WAL was released (lab sim --disk wal only)",
 };
 
 function isUnsafeVariant(name: string): name is UnsafeVariant {

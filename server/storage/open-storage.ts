@@ -3,7 +3,8 @@
 import { join } from 'node:path';
 import { joinSnapshotAndLog, type BootState } from './boot.js';
 import { NodeStorage, type StorageUnsafe } from './node-storage.js';
-import { SnapshotStore, SNAPSHOT_DIR_NAME } from './snapshot-store.js';
+import { SnapshotStore, SNAPSHOT_DIR_NAME, type SnapshotUnsafe } from './snapshot-store.js';
+import { NODE_WAL_FS, type WalFs } from './fs.js';
 import { openWal, type WalOptions, type WalUnsafe } from './wal.js';
 
 export interface OpenedStorage {
@@ -15,16 +16,18 @@ export interface OpenedStorage {
 
 /**
  * Rejects (releasing the lock) with WalCorruptError, SnapshotCorruptError (the only snapshot is
- * damaged) or SnapshotMissingError (the WAL was compacted past every valid snapshot).
+ * damaged) or SnapshotMissingError (the WAL was compacted past every valid snapshot). `fs`: node's,
+ * or the simulator's file system (sim/wal-disk.ts runs this very function over it).
  */
 export async function openStorage(
   dir: string,
   options: WalOptions = {},
-  unsafe: WalUnsafe & StorageUnsafe = {},
+  unsafe: WalUnsafe & StorageUnsafe & SnapshotUnsafe = {},
+  fs: WalFs = NODE_WAL_FS,
 ): Promise<OpenedStorage> {
-  const wal = await openWal(dir, options, unsafe);
+  const wal = await openWal(dir, options, unsafe, fs);
   try {
-    const snapshots = await SnapshotStore.open(dir);
+    const snapshots = await SnapshotStore.open(dir, fs, unsafe);
     const loaded = await snapshots.load();
     const boot = joinSnapshotAndLog(loaded.snapshot, wal.state, {
       snapshot: loaded.file ?? `${join(dir, SNAPSHOT_DIR_NAME)} (empty)`,

@@ -3,13 +3,12 @@
 // a crash leaves either the old set of snapshots or the new one, never a half-written file under a
 // snapshot's name. The newest two are kept, so a newest one damaged on disk can fall back to the one
 // before it (the WAL keeps the entries after the older one: see releasableThrough).
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Snapshot, SnapshotMeta } from '../raft/types.js';
 import { failpoint } from '../failpoints/failpoints.js';
 import { SnapshotCorruptError } from './errors.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
-import { syncDir } from './sync-dir.js';
+import { NODE_WAL_FS, type WalFs } from './fs.js';
 
 export const SNAPSHOT_DIR_NAME = 'snap';
 /** Snapshots kept on disk: the newest, and one to fall back to if the newest is found damaged. */
@@ -20,6 +19,12 @@ const TEMP_SUFFIX = '.tmp';
 
 export function snapshotFileName(meta: SnapshotMeta): string {
   return `${String(meta.index).padStart(16, '0')}-${String(meta.term).padStart(16, '0')}.snap`;
+}
+
+/** A deliberately broken save, for testing the testers (only a disk that loses unsynced bytes catches it). */
+export interface SnapshotUnsafe {
+  /** Rename the temp file to the snapshot's name without fsyncing its bytes first. */
+  readonly renameBeforeFsync?: boolean;
 }
 
 interface SnapshotFile {
@@ -41,10 +46,13 @@ export interface SavedSnapshot {
   readonly deleted: readonly string[];
 }
 
-async function listSnapshotFiles(snapDir: string): Promise<{ snapshots: SnapshotFile[]; temps: string[] }> {
+async function listSnapshotFiles(
+  fs: WalFs,
+  snapDir: string,
+): Promise<{ snapshots: SnapshotFile[]; temps: string[] }> {
   const snapshots: SnapshotFile[] = [];
   const temps: string[] = [];
-  for (const name of await readdir(snapDir)) {
+  for (const name of await fs.readdir(snapDir)) {
     if (name.endsWith(TEMP_SUFFIX)) temps.push(name);
     const match = SNAPSHOT_FILE.exec(name);
     if (match) snapshots.push({ name, meta: { index: Number(match[1]), term: Number(match[2]) } });
@@ -59,16 +67,27 @@ export class SnapshotStore {
   private kept: SnapshotFile[] = [];
   private saving: Promise<unknown> = Promise.resolve();
 
-  private constructor(snapDir: string) {
+  private constructor(
+    snapDir: string,
+    private readonly fs: WalFs,
+    private readonly unsafe: SnapshotUnsafe,
+  ) {
     this.snapDir = snapDir;
   }
 
-  /** Creates DATA_DIR/snap if needed. The caller holds the data directory's lock (openWal). */
-  static async open(dataDir: string): Promise<SnapshotStore> {
+  /**
+   * Creates DATA_DIR/snap if needed. The caller holds the data directory's lock (openWal). `fs`:
+   * node's, or the simulator's (sim/sim-fs.ts), so the same saves and loads run under its crashes.
+   */
+  static async open(
+    dataDir: string,
+    fs: WalFs = NODE_WAL_FS,
+    unsafe: SnapshotUnsafe = {},
+  ): Promise<SnapshotStore> {
     const snapDir = join(dataDir, SNAPSHOT_DIR_NAME);
-    await mkdir(snapDir, { recursive: true });
-    await syncDir(dataDir);
-    return new SnapshotStore(snapDir);
+    await fs.mkdirp(snapDir);
+    await fs.syncDir(dataDir);
+    return new SnapshotStore(snapDir, fs, unsafe);
   }
 
   /** The oldest kept snapshot's index (0 when none): the WAL must keep every entry after it. */
@@ -94,10 +113,10 @@ export class SnapshotStore {
    * Removes temp files left by a crash before their rename (never durable, never promised).
    */
   async load(): Promise<LoadedSnapshot> {
-    const { snapshots, temps } = await listSnapshotFiles(this.snapDir);
+    const { snapshots, temps } = await listSnapshotFiles(this.fs, this.snapDir);
     const warnings: string[] = [];
     for (const name of temps) {
-      await rm(join(this.snapDir, name), { force: true });
+      await this.fs.unlink(join(this.snapDir, name));
       warnings.push(
         `removed unfinished snapshot ${join(this.snapDir, name)} (a crash before its rename; never used)`,
       );
@@ -106,7 +125,7 @@ export class SnapshotStore {
     for (const candidate of snapshots) {
       const file = join(this.snapDir, candidate.name);
       try {
-        const snapshot = await readSnapshotFile(file, candidate.meta);
+        const snapshot = await readSnapshotFile(this.fs, file, candidate.meta);
         if (firstError !== undefined)
           warnings.push(
             `${firstError.message}; using the older snapshot ${file} (index ${candidate.meta.index}) instead`,
@@ -142,16 +161,17 @@ export class SnapshotStore {
     const name = snapshotFileName(snapshot.meta);
     const file = join(this.snapDir, name);
     const bytes = encodeSnapshot(snapshot);
-    const handle = await open(file + TEMP_SUFFIX, 'w');
+    const handle = await this.fs.open(file + TEMP_SUFFIX, 'w');
     try {
-      await handle.writeFile(bytes);
-      await handle.sync();
+      await handle.writev([bytes]);
+      // Without it, a crash after the rename may leave the snapshot's name over lost or torn bytes.
+      if (this.unsafe.renameBeforeFsync !== true) await handle.datasync();
     } finally {
       await handle.close();
     }
     failpoint('snapshot-before-rename');
-    await rename(file + TEMP_SUFFIX, file);
-    await syncDir(this.snapDir); // the rename must survive a crash before anything relies on it
+    await this.fs.rename(file + TEMP_SUFFIX, file);
+    await this.fs.syncDir(this.snapDir); // the rename must survive a crash before anything relies on it
     failpoint('snapshot-after-rename-before-release');
     const previous = this.kept.filter((s) => s.name !== name);
     this.kept = [{ name, meta: snapshot.meta }, ...previous].slice(0, SNAPSHOTS_KEPT);
@@ -168,9 +188,9 @@ export class SnapshotStore {
   private async deleteUnkept(): Promise<string[]> {
     const keep = new Set(this.kept.map((s) => s.name));
     const deleted: string[] = [];
-    for (const { name } of (await listSnapshotFiles(this.snapDir)).snapshots) {
+    for (const { name } of (await listSnapshotFiles(this.fs, this.snapDir)).snapshots) {
       if (keep.has(name)) continue;
-      await rm(join(this.snapDir, name), { force: true });
+      await this.fs.unlink(join(this.snapDir, name));
       deleted.push(join(this.snapDir, name));
     }
     // Not synced: a deletion lost in a crash leaves one extra old file, pruned by the next save.
@@ -178,8 +198,8 @@ export class SnapshotStore {
   }
 }
 
-async function readSnapshotFile(file: string, named: SnapshotMeta): Promise<Snapshot> {
-  const snapshot = decodeSnapshot(await readFile(file), file);
+async function readSnapshotFile(fs: WalFs, file: string, named: SnapshotMeta): Promise<Snapshot> {
+  const snapshot = decodeSnapshot(await fs.readFile(file), file);
   if (snapshot.meta.index !== named.index || snapshot.meta.term !== named.term) {
     const { index, term } = snapshot.meta;
     throw new SnapshotCorruptError(

@@ -73,17 +73,20 @@ describe('lab sim', () => {
     expect(refused.status).toBe(254);
   });
 
-  it('refuses --disk wal --snapshots on before anything runs (the WAL disk has no snapshots yet)', () => {
+  it('runs --disk wal --snapshots on through the real snapshot store, and catches its unsafe variant', () => {
     const r = sim('--seed', '3', '--nodes', '3', '--ops', '50', '--disk', 'wal', '--snapshots', 'on');
-    expect(r.status).toBe(254);
-    expect(r.stderr).toContain('--disk wal --snapshots on: the WAL disk does not run snapshots yet');
-    expect(r.stdout).toBe('');
-    const variant = sim('--seed', '3', '--disk', 'wal', '--unsafe', 'compact-unsnapshotted');
-    expect(variant.status).toBe(254);
-    expect(variant.stderr).toContain('compact-unsnapshotted needs snapshots');
-    const off = sim('--seed', '3', '--nodes', '3', '--ops', '50', '--disk', 'wal', '--snapshots', 'off');
-    expect(off.stdout).toMatch(/^seed 3: passed \(WAL disk\)/);
-    expect(off.status).toBe(0);
+    expect(r.stdout).toMatch(/^seed 3: passed \(WAL disk\)/);
+    expect(r.status).toBe(0);
+    const bad = sim(
+      ...'--seed 1 --nodes 3 --ops 300 --disk wal --unsafe snapshot-rename-before-fsync --no-check'.split(
+        ' ',
+      ),
+    );
+    expect(bad.stdout).toContain(
+      'seed 1: FAILED (storage, read-index reads, WAL disk) storage: WAL refused to start',
+    );
+    expect(bad.stdout).toMatch(/snapshot \/sim\/n\d\/snap\/\d{16}-\d{16}\.snap is corrupt/);
+    expect(bad.status).toBe(1);
   });
 
   it('rejects bad arguments with exit 254 and a clear message', () => {

@@ -101,6 +101,80 @@ describe('the simulated file system at a crash', () => {
     expect(fs.contents(FILE)?.toString()).toBe('0123456789');
   });
 
+  it('brings back an unlinked file at a crash before its directory was fsynced, not after', async () => {
+    const fs = await fileWith(Buffer.from('segment'), []);
+    const io = fs.session();
+    await io.unlink(FILE);
+    expect(fs.contents(FILE)).toBeUndefined();
+    expect(fs.crash()).toEqual([`${FILE} back (its unlink or rename was never synced)`]);
+    expect(fs.contents(FILE)?.toString()).toBe('segment');
+    const io2 = fs.session();
+    await io2.unlink(FILE);
+    await io2.syncDir(DIR);
+    expect(fs.crash()).toEqual([]);
+    expect(await fs.session().readdir(DIR)).toEqual([]);
+  });
+
+  it('undoes a rename at a crash before its directory was fsynced: the old name and the replaced file come back', async () => {
+    const fs = await fileWith(Buffer.from('old snapshot'), []);
+    const io = fs.session();
+    const tmp = await io.open(`${DIR}/g.tmp`, 'w');
+    await tmp.writev([Buffer.from('new snapshot')]);
+    await tmp.datasync();
+    await tmp.close();
+    await io.syncDir(DIR); // the temp file's name is durable too
+    await io.rename(`${DIR}/g.tmp`, FILE);
+    expect(fs.contents(FILE)?.toString()).toBe('new snapshot');
+    expect(await io.readdir(DIR)).toEqual(['f']);
+    fs.crash();
+    expect(fs.contents(FILE)?.toString()).toBe('old snapshot');
+    expect(fs.contents(`${DIR}/g.tmp`)?.toString()).toBe('new snapshot');
+    // Synced, the rename survives and the temp name is gone.
+    const io2 = fs.session();
+    await io2.rename(`${DIR}/g.tmp`, FILE);
+    await io2.syncDir(DIR);
+    expect(fs.crash()).toEqual([]);
+    expect(await fs.session().readdir(DIR)).toEqual(['f']);
+    expect(fs.contents(FILE)?.toString()).toBe('new snapshot');
+  });
+
+  it('drops a renamed file whose old name was never durable, when the rename was not synced either', async () => {
+    const fs = new SimFs([DIR], new SimRng(1));
+    const io = fs.session();
+    const tmp = await io.open(`${DIR}/g.tmp`, 'w');
+    await tmp.writev([Buffer.from('data')]);
+    await tmp.datasync();
+    await io.rename(`${DIR}/g.tmp`, FILE);
+    expect(fs.crash()).toEqual([`${FILE} lost (its name was never synced)`]);
+    expect(await fs.session().readdir(DIR)).toEqual([]);
+  });
+
+  it('keeps a rename durable by its directory fsync, but not the bytes never fdatasynced before it', async () => {
+    const outcomes = new Set<string>();
+    for (let seed = 1; seed <= 40; seed++) {
+      const fs = new SimFs([DIR], new SimRng(seed));
+      const io = fs.session();
+      const tmp = await io.open(`${DIR}/g.tmp`, 'w');
+      await tmp.writev([Buffer.from('0123456789')]);
+      await io.rename(`${DIR}/g.tmp`, FILE);
+      await io.syncDir(DIR);
+      fs.crash();
+      const after = fs.contents(FILE);
+      expect(after).toBeDefined();
+      outcomes.add(after?.length === 10 ? 'whole' : after?.length === 0 ? 'empty' : 'torn');
+    }
+    expect([...outcomes].sort()).toEqual(['empty', 'torn', 'whole']);
+  });
+
+  it("empties an existing file opened with 'w', and a crash before a sync brings its content back", async () => {
+    const fs = await fileWith(Buffer.from('stale temp'), []);
+    const f = await fs.session().open(FILE, 'w');
+    expect(fs.contents(FILE)?.length).toBe(0);
+    await f.writev([Buffer.from('new')]);
+    fs.crash();
+    expect(fs.contents(FILE)?.toString()).toBe('stale temp');
+  });
+
   it("ignores a dead life's calls: they never complete and change nothing", async () => {
     const fs = await fileWith(Buffer.from('x'), []);
     const old = fs.session();
