@@ -32,6 +32,8 @@ export interface LabDeps {
       clientResponseLoss: number;
       /** The run's seed: loss draws come from a stream forked from it. */
       seed: number;
+      /** Other addresses of the nodes (what their redirects name) -> node. */
+      aliases?: ReadonlyMap<string, string>;
     },
   ): ClientFactory;
   /** One node's view of the cluster (its status call). */

@@ -15,10 +15,13 @@ export function realDeps(): LabDeps {
       const random = forkRandom(seed, 'packet-loss');
       return selectRuntime(choice, { random: () => random.next(), log });
     },
-    clients: (nodes, { requestTimeoutMs, operationTimeoutMs, clientResponseLoss, seed }) => {
+    clients: (nodes, { requestTimeoutMs, operationTimeoutMs, clientResponseLoss, seed, aliases }) => {
       const testHooks = responseLoss(clientResponseLoss, seed);
       const endpoints = [...nodes.values()];
-      const nodeOf = new Map([...nodes].map(([node, endpoint]) => [endpoint, node]));
+      const nodeOf = new Map([
+        ...(aliases ?? []),
+        ...[...nodes].map(([node, endpoint]) => [endpoint, node] as const),
+      ]);
       return (_process, home, pinned) => {
         const list = rotate(endpoints, home);
         const client = createClient({

@@ -46,6 +46,8 @@ export class LabRun {
   private runtime: Runtime | undefined;
   private nemesis: Nemesis | undefined;
   private endpoints = new Map<string, string>();
+  /** Advertised client address -> node, for operations served after a redirect (Docker). */
+  private aliases = new Map<string, string>();
 
   constructor(
     private readonly options: LabOptions,
@@ -180,6 +182,11 @@ export class LabRun {
       interrupt,
     );
     this.endpoints = new Map(handles.map((handle) => [handle.id, handle.clientEndpoint]));
+    this.aliases = new Map(
+      handles.flatMap((h) =>
+        h.advertisedClientAddress === undefined ? [] : [[h.advertisedClientAddress, h.id] as const],
+      ),
+    );
     const leader = await waitForLeader(this.deps, this.endpoints, this.options.recoveryTimeoutMs, interrupt);
     if (interrupt.aborted) throw new InterruptedError('interrupted while the cluster was starting');
     if (leader === null)
@@ -194,7 +201,7 @@ export class LabRun {
   private async exercise(interrupt: AbortSignal): Promise<boolean> {
     const options = this.options;
     const runtime = this.runtime as Runtime;
-    const clients = this.deps.clients(this.endpoints, { ...options, seed: this.seed });
+    const clients = this.deps.clients(this.endpoints, { ...options, seed: this.seed, aliases: this.aliases });
     const workload = new Workload(
       {
         concurrency: options.concurrency,

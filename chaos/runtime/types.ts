@@ -26,6 +26,12 @@ export interface NodeHandle {
   id: string;
   /** host:port of the node's client port, reachable from the host (127.0.0.1 on both runtimes). */
   clientEndpoint: string;
+  /**
+   * The client address the node advertises to others (its NOT_LEADER redirects name it), when it
+   * differs from clientEndpoint: a container's network address. Lets the lab say which node served
+   * an operation a client reached by following a redirect.
+   */
+  advertisedClientAddress?: string;
 }
 
 /** Node -> the nodes whose traffic it drops (Jepsen's "grudge"). Nodes not in the map drop nothing. */

@@ -76,7 +76,11 @@ export class DockerRuntime implements Runtime {
       await this.creating;
       this.abortIfTornDown();
       await Promise.all(spec.nodes.map((id) => this.startNode(this.node(id))));
-      return spec.nodes.map((id) => ({ id, clientEndpoint: `127.0.0.1:${this.node(id).hostPort}` }));
+      return spec.nodes.map((id) => ({
+        id,
+        clientEndpoint: `127.0.0.1:${this.node(id).hostPort}`,
+        advertisedClientAddress: `${this.addresses.get(id) ?? ''}:${CLIENT_PORT}`,
+      }));
     } catch (error) {
       await this.teardown();
       // A teardown that raced start() may have run before the last object was created: sweep again.
