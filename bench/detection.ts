@@ -123,6 +123,8 @@ function series(
   // --nodes 3 first: a case's own flags come after and override it.
   const all = [lab, 'run', '--runtime', runtime, '--nodes', '3', '--time-limit', String(timeLimit)];
   all.push('--nemesis-interval', '3', '--rate', '50', '--test-count', String(runs), '--store', store);
+  // Half the clients pinned to their node: the old leader's clients keep asking it (stale reads).
+  all.push('--client-mode', 'mixed');
   all.push('--name', variant, ...args);
   if (variant !== 'none') all.push('--server-unsafe', variant);
   return new Promise((resolve, reject) => {
@@ -182,7 +184,7 @@ async function main(): Promise<void> {
   const body = [
     '## Detection power (`npm run bench:detection`)',
     '',
-    `Each row: \`lab run --runtime ${runtime} --nodes 3 --time-limit ${timeLimit} --nemesis-interval 3 --rate 50 --test-count ${runs}\` (default \`--client-mode mixed\`) with the row's \`--server-unsafe\` variant and faults (which may override \`--nodes\` and \`--rate\`). "Invalid" counts runs with a non-linearizable key or a node that stopped on a broken Raft invariant. "median run" is the wall time (start, faults, heal, check) of the runs that came out invalid; "to first detection" adds up the runs until the first invalid one. N = ${runs} per row: a small sample, not the issue's 10 × 60 s.`,
+    `Each row: \`lab run --runtime ${runtime} --nodes 3 --time-limit ${timeLimit} --nemesis-interval 3 --rate 50 --test-count ${runs}\` (with \`--client-mode mixed\`) with the row's \`--server-unsafe\` variant and faults (which may override \`--nodes\` and \`--rate\`). "Invalid" counts runs with a non-linearizable key or a node that stopped on a broken Raft invariant. "median run" is the wall time (start, faults, heal, check) of the runs that came out invalid; "to first detection" adds up the runs until the first invalid one. N = ${runs} per row: a small sample, not the issue's 10 × 60 s.`,
     '',
     table(
       [

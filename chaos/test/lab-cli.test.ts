@@ -106,7 +106,7 @@ describe('lab run flags', () => {
     expect(options.aimedFaults).toEqual(['isolate-leader', 'majorities-ring', 'pause-leader']);
     expect(options.name).toBe('kill-isolate-leader-pause-leader-majorities-ring');
     expect(parseLabOptions({ nemesis: 'all' }).aimedFaults).toEqual([]);
-    expect(options.clientMode).toBe('mixed');
+    expect(options.clientMode).toBe('leader');
     const pinned = parseLabOptions({ clientMode: 'pinned', nemesis: 'pause-leader' });
     expect(pinned.clientMode).toBe('pinned');
     expect(replayCommand(pinned, 7, 'local')).toContain('--nemesis pause-leader ');
@@ -239,7 +239,7 @@ describe('lab run options: the rules between flags', () => {
     });
     const replay = replayCommand(options, 42, 'local');
     expect(replay).toBe(
-      'lab run --nodes 3 --nemesis partition --nemesis-interval 2.5 --concurrency 3n --rate 100 --time-limit 30 --ops-per-key 100 --keys-active 3 --request-timeout-ms 500 --operation-timeout-ms 2000 --client-mode mixed --store elsewhere --runtime local --seed 42',
+      'lab run --nodes 3 --nemesis partition --nemesis-interval 2.5 --concurrency 3n --rate 100 --time-limit 30 --ops-per-key 100 --keys-active 3 --request-timeout-ms 500 --operation-timeout-ms 2000 --client-mode leader --store elsewhere --runtime local --seed 42',
     );
     const again = replayArgs(replay);
     expect({ ...parseLabOptions(again), seed: undefined, runtime: undefined }).toEqual({
