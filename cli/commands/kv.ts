@@ -17,7 +17,8 @@ export const EXIT_KV_CAS_MISMATCH = 4;
 export const EXIT_KV_INDETERMINATE = 5;
 
 interface KvFlags {
-  endpoints: string[];
+  /** Not mandatory to commander: `kv snapshot --endpoint` names its one node instead. */
+  endpoints?: string[];
   json?: boolean;
   timeoutMs: number;
   connectTimeoutMs: number;
@@ -45,7 +46,7 @@ export function register(program: Command): void {
         '--endpoints <list>',
         'client addresses host:port,host:port,... ([::1]:7001 for IPv6)',
         endpointList,
-      ).makeOptionMandatory(),
+      ),
     )
     .option('--json', 'print one JSON object instead of human text')
     .addOption(
@@ -64,7 +65,12 @@ export function register(program: Command): void {
         '2000',
       ),
     );
-  const run = (fn: (c: RaftlabClient) => Promise<Output>) => async () => runWith(kv.opts<KvFlags>(), fn);
+  const endpoints = (): string[] =>
+    kv.opts<KvFlags>().endpoints ?? badArguments(kv, "required option '--endpoints <list>' not specified");
+  const run =
+    (fn: (c: RaftlabClient) => Promise<Output>, to: string[] = endpoints()) =>
+    async () =>
+      runWith(kv.opts<KvFlags>(), to, fn);
   kv.command('get <key>')
     .description('linearizable read')
     .action((key: string) => run((c) => get(c, key))());
@@ -99,9 +105,9 @@ export function register(program: Command): void {
       option('--endpoint <host:port>', 'the node (default: the only one in --endpoints)', endpointList),
     )
     .action((opts: { endpoint?: string[] }) => {
-      const endpoints = opts.endpoint ?? kv.opts<KvFlags>().endpoints;
-      if (endpoints.length !== 1) return badArguments(snapshotCommand, 'give one node: --endpoint HOST:PORT');
-      return run((c) => snapshot(c, endpoints[0]!, kv.opts<KvFlags>().timeoutMs))();
+      const node = opts.endpoint ?? kv.opts<KvFlags>().endpoints;
+      if (node?.length !== 1) return badArguments(snapshotCommand, 'give one node: --endpoint HOST:PORT');
+      return run((c) => snapshot(c, node[0]!, kv.opts<KvFlags>().timeoutMs), node)();
     });
 }
 
@@ -270,11 +276,15 @@ function errorOutput(error: RaftlabError): Output {
   };
 }
 
-async function runWith(flags: KvFlags, fn: (c: RaftlabClient) => Promise<Output>): Promise<void> {
+async function runWith(
+  flags: KvFlags,
+  endpoints: string[],
+  fn: (c: RaftlabClient) => Promise<Output>,
+): Promise<void> {
   let client: RaftlabClient;
   try {
     client = createClient({
-      endpoints: flags.endpoints,
+      endpoints,
       operationTimeoutMs: flags.timeoutMs,
       requestTimeoutMs: Math.min(2000, flags.timeoutMs),
       connectTimeoutMs: Math.min(1000, flags.connectTimeoutMs),

@@ -79,6 +79,11 @@ describe('lab cluster and lab kv', () => {
     expect(snap.stdout).toMatch(/^n[123]: snapshot at index \d+ durable after \d+ ms; WAL \d+ bytes/);
     const again = lab('kv', '--endpoints', followers[0]!, '--json', 'snapshot');
     expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, started: false });
+    // --endpoint alone names the node (as docs/server.md shows it), no --endpoints needed.
+    const alone = lab('kv', 'snapshot', '--json', '--endpoint', followers[0]!);
+    expect(alone.status, alone.stderr).toBe(0);
+    expect(JSON.parse(alone.stdout)).toMatchObject({ ok: true });
+    expect(lab('kv', 'get', 'k').stderr).toContain("required option '--endpoints <list>' not specified");
     const after = JSON.parse(kv('--json', 'status').stdout) as {
       nodes: { endpoint: string; snapshotIndex: number }[];
     };
