@@ -66,7 +66,7 @@ export function runSweepParallel(options: SweepOptions, workers: number): Promis
     };
     const feed = (worker: Worker) => {
       const seed = options.seeds[next];
-      if (stopping || seed === undefined) {
+      if (stopping || options.signal?.aborted === true || seed === undefined) {
         void worker.terminate().then(finish);
         return;
       }

@@ -52,6 +52,8 @@ export interface SweepOptions {
   base: Omit<SimOptions, 'seed'>;
   stopAtFirstFailure?: boolean;
   onSeed?: (summary: SimSummary, progress: SweepProgress) => void;
+  /** Aborted (Ctrl-C): no seed is started after it; the result counts the seeds that finished. */
+  signal?: AbortSignal;
 }
 
 export interface SweepResult {
@@ -76,6 +78,11 @@ export async function runSweepAsync(options: SweepOptions): Promise<SweepResult>
   const tally = new SweepTally(options);
   for (const seed of options.seeds) {
     if (!tally.add((await runSimulationAsync({ ...options.base, seed })).summary)) break;
+    if (options.signal === undefined) continue;
+    // One event-loop turn per seed, so a Ctrl-C (a macrotask) is heard between seeds: a model-disk
+    // seed runs to its end without giving the loop a turn.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (options.signal.aborted) break;
   }
   return tally.result();
 }

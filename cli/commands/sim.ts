@@ -19,7 +19,7 @@ import { failureLines, progressLine, seedLine, summaryLine } from '../../sim/rep
 import { runSweepParallel, SWEEP_WORKERS_MAX } from '../../sim/parallel-sweep.js';
 import { parseSeeds, runSweepAsync, writeRunArtifacts, type SweepOptions } from '../../sim/sweep.js';
 import { badArguments } from '../bad-arguments.js';
-import { EXIT_INVALID, EXIT_OK } from '../exit-codes.js';
+import { EXIT_INVALID, EXIT_LAB_FAILED, EXIT_OK } from '../exit-codes.js';
 import { choice, fromLibrary, integer, option, text } from '../parsers.js';
 
 interface SimFlags {
@@ -143,9 +143,13 @@ export async function runSimCommand(flags: SimFlags): Promise<number> {
   // A failing seed is re-run with the trace on (asynchronous with the WAL disk); one at a time, in
   // the order they failed.
   let artifacts = Promise.resolve();
+  // Ctrl-C stops the sweep between seeds; what finished is reported as a partial sweep.
+  const interrupt = new AbortController();
+  process.once('SIGINT', () => interrupt.abort());
   const sweepOptions: SweepOptions = {
     seeds,
     base,
+    signal: interrupt.signal,
     stopAtFirstFailure: flags.stopOnFailure === true,
     onSeed: (summary, progress) => {
       if (!summary.passed) {
@@ -166,6 +170,13 @@ export async function runSimCommand(flags: SimFlags): Promise<number> {
   const result =
     workers > 1 && sweep ? await runSweepParallel(sweepOptions, workers) : await runSweepAsync(sweepOptions);
   await artifacts;
-  process.stdout.write(summaryLine(result.total, result.failures.length) + '\n');
-  return result.failures.length === 0 ? EXIT_OK : EXIT_INVALID;
+  const failed = result.failures.length;
+  if (!interrupt.signal.aborted) {
+    process.stdout.write(summaryLine(result.total, failed) + '\n');
+    return failed === 0 ? EXIT_OK : EXIT_INVALID;
+  }
+  // A partial sweep proves nothing about the seeds it never ran: never exit 0.
+  const run = `${result.total} of ${seeds.length} seeds run: ${result.total - failed} passed, ${failed} failed`;
+  process.stdout.write(`interrupted: ${run}\n`);
+  return failed === 0 ? EXIT_LAB_FAILED : EXIT_INVALID;
 }

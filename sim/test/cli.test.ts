@@ -1,5 +1,5 @@
 // The lab sim command end to end (needs `npm run build`; `npm test` builds first).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +30,18 @@ describe('lab sim', () => {
     expect(r.stdout.trim()).toBe('4 seeds: 4 passed, 0 failed');
     expect(r.stderr).toContain('seeds 4/4 done, 0 failed');
     expect(r.status).toBe(0);
+  });
+
+  it('stops a sweep on Ctrl-C between seeds, says how many ran, and never exits 0', async () => {
+    const child = spawn(process.execPath, [lab, 'sim', '--out', out, '--seeds', '1..5000', '--nodes', '3']);
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    // The first progress line (every 2 s) says the sweep is under way.
+    await new Promise<void>((resolve) => child.stderr.once('data', () => resolve()));
+    child.kill('SIGINT');
+    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stdout).toMatch(/^interrupted: \d+ of 5000 seeds run: \d+ passed, 0 failed\n$/);
+    expect(status).toBe(255);
   });
 
   it('reports a failing seed with its property, replay command and evidence, and exits 1', () => {
