@@ -33,13 +33,22 @@ function labRun(args: readonly string[]): Promise<LabRunResult> {
     );
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGINT'), RUN_TIMEOUT_MS - 30_000);
+    // A run that hangs is stopped as a user would (Ctrl-C, then SIGKILL), and the test fails with
+    // the run's own output, which says where it hung, instead of a bare test timeout.
+    const interrupt = setTimeout(() => child.kill('SIGINT'), RUN_TIMEOUT_MS - 40_000);
+    const kill = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS - 20_000);
     child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      const runDir = realpathSync(join(store, 'latest'));
-      const results = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')) as RunResults;
-      resolve({ status, stderr, results, runDir });
+    child.on('close', (status, signal) => {
+      clearTimeout(interrupt);
+      clearTimeout(kill);
+      try {
+        const runDir = realpathSync(join(store, 'latest'));
+        const results = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')) as RunResults;
+        resolve({ status, stderr, results, runDir });
+      } catch (error) {
+        const why = `lab run ended (status ${status}, signal ${signal}) without results: ${String(error)}`;
+        reject(new Error(`${why}\n${stderr.slice(-3000)}`));
+      }
     });
   });
 }
