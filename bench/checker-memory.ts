@@ -2,11 +2,10 @@
 // and its peak RSS under --memory-limit on hard histories (the limit must hold within 10 %).
 // Runs the built CLI (dist/) under /usr/bin/time, each check in a fresh process.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ClientEvent } from '../checker/history-types.js';
-import { disagreeingReads, hardHistories } from './hard-histories.js';
+import { disagreeingReads, hardHistories, writeJsonl } from './hard-histories.js';
 import { table } from './report.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -28,12 +27,6 @@ function peak(command: string, args: string[]): { mib: number; status: number } 
 
 function median(values: number[]): number {
   return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-}
-
-function writeJsonl(dir: string, name: string, events: ClientEvent[]): string {
-  const path = join(dir, `${name}.jsonl`);
-  writeFileSync(path, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
-  return path;
 }
 
 /** The hard files for the limit: the largest generated ones and one that fills any memory. */

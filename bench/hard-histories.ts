@@ -223,12 +223,18 @@ export function hardHistories(): { name: string; events: () => ClientEvent[] }[]
   return out;
 }
 
+/** Writes the events to DIR/NAME.jsonl, one a line; returns the path. */
+export function writeJsonl(dir: string, name: string, events: readonly ClientEvent[]): string {
+  const path = join(dir, `${name}.jsonl`);
+  writeFileSync(path, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  return path;
+}
+
 function writeAll(dir: string): void {
   mkdirSync(dir, { recursive: true });
   for (const history of hardHistories()) {
     const events = history.events();
-    const path = join(dir, `${history.name}.jsonl`);
-    writeFileSync(path, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    const path = writeJsonl(dir, history.name, events);
     process.stdout.write(`${path}: ${events.length / 2} operations\n`);
   }
 }

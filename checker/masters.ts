@@ -51,7 +51,8 @@ export class Masters {
     this.bytes = bytes;
     this.byText = groupOf;
     // Every master's hashes in two shared arrays, each master a view of its part: a typed array
-    // of more than 64 bytes costs 1-2 us to allocate (off the heap), and a key has up to 64 masters.
+    // of more than 64 bytes costs 1-2 us to allocate (off the heap), and a key has up to
+    // MASTERS_MAX masters.
     const all = groups.reduce((sum, g) => sum + g.length + 1, 0);
     const allA = new Int32Array(all);
     const allB = new Int32Array(all);
@@ -71,8 +72,9 @@ export class Masters {
 
 /**
  * groups.findIndex((g) => g.startsWith(text)), with three characters compared first: a key's values
- * share their first characters, but most masters differ from a value within it (up to 64 masters
- * for each of a few hundred values: the plain search was most of a simulator history's masters).
+ * share their first characters, but most masters differ from a value within it (up to MASTERS_MAX
+ * masters for each of a few hundred values: the plain search was most of a simulator history's
+ * masters).
  */
 function firstStartingWith(groups: readonly string[], text: string): number {
   const n = text.length;

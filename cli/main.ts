@@ -40,9 +40,9 @@ export async function buildProgram(argv: readonly string[] = process.argv): Prom
   return program;
 }
 
-/** package.json's version: dist/cli/main.js and cli/main.ts are both two folders below it. */
+/** package.json's version: cli/main.ts (under tsx) is one folder below it, dist/cli/main.js two. */
 function packageVersion(): string {
-  for (const up of ['../../package.json', '../package.json']) {
+  for (const up of ['../package.json', '../../package.json']) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as {
         name?: string;
